@@ -1,0 +1,40 @@
+/**
+ * The sans-IO contract shared by every relaygrid state machine (Peer, Lobby).
+ *
+ * An endpoint never reads a clock, sets a timer or touches a socket. A driver
+ * (platform/node, platform/embedded, platform/memory) owns those and runs a loop:
+ *
+ *   1. feed input:   handleDatagram(now, from, bytes) for each datagram,
+ *                    handleTimeout(now) when pollTimeout()'s deadline has passed;
+ *   2. drain output: pollTransmit() until undefined (send each one),
+ *                    pollEvent() until undefined (hand each to the application);
+ *   3. re-arm:       one timer at pollTimeout().
+ *
+ * Commands from the application (broadcast, join, ...) take `now` as well and
+ * only queue work; the driver drains after calling them.
+ */
+
+/** An opaque transport address the driver understands ("127.0.0.1:7000", "[::1]:7000", a host handle). */
+export type Address = string;
+
+/** One datagram to send. `bytes` may be shared with other transmits: the driver must not mutate it. */
+export interface Transmit {
+  readonly to: Address;
+  readonly bytes: Uint8Array;
+}
+
+/** Milliseconds on the driver's clock. Monotonic is best; a clock that goes backwards is ignored. */
+export type Millis = number;
+
+export interface Endpoint<E> {
+  /** Untrusted input. Never throws: bad bytes are counted in stats() and dropped. */
+  handleDatagram(now: Millis, from: Address, bytes: Uint8Array): void;
+  /** Fire every timer whose deadline is <= now. Safe to call early or twice. */
+  handleTimeout(now: Millis): void;
+  /** The earliest deadline, or undefined when no timer is armed. */
+  pollTimeout(): Millis | undefined;
+  /** The next datagram to send, or undefined when the queue is empty. */
+  pollTransmit(): Transmit | undefined;
+  /** The next event for the application, or undefined. */
+  pollEvent(): E | undefined;
+}
