@@ -1,0 +1,164 @@
+/**
+ * encode/decode for every message kind (PROTOCOL.md sections 4-5).
+ *
+ * decode() is the edge where untrusted bytes become typed messages: it never throws, and
+ * checks cheapest first - size, array header, version, kind, arity - before it lets the
+ * MessagePack decoder (with every length limit set) build anything. Relay data goes
+ * through the hand-written envelope codec so both paths produce the same bytes.
+ */
+import { DecodeError, Decoder, Encoder } from "@msgpack/msgpack";
+import { DecodeErrorCode } from "./decode-error.ts";
+import { ErrorCode, RelayGridError } from "./errors.ts";
+import { checkValue, type FieldDef } from "./fields.ts";
+import { Kind, kindName } from "./kinds.ts";
+import { DEFAULT_MAX_DATAGRAM_BYTES, MAX_ARRAY_ITEMS, PROTOCOL_VERSION } from "./limits.ts";
+import { type Message, type MessageOf, schemaOf } from "./messages.ts";
+import { newRelayHeader, readRelay, relaySizeBound, writeRelay } from "./relay-envelope.ts";
+
+export type DecodeResult =
+  | { readonly ok: true; readonly msg: Message }
+  | { readonly ok: false; readonly code: DecodeErrorCode; readonly detail: string };
+
+const decoder = new Decoder({
+  maxStrLength: DEFAULT_MAX_DATAGRAM_BYTES,
+  maxBinLength: DEFAULT_MAX_DATAGRAM_BYTES,
+  maxArrayLength: MAX_ARRAY_ITEMS,
+  maxMapLength: 0,
+  maxExtLength: 0,
+});
+const encoder = new Encoder({ initialBufferSize: 2048 });
+const relayHeader = newRelayHeader();
+
+function fail(code: DecodeErrorCode, detail: string): DecodeResult {
+  return { ok: false, code, detail };
+}
+
+/**
+ * The kind of a datagram from its first three bytes, without decoding it: a driver or an
+ * endpoint dispatches on this. Returns -1 unless the bytes start with a fixarray header
+ * and this protocol version.
+ */
+export function peekKind(bytes: Uint8Array): number {
+  if (bytes.length < 3 || ((bytes[0] as number) & 0xf0) !== 0x90 || bytes[1] !== PROTOCOL_VERSION) return -1;
+  return bytes[2] as number;
+}
+
+/** Decodes one datagram. Never throws. */
+export function decode(bytes: Uint8Array, maxDatagramBytes: number = DEFAULT_MAX_DATAGRAM_BYTES): DecodeResult {
+  const n = bytes.length;
+  if (n === 0) return fail(DecodeErrorCode.Truncated, "empty datagram");
+  if (n > maxDatagramBytes) return fail(DecodeErrorCode.Oversized, `${n} bytes > maxDatagramBytes ${maxDatagramBytes}`);
+  const b0 = bytes[0] as number;
+  if ((b0 & 0xf0) !== 0x90) return fail(DecodeErrorCode.NotArray, `first byte 0x${b0.toString(16)} is not a fixarray`);
+  if (n < 3) return fail(DecodeErrorCode.Truncated, `${n} bytes`);
+  if (bytes[1] !== PROTOCOL_VERSION) {
+    return fail(DecodeErrorCode.UnknownVersion, `version byte 0x${(bytes[1] as number).toString(16)}, expected ${PROTOCOL_VERSION}`);
+  }
+  const kind = bytes[2] as number;
+  const schema = schemaOf(kind);
+  if (schema === undefined) return fail(DecodeErrorCode.UnknownKind, `kind ${kindName(kind)}`);
+  const arity = b0 & 0x0f;
+  if (arity !== schema.length + 2) {
+    return fail(DecodeErrorCode.WrongArity, `${kindName(kind)} has ${schema.length + 2} elements, got ${arity}`);
+  }
+  if (kind === Kind.Data) return decodeData(bytes);
+
+  let value: unknown;
+  try {
+    value = decoder.decode(bytes);
+  } catch (e) {
+    // @msgpack/msgpack throws RangeError when input ends early or has extra bytes, and
+    // DecodeError for invalid MessagePack; anything else is a bug worth surfacing as malformed.
+    if (e instanceof RangeError) {
+      return /^Extra /.test(e.message)
+        ? fail(DecodeErrorCode.TrailingBytes, e.message)
+        : fail(DecodeErrorCode.Truncated, e.message);
+    }
+    return fail(DecodeErrorCode.Malformed, e instanceof DecodeError || e instanceof Error ? e.message : String(e));
+  }
+  const arr = value as unknown[];
+  const msg: Record<string, unknown> = { kind };
+  for (let i = 0; i < schema.length; i++) {
+    const def = schema[i] as FieldDef;
+    const v = arr[i + 2];
+    const err = checkValue(def[1], v, def[0]);
+    if (err !== null) return fail(DecodeErrorCode.WrongType, `${kindName(kind)}.${err}`);
+    msg[def[0]] = def[1].t === "list" ? toObjects(def[1].of, v as unknown[][]) : v;
+  }
+  return { ok: true, msg: msg as unknown as Message };
+}
+
+function toObjects(of: readonly FieldDef[], rows: unknown[][]): Record<string, unknown>[] {
+  return rows.map((row) => {
+    const o: Record<string, unknown> = {};
+    for (let j = 0; j < of.length; j++) o[(of[j] as FieldDef)[0]] = row[j];
+    return o;
+  });
+}
+
+function decodeData(bytes: Uint8Array): DecodeResult {
+  const err = readRelay(bytes, relayHeader);
+  if (err !== null) return fail(err, "Data envelope");
+  const h = relayHeader;
+  const msg: MessageOf<typeof Kind.Data> = {
+    kind: Kind.Data,
+    hops: h.hops,
+    grid: h.grid,
+    origin: h.origin,
+    seq: h.seq,
+    target: h.target,
+    payload: bytes.subarray(h.payloadOffset, h.payloadOffset + h.payloadLength),
+  };
+  return { ok: true, msg };
+}
+
+/** The positional array for `msg`, after checking every field against its schema. */
+function toArray(msg: Message): unknown[] {
+  const schema = schemaOf(msg.kind);
+  if (schema === undefined) throw new RelayGridError(ErrorCode.InvalidConfig, `unknown message kind ${String(msg.kind)}`);
+  const fields = msg as unknown as Record<string, unknown>;
+  const arr: unknown[] = [PROTOCOL_VERSION, msg.kind];
+  for (const [name, spec] of schema) {
+    const v = fields[name];
+    // Lists are objects in TypeScript and positional arrays on the wire.
+    const w =
+      spec.t === "list" && Array.isArray(v)
+        ? (v as (Record<string, unknown> | null)[]).map((o) => spec.of.map(([k]) => (o === null ? undefined : o[k])))
+        : v;
+    const err = checkValue(spec, w, name);
+    if (err !== null) throw new RelayGridError(ErrorCode.InvalidConfig, `cannot encode ${kindName(msg.kind)}: ${err}`);
+    arr.push(w);
+  }
+  return arr;
+}
+
+/**
+ * Encodes `msg` into `buf` at `offset`; returns the bytes written. Throws RelayGridError
+ * (invalid-config) when a field is out of its schema's range or `buf` is too small: that
+ * is the caller's mistake, not the network's.
+ */
+export function encodeInto(msg: Message, buf: Uint8Array, offset: number): number {
+  if (msg.kind === Kind.Data) {
+    toArray(msg); // validates every field's range; cheap next to the copy
+    if (buf.length - offset < relaySizeBound(msg.payload.length)) {
+      throw new RelayGridError(ErrorCode.InvalidConfig, `buffer has ${buf.length - offset} bytes from offset ${offset}, Data needs up to ${relaySizeBound(msg.payload.length)}`);
+    }
+    return writeRelay(buf, offset, msg.hops, msg.grid, msg.origin, msg.seq, msg.target, msg.payload);
+  }
+  const bytes = encoder.encodeSharedRef(toArray(msg));
+  if (buf.length - offset < bytes.length) {
+    throw new RelayGridError(ErrorCode.InvalidConfig, `buffer has ${buf.length - offset} bytes from offset ${offset}, ${kindName(msg.kind)} needs ${bytes.length}`);
+  }
+  buf.set(bytes, offset);
+  return bytes.length;
+}
+
+/** Encodes `msg` into a new Uint8Array of exactly its size. */
+export function encode(msg: Message): Uint8Array {
+  if (msg.kind === Kind.Data) {
+    const tmp = new Uint8Array(relaySizeBound(msg.payload.length));
+    const n = encodeInto(msg, tmp, 0);
+    return tmp.slice(0, n);
+  }
+  return encoder.encode(toArray(msg));
+}

@@ -1,0 +1,39 @@
+/**
+ * Errors for the caller's mistakes (bad config, payload too large, unknown grid, closed peer).
+ * The remote's mistakes (bad datagrams) are never thrown: they are counted drops (see stats()).
+ */
+export const ErrorCode = {
+  InvalidConfig: "invalid-config",
+  PayloadTooLarge: "payload-too-large",
+  NotJoined: "not-joined",
+  Closed: "closed",
+  Timeout: "timeout",
+  Rejected: "rejected",
+  UnknownGrid: "unknown-grid",
+  GridFull: "grid-full",
+  LimitReached: "limit-reached",
+  InvalidAddress: "invalid-address",
+  Socket: "socket",
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export class RelayGridError extends Error {
+  /** Stable, machine-readable; safe to switch on across versions. */
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = "RelayGridError";
+    this.code = code;
+  }
+}
+
+/** Throws InvalidConfig unless `value` is an integer within [min, max]. */
+export function checkInt(name: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RelayGridError(
+      ErrorCode.InvalidConfig,
+      `${name} must be an integer from ${min} to ${max}, got ${String(value)}`,
+    );
+  }
+  return value;
+}

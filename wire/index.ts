@@ -1,0 +1,16 @@
+/** relaygrid/wire: the codec alone (PROTOCOL.md). Pure functions, no state, no I/O. */
+export { decode, encode, encodeInto, peekKind, type DecodeResult } from "./codec.ts";
+export { DecodeErrorCode } from "./decode-error.ts";
+export { ErrorCode, RelayGridError } from "./errors.ts";
+export type { FieldDef, Fields, Spec } from "./fields.ts";
+export { DisconnectReason, Kind, kindName, LinkStatus, LobbyErrorCode, type KindName, type KindValue } from "./kinds.ts";
+export * from "./limits.ts";
+export { SCHEMAS, schemaOf, type GridEntry, type HintEntry, type Message, type MessageOf, type PeerEntry } from "./messages.ts";
+export {
+  newRelayHeader,
+  readRelay,
+  RELAY_HOPS_OFFSET,
+  relaySizeBound,
+  writeRelay,
+  type RelayHeader,
+} from "./relay-envelope.ts";

@@ -1,0 +1,95 @@
+/**
+ * The kinds table (PROTOCOL.md section 3): every datagram is
+ * `[version, kind, ...fields]`, and `kind` is one of these positive fixints.
+ * Ranges: 0x01 relay data; 0x10-0x1f peer <-> peer control; 0x20-0x3f peer -> lobby;
+ * 0x40-0x5f lobby -> peer. `as const` rather than an enum, so type-stripping runtimes
+ * (Node's --experimental-strip-types, Deno, Bun) run the sources unchanged.
+ */
+export const Kind = {
+  Data: 0x01,
+
+  Join: 0x10,
+  JoinReply: 0x11,
+  Connect: 0x12,
+  ConnectReply: 0x13,
+  Force: 0x14,
+  ForceReply: 0x15,
+  Available: 0x16,
+  AvailableReply: 0x17,
+  Ping: 0x18,
+  Pong: 0x19,
+  Disconnect: 0x1a,
+  DisconnectAck: 0x1b,
+
+  Hello: 0x20,
+  ListGrids: 0x21,
+  CreateGrid: 0x22,
+  SelectGrid: 0x23,
+  ConnUpdate: 0x24,
+  ConnStatus: 0x25,
+  ProbeReply: 0x26,
+  Heartbeat: 0x27,
+  Leave: 0x28,
+  Rejoin: 0x29,
+
+  Welcome: 0x40,
+  GridList: 0x41,
+  GridCreated: 0x42,
+  Members: 0x43,
+  Ack: 0x44,
+  ConnStatusReply: 0x45,
+  Probe: 0x46,
+  HeartbeatAck: 0x47,
+  UnknownSession: 0x48,
+  RepairHint: 0x49,
+  LobbyClosing: 0x4a,
+  Error: 0x4f,
+} as const;
+
+export type KindName = keyof typeof Kind;
+export type KindValue = (typeof Kind)[KindName];
+
+const NAMES: Record<number, KindName> = {};
+for (const name of Object.keys(Kind) as KindName[]) NAMES[Kind[name]] = name;
+
+/** "Join" for 0x10; "0x7e" for a kind this version does not know. */
+export function kindName(kind: number): string {
+  return NAMES[kind] ?? `0x${kind.toString(16)}`;
+}
+
+/** Why a peer closed a link (Disconnect.reason). */
+export const DisconnectReason = {
+  Leave: 0,
+  LimitLowered: 1,
+  /** Dropped to make room for a force connection (claim 32). */
+  Forced: 2,
+  /** Pings went unanswered (claims 47-49). */
+  Unresponsive: 3,
+  /** The peer is shutting down or restarting. */
+  Shutdown: 4,
+  /** The link misbehaved (flooding, invalid datagrams). */
+  Misbehaving: 5,
+} as const;
+export type DisconnectReason = (typeof DisconnectReason)[keyof typeof DisconnectReason];
+
+/** Error.code values the lobby sends. */
+export const LobbyErrorCode = {
+  UnknownGrid: 1,
+  GridFull: 2,
+  TooManyGrids: 3,
+  RateLimited: 4,
+  BadRequest: 5,
+  NameTaken: 6,
+} as const;
+export type LobbyErrorCode = (typeof LobbyErrorCode)[keyof typeof LobbyErrorCode];
+
+/** ConnStatusReply.status (claim 50). */
+export const LinkStatus = {
+  /** The other peer is not a member of the grid (left or expired). */
+  Gone: 0,
+  /** The other peer is a member and the lobby heard from it recently: the link, not the peer, broke. */
+  Alive: 1,
+  /** The other peer is a member but has been silent; the lobby is checking with it. */
+  Checking: 2,
+} as const;
+export type LinkStatus = (typeof LinkStatus)[keyof typeof LinkStatus];

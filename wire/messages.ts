@@ -1,0 +1,125 @@
+/**
+ * The schema of every message kind (PROTOCOL.md section 4): the fields that follow
+ * `[version, kind]`, in order. The TypeScript message types are derived from this table,
+ * the codec encodes and validates by it, and the protocol doc's tables are checked against
+ * it by test, so there is one source of truth.
+ *
+ * Conventions: `req` is the request id a reply echoes (retransmits reuse it, so handlers
+ * are idempotent); `grid` is the grid id; `from` is the sending peer's id in that grid;
+ * `session` is the token the lobby handed out in Welcome.
+ */
+import { Kind, type KindValue } from "./kinds.ts";
+import { BOOL, bin, type FieldDef, type Fields, list, OPT_U32, str, U16, U32, u32s, U8 } from "./fields.ts";
+import {
+  MAX_ADDRESS_BYTES,
+  MAX_DETAIL_BYTES,
+  MAX_HOPS,
+  MAX_LINKS,
+  MAX_META_BYTES,
+  MAX_NAME_BYTES,
+  MAX_PAYLOAD_BYTES,
+} from "./limits.ts";
+
+const NAME = str(MAX_NAME_BYTES);
+const PEER_ENTRY = [["peer", U32], ["addr", str(MAX_ADDRESS_BYTES)], ["links", U8]] as const;
+const GRID_ENTRY = [
+  ["grid", U32],
+  ["name", NAME],
+  ["members", U16],
+  ["capacity", U16],
+  ["limit", U8],
+  ["meta", str(MAX_META_BYTES)],
+] as const;
+const HINT_ENTRY = [["peer", U32], ["addr", str(MAX_ADDRESS_BYTES)]] as const;
+
+export const SCHEMAS = {
+  // Relay data (claim 4): data, origin id, sequence value, addressing (grid, target).
+  // `hops` comes first so forwarding rewrites one byte at a fixed offset (PROTOCOL.md 4.1).
+  [Kind.Data]: [
+    ["hops", { t: "uint", max: MAX_HOPS }],
+    ["grid", U32],
+    ["origin", U32],
+    ["seq", U32],
+    ["target", OPT_U32],
+    ["payload", bin(MAX_PAYLOAD_BYTES)],
+  ],
+
+  // Peer <-> peer control (claims 26-49).
+  [Kind.Join]: [["req", U32], ["grid", U32], ["from", U32]],
+  [Kind.JoinReply]: [["req", U32], ["grid", U32], ["from", U32], ["positive", BOOL], ["links", U8], ["limit", U8]],
+  [Kind.Connect]: [["req", U32], ["grid", U32], ["from", U32]],
+  [Kind.ConnectReply]: [["req", U32], ["grid", U32], ["from", U32], ["accepted", BOOL]],
+  [Kind.Force]: [["req", U32], ["grid", U32], ["from", U32]],
+  [Kind.ForceReply]: [["req", U32], ["grid", U32], ["from", U32], ["ok", BOOL]],
+  [Kind.Available]: [["req", U32], ["grid", U32], ["from", U32]],
+  [Kind.AvailableReply]: [["req", U32], ["grid", U32], ["from", U32], ["positive", BOOL], ["links", U8]],
+  [Kind.Ping]: [["req", U32], ["grid", U32], ["from", U32]],
+  [Kind.Pong]: [["req", U32], ["grid", U32], ["from", U32], ["links", U8]],
+  [Kind.Disconnect]: [["req", U32], ["grid", U32], ["from", U32], ["reason", U8]],
+  [Kind.DisconnectAck]: [["req", U32], ["grid", U32], ["from", U32]],
+
+  // Peer -> lobby (claims 24, 25, 34, 35, 44, 50, 51).
+  [Kind.Hello]: [["req", U32], ["name", NAME]],
+  [Kind.ListGrids]: [["req", U32], ["session", U32], ["filter", NAME], ["offset", U32]],
+  [Kind.CreateGrid]: [
+    ["req", U32],
+    ["session", U32],
+    ["name", NAME],
+    ["capacity", U16],
+    ["limit", U8],
+    ["meta", str(MAX_META_BYTES)],
+  ],
+  [Kind.SelectGrid]: [["req", U32], ["session", U32], ["grid", U32], ["limit", U8], ["part", U16]],
+  [Kind.ConnUpdate]: [["req", U32], ["session", U32], ["grid", U32], ["peer", U32], ["other", U32], ["open", BOOL]],
+  [Kind.ConnStatus]: [["req", U32], ["session", U32], ["grid", U32], ["peer", U32], ["other", U32]],
+  [Kind.ProbeReply]: [["req", U32], ["session", U32], ["grid", U32], ["peer", U32], ["other", U32], ["linked", BOOL]],
+  [Kind.Heartbeat]: [["req", U32], ["session", U32], ["grid", U32], ["peer", U32], ["links", u32s(MAX_LINKS)]],
+  [Kind.Leave]: [["req", U32], ["session", U32], ["grid", U32], ["peer", U32]],
+  [Kind.Rejoin]: [
+    ["req", U32],
+    ["session", U32],
+    ["grid", U32],
+    ["name", NAME],
+    ["peer", U32],
+    ["limit", U8],
+    ["links", u32s(MAX_LINKS)],
+  ],
+
+  // Lobby -> peer.
+  [Kind.Welcome]: [["req", U32], ["session", U32], ["heartbeatMs", U32]],
+  [Kind.GridList]: [["req", U32], ["total", U32], ["offset", U32], ["grids", list(32, GRID_ENTRY)]],
+  [Kind.GridCreated]: [["req", U32], ["grid", U32], ["name", NAME]],
+  [Kind.Members]: [
+    ["req", U32],
+    ["grid", U32],
+    ["peer", U32],
+    ["part", U16],
+    ["parts", U16],
+    ["members", list(32, PEER_ENTRY)],
+  ],
+  [Kind.Ack]: [["req", U32]],
+  [Kind.ConnStatusReply]: [["req", U32], ["grid", U32], ["other", U32], ["status", U8], ["silentMs", U32]],
+  [Kind.Probe]: [["req", U32], ["grid", U32], ["peer", U32], ["other", U32]],
+  [Kind.HeartbeatAck]: [["req", U32], ["members", U16]],
+  [Kind.UnknownSession]: [["req", U32]],
+  [Kind.RepairHint]: [["grid", U32], ["peer", U32], ["force", BOOL], ["targets", list(8, HINT_ENTRY)]],
+  [Kind.LobbyClosing]: [["reason", str(MAX_DETAIL_BYTES)]],
+  [Kind.Error]: [["req", U32], ["code", U8], ["detail", str(MAX_DETAIL_BYTES)]],
+} as const satisfies Record<KindValue, readonly FieldDef[]>;
+
+type Schemas = typeof SCHEMAS;
+
+/** The message of one kind, e.g. `MessageOf<typeof Kind.Join>`. */
+export type MessageOf<K extends KindValue> = { kind: K } & Fields<Schemas[K]>;
+
+/** Any relaygrid message: a union discriminated by `kind`. */
+export type Message = { [K in KindValue]: MessageOf<K> }[KindValue];
+
+export type PeerEntry = Fields<typeof PEER_ENTRY>;
+export type GridEntry = Fields<typeof GRID_ENTRY>;
+export type HintEntry = Fields<typeof HINT_ENTRY>;
+
+/** The schema of `kind`, or undefined for a kind this protocol version does not define. */
+export function schemaOf(kind: number): readonly FieldDef[] | undefined {
+  return (SCHEMAS as Record<number, readonly FieldDef[]>)[kind];
+}
