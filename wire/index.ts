@@ -2,7 +2,7 @@
 export { decode, encode, encodeInto, peekKind, type DecodeResult } from "./codec.ts";
 export { DecodeErrorCode } from "./decode-error.ts";
 export { ErrorCode, RelayGridError } from "./errors.ts";
-export type { FieldDef, Fields, Spec } from "./fields.ts";
+export { utf8Length, type FieldDef, type Fields, type Spec } from "./fields.ts";
 export { DisconnectReason, Kind, kindName, LinkStatus, LobbyErrorCode, type KindName, type KindValue } from "./kinds.ts";
 export * from "./limits.ts";
 export { SCHEMAS, schemaOf, type GridEntry, type HintEntry, type Message, type MessageOf, type PeerEntry } from "./messages.ts";

@@ -69,6 +69,8 @@ export const DisconnectReason = {
   Shutdown: 4,
   /** The link misbehaved (flooding, invalid datagrams). */
   Misbehaving: 5,
+  /** The receiver has no link with the sender (its side was closed or never opened): both forget it. */
+  NotLinked: 6,
 } as const;
 export type DisconnectReason = (typeof DisconnectReason)[keyof typeof DisconnectReason];
 

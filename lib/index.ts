@@ -1,0 +1,25 @@
+/**
+ * relaygrid: the sans-IO core. A Peer and a Lobby are pure state machines fed bytes and
+ * time by a driver (relaygrid/node, relaygrid/embedded, relaygrid/memory).
+ */
+export type { Address, Endpoint, Millis, Transmit } from "./endpoint.ts";
+export { checkInt, ErrorCode, RelayGridError } from "./errors.ts";
+export { randomInt, SeededRandom, shuffle, type Random } from "./rng.ts";
+export { DuplicateWindow, SeqResult, DEFAULT_WINDOW_BITS } from "./relay/duplicate-window.ts";
+export { DuplicateFilter, DEFAULT_MAX_ORIGINS } from "./relay/origin-table.ts";
+export {
+  defaultRelayRules,
+  DEFAULT_MAX_HOPS,
+  hopLimit,
+  notBackToSender,
+  notToOrigin,
+  selectLinks,
+  type RelayContext,
+  type RelayRule,
+} from "./relay/rules.ts";
+export * from "./peer/config.ts";
+export * from "./peer/connection-rules.ts";
+export type { LinkCloseReason, PeerEvent } from "./peer/events.ts";
+export { Peer, type JoinOptions } from "./peer/peer.ts";
+export type { PeerStats } from "./peer/stats.ts";
+export { MAX_PAYLOAD_BYTES, DEFAULT_MAX_DATAGRAM_BYTES } from "../wire/index.ts";

@@ -1,0 +1,109 @@
+/**
+ * Peer configuration: every limit and time period is an option with a named default.
+ * None of the patent family gives numbers; these are chosen for game traffic (10-60
+ * updates/s, players noticing > 200 ms) on the public Internet.
+ */
+import { checkInt, ErrorCode, RelayGridError } from "../errors.ts";
+import type { Address } from "../endpoint.ts";
+import type { Random } from "../rng.ts";
+import { DEFAULT_WINDOW_BITS } from "../relay/duplicate-window.ts";
+import { DEFAULT_MAX_ORIGINS } from "../relay/origin-table.ts";
+import { defaultRelayRules, type RelayRule } from "../relay/rules.ts";
+import { MAX_LINKS, MAX_NAME_BYTES, utf8Length } from "../../wire/index.ts";
+import { defaultConnectionRules, type ConnectionRules } from "./connection-rules.ts";
+
+/** Links each peer keeps at most (claim 1's connection limit). Defaults to 4. */
+export const DEFAULT_CONNECTION_LIMIT = 4;
+/** Claim 29's time limit: how long a joining peer collects join responses. Defaults to 250 ms. */
+export const DEFAULT_JOIN_WINDOW_MS = 250;
+/** Members a joining peer asks at most (a random sample of a large grid). Defaults to 24. */
+export const DEFAULT_JOIN_SAMPLE = 24;
+/** Claim 46: interval between pings on every link. Defaults to 1000 ms. */
+export const DEFAULT_PING_INTERVAL_MS = 1000;
+/** Claim 47: a pong later than this after its ping is unacceptable. Defaults to 800 ms. */
+export const DEFAULT_PONG_TIMEOUT_MS = 800;
+/** Claim 49: unacceptable pongs in a row before the link is closed. Defaults to 3. */
+export const DEFAULT_MAX_MISSED_PINGS = 3;
+/** Claim 41: a member this peer disconnected from is not chosen again for this long. Defaults to 10000 ms. */
+export const DEFAULT_DISCONNECT_PERIOD_MS = 10_000;
+/** How often a peer below its limit looks for links (claim 36). Defaults to 1000 ms. */
+export const DEFAULT_SEEK_INTERVAL_MS = 1000;
+/** First retransmit of a control request; it doubles each time. Defaults to 200 ms. */
+export const DEFAULT_RETRANSMIT_MS = 200;
+/** Sends of one control request before it gives up. Defaults to 5. */
+export const DEFAULT_MAX_ATTEMPTS = 5;
+
+export interface PeerConfig {
+  /** The lobby's address, as the driver spells it ("127.0.0.1:7777"). Required. */
+  lobby: Address;
+  /** Injected randomness (DESIGN.md: the core never calls Math.random). Required. */
+  random: Random;
+  /** Claims 1, 9: this peer's own connection limit (2..64). Defaults to DEFAULT_CONNECTION_LIMIT (4). */
+  connectionLimit?: number;
+  /** A name the lobby may show. Defaults to "". */
+  name?: string;
+  /** Defaults to DEFAULT_JOIN_WINDOW_MS (250). */
+  joinWindowMs?: number;
+  /** Defaults to DEFAULT_JOIN_SAMPLE (24). */
+  joinSample?: number;
+  /** Defaults to DEFAULT_PING_INTERVAL_MS (1000). */
+  pingIntervalMs?: number;
+  /** Must be below pingIntervalMs. Defaults to DEFAULT_PONG_TIMEOUT_MS (800). */
+  pongTimeoutMs?: number;
+  /** Defaults to DEFAULT_MAX_MISSED_PINGS (3). */
+  maxMissedPings?: number;
+  /** Defaults to DEFAULT_DISCONNECT_PERIOD_MS (10000). */
+  disconnectPeriodMs?: number;
+  /** Defaults to DEFAULT_SEEK_INTERVAL_MS (1000). */
+  seekIntervalMs?: number;
+  /** Defaults to DEFAULT_RETRANSMIT_MS (200). */
+  retransmitMs?: number;
+  /** Defaults to DEFAULT_MAX_ATTEMPTS (5). */
+  maxAttempts?: number;
+  /** Claim 14: the relay rules. Defaults to defaultRelayRules (not back to sender, not to origin, hop limit 32). */
+  relayRules?: readonly RelayRule[];
+  /** Claims 29-33: how responders are chosen. Defaults to defaultConnectionRules (first, last, then random; force the fastest). */
+  connectionRules?: ConnectionRules;
+  /** Origins whose duplicate windows are kept. Defaults to DEFAULT_MAX_ORIGINS (4096). */
+  maxOrigins?: number;
+  /** Duplicate window per origin, in sequence numbers. Defaults to DEFAULT_WINDOW_BITS (1024). */
+  windowBits?: number;
+}
+
+export type ResolvedPeerConfig = Required<PeerConfig>;
+
+export function resolvePeerConfig(c: PeerConfig): ResolvedPeerConfig {
+  if (typeof c.lobby !== "string" || c.lobby.length === 0) {
+    throw new RelayGridError(ErrorCode.InvalidConfig, `lobby must be the lobby's address, e.g. "127.0.0.1:7777"`);
+  }
+  if (c.random === undefined) throw new RelayGridError(ErrorCode.InvalidConfig, "random is required: pass a seeded Random");
+  const r: ResolvedPeerConfig = {
+    lobby: c.lobby,
+    random: c.random,
+    connectionLimit: checkInt("connectionLimit", c.connectionLimit ?? DEFAULT_CONNECTION_LIMIT, 2, MAX_LINKS),
+    name: c.name ?? "",
+    joinWindowMs: checkInt("joinWindowMs", c.joinWindowMs ?? DEFAULT_JOIN_WINDOW_MS, 1, 60_000),
+    joinSample: checkInt("joinSample", c.joinSample ?? DEFAULT_JOIN_SAMPLE, 1, 1024),
+    pingIntervalMs: checkInt("pingIntervalMs", c.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS, 10, 600_000),
+    pongTimeoutMs: checkInt("pongTimeoutMs", c.pongTimeoutMs ?? DEFAULT_PONG_TIMEOUT_MS, 1, 600_000),
+    maxMissedPings: checkInt("maxMissedPings", c.maxMissedPings ?? DEFAULT_MAX_MISSED_PINGS, 1, 100),
+    disconnectPeriodMs: checkInt("disconnectPeriodMs", c.disconnectPeriodMs ?? DEFAULT_DISCONNECT_PERIOD_MS, 0, 3_600_000),
+    seekIntervalMs: checkInt("seekIntervalMs", c.seekIntervalMs ?? DEFAULT_SEEK_INTERVAL_MS, 10, 600_000),
+    retransmitMs: checkInt("retransmitMs", c.retransmitMs ?? DEFAULT_RETRANSMIT_MS, 1, 60_000),
+    maxAttempts: checkInt("maxAttempts", c.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, 1, 20),
+    relayRules: c.relayRules ?? defaultRelayRules,
+    connectionRules: c.connectionRules ?? defaultConnectionRules,
+    maxOrigins: checkInt("maxOrigins", c.maxOrigins ?? DEFAULT_MAX_ORIGINS, 1, 1 << 20),
+    windowBits: c.windowBits ?? DEFAULT_WINDOW_BITS,
+  };
+  if (r.pongTimeoutMs >= r.pingIntervalMs) {
+    throw new RelayGridError(
+      ErrorCode.InvalidConfig,
+      `pongTimeoutMs ${r.pongTimeoutMs} must be below pingIntervalMs ${r.pingIntervalMs}`,
+    );
+  }
+  if (utf8Length(r.name) > MAX_NAME_BYTES) {
+    throw new RelayGridError(ErrorCode.InvalidConfig, `name is ${utf8Length(r.name)} bytes > ${MAX_NAME_BYTES}`);
+  }
+  return r;
+}

@@ -1,0 +1,236 @@
+/**
+ * The state a Peer's parts share (lobby client, link seeker, member side, maintenance,
+ * relay path) and the few operations they all need: send, request, open and close a link.
+ * The parts are functions over this state rather than objects with callbacks, so the
+ * whole machine advances only through the Peer's handle* and command methods.
+ */
+import type { Address, Transmit } from "../endpoint.ts";
+import type { Random } from "../rng.ts";
+import { DuplicateFilter } from "../relay/origin-table.ts";
+import { DisconnectReason, encode, Kind, type Message } from "../../wire/index.ts";
+import type { ResolvedPeerConfig } from "./config.ts";
+import type { Response } from "./connection-rules.ts";
+import type { LinkCloseReason, PeerEvent } from "./events.ts";
+import { LinkTable } from "./links.ts";
+import { RequestTable, type RequestTag } from "./requests.ts";
+import { PeerCounters } from "./stats.ts";
+import { Queue } from "../util/queue.ts";
+
+/**
+ * idle -> lobby (session, grid lookup, admission) -> joining (join round, claims 26-33)
+ * -> member (relaying, seeking, maintaining) -> leaving -> closed.
+ */
+export type Phase = "idle" | "lobby" | "joining" | "member" | "leaving" | "closed";
+
+/** A join round (claim 26) or a connection-available round (claim 36) in progress. */
+export interface Round {
+  readonly id: number;
+  readonly kind: "join" | "available";
+  readonly sentAt: number;
+  readonly deadline: number;
+  readonly asked: number;
+  readonly responses: Response[];
+}
+
+/** Known member addresses kept at most; the lobby refreshes them when needed. */
+export const MAX_KNOWN_MEMBERS = 4096;
+
+export interface JoinTarget {
+  grid: string | number;
+  create: boolean;
+  capacity: number;
+  meta: string;
+}
+
+export class PeerCore {
+  readonly cfg: ResolvedPeerConfig;
+  readonly random: Random;
+  now = 0;
+  phase: Phase = "idle";
+  target: JoinTarget | undefined;
+  session = 0;
+  heartbeatMs = 2000;
+  grid = 0;
+  gridName = "";
+  /** This peer's id in the grid (0 until admitted). */
+  self = 0;
+  limit: number;
+  /** Set while re-registering with a restarted lobby (Hello, then Rejoin instead of SelectGrid). */
+  rejoining = false;
+  joinedEmitted = false;
+  /** Members' addresses learned from the lobby, join messages and hints (bounded). */
+  readonly members = new Map<number, Address>();
+  readonly links = new LinkTable();
+  /** Peers with a connect or force request in flight: they hold a slot (never exceed the limit). */
+  readonly pending = new Set<number>();
+  /** Claim 41: peer -> time until which it is not chosen again. */
+  readonly cooldown = new Map<number, number>();
+  readonly requests: RequestTable;
+  readonly outbox = new Queue<Transmit>();
+  readonly events = new Queue<PeerEvent>();
+  readonly counters = new PeerCounters();
+  readonly duplicates: DuplicateFilter;
+  /** Per relay rule: forwards it suppressed (indexed like cfg.relayRules). */
+  readonly suppressed: number[];
+  round: Round | undefined;
+  roundSeq = 0;
+  /** Positives of the last round not yet tried, in the rules' order (tried if a connect is refused). */
+  spare: Response[] = [];
+  /** Negatives of the last round (force candidates, claims 32, 42). */
+  negatives: Response[] = [];
+  seq = 0;
+  partsWanted = 0;
+  partsSeen = new Set<number>();
+
+  // The timer table (STYLE.md 3): each a deadline or undefined.
+  readonly timers = {
+    heartbeat: undefined as number | undefined,
+    pingTick: undefined as number | undefined,
+    pongDeadline: undefined as number | undefined,
+    seekTick: undefined as number | undefined,
+    roundEnd: undefined as number | undefined,
+    closeDeadline: undefined as number | undefined,
+  };
+
+  constructor(cfg: ResolvedPeerConfig) {
+    this.cfg = cfg;
+    this.random = cfg.random;
+    this.limit = cfg.connectionLimit;
+    this.requests = new RequestTable(cfg.random.nextU32(), cfg.retransmitMs, cfg.maxAttempts);
+    this.duplicates = new DuplicateFilter({ maxOrigins: cfg.maxOrigins, windowBits: cfg.windowBits });
+    this.suppressed = cfg.relayRules.map(() => 0);
+  }
+
+  /** Links plus slots held by requests in flight. */
+  get used(): number {
+    return this.links.size + this.pending.size;
+  }
+
+  hasRoom(): boolean {
+    return this.used < this.limit;
+  }
+
+  emit(e: PeerEvent): void {
+    this.events.push(e);
+  }
+
+  transmit(to: Address, bytes: Uint8Array): void {
+    this.outbox.push({ to, bytes });
+    this.counters.datagramsOut++;
+    this.counters.bytesOut += bytes.length;
+  }
+
+  send(to: Address, msg: Message): void {
+    this.transmit(to, encode(msg));
+  }
+
+  /** Sends a request whose reply will be matched by `msg.req`; it retransmits until answered. */
+  request(to: Address, msg: Message & { req: number }, tag: RequestTag): void {
+    const bytes = encode(msg);
+    if (!this.requests.add(this.now, msg.req, to, bytes, tag)) {
+      this.counters.drop("request-table-full");
+      return;
+    }
+    this.transmit(to, bytes);
+  }
+
+  nextReq(): number {
+    return this.requests.allocate();
+  }
+
+  rememberMember(peer: number, address: Address): void {
+    if (peer === this.self || peer === 0) return;
+    if (!this.members.has(peer) && this.members.size >= MAX_KNOWN_MEMBERS) {
+      const oldest = this.members.keys().next();
+      if (!oldest.done) this.members.delete(oldest.value);
+    }
+    this.members.set(peer, address);
+  }
+
+  /** Tells the lobby a link opened or closed (claims 44, 51). */
+  reportLink(other: number, open: boolean): void {
+    if (this.session === 0) return;
+    const req = this.nextReq();
+    this.request(
+      this.cfg.lobby,
+      { kind: Kind.ConnUpdate, req, session: this.session, grid: this.grid, peer: this.self, other, open },
+      { t: "connUpdate" },
+    );
+  }
+
+  openLink(peer: number, address: Address, neighbourLinks: number): void {
+    this.pending.delete(peer);
+    if (this.links.has(peer)) return;
+    this.links.open(this.now, peer, address, neighbourLinks);
+    this.rememberMember(peer, address);
+    this.cooldown.delete(peer);
+    this.counters.linksOpened++;
+    this.reportLink(peer, true);
+    this.emit({ type: "linkOpen", peer, address, links: this.links.size });
+    if (!this.joinedEmitted) this.becomeMember();
+  }
+
+  becomeMember(): void {
+    this.phase = "member";
+    this.joinedEmitted = true;
+    this.emit({ type: "joined", grid: this.grid, peer: this.self, links: this.links.size });
+  }
+
+  /**
+   * Closes a link locally and, unless the neighbour closed it (`remoteReason` given), asks
+   * it to close its side too (a close handshake: Disconnect, DisconnectAck; claim 37).
+   */
+  closeLink(peer: number, reason: LinkCloseReason, remoteReason?: number): boolean {
+    const link = this.links.close(peer);
+    if (link === undefined) return false;
+    this.counters.linksClosed++;
+    this.cooldown.set(peer, this.now + this.cfg.disconnectPeriodMs);
+    if (remoteReason === undefined) {
+      const req = this.nextReq();
+      this.request(
+        link.address,
+        { kind: Kind.Disconnect, req, grid: this.grid, from: this.self, reason: wireReason(reason) },
+        { t: "disconnect", peer },
+      );
+    }
+    this.reportLink(peer, false);
+    const e: PeerEvent =
+      remoteReason === undefined
+        ? { type: "linkClosed", peer, reason, links: this.links.size }
+        : { type: "linkClosed", peer, reason, remoteReason, links: this.links.size };
+    this.emit(e);
+    // Below the limit now: look for a link soon (claim 36), not at the next regular tick.
+    if (this.phase === "member" && this.hasRoom()) this.scheduleSeek(this.cfg.seekIntervalMs / 4);
+    return true;
+  }
+
+  scheduleSeek(inMs: number): void {
+    const at = this.now + Math.floor(inMs * (0.5 + this.random.next()));
+    if (this.timers.seekTick === undefined || at < this.timers.seekTick) this.timers.seekTick = at;
+  }
+
+  inCooldown(peer: number): boolean {
+    const until = this.cooldown.get(peer);
+    if (until === undefined) return false;
+    if (until <= this.now) {
+      this.cooldown.delete(peer);
+      return false;
+    }
+    return true;
+  }
+}
+
+function wireReason(reason: LinkCloseReason): number {
+  switch (reason) {
+    case "limit-lowered":
+      return DisconnectReason.LimitLowered;
+    case "forced":
+      return DisconnectReason.Forced;
+    case "unresponsive":
+      return DisconnectReason.Unresponsive;
+    case "leave":
+      return DisconnectReason.Leave;
+    case "remote":
+      return DisconnectReason.Leave;
+  }
+}

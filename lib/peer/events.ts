@@ -1,0 +1,46 @@
+/** What a Peer tells the application, drained with pollEvent(). */
+import type { Address } from "../endpoint.ts";
+import type { ErrorCode } from "../errors.ts";
+
+/** Why a link closed (linkClosed.reason). */
+export type LinkCloseReason =
+  /** The neighbour closed it (with its own reason code from the wire, see `remoteReason`). */
+  | "remote"
+  /** This peer lowered its connection limit (claim 10). */
+  | "limit-lowered"
+  /** This peer made room for a force connection (claim 32). */
+  | "forced"
+  /** Pings went unanswered (claims 47-49). */
+  | "unresponsive"
+  /** This peer is leaving the grid. */
+  | "leave";
+
+export type PeerEvent =
+  /** The lobby admitted this peer: it has a peer id in the grid (claims 24, 34). */
+  | { readonly type: "admitted"; readonly grid: number; readonly gridName: string; readonly peer: number; readonly members: number }
+  /** The peer holds its first link (or is the grid's first member): broadcasts now reach the grid. */
+  | { readonly type: "joined"; readonly grid: number; readonly peer: number; readonly links: number }
+  | { readonly type: "linkOpen"; readonly peer: number; readonly address: Address; readonly links: number }
+  | {
+      readonly type: "linkClosed";
+      readonly peer: number;
+      readonly reason: LinkCloseReason;
+      /** The DisconnectReason code the neighbour sent, when reason is "remote". */
+      readonly remoteReason?: number;
+      readonly links: number;
+    }
+  /** A broadcast from `origin`, delivered once (claims 3, 19). `payload` is a view: copy it to keep it. */
+  | {
+      readonly type: "data";
+      readonly payload: Uint8Array;
+      readonly origin: number;
+      readonly seq: number;
+      readonly hops: number;
+      readonly target: number | null;
+    }
+  /** The lobby restarted and this peer registered again with the same grid and peer ids. */
+  | { readonly type: "reregistered"; readonly grid: number; readonly peer: number }
+  /** A procedure failed: joining, creating a grid, reaching the lobby. */
+  | { readonly type: "error"; readonly code: ErrorCode; readonly message: string }
+  /** leave() finished: neighbours and the lobby were told (or timed out). */
+  | { readonly type: "closed" };

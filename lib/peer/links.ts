@@ -1,0 +1,82 @@
+/**
+ * The peer's direct links (claim 1: at most connectionLimit of them), indexed by peer id
+ * and by address, so the relay path finds the sending link from the datagram's source
+ * address in one Map lookup.
+ */
+import type { Address } from "../endpoint.ts";
+
+export interface Link {
+  readonly peer: number;
+  readonly address: Address;
+  readonly openedAt: number;
+  /** Smoothed RTT (RFC 6298 style, alpha 1/8); 0 until the first pong. */
+  srttMs: number;
+  /** Consecutive unacceptable pongs (claim 49). */
+  missed: number;
+  /** The outstanding ping's id and send time, or -1 when none is out. */
+  pingReq: number;
+  pingSentAt: number;
+  /** The neighbour's link count from its latest pong or reply. */
+  neighbourLinks: number;
+}
+
+export class LinkTable {
+  private readonly byPeer = new Map<number, Link>();
+  private readonly byAddress = new Map<Address, Link>();
+  /** Peer ids in a dense array for the relay loop (no iterator allocation per message). */
+  ids: number[] = [];
+  addresses: Address[] = [];
+
+  get size(): number {
+    return this.byPeer.size;
+  }
+
+  has(peer: number): boolean {
+    return this.byPeer.has(peer);
+  }
+
+  get(peer: number): Link | undefined {
+    return this.byPeer.get(peer);
+  }
+
+  byAddr(address: Address): Link | undefined {
+    return this.byAddress.get(address);
+  }
+
+  open(now: number, peer: number, address: Address, neighbourLinks: number): Link {
+    const existing = this.byPeer.get(peer);
+    if (existing !== undefined) return existing;
+    const link: Link = {
+      peer,
+      address,
+      openedAt: now,
+      srttMs: 0,
+      missed: 0,
+      pingReq: -1,
+      pingSentAt: 0,
+      neighbourLinks,
+    };
+    this.byPeer.set(peer, link);
+    this.byAddress.set(address, link);
+    this.rebuild();
+    return link;
+  }
+
+  close(peer: number): Link | undefined {
+    const link = this.byPeer.get(peer);
+    if (link === undefined) return undefined;
+    this.byPeer.delete(peer);
+    if (this.byAddress.get(link.address) === link) this.byAddress.delete(link.address);
+    this.rebuild();
+    return link;
+  }
+
+  all(): IterableIterator<Link> {
+    return this.byPeer.values();
+  }
+
+  private rebuild(): void {
+    this.ids = [...this.byPeer.keys()];
+    this.addresses = this.ids.map((id) => (this.byPeer.get(id) as Link).address);
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * The peer's side of the lobby protocol (claims 24, 25, 34, 35, 44, 50, 51): open a
+ * session, find or create the grid, get admitted with the members' addresses, heartbeat,
+ * and register again when a restarted lobby no longer knows the session.
+ */
+import { ErrorCode } from "../errors.ts";
+import { Kind, LobbyErrorCode, type MessageOf } from "../../wire/index.ts";
+import type { PeerCore } from "./core.ts";
+import type { PendingRequest } from "./requests.ts";
+import { startRound } from "./seeker.ts";
+
+export function sendHello(core: PeerCore): void {
+  const req = core.nextReq();
+  core.request(core.cfg.lobby, { kind: Kind.Hello, req, name: core.cfg.name }, { t: "hello" });
+}
+
+function sendSelect(core: PeerCore, part: number): void {
+  const req = core.nextReq();
+  core.request(
+    core.cfg.lobby,
+    { kind: Kind.SelectGrid, req, session: core.session, grid: core.grid, limit: core.limit, part },
+    { t: "select", part },
+  );
+}
+
+function sendList(core: PeerCore, offset: number): void {
+  const t = core.target;
+  const filter = t !== undefined && typeof t.grid === "string" ? t.grid : "";
+  const req = core.nextReq();
+  core.request(core.cfg.lobby, { kind: Kind.ListGrids, req, session: core.session, filter, offset }, { t: "list" });
+}
+
+/** Asks the lobby for the current member list again (idempotent SelectGrid), to find new link candidates. */
+export function refreshMembers(core: PeerCore): void {
+  if (core.session !== 0 && core.grid !== 0) sendSelect(core, 0);
+}
+
+export function sendHeartbeat(core: PeerCore): void {
+  if (core.session === 0 || core.self === 0) return;
+  const req = core.nextReq();
+  core.request(
+    core.cfg.lobby,
+    { kind: Kind.Heartbeat, req, session: core.session, grid: core.grid, peer: core.self, links: core.links.ids.slice(0, 64) },
+    { t: "heartbeat" },
+  );
+}
+
+/** Claim 50: ask the lobby about a connection whose pings went unanswered. */
+export function sendConnStatus(core: PeerCore, other: number): void {
+  if (core.session === 0) return;
+  const req = core.nextReq();
+  core.request(
+    core.cfg.lobby,
+    { kind: Kind.ConnStatus, req, session: core.session, grid: core.grid, peer: core.self, other },
+    { t: "status" },
+  );
+}
+
+export function onWelcome(core: PeerCore, msg: MessageOf<typeof Kind.Welcome>): void {
+  core.session = msg.session;
+  core.heartbeatMs = Math.max(100, msg.heartbeatMs);
+  if (core.rejoining) {
+    const req = core.nextReq();
+    core.request(
+      core.cfg.lobby,
+      {
+        kind: Kind.Rejoin,
+        req,
+        session: core.session,
+        grid: core.grid,
+        name: core.gridName,
+        peer: core.self,
+        limit: core.limit,
+        links: core.links.ids.slice(0, 64),
+      },
+      { t: "rejoin" },
+    );
+    return;
+  }
+  const t = core.target;
+  if (t === undefined) return;
+  if (typeof t.grid === "number") {
+    core.grid = t.grid;
+    sendSelect(core, 0);
+  } else if (t.create) {
+    const req = core.nextReq();
+    core.request(
+      core.cfg.lobby,
+      { kind: Kind.CreateGrid, req, session: core.session, name: t.grid, capacity: t.capacity, limit: core.limit, meta: t.meta },
+      { t: "create" },
+    );
+  } else sendList(core, 0);
+}
+
+export function onGridCreated(core: PeerCore, msg: MessageOf<typeof Kind.GridCreated>): void {
+  core.grid = msg.grid;
+  core.gridName = msg.name;
+  sendSelect(core, 0);
+}
+
+export function onGridList(core: PeerCore, msg: MessageOf<typeof Kind.GridList>): void {
+  const t = core.target;
+  const name = t !== undefined && typeof t.grid === "string" ? t.grid : "";
+  const hit = msg.grids.find((g) => g.name === name);
+  if (hit !== undefined) {
+    core.grid = hit.grid;
+    core.gridName = hit.name;
+    sendSelect(core, 0);
+  } else if (msg.offset + msg.grids.length < msg.total && msg.grids.length > 0) {
+    sendList(core, msg.offset + msg.grids.length);
+  } else if (t?.create === true) {
+    // Created by someone else and removed again before we listed it: create it ourselves.
+    onWelcome(core, { kind: Kind.Welcome, req: 0, session: core.session, heartbeatMs: core.heartbeatMs });
+  } else {
+    fail(core, ErrorCode.UnknownGrid, `no grid named "${name}" in the lobby; pass create: true to create it`);
+  }
+}
+
+export function onMembers(core: PeerCore, msg: MessageOf<typeof Kind.Members>, part: number): void {
+  if (msg.grid !== core.grid || msg.part !== part) {
+    core.counters.drop("unexpected-reply");
+    return;
+  }
+  core.self = msg.peer;
+  for (const m of msg.members) core.rememberMember(m.peer, m.addr);
+  if (part === 0) {
+    core.partsWanted = msg.parts;
+    core.partsSeen = new Set([0]);
+    for (let p = 1; p < msg.parts; p++) sendSelect(core, p);
+  } else core.partsSeen.add(part);
+  if (core.partsSeen.size < core.partsWanted) return;
+
+  if (core.phase === "lobby") {
+    core.phase = "joining";
+    core.emit({ type: "admitted", grid: core.grid, gridName: core.gridName, peer: core.self, members: core.members.size });
+    core.timers.heartbeat = core.now + core.heartbeatMs;
+    core.timers.pingTick = core.now + core.cfg.pingIntervalMs;
+    startRound(core, "join");
+  } else if (core.phase === "member" && core.hasRoom() && core.round === undefined) {
+    startRound(core, "available");
+  }
+}
+
+/** An Error reply from the lobby to one of our requests. */
+export function onLobbyError(core: PeerCore, msg: MessageOf<typeof Kind.Error>, p: PendingRequest): void {
+  if (p.tag.t === "create" && msg.code === LobbyErrorCode.NameTaken) {
+    sendList(core, 0); // create: true joins the grid when it already exists
+    return;
+  }
+  if (core.phase !== "lobby") return; // a refresh or update failing later is not fatal
+  const code =
+    msg.code === LobbyErrorCode.UnknownGrid
+      ? ErrorCode.UnknownGrid
+      : msg.code === LobbyErrorCode.GridFull
+        ? ErrorCode.GridFull
+        : ErrorCode.Rejected;
+  fail(core, code, `lobby refused ${p.tag.t}: ${msg.detail}`);
+}
+
+/** A restarted lobby does not know our session: open a new one and re-register. */
+export function onUnknownSession(core: PeerCore): void {
+  core.session = 0;
+  core.requests.cancel((p) => p.to === core.cfg.lobby);
+  if (core.self !== 0 && (core.phase === "member" || core.phase === "joining")) core.rejoining = true;
+  sendHello(core);
+}
+
+export function onRejoined(core: PeerCore): void {
+  core.rejoining = false;
+  core.emit({ type: "reregistered", grid: core.grid, peer: core.self });
+}
+
+function fail(core: PeerCore, code: ErrorCode, message: string): void {
+  core.phase = "idle";
+  core.target = undefined;
+  core.emit({ type: "error", code, message });
+}

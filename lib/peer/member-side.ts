@@ -1,0 +1,106 @@
+/**
+ * Answering other peers: join and connection-available (positive when a link is free,
+ * claims 27, 38), connect (re-checks room, so the limit holds even when several peers
+ * picked us at once), force connection (claim 32: drop a link so the grid stays whole),
+ * disconnect, and the lobby's probes and repair hints. Every handler is idempotent: a
+ * retransmitted request gets the same answer and changes nothing twice.
+ */
+import type { Address } from "../endpoint.ts";
+import { DisconnectReason, Kind, type MessageOf } from "../../wire/index.ts";
+import type { PeerCore } from "./core.ts";
+import { connect, sendForce } from "./seeker.ts";
+
+type Ask = MessageOf<typeof Kind.Join> | MessageOf<typeof Kind.Available>;
+
+export function onAsk(core: PeerCore, from: Address, msg: Ask): void {
+  core.rememberMember(msg.from, from);
+  const positive = core.hasRoom() && !core.links.has(msg.from);
+  const reply = { req: msg.req, grid: core.grid, from: core.self, positive, links: core.links.size };
+  if (msg.kind === Kind.Join) core.send(from, { kind: Kind.JoinReply, ...reply, limit: core.limit });
+  else core.send(from, { kind: Kind.AvailableReply, ...reply });
+}
+
+export function onConnect(core: PeerCore, from: Address, msg: MessageOf<typeof Kind.Connect>): void {
+  let accepted: boolean;
+  const link = core.links.get(msg.from);
+  if (link !== undefined) accepted = link.address === from;
+  else if (core.hasRoom() && !core.pending.has(msg.from)) {
+    core.openLink(msg.from, from, 0);
+    accepted = true;
+  } else if (core.pending.has(msg.from) && core.self < msg.from) {
+    // Both sides asked each other at once: the lower id yields its own request and accepts.
+    core.pending.delete(msg.from);
+    core.openLink(msg.from, from, 0);
+    accepted = true;
+  } else accepted = false;
+  core.send(from, { kind: Kind.ConnectReply, req: msg.req, grid: core.grid, from: core.self, accepted });
+}
+
+/** Claim 32: close one of this peer's links to make room for the forcing peer, then confirm. */
+export function onForce(core: PeerCore, from: Address, msg: MessageOf<typeof Kind.Force>): void {
+  let ok = false;
+  const link = core.links.get(msg.from);
+  if (link !== undefined) ok = link.address === from;
+  else if (core.hasRoom() && !core.pending.has(msg.from)) ok = true;
+  else if (core.links.size > 0) {
+    const neighbours = [...core.links.all()].map((l) => ({ peer: l.peer, links: l.neighbourLinks, rttMs: l.srttMs }));
+    const drop = core.cfg.connectionRules.selectDrop(neighbours, core.random);
+    if (drop !== undefined && core.closeLink(drop.peer, "forced")) ok = core.hasRoom();
+  }
+  if (ok && !core.links.has(msg.from)) {
+    core.openLink(msg.from, from, 0);
+    core.counters.forcedConnections++;
+  }
+  core.send(from, { kind: Kind.ForceReply, req: msg.req, grid: core.grid, from: core.self, ok });
+}
+
+export function onDisconnect(core: PeerCore, from: Address, msg: MessageOf<typeof Kind.Disconnect>): void {
+  const link = core.links.get(msg.from);
+  if (link !== undefined && link.address === from) core.closeLink(msg.from, "remote", msg.reason);
+  core.send(from, { kind: Kind.DisconnectAck, req: msg.req, grid: core.grid, from: core.self });
+}
+
+export function onPing(core: PeerCore, from: Address, msg: MessageOf<typeof Kind.Ping>): void {
+  const link = core.links.get(msg.from);
+  if (link !== undefined && link.address === from) {
+    core.send(from, { kind: Kind.Pong, req: msg.req, grid: core.grid, from: core.self, links: core.links.size });
+    return;
+  }
+  // The sender thinks we are linked but we are not (our close or its connect got lost):
+  // tell it, so its side closes too instead of counting misses (same size as the ping).
+  core.counters.drop("not-linked");
+  core.send(from, { kind: Kind.Disconnect, req: msg.req, grid: core.grid, from: core.self, reason: DisconnectReason.NotLinked });
+}
+
+/** The lobby checks a link it has a one-sided or contradictory report of. */
+export function onProbe(core: PeerCore, msg: MessageOf<typeof Kind.Probe>): void {
+  core.send(core.cfg.lobby, {
+    kind: Kind.ProbeReply,
+    req: msg.req,
+    session: core.session,
+    grid: core.grid,
+    peer: core.self,
+    other: msg.other,
+    linked: core.links.has(msg.other),
+  });
+}
+
+/** Island repair (7,596,633): the lobby names members of the main component to link with. */
+export function onRepairHint(core: PeerCore, msg: MessageOf<typeof Kind.RepairHint>): void {
+  for (const t of msg.targets) core.rememberMember(t.peer, t.addr);
+  for (const t of msg.targets) {
+    if (core.links.has(t.peer) || core.pending.has(t.peer)) continue;
+    if (msg.force) {
+      if (!core.hasRoom() && core.links.size > 0) {
+        // Make room on our side too: an island peer drops its most connected neighbour.
+        const neighbours = [...core.links.all()].map((l) => ({ peer: l.peer, links: l.neighbourLinks, rttMs: l.srttMs }));
+        const drop = core.cfg.connectionRules.selectDrop(neighbours, core.random);
+        if (drop !== undefined) core.closeLink(drop.peer, "forced");
+      }
+      sendForce(core, t.peer, t.addr);
+    } else {
+      connect(core, { peer: t.peer, addr: t.addr, positive: true, links: 0, receivedAt: core.now, responseTimeMs: 0, order: 0 });
+    }
+    return; // one new link per hint is enough to join two islands
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * The duplicate filter: one DuplicateWindow per origin (claims 3, 18, 19), in bounded memory.
+ *
+ * Claim 3: a peer "retrieve[s] identification information from a message to determine if a
+ * message including the same data has already been sent by the peer system". The
+ * identification is (origin, seq); this table maps origin -> window and holds at most
+ * `maxOrigins` windows, so memory is O(origins) and never O(messages), whatever arrives.
+ *
+ * Keep one filter per grid: origin ids and seqs are scoped to the grid named in the
+ * envelope (claim 4's addressing information).
+ */
+import { checkInt } from "../errors.ts";
+import { DEFAULT_WINDOW_BITS, DuplicateWindow, SeqResult, checkWindowBits } from "./duplicate-window.ts";
+
+/**
+ * Origins remembered at once. Set it above the number of members a grid can hold: an evicted
+ * origin's window is forgotten, so a late copy of one of its messages would look Fresh again.
+ * 4096 windows of 1024 bits is ~0.5 MiB of bitmaps. Defaults to 4096.
+ */
+export const DEFAULT_MAX_ORIGINS = 4096;
+/** Upper bound on maxOrigins: 2^20 windows of the default size is 128 MiB of bitmaps. */
+export const MAX_MAX_ORIGINS = 1 << 20;
+
+export interface DuplicateFilterOptions {
+  /** Origins remembered before the least recently heard one is evicted. Defaults to 4096 (DEFAULT_MAX_ORIGINS). */
+  maxOrigins?: number;
+  /** Window size per origin, a power of two from 32 to 65536. Defaults to 1024 (DEFAULT_WINDOW_BITS). */
+  windowBits?: number;
+}
+
+export interface DuplicateFilterStats {
+  /** Origins currently remembered (<= maxOrigins). */
+  origins: number;
+  /** Arrivals recorded as new. */
+  fresh: number;
+  /** Arrivals already recorded (claim 19). */
+  duplicate: number;
+  /** Arrivals older than their origin's window: not provably new, so not accepted. */
+  stale: number;
+  /** Origins forgotten to make room for a new one. */
+  evictions: number;
+}
+
+/**
+ * Duplicate filter keyed by origin id (u32). When full, admitting a new origin evicts the one
+ * least recently heard from (the one whose latest Fresh arrival is oldest) in O(1): the Map
+ * keeps insertion order, a Fresh arrival moves its origin to the end, and the first entry is
+ * the eviction victim. Only Fresh arrivals count as "heard": duplicates arrive over the other
+ * links of a mesh right after the Fresh copy, so touching on them would double the Map work on
+ * the hot path without changing the order much. The evicted window is reset and reused.
+ */
+export class DuplicateFilter {
+  readonly maxOrigins: number;
+  readonly windowBits: number;
+  private readonly windows = new Map<number, DuplicateWindow>();
+  private fresh = 0;
+  private duplicate = 0;
+  private stale = 0;
+  private evictions = 0;
+
+  constructor(options: DuplicateFilterOptions = {}) {
+    this.maxOrigins = checkInt("maxOrigins", options.maxOrigins ?? DEFAULT_MAX_ORIGINS, 1, MAX_MAX_ORIGINS);
+    this.windowBits = checkWindowBits(options.windowBits ?? DEFAULT_WINDOW_BITS);
+  }
+
+  /** Origins currently remembered. */
+  get size(): number {
+    return this.windows.size;
+  }
+
+  /**
+   * Classifies message (origin, seq), records it when Fresh, and counts the result.
+   * The relay forwards and delivers only Fresh arrivals (claims 2, 16).
+   */
+  check(origin: number, seq: number): SeqResult {
+    const windows = this.windows;
+    let window = windows.get(origin);
+    if (window === undefined) {
+      // A new origin's first arrival is Fresh, and set() already put it last.
+      window = this.admit(origin);
+      window.check(seq);
+      this.fresh++;
+      return SeqResult.Fresh;
+    }
+    const result = window.check(seq);
+    if (result === SeqResult.Fresh) {
+      this.fresh++;
+      windows.delete(origin);
+      windows.set(origin, window);
+    } else if (result === SeqResult.Duplicate) {
+      this.duplicate++;
+    } else {
+      this.stale++;
+    }
+    return result;
+  }
+
+  /** What check(origin, seq) would answer, without recording, counting or reordering. */
+  peek(origin: number, seq: number): SeqResult {
+    const window = this.windows.get(origin);
+    return window === undefined ? SeqResult.Fresh : window.peek(seq);
+  }
+
+  /**
+   * Drops what is known about `origin` (it left the grid, or rejoined with a new seq
+   * space). Returns whether it was known.
+   */
+  forget(origin: number): boolean {
+    return this.windows.delete(origin);
+  }
+
+  stats(): DuplicateFilterStats {
+    return {
+      origins: this.windows.size,
+      fresh: this.fresh,
+      duplicate: this.duplicate,
+      stale: this.stale,
+      evictions: this.evictions,
+    };
+  }
+
+  private admit(origin: number): DuplicateWindow {
+    let window: DuplicateWindow | undefined;
+    if (this.windows.size >= this.maxOrigins) {
+      const oldest = this.windows.entries().next();
+      if (!oldest.done) {
+        const [victim, victimWindow] = oldest.value;
+        this.windows.delete(victim);
+        victimWindow.reset();
+        window = victimWindow;
+        this.evictions++;
+      }
+    }
+    window ??= new DuplicateWindow(this.windowBits);
+    this.windows.set(origin, window);
+    return window;
+  }
+}

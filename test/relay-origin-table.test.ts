@@ -1,0 +1,95 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { RelayGridError } from "../lib/errors.ts";
+import { SeqResult } from "../lib/relay/duplicate-window.ts";
+import { DEFAULT_MAX_ORIGINS, DuplicateFilter } from "../lib/relay/origin-table.ts";
+
+const { Fresh, Duplicate, Stale } = SeqResult;
+
+test("claim 3: (origin, seq) identifies the data; origins have separate windows", () => {
+  const f = new DuplicateFilter({ windowBits: 32 });
+  assert.is(f.maxOrigins, DEFAULT_MAX_ORIGINS);
+  assert.is(f.check(1, 10), Fresh);
+  assert.is(f.check(2, 10), Fresh);
+  assert.is(f.check(1, 10), Duplicate);
+  assert.is(f.check(2, 10), Duplicate);
+  assert.is(f.check(1, 100), Fresh);
+  assert.is(f.check(1, 10), Stale); // origin 1 moved on
+  assert.is(f.check(2, 11), Fresh); // origin 2 did not
+  assert.equal(f.stats(), { origins: 2, fresh: 4, duplicate: 2, stale: 1, evictions: 0 });
+});
+
+test("peek neither records, counts nor reorders", () => {
+  const f = new DuplicateFilter({ maxOrigins: 2 });
+  f.check(1, 1);
+  f.check(2, 1);
+  assert.is(f.peek(1, 1), Duplicate);
+  assert.is(f.peek(1, 2), Fresh);
+  assert.is(f.peek(3, 1), Fresh);
+  assert.is(f.size, 2);
+  assert.equal(f.stats(), { origins: 2, fresh: 2, duplicate: 0, stale: 0, evictions: 0 });
+  f.check(3, 1); // origin 1 is still the least recently heard, despite the peek
+  assert.is(f.peek(1, 1), Fresh);
+  assert.is(f.peek(2, 1), Duplicate);
+});
+
+test("origin table evicts the least recently heard origin at maxOrigins", () => {
+  const f = new DuplicateFilter({ maxOrigins: 3 });
+  f.check(1, 1);
+  f.check(2, 1);
+  f.check(3, 1);
+  f.check(1, 2); // origin 1 heard again: origin 2 is now the least recent
+  f.check(2, 1); // a duplicate is not "heard" (see DuplicateFilter)
+  f.check(4, 1); // evicts 2
+  assert.is(f.size, 3);
+  assert.is(f.stats().evictions, 1);
+  assert.is(f.peek(2, 1), Fresh, "origin 2 forgotten");
+  assert.is(f.peek(1, 2), Duplicate);
+  assert.is(f.peek(3, 1), Duplicate);
+  assert.is(f.peek(4, 1), Duplicate);
+  f.check(5, 1); // evicts 3
+  assert.is(f.peek(3, 1), Fresh, "origin 3 forgotten");
+  assert.is(f.peek(1, 2), Duplicate);
+});
+
+test("origin table memory stays bounded (1e6 messages from 10 origins)", () => {
+  // Enough room: every origin keeps its window; a second copy of each message is a duplicate.
+  const roomy = new DuplicateFilter();
+  for (let i = 0; i < 500_000; i++) {
+    const origin = i % 10;
+    const seq = Math.floor(i / 10);
+    roomy.check(origin, seq);
+    roomy.check(origin, seq);
+  }
+  assert.equal(roomy.stats(), { origins: 10, fresh: 500_000, duplicate: 500_000, stale: 0, evictions: 0 });
+
+  // Too little room: the table never holds more than maxOrigins; round-robin evicts every time.
+  const tight = new DuplicateFilter({ maxOrigins: 4 });
+  for (let i = 0; i < 1_000_000; i++) {
+    tight.check(i % 10, Math.floor(i / 10));
+    if (tight.size > 4) assert.unreachable(`size ${tight.size} > maxOrigins 4 at message ${i}`);
+  }
+  assert.equal(tight.stats(), { origins: 4, fresh: 1_000_000, duplicate: 0, stale: 0, evictions: 1_000_000 - 4 });
+});
+
+test("forget drops an origin (it left, or restarted its seqs)", () => {
+  const f = new DuplicateFilter();
+  f.check(9, 5000);
+  assert.is(f.check(9, 0), Stale, "a restarted origin looks stale until forgotten");
+  assert.is(f.forget(9), true);
+  assert.is(f.forget(9), false);
+  assert.is(f.size, 0);
+  assert.is(f.check(9, 0), Fresh);
+});
+
+test("bad options throw invalid-config with the numbers", () => {
+  for (const options of [{ maxOrigins: 0 }, { maxOrigins: 2.5 }, { windowBits: 100 }]) {
+    assert.throws(
+      () => new DuplicateFilter(options),
+      (e: unknown) => e instanceof RelayGridError && e.code === "invalid-config" && /got (0|2\.5|100)$/.test(e.message),
+      JSON.stringify(options),
+    );
+  }
+});
+
+test.run();
