@@ -80,7 +80,7 @@ test("suppression is counted against the first rule that refuses", () => {
   const counts = [0, 0, 0];
   // Link 5 is both the sender and the origin: counted once, under notBackToSender.
   select(defaultRelayRules, ctx({ origin: 5, fromPeer: 5 }), [5, 6], counts);
-  select(defaultRelayRules, ctx({ hops: 99 }), [6, 7], counts);
+  select(defaultRelayRules, ctx({ hops: DEFAULT_MAX_HOPS }), [6, 7], counts);
   assert.equal(counts, [1, 0, 2]);
 });
 
@@ -98,7 +98,7 @@ test("selectLinks reuses out and ctx without allocating new ones", () => {
 test("default rules are frozen data", () => {
   assert.ok(Object.isFrozen(defaultRelayRules));
   assert.ok(Object.isFrozen(notBackToSender) && Object.isFrozen(notToOrigin));
-  assert.equal(defaultRelayRules.map((r) => r.name), ["not-back-to-sender", "not-to-origin", "hop-limit-32"]);
+  assert.equal(defaultRelayRules.map((r) => r.name), ["not-back-to-sender", "not-to-origin", `hop-limit-${DEFAULT_MAX_HOPS}`]);
 });
 
 test("checkRelayRules rejects unnamed, duplicate-named and malformed rules", () => {
