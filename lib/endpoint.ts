@@ -27,7 +27,12 @@ export interface Transmit {
 export type Millis = number;
 
 export interface Endpoint<E> {
-  /** Untrusted input. Never throws: bad bytes are counted in stats() and dropped. */
+  /**
+   * Untrusted input. Never throws: bad bytes are counted in stats() and dropped.
+   * The endpoint takes ownership of `bytes`: it may rewrite them in place (the relay path
+   * patches the hop byte and forwards the same buffer) and keep views of them (a data
+   * event's payload), so a driver that reuses its receive buffer must pass a copy.
+   */
   handleDatagram(now: Millis, from: Address, bytes: Uint8Array): void;
   /** Fire every timer whose deadline is <= now. Safe to call early or twice. */
   handleTimeout(now: Millis): void;

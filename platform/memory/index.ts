@@ -1,0 +1,30 @@
+/**
+ * relaygrid/memory: a deterministic, seeded, virtual-time network for testing sans-IO
+ * endpoints (Peer, Lobby) at scale, with loss, latency, jitter, duplication, reordering,
+ * partitions and crashes.
+ */
+export { SimNetwork } from "./network.ts";
+export { SimNode } from "./handle.ts";
+export { SimulationError } from "./error.ts";
+export {
+  DEFAULT_EVENT_LOG_LIMIT,
+  DEFAULT_MAX_STEPS,
+  DEFAULT_MTU_BYTES,
+  DEFAULT_STRICT_MTU,
+  type InspectFn,
+  type OnEventFn,
+  type RunOptions,
+  type RunUntilOptions,
+  type SimNetworkOptions,
+} from "./options.ts";
+export {
+  DEFAULT_DUPLICATE_PERCENT,
+  DEFAULT_JITTER_MS,
+  DEFAULT_LATENCY_MS,
+  DEFAULT_LINK,
+  DEFAULT_LOSS_PERCENT,
+  DEFAULT_REORDER_DELAY_MS,
+  DEFAULT_REORDER_PERCENT,
+  type LinkOptions,
+} from "./link.ts";
+export type { LinkCounters, SimStats } from "./stats.ts";
