@@ -85,22 +85,22 @@ export function onProbe(core: PeerCore, msg: MessageOf<typeof Kind.Probe>): void
   });
 }
 
-/** Island repair (7,596,633): the lobby names members of the main component to link with. */
+/**
+ * Island repair (7,596,633): the lobby names members of the main component to link with.
+ * One new link joins the islands. A full island peer first drops its most connected
+ * neighbour (which keeps other paths, so the island stays whole) to make room.
+ */
 export function onRepairHint(core: PeerCore, msg: MessageOf<typeof Kind.RepairHint>): void {
   for (const t of msg.targets) core.rememberMember(t.peer, t.addr);
-  for (const t of msg.targets) {
-    if (core.links.has(t.peer) || core.pending.has(t.peer)) continue;
-    if (msg.force) {
-      if (!core.hasRoom() && core.links.size > 0) {
-        // Make room on our side too: an island peer drops its most connected neighbour.
-        const neighbours = [...core.links.all()].map((l) => ({ peer: l.peer, links: l.neighbourLinks, rttMs: l.srttMs }));
-        const drop = core.cfg.connectionRules.selectDrop(neighbours, core.random);
-        if (drop !== undefined) core.closeLink(drop.peer, "forced");
-      }
-      sendForce(core, t.peer, t.addr);
-    } else {
-      connect(core, { peer: t.peer, addr: t.addr, positive: true, links: 0, receivedAt: core.now, responseTimeMs: 0, order: 0 });
-    }
-    return; // one new link per hint is enough to join two islands
+  const t = msg.targets.find((x) => !core.links.has(x.peer) && !core.pending.has(x.peer));
+  if (t === undefined) return;
+  if (!core.hasRoom() && core.links.size > 0) {
+    const neighbours = [...core.links.all()].map((l) => ({ peer: l.peer, links: l.neighbourLinks, rttMs: l.srttMs }));
+    const drop = core.cfg.connectionRules.selectDrop(neighbours, core.random);
+    if (drop === undefined) return; // every neighbour would be left with < 2 links: let another island peer do it
+    core.closeLink(drop.peer, "forced");
   }
+  core.cooldown.delete(t.peer);
+  if (msg.force) sendForce(core, t.peer, t.addr);
+  else connect(core, { peer: t.peer, addr: t.addr, positive: true, links: 0, receivedAt: core.now, responseTimeMs: 0, order: 0 });
 }
