@@ -120,10 +120,13 @@ function toArray(msg: Message): unknown[] {
   const arr: unknown[] = [PROTOCOL_VERSION, msg.kind];
   for (const [name, spec] of schema) {
     const v = fields[name];
-    // Lists are objects in TypeScript and positional arrays on the wire.
+    // Lists are objects in TypeScript and positional arrays on the wire. An entry that is
+    // null or undefined becomes an array of undefined, which checkValue reports by path.
     const w =
       spec.t === "list" && Array.isArray(v)
-        ? (v as (Record<string, unknown> | null)[]).map((o) => spec.of.map(([k]) => (o === null ? undefined : o[k])))
+        ? (v as (Record<string, unknown> | null | undefined)[]).map((o) =>
+            spec.of.map(([k]) => (o === null || o === undefined ? undefined : o[k])),
+          )
         : v;
     const err = checkValue(spec, w, name);
     if (err !== null) throw new RelayGridError(ErrorCode.InvalidConfig, `cannot encode ${kindName(msg.kind)}: ${err}`);

@@ -1,0 +1,224 @@
+/**
+ * wire/PROTOCOL.md cannot rot: its tables are parsed and compared with the code. Every kind's
+ * field table against SCHEMAS (kind number, field names, order, type, limit), the kinds table
+ * against Kind, the limits table against wire/limits.ts, the code tables against
+ * DisconnectReason / LobbyErrorCode / LinkStatus, the decode-order table against
+ * DecodeErrorCode, and the worked examples against the test vectors.
+ *
+ * Table formats it relies on (all GitHub-flavoured markdown pipe tables):
+ *   kind fields:   "#### Name (0xNN)" then | # | field | type | limit | meaning |
+ *   list entries:  "#### EntryName"   then | # | field | type | limit | meaning |
+ *   kinds:         | kind | name | direction | reply | claims |
+ *   limits:        | constant | value | why |
+ *   codes:         "#### CodeSetName" then | value | name | meaning |
+ *   decode order:  | step | check | code |
+ */
+import { readFileSync } from "node:fs";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import * as limits from "../wire/limits.ts";
+import {
+  DecodeErrorCode,
+  DisconnectReason,
+  Kind,
+  LinkStatus,
+  LobbyErrorCode,
+  SCHEMAS,
+  type FieldDef,
+  type Spec,
+} from "../wire/index.ts";
+import { readVectorFiles } from "../scripts/gen-vectors.ts";
+
+const doc = readFileSync(new URL("../wire/PROTOCOL.md", import.meta.url), "utf8");
+
+interface Table {
+  readonly heading: string;
+  readonly header: string;
+  readonly rows: string[][];
+}
+
+function cells(line: string): string[] {
+  return line.trim().replace(/^\|/, "").replace(/\|$/, "").split("|").map((c) => c.trim());
+}
+
+/** Every pipe table outside code fences, with the nearest heading above it. */
+function parseTables(md: string): Table[] {
+  const out: Table[] = [];
+  const lines = md.split("\n");
+  let heading = "";
+  let fenced = false;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string;
+    if (line.startsWith("```")) fenced = !fenced;
+    if (fenced) continue;
+    if (line.startsWith("#")) heading = line.replace(/^#+\s*/, "").trim();
+    if (!line.startsWith("|")) continue;
+    const header = cells(line).join(" | ");
+    // A malformed table shows up as a failing test below (its header matches nothing).
+    if (!/^\|[-| :]+\|$/.test(lines[i + 1] ?? "")) continue;
+    const rows: string[][] = [];
+    i += 2;
+    while (i < lines.length && (lines[i] as string).startsWith("|")) rows.push(cells(lines[i++] as string));
+    i--;
+    out.push({ heading, header, rows });
+  }
+  return out;
+}
+
+const tables = parseTables(doc);
+const byHeader = (header: string): Table[] => tables.filter((t) => t.header === header);
+const FIELDS = "# | field | type | limit | meaning";
+const KIND_NAMES = Object.keys(Kind) as (keyof typeof Kind)[];
+const hex2 = (n: number): string => `0x${n.toString(16).padStart(2, "0")}`;
+
+/** The type and limit cells PROTOCOL.md writes for a spec (its section 1.1 vocabulary). */
+function specCells(spec: Spec): [type: string, limit: string] {
+  switch (spec.t) {
+    case "uint":
+      return [spec.max <= 127 ? "fixint" : "uint", `0..${spec.max}`];
+    case "optUint":
+      return ["uint or nil", `0..${spec.max}`];
+    case "bool":
+      return ["bool", "-"];
+    case "str":
+      return ["str", `<= ${spec.maxBytes} bytes`];
+    case "bin":
+      return ["bin", `<= ${spec.maxBytes} bytes`];
+    case "uints":
+      return ["array of uint", `<= ${spec.maxItems} items of 0..${spec.max}`];
+    case "list":
+      return ["array of <entry>", `<= ${spec.maxItems} items`];
+  }
+}
+
+const fieldTables = byHeader(FIELDS);
+const kindTables = new Map<string, Table>();
+const entryTables = new Map<string, Table>();
+for (const t of fieldTables) {
+  const m = /(?:^|\s)([A-Za-z]+) \((0x[0-9a-f]{2})\)$/.exec(t.heading);
+  if (m !== null) {
+    const name = m[1] as string;
+    assert.not.ok(kindTables.has(name), `${name} documented twice`);
+    kindTables.set(name, t);
+    assert.is(m[2], hex2(Kind[name as keyof typeof Kind] ?? -1), `heading "${t.heading}": kind number`);
+  } else {
+    entryTables.set(t.heading, t);
+  }
+}
+
+/** Compares a table's rows from `first` on with a list of field defs; returns the list entry tables used. */
+function checkFields(where: string, rows: string[][], first: number, defs: readonly FieldDef[], used: Set<string>): void {
+  assert.is(rows.length, first + defs.length, `${where}: ${rows.length - first} fields documented, ${defs.length} in the schema`);
+  defs.forEach(([name, spec], i) => {
+    const row = rows[first + i] as string[];
+    const [type, limit] = specCells(spec);
+    assert.is(row[0], String(first + i), `${where}.${name}: position`);
+    assert.is(row[1], name, `${where}: field ${first + i} is "${name}" in the schema`);
+    if (spec.t === "list") {
+      const m = /^array of (\w+)$/.exec(row[2] ?? "");
+      assert.ok(m !== null, `${where}.${name}: type "${row[2]}" should be "array of <Entry>"`);
+      const entry = entryTables.get(m[1] as string);
+      assert.ok(entry !== undefined, `${where}.${name}: no table for entry ${m[1]}`);
+      used.add(m[1] as string);
+      checkFields(m[1] as string, entry.rows, 0, spec.of, used);
+    } else {
+      assert.is(row[2], type, `${where}.${name}: type`);
+    }
+    assert.is(row[3], limit, `${where}.${name}: limit`);
+    assert.ok((row[4] ?? "").length > 0, `${where}.${name}: meaning is empty`);
+  });
+}
+
+test("section 4: every kind has one field table, matching SCHEMAS field by field", () => {
+  const used = new Set<string>();
+  for (const name of KIND_NAMES) {
+    const t = kindTables.get(name);
+    assert.ok(t !== undefined, `PROTOCOL.md has no "#### ${name} (${hex2(Kind[name])})" field table`);
+    assert.equal(t.rows[0]?.slice(0, 4), ["0", "version", "fixint", "1"], `${name}: row 0`);
+    assert.equal(t.rows[1]?.slice(0, 4), ["1", "kind", "fixint", hex2(Kind[name])], `${name}: row 1`);
+    checkFields(name, t.rows, 2, SCHEMAS[Kind[name]], used);
+  }
+  assert.equal([...kindTables.keys()].sort(), [...KIND_NAMES].sort(), "a documented kind is not in Kind");
+  assert.equal([...entryTables.keys()].sort(), [...used].sort(), "an entry table is not used by any list (or a heading is malformed)");
+});
+
+test("section 1.1 defines every type the field tables use", () => {
+  const defined = new Set((byHeader("type | a sender writes | notes")[0]?.rows ?? []).map((r) => r[0]));
+  for (const t of fieldTables) {
+    for (const row of t.rows) {
+      const type = (row[2] ?? "").replace(/^array of \w+$/, "array of X");
+      assert.ok(defined.has(type), `${t.heading}: type "${row[2]}" is not in section 1.1`);
+    }
+  }
+});
+
+test("section 3: the kinds table lists every kind once, with its direction and reply", () => {
+  const rows = byHeader("kind | name | direction | reply | claims")[0]?.rows ?? [];
+  assert.is(rows.length, KIND_NAMES.length);
+  const direction = (k: number): string =>
+    k < 0x20 ? "peer -> peer" : k < 0x40 ? "peer -> lobby" : "lobby -> peer";
+  for (const [hex, name, dir, reply] of rows as [string, keyof typeof Kind, string, string][]) {
+    assert.is(hex, hex2(Kind[name] ?? -1), `kinds table: ${name}`);
+    assert.is(dir, direction(Kind[name]), `kinds table: ${name} direction`);
+    if (reply === "-" || reply.startsWith("none")) continue;
+    // A request and its reply both carry req, and travel in opposite directions between a
+    // peer and the lobby (or both peer -> peer).
+    const r = reply as keyof typeof Kind;
+    assert.ok(r in Kind, `kinds table: ${name}'s reply "${reply}" is not a kind`);
+    assert.is(SCHEMAS[Kind[name]][0]?.[0], "req", `${name} is a request: its first field is req`);
+    assert.is(SCHEMAS[Kind[r]][0]?.[0], "req", `${reply} is a reply: its first field is req`);
+    if (dir !== "peer -> peer") assert.is.not(direction(Kind[r]), dir, `${name} -> ${reply}`);
+    else assert.is(direction(Kind[r]), dir);
+  }
+  assert.equal(rows.map((r) => r[1]).sort(), [...KIND_NAMES].sort());
+});
+
+test("section 6: every kind but Data, RepairHint and LobbyClosing carries req first", () => {
+  const noReq = KIND_NAMES.filter((n) => SCHEMAS[Kind[n]][0]?.[0] !== "req");
+  assert.equal(noReq.sort(), ["Data", "LobbyClosing", "RepairHint"]);
+});
+
+test("section 2: the limits table matches wire/limits.ts, and documents every export", () => {
+  const rows = byHeader("constant | value | why")[0]?.rows ?? [];
+  const documented = new Map(rows.map((r) => [(r[0] ?? "").replace(/`/g, ""), Number(r[1])]));
+  const exported = Object.entries(limits as Record<string, unknown>);
+  for (const [name, value] of exported) assert.is(documented.get(name), value, `limit ${name}`);
+  assert.is(documented.size, exported.length, "PROTOCOL.md documents a limit wire/limits.ts does not export");
+});
+
+test("section 4: the code tables match DisconnectReason, LobbyErrorCode and LinkStatus", () => {
+  const sets: Record<string, Record<string, number>> = { DisconnectReason, LobbyErrorCode, LinkStatus };
+  const codeTables = byHeader("value | name | meaning");
+  assert.equal(codeTables.map((t) => t.heading).sort(), Object.keys(sets).sort());
+  for (const t of codeTables) {
+    const documented = Object.fromEntries(t.rows.map((r) => [r[1], Number(r[0])]));
+    assert.equal(documented, sets[t.heading], t.heading);
+  }
+});
+
+test("section 5: the decode-order table names only DecodeErrorCodes, and all of them", () => {
+  const rows = byHeader("step | check | code")[0]?.rows ?? [];
+  const all = new Set<string>(Object.values(DecodeErrorCode));
+  const seen = new Set<string>();
+  for (const row of rows) {
+    for (const m of (row[2] ?? "").matchAll(/`([a-z-]+)`/g)) {
+      assert.ok(all.has(m[1] as string), `step ${row[0]}: "${m[1]}" is not a DecodeErrorCode`);
+      seen.add(m[1] as string);
+    }
+  }
+  assert.equal([...seen].sort(), [...all].sort());
+});
+
+test("worked examples: every hex dump in PROTOCOL.md is a test vector, and so is the JSON example", () => {
+  const { valid } = readVectorFiles();
+  const known = new Set(valid.map((v) => v.hex));
+  const dumps = [...doc.matchAll(/^((?:[0-9a-f]{2} )+[0-9a-f]{2})$/gm)].map((m) => (m[1] as string).replace(/ /g, ""));
+  assert.ok(dumps.length >= 3, `found ${dumps.length} hex dumps`);
+  for (const d of dumps) assert.ok(known.has(d), `PROTOCOL.md shows ${d}, which is no vector's hex`);
+  const json = /```json\n(.*)\n```/.exec(doc);
+  assert.ok(json !== null);
+  const example = JSON.parse(json[1] as string) as { name: string };
+  assert.equal(example, JSON.parse(JSON.stringify(valid.find((v) => v.name === example.name))));
+});
+
+test.run();
