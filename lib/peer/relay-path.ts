@@ -10,6 +10,7 @@ import { ErrorCode, RelayGridError } from "../errors.ts";
 import { SeqResult } from "../relay/duplicate-window.ts";
 import { selectLinks, type RelayContext } from "../relay/rules.ts";
 import {
+  MAX_HOPS,
   MAX_PAYLOAD_BYTES,
   newRelayHeader,
   readRelay,
@@ -101,6 +102,8 @@ export function onData(core: PeerCore, from: Address, bytes: Uint8Array): void {
   ctx.hops = header.hops;
   ctx.target = target;
   ctx.fromPeer = link.peer;
+  // The wire caps hops at MAX_HOPS whatever rules a game configures.
+  if (header.hops >= MAX_HOPS) return;
   // Every forward carries hops + 1; the same bytes go to every chosen link (only the hop byte changes).
   bytes[RELAY_HOPS_OFFSET] = header.hops + 1;
   core.counters.relayed += forward(core, bytes);
