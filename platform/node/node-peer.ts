@@ -35,6 +35,11 @@ export interface JoinGridOptions extends Omit<PeerConfig, "lobby" | "random">, J
   maxQueuedMessages?: number;
   /** Randomness for the peer's choices. Defaults to a Web Crypto backed source. */
   random?: Random;
+  /**
+   * Drops this share of outgoing datagrams at random, to see the grid under loss on a
+   * loopback demo (0..100). Not for production. Defaults to 0.
+   */
+  simulatedLossPercent?: number;
 }
 
 /** What a delivered message carries besides its payload. */
@@ -203,7 +208,9 @@ export async function joinGrid(options: JoinGridOptions): Promise<NodePeer> {
   const joined = new Promise<void>((resolve, reject) => {
     settle = (err) => (err === undefined ? resolve() : reject(err));
   });
+  const loss = checkLoss(options.simulatedLossPercent ?? 0);
   const driver = driveEndpoint<PeerEvent>(socket, peer, {
+    sendFilter: loss > 0 ? () => Math.random() * 100 >= loss : undefined,
     onEvent: (e) => {
       if (e.type === "joined") settle?.();
       else if (e.type === "error" && peer.phase === "idle") settle?.(new RelayGridError(e.code, e.message));
@@ -229,4 +236,11 @@ export async function joinGrid(options: JoinGridOptions): Promise<NodePeer> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+function checkLoss(percent: number): number {
+  if (!(percent >= 0 && percent <= 100)) {
+    throw new RelayGridError(ErrorCode.InvalidConfig, `simulatedLossPercent must be from 0 to 100, got ${String(percent)}`);
+  }
+  return percent;
 }
