@@ -147,6 +147,14 @@ export function onLobbyError(core: PeerCore, msg: MessageOf<typeof Kind.Error>, 
     sendList(core, 0); // create: true joins the grid when it already exists
     return;
   }
+  if (core.phase === "member" && (msg.code === LobbyErrorCode.BadRequest || msg.code === LobbyErrorCode.UnknownGrid)) {
+    // The lobby expired us (say, while it could not hear us): register again, same ids and links.
+    if (!core.rejoining) {
+      core.rejoining = true;
+      onWelcome(core, { kind: Kind.Welcome, req: 0, session: core.session, heartbeatMs: core.heartbeatMs });
+    }
+    return;
+  }
   if (core.phase !== "lobby") return; // a refresh or update failing later is not fatal
   const code =
     msg.code === LobbyErrorCode.UnknownGrid

@@ -1,0 +1,185 @@
+/**
+ * The lobby's state and the operations every handler shares: queueing replies and events,
+ * admitting and removing members, recording link reports. Handlers (requests.ts, tracking.ts)
+ * and timers (maintenance.ts) change state only through here, so each change updates the
+ * registry, the graph, the timers and the session together.
+ */
+import type { Address, Transmit } from "../endpoint.ts";
+import type { Random } from "../rng.ts";
+import { encode } from "../../wire/codec.ts";
+import { utf8Length } from "../../wire/fields.ts";
+import { Kind, LobbyErrorCode } from "../../wire/kinds.ts";
+import { MAX_DETAIL_BYTES } from "../../wire/limits.ts";
+import type { Message } from "../../wire/messages.ts";
+import { resolveLobbyConfig, type LobbyConfig, type ResolvedLobbyConfig } from "./config.ts";
+import { PendingEdges, ProbeTable } from "./edges.ts";
+import type { LobbyEvent } from "./events.ts";
+import { Queue } from "./queue.ts";
+import { SourceLimiter } from "./rate-limit.ts";
+import { addMember, GridRegistry, removeMember, type Grid, type Member } from "./registry.ts";
+import { SessionTable, type Session } from "./sessions.ts";
+import { LobbyCounters } from "./stats.ts";
+import { TimerHeap } from "./timers.ts";
+
+/** Probes remembered in flight (each is also forgotten after expireAfterMs). */
+export const MAX_OUTSTANDING_PROBES = 8192;
+
+const ERROR_NAMES: Record<number, string> = {};
+for (const [name, code] of Object.entries(LobbyErrorCode)) ERROR_NAMES[code] = name;
+
+export class LobbyCore {
+  readonly config: ResolvedLobbyConfig;
+  readonly random: Random;
+  readonly registry = new GridRegistry();
+  readonly sessions: SessionTable;
+  readonly limiter: SourceLimiter;
+  readonly counters = new LobbyCounters();
+  readonly expiry = new TimerHeap<Member>();
+  readonly emptyGrids = new TimerHeap<Grid>();
+  readonly pending = new PendingEdges();
+  readonly probes: ProbeTable;
+  readonly transmits = new Queue<Transmit>();
+  readonly events = new Queue<LobbyEvent>();
+  /** The next island check, armed while any grid exists. */
+  nextIslandCheckMs: number | undefined;
+  private nextReq = 1;
+
+  constructor(config: LobbyConfig) {
+    const c = resolveLobbyConfig(config);
+    this.config = c;
+    this.random = c.random;
+    this.sessions = new SessionTable(c.maxSessions, c.sessionIdleMs);
+    this.limiter = new SourceLimiter(c.requestsPerSecondPerSource, c.requestBurstPerSource, c.maxTrackedSources);
+    this.probes = new ProbeTable(MAX_OUTSTANDING_PROBES, c.expireAfterMs);
+  }
+
+  // --- output ---------------------------------------------------------------------------
+
+  /** Queues `msg` for `to`; returns its size, or 0 when it was not queued (larger than `maxBytes`, or the queue is full). */
+  send(to: Address, msg: Message, maxBytes = this.config.maxDatagramBytes): number {
+    const bytes = encode(msg);
+    if (bytes.length > maxBytes) return 0;
+    if (this.transmits.length >= this.config.maxQueuedTransmits) {
+      this.counters.transmitsDropped++;
+      return 0;
+    }
+    this.transmits.push({ to, bytes });
+    return bytes.length;
+  }
+
+  sendError(to: Address, req: number, code: LobbyErrorCode, detail: string, maxBytes?: number): number {
+    const n = this.send(to, { kind: Kind.Error, req, code, detail: clip(detail) }, maxBytes);
+    if (n > 0) this.counters.errorSent(ERROR_NAMES[code] ?? String(code));
+    return n;
+  }
+
+  emit(event: LobbyEvent): void {
+    if (this.events.length >= this.config.maxQueuedEvents) this.counters.eventsDropped++;
+    else this.events.push(event);
+  }
+
+  /** A request id for a lobby-initiated message (Probe): nonzero u32, wrapping. */
+  newReq(): number {
+    const req = this.nextReq;
+    this.nextReq = req >= 0xffffffff ? 1 : req + 1;
+    return req;
+  }
+
+  // --- registry -------------------------------------------------------------------------
+
+  createGrid(nowMs: number, id: number, name: string, capacity: number, limit: number, meta: string, restored: boolean): Grid {
+    const grid = this.registry.create(id, name, capacity, limit, meta);
+    // A grid nobody selects is removed like one everybody left.
+    this.emptyGrids.set(grid, nowMs + this.config.emptyGridGraceMs);
+    this.nextIslandCheckMs ??= nowMs + this.config.islandCheckMs;
+    this.emit({ type: "gridCreated", grid: id, name, restored });
+    return grid;
+  }
+
+  /** Removes a grid whose members are all gone (the empty-grid timer). */
+  removeGrid(grid: Grid): void {
+    this.registry.remove(grid);
+    this.emptyGrids.delete(grid);
+    if (this.registry.size === 0) this.nextIslandCheckMs = undefined;
+    this.emit({ type: "gridRemoved", grid: grid.id, name: grid.name });
+  }
+
+  /** Admits a peer with id `id` for session `s` at `addr`, replacing any other member at that address. */
+  admit(nowMs: number, grid: Grid, s: Session, id: number, addr: Address, limit: number, restored: boolean): Member {
+    this.replaceAt(nowMs, grid, addr);
+    const m: Member = { grid: grid.id, id, addr, session: s.id, limit, lastHeardMs: nowMs, deadlineMs: 0, heapIndex: -1 };
+    addMember(grid, m);
+    this.expiry.set(m, nowMs + this.config.expireAfterMs);
+    this.sessions.addMembership(s, grid.id, id);
+    this.emptyGrids.delete(grid);
+    // Members that already report a link to a restored id now have a one-sided pair.
+    for (const r of grid.graph.reportersOf(id)) this.linkChanged(nowMs, grid, r, id);
+    this.emit({ type: "peerJoined", grid: grid.id, peer: id, addr, restored });
+    return m;
+  }
+
+  /** One member per address and grid: a newer admission from an address replaces the stale member there. */
+  replaceAt(nowMs: number, grid: Grid, addr: Address): void {
+    const staleId = grid.byAddr.get(addr);
+    const stale = staleId === undefined ? undefined : grid.members.get(staleId);
+    if (stale !== undefined) this.dropMember(nowMs, grid, stale, "replaced");
+  }
+
+  dropMember(nowMs: number, grid: Grid, m: Member, cause: "leave" | "replaced" | "expired"): void {
+    for (const other of removeMember(grid, m)) this.pending.update(0, grid.id, m.id, other, false);
+    this.expiry.delete(m);
+    const s = this.sessions.get(m.session);
+    if (s !== undefined) this.sessions.dropMembership(nowMs, s, grid.id, m.id);
+    if (cause === "expired") {
+      this.emit({ type: "peerExpired", grid: grid.id, peer: m.id, silentMs: Math.max(0, nowMs - m.lastHeardMs) });
+    } else {
+      this.emit({ type: "peerLeft", grid: grid.id, peer: m.id, reason: cause });
+    }
+    if (grid.members.size === 0) this.emptyGrids.set(grid, nowMs + this.config.emptyGridGraceMs);
+  }
+
+  /**
+   * The member `peerId` of grid `gridId` if session `s` holds it; else "unknown-grid" or
+   * "not-member" (it left, expired, or another session holds it).
+   */
+  ownMember(s: Session, gridId: number, peerId: number): { grid: Grid; member: Member } | "unknown-grid" | "not-member" {
+    const grid = this.registry.get(gridId);
+    if (grid === undefined) return "unknown-grid";
+    const member = s.memberships.get(gridId) === peerId ? grid.members.get(peerId) : undefined;
+    return member === undefined ? "not-member" : { grid, member };
+  }
+
+  // --- links ----------------------------------------------------------------------------
+
+  /** `member` reports (`on`) or stops reporting a link to `other`; false when MAX_LINKS would be exceeded. */
+  setLink(nowMs: number, grid: Grid, member: number, other: number, on: boolean): boolean {
+    const ok = grid.graph.setReported(member, other, on);
+    this.linkChanged(nowMs, grid, member, other);
+    return ok;
+  }
+
+  /** `member`'s reported links become exactly `links` (Heartbeat, Rejoin). */
+  replaceLinks(nowMs: number, grid: Grid, member: number, links: readonly number[]): void {
+    for (const other of grid.graph.replaceReported(member, links)) this.linkChanged(nowMs, grid, member, other);
+  }
+
+  private linkChanged(nowMs: number, grid: Grid, a: number, b: number): void {
+    this.pending.update(nowMs + this.config.unconfirmedEdgeMs, grid.id, a, b, grid.graph.isOneSided(a, b));
+  }
+
+  /** Asks `silent` whether it is linked to `other` (claim 50 and the one-sided link check). */
+  sendProbe(nowMs: number, grid: Grid, silent: Member, other: number): void {
+    const req = this.newReq();
+    if (this.send(silent.addr, { kind: Kind.Probe, req, grid: grid.id, peer: silent.id, other }) === 0) return;
+    this.probes.add({ req, grid: grid.id, peer: silent.id, other, sentMs: nowMs, answered: false });
+    this.counters.probesSent++;
+  }
+}
+
+/** `detail` cut to MAX_DETAIL_BYTES of UTF-8 (Error.detail and LobbyClosing.reason are bounded on the wire). */
+export function clip(detail: string): string {
+  if (utf8Length(detail) <= MAX_DETAIL_BYTES) return detail;
+  let s = detail.slice(0, MAX_DETAIL_BYTES);
+  while (utf8Length(s) > MAX_DETAIL_BYTES) s = s.slice(0, -1);
+  return s;
+}

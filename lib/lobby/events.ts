@@ -1,0 +1,29 @@
+/**
+ * What the Lobby tells the application (drained with pollEvent()). Informational only: the
+ * lobby has already acted on each of them.
+ */
+import type { Address } from "../endpoint.ts";
+
+export type LobbyEvent =
+  /** A grid was registered (claims 25, 35), or re-created by a Rejoin after a restart (`restored`). */
+  | { readonly type: "gridCreated"; readonly grid: number; readonly name: string; readonly restored: boolean }
+  /** An empty grid outlived emptyGridGraceMs and was removed. */
+  | { readonly type: "gridRemoved"; readonly grid: number; readonly name: string }
+  /** A peer was admitted by SelectGrid (claim 24), or restored by Rejoin (`restored`). */
+  | { readonly type: "peerJoined"; readonly grid: number; readonly peer: number; readonly addr: Address; readonly restored: boolean }
+  /** A peer left: by Leave, or `replaced` by a newer admission from the same address. */
+  | { readonly type: "peerLeft"; readonly grid: number; readonly peer: number; readonly reason: "leave" | "replaced" }
+  /** A peer was silent longer than expireAfterMs and was removed with its links. */
+  | { readonly type: "peerExpired"; readonly grid: number; readonly peer: number; readonly silentMs: number }
+  /** A grid has been in `count` components for longer than islandGraceMs (sent again when the count changes). */
+  | { readonly type: "islandsDetected"; readonly grid: number; readonly count: number }
+  /** A RepairHint went to `peer`, naming `targets` in the largest component. */
+  | {
+      readonly type: "repairHintSent";
+      readonly grid: number;
+      readonly peer: number;
+      readonly force: boolean;
+      readonly targets: readonly number[];
+    };
+
+export type LobbyEventType = LobbyEvent["type"];

@@ -1,0 +1,121 @@
+/**
+ * Sessions: the token a Hello opens (a random nonzero u32) bound to the address it came from.
+ * Knowing the token proves the sender receives datagrams at that address (the Welcome went
+ * there), so requests carrying it count as from a validated source.
+ *
+ * Bounded: at most maxSessions. Sessions that hold no grid membership sit in an LRU list;
+ * they are forgotten after sessionIdleMs of silence, and the least recently used one is
+ * evicted when a Hello needs room. A session holding a membership is never evicted: its
+ * members expire first (expireAfterMs), which moves it back to the idle list.
+ */
+import type { Address } from "../endpoint.ts";
+import type { Random } from "../rng.ts";
+
+/** CreateGrid replies remembered per session, for retransmitted requests. */
+export const CREATED_REMEMBERED = 4;
+
+export interface Session {
+  readonly id: number;
+  readonly addr: Address;
+  /** The req of the Hello that opened it: a retransmitted Hello gets the same session. */
+  readonly helloReq: number;
+  readonly name: string;
+  lastSeenMs: number;
+  /** grid id -> the peer id this session holds in that grid. */
+  readonly memberships: Map<number, number>;
+  /** The last few CreateGrid requests this session made: req -> grid id. */
+  readonly created: { req: number; grid: number }[];
+}
+
+export class SessionTable {
+  private readonly byId = new Map<number, Session>();
+  /** Sessions with no membership, least recently seen first. */
+  private readonly idle = new Map<number, Session>();
+  /** The session the latest Hello from an address opened. */
+  private readonly latestByAddr = new Map<Address, Session>();
+
+  constructor(
+    private readonly maxSessions: number,
+    private readonly idleMs: number,
+  ) {}
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  get(id: number): Session | undefined {
+    return this.byId.get(id);
+  }
+
+  values(): IterableIterator<Session> {
+    return this.byId.values();
+  }
+
+  /** The session a Hello with this req from this address already opened (a retransmit). */
+  findHello(from: Address, req: number): Session | undefined {
+    const s = this.latestByAddr.get(from);
+    return s !== undefined && s.helloReq === req ? s : undefined;
+  }
+
+  /** Opens a session; evicts the least recently used idle one when full; undefined when nothing can be evicted. */
+  open(nowMs: number, from: Address, req: number, name: string, random: Random): Session | undefined {
+    if (this.byId.size >= this.maxSessions) {
+      const oldest = this.idle.values().next();
+      if (oldest.done) return undefined;
+      this.remove(oldest.value);
+    }
+    let id = random.nextU32();
+    while (id === 0 || this.byId.has(id)) id = random.nextU32();
+    const s: Session = { id, addr: from, helloReq: req, name, lastSeenMs: nowMs, memberships: new Map(), created: [] };
+    this.byId.set(id, s);
+    this.idle.set(id, s);
+    this.latestByAddr.set(from, s);
+    return s;
+  }
+
+  touch(nowMs: number, s: Session): void {
+    s.lastSeenMs = nowMs;
+    if (this.idle.delete(s.id)) this.idle.set(s.id, s);
+  }
+
+  addMembership(s: Session, grid: number, peer: number): void {
+    s.memberships.set(grid, peer);
+    this.idle.delete(s.id);
+  }
+
+  /**
+   * Forgets `s`'s membership in `grid` if it is `peer`. A session left with none turns idle
+   * as of now (so the idle list stays ordered by lastSeenMs).
+   */
+  dropMembership(nowMs: number, s: Session, grid: number, peer: number): void {
+    if (s.memberships.get(grid) !== peer) return;
+    s.memberships.delete(grid);
+    if (s.memberships.size === 0 && this.byId.has(s.id)) {
+      s.lastSeenMs = Math.max(s.lastSeenMs, nowMs);
+      this.idle.set(s.id, s);
+    }
+  }
+
+  /** Removes idle sessions silent for sessionIdleMs; returns how many. */
+  expireIdle(nowMs: number): number {
+    let n = 0;
+    for (const s of this.idle.values()) {
+      if (s.lastSeenMs + this.idleMs > nowMs) break;
+      this.remove(s);
+      n++;
+    }
+    return n;
+  }
+
+  /** When the least recently used idle session expires, or undefined. */
+  nextDeadline(): number | undefined {
+    const oldest = this.idle.values().next();
+    return oldest.done ? undefined : oldest.value.lastSeenMs + this.idleMs;
+  }
+
+  private remove(s: Session): void {
+    this.byId.delete(s.id);
+    this.idle.delete(s.id);
+    if (this.latestByAddr.get(s.addr) === s) this.latestByAddr.delete(s.addr);
+  }
+}

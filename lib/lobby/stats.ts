@@ -1,0 +1,88 @@
+/**
+ * Counters for stats(): traffic, and every dropped datagram by a named reason (STYLE.md 6).
+ * Invariant, checked by the hostile-input tests: datagramsIn === accepted + sum(drops).
+ */
+import type { DecodeErrorCode } from "../../wire/decode-error.ts";
+
+/** Why an inbound datagram was dropped. Decode failures use the codec's codes as they are. */
+export const LobbyDrop = {
+  /** Arrived after close(). */
+  Closed: "closed",
+  /** The source's token bucket is empty (requestsPerSecondPerSource). */
+  RateLimited: "rate-limited",
+  /** A kind the lobby never accepts: relay data, peer <-> peer control, lobby -> peer replies. */
+  UnexpectedKind: "unexpected-kind",
+  /** The session id is not open (answered with UnknownSession when that is small enough). */
+  UnknownSession: "unknown-session",
+  /** A session used from another address than the Hello that opened it. */
+  AddressMismatch: "address-mismatch",
+  /** A Hello while maxSessions are open and none is idle enough to evict. */
+  SessionsFull: "sessions-full",
+  /** The reply would be larger than 3x the request from a source not yet validated. */
+  Amplification: "amplification",
+  /** A ProbeReply naming a peer its session does not hold. */
+  NotMember: "not-member",
+  /** A ProbeReply that answers no Probe the lobby sent (or one already answered). */
+  UnsolicitedProbeReply: "unsolicited-probe-reply",
+  /** A handler threw: a lobby bug, never the sender's fault. Tests assert it stays 0. */
+  InternalError: "internal-error",
+} as const;
+export type LobbyDrop = (typeof LobbyDrop)[keyof typeof LobbyDrop];
+export type DropReason = LobbyDrop | DecodeErrorCode;
+
+export interface LobbyStats {
+  grids: number;
+  peers: number;
+  sessions: number;
+  /** Confirmed links: both ends report them. */
+  links: number;
+  /** Grids whose confirmed graph has more than one component. */
+  islands: number;
+  /** Components over all grids with members (equals `grids` with members when nothing is split). */
+  components: number;
+  datagramsIn: number;
+  bytesIn: number;
+  /** Datagrams handed to the driver by pollTransmit(). */
+  datagramsOut: number;
+  bytesOut: number;
+  /** Inbound datagrams that reached a handler. */
+  accepted: number;
+  /** Inbound datagrams dropped, by reason. */
+  drops: Record<string, number>;
+  /** Error replies sent, by LobbyErrorCode name. */
+  errorsSent: Record<string, number>;
+  probesSent: number;
+  hintsSent: number;
+  /** Outbound datagrams discarded because the transmit queue was full (the driver is not draining). */
+  transmitsDropped: number;
+  /** Events discarded because the event queue was full (the application is not draining). */
+  eventsDropped: number;
+}
+
+export class LobbyCounters {
+  datagramsIn = 0;
+  bytesIn = 0;
+  datagramsOut = 0;
+  bytesOut = 0;
+  accepted = 0;
+  probesSent = 0;
+  hintsSent = 0;
+  transmitsDropped = 0;
+  eventsDropped = 0;
+  readonly drops: Record<string, number> = {};
+  readonly errorsSent: Record<string, number> = {};
+
+  drop(reason: DropReason): void {
+    this.drops[reason] = (this.drops[reason] ?? 0) + 1;
+  }
+
+  errorSent(name: string): void {
+    this.errorsSent[name] = (this.errorsSent[name] ?? 0) + 1;
+  }
+
+  totalDrops(): number {
+    let n = 0;
+    for (const k in this.drops) n += this.drops[k] ?? 0;
+    return n;
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * `relaygrid lobby`: runs a UDP lobby until SIGINT or SIGTERM. The first stdout line is
+ * `relaygrid lobby listening on HOST:PORT` with the real port (scripts read it when they
+ * pass --port 0); then one summary line every --stats-interval seconds.
+ */
+import { createLobby, type LobbyServer } from "../node/index.ts";
+import {
+  DEFAULT_HEARTBEAT_MS,
+  DEFAULT_MAX_GRIDS,
+  DEFAULT_MAX_MEMBERS_PER_GRID,
+  DEFAULT_MAX_SESSIONS,
+  DEFAULT_REQUESTS_PER_SECOND_PER_SOURCE,
+} from "../../lib/lobby/config.ts";
+import type { LobbyStats } from "../../lib/lobby/stats.ts";
+import { parseFlags, type FlagSpec } from "./args.ts";
+
+export interface CommandIo {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+const FLAGS = {
+  host: { type: "string", default: "127.0.0.1" },
+  port: { type: "int", default: 7777, min: 0, max: 65535 },
+  "stats-interval": { type: "int", default: 5, min: 0, max: 86_400 },
+  "heartbeat-ms": { type: "int", default: DEFAULT_HEARTBEAT_MS, min: 10, max: 3_600_000 },
+  "max-grids": { type: "int", default: DEFAULT_MAX_GRIDS, min: 1, max: 1 << 20 },
+  "max-members": { type: "int", default: DEFAULT_MAX_MEMBERS_PER_GRID, min: 1, max: 0xffff },
+  "max-sessions": { type: "int", default: DEFAULT_MAX_SESSIONS, min: 1, max: 1 << 22 },
+  rate: { type: "int", default: DEFAULT_REQUESTS_PER_SECOND_PER_SOURCE, min: 1, max: 1_000_000 },
+  help: { type: "boolean" },
+} as const satisfies Record<string, FlagSpec>;
+
+export const LOBBY_HELP = `Usage: relaygrid lobby [options]
+
+Runs a relaygrid lobby on UDP: it registers grids, admits peers, tracks their links and
+sends repair hints to split grids. Game data never passes through it. Stops cleanly on
+SIGINT (Ctrl-C) or SIGTERM.
+
+Options:
+  --host HOST             address to bind (default 127.0.0.1; 0.0.0.0 or :: for all)
+  --port PORT             UDP port, 0 picks a free one (default 7777)
+  --stats-interval SECS   seconds between summary lines, 0 for none (default 5)
+  --heartbeat-ms MS       heartbeat interval told to peers (default ${DEFAULT_HEARTBEAT_MS})
+  --max-grids N           grids open at once (default ${DEFAULT_MAX_GRIDS})
+  --max-members N         members per grid (default ${DEFAULT_MAX_MEMBERS_PER_GRID})
+  --max-sessions N        peer sessions open at once (default ${DEFAULT_MAX_SESSIONS})
+  --rate N                requests per second per source address (default ${DEFAULT_REQUESTS_PER_SECOND_PER_SOURCE})
+  -h, --help              show this help
+
+The first line printed is "relaygrid lobby listening on HOST:PORT" with the bound port.`;
+
+/** One line: grids, peers, links, islands, datagrams in/out, drops by reason. */
+export function summaryLine(s: LobbyStats): string {
+  const drops = Object.entries(s.drops)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([reason, n]) => `${reason}=${n}`)
+    .join(" ");
+  return (
+    `grids=${s.grids} peers=${s.peers} links=${s.links} islands=${s.islands} ` +
+    `in=${s.datagramsIn} out=${s.datagramsOut} drops: ${drops === "" ? "none" : drops}`
+  );
+}
+
+/** Runs the lobby until a signal; resolves with the exit code. Throws UsageError on bad flags. */
+export async function lobbyCommand(argv: readonly string[], io: CommandIo): Promise<number> {
+  const flags = parseFlags(argv, FLAGS);
+  if (flags.help) {
+    io.out(LOBBY_HELP);
+    return 0;
+  }
+  let server: LobbyServer;
+  try {
+    server = await createLobby({
+      host: flags.host,
+      port: flags.port,
+      heartbeatMs: flags["heartbeat-ms"],
+      maxGrids: flags["max-grids"],
+      maxMembersPerGrid: flags["max-members"],
+      maxSessions: flags["max-sessions"],
+      requestsPerSecondPerSource: flags.rate,
+    });
+  } catch (e) {
+    io.err(`relaygrid lobby: ${e instanceof Error ? e.message : String(e)}`);
+    return 1;
+  }
+  server.on("error", (e) => io.err(`relaygrid lobby: ${e.message}`));
+  io.out(`relaygrid lobby listening on ${server.address()}`);
+  const interval = flags["stats-interval"] > 0 ? setInterval(() => io.out(summaryLine(server.stats())), flags["stats-interval"] * 1000) : undefined;
+
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      resolve();
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+  if (interval !== undefined) clearInterval(interval);
+  await server.close("lobby shutting down");
+  io.out(`relaygrid lobby closed: ${summaryLine(server.stats())}`);
+  return 0;
+}

@@ -1,0 +1,19 @@
+/** relaygrid/node: the UDP drivers for Node, Deno and Bun. */
+export { createLobby, DEFAULT_LOBBY_HOST, DEFAULT_LOBBY_PORT, type CreateLobbyOptions, type LobbyEventOf, type LobbyServer } from "./lobby-server.ts";
+export { bindUdp, driveEndpoint, type DriverOptions, type DriverStats, type EndpointDriver } from "./endpoint-driver.ts";
+export { formatAddress, parseAddress, socketTypeFor, type HostPort } from "./address.ts";
+export { CryptoRandom } from "./crypto-random.ts";
+export type { GridSummary, LobbyConfig, LobbyEvent, LobbyEventType, LobbyStats, MemberSummary } from "../../lib/lobby/index.ts";
+export {
+  joinGrid,
+  NodePeer,
+  DEFAULT_CLOSE_TIMEOUT_MS,
+  DEFAULT_JOIN_TIMEOUT_MS,
+  DEFAULT_MAX_QUEUED_MESSAGES,
+  type DataInfo,
+  type JoinGridOptions,
+  type Message,
+  type NodePeerEvents,
+} from "./node-peer.ts";
+export { ErrorCode, RelayGridError } from "../../wire/errors.ts";
+export { MAX_PAYLOAD_BYTES } from "../../wire/limits.ts";

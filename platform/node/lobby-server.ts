@@ -1,0 +1,90 @@
+/**
+ * `createLobby()`: the lobby on a real UDP socket (relaygrid/node). A thin shell over the
+ * sans-IO Lobby and the shared endpoint driver; it runs unchanged on Node, Deno and Bun.
+ */
+import { checkInt, ErrorCode, RelayGridError } from "../../wire/errors.ts";
+import { Lobby, type LobbyConfig, type LobbyEvent, type LobbyEventType, type LobbyStats } from "../../lib/lobby/index.ts";
+import type { Random } from "../../lib/rng.ts";
+import { formatAddress } from "./address.ts";
+import { CryptoRandom } from "./crypto-random.ts";
+import { bindUdp, driveEndpoint, type DriverStats } from "./endpoint-driver.ts";
+
+/** Defaults to "127.0.0.1" (loopback only; pass "0.0.0.0" or "::" to serve a network). */
+export const DEFAULT_LOBBY_HOST = "127.0.0.1";
+/** Defaults to 7777. */
+export const DEFAULT_LOBBY_PORT = 7777;
+/** How long close() waits for LobbyClosing datagrams to leave before closing the socket. Defaults to 1000 ms. */
+export const DEFAULT_CLOSE_FLUSH_MS = 1000;
+
+export interface CreateLobbyOptions extends Omit<LobbyConfig, "random"> {
+  /** Address to bind. Defaults to "127.0.0.1" (DEFAULT_LOBBY_HOST); an IPv6 literal binds udp6. */
+  host?: string;
+  /** UDP port; 0 picks a free one (see address()). Defaults to 7777 (DEFAULT_LOBBY_PORT). */
+  port?: number;
+  /** Defaults to a CryptoRandom (Web Crypto); pass a SeededRandom to replay a run. */
+  random?: Random;
+}
+
+export type LobbyEventOf<T extends LobbyEventType> = Extract<LobbyEvent, { type: T }>;
+
+export interface LobbyServer {
+  /** The bound address as "HOST:PORT" ("[v6]:PORT" for IPv6), with the real port. */
+  address(): string;
+  /** The lobby's counters plus the driver's (socket sends and errors). */
+  stats(): LobbyStats & { driver: DriverStats };
+  /** The sans-IO lobby, for its getters (grids(), membersOf(), graphOf(), componentsOf()). Do not feed it input. */
+  readonly lobby: Lobby;
+  /** Subscribes to one event type, "event" (all of them) or "error"; returns an unsubscribe function. */
+  on<T extends LobbyEventType>(type: T, listener: (event: LobbyEventOf<T>) => void): () => void;
+  on(type: "event", listener: (event: LobbyEvent) => void): () => void;
+  on(type: "error", listener: (error: RelayGridError) => void): () => void;
+  /** Sends LobbyClosing to every session, waits for it to leave (bounded), closes the socket. Idempotent. */
+  close(reason?: string): Promise<void>;
+}
+
+/** Binds a UDP lobby and resolves once it is listening. Rejects with a RelayGridError (invalid-config or socket). */
+export async function createLobby(options: CreateLobbyOptions = {}): Promise<LobbyServer> {
+  const { host = DEFAULT_LOBBY_HOST, port = DEFAULT_LOBBY_PORT, random, ...limits } = options;
+  checkInt("port", port, 0, 65535);
+  if (typeof host !== "string" || host === "") throw new RelayGridError(ErrorCode.InvalidConfig, `host must be a non-empty string, got ${String(host)}`);
+  // Built before binding, so a bad option never leaves a socket open.
+  const lobby = new Lobby({ ...limits, random: random ?? new CryptoRandom() });
+  const socket = await bindUdp(host, port);
+  const listeners = new Map<string, Set<(value: never) => void>>();
+  const fire = (type: string, value: unknown): void => {
+    for (const fn of listeners.get(type) ?? []) (fn as (v: unknown) => void)(value);
+  };
+  const driver = driveEndpoint(socket, lobby, {
+    onEvent: (event) => {
+      fire(event.type, event);
+      fire("event", event);
+    },
+    onError: (error) => fire("error", error),
+  });
+  const bound = socket.address();
+  const address = formatAddress(bound.address, bound.port);
+  let closing: Promise<void> | undefined;
+
+  return {
+    address: () => address,
+    stats: () => ({ ...lobby.stats(), driver: driver.stats() }),
+    lobby,
+    on(type: string, listener: (value: never) => void): () => void {
+      let set = listeners.get(type);
+      if (set === undefined) listeners.set(type, (set = new Set()));
+      set.add(listener);
+      return () => void set.delete(listener);
+    },
+    close(reason = "lobby closing"): Promise<void> {
+      closing ??= (async () => {
+        driver.command((now) => lobby.close(now, reason));
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, DEFAULT_CLOSE_FLUSH_MS)));
+        await Promise.race([driver.flushed(), timeout]);
+        clearTimeout(timer);
+        await driver.stop();
+      })();
+      return closing;
+    },
+  } as LobbyServer;
+}
