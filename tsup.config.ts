@@ -1,18 +1,44 @@
-import { defineConfig } from "tsup";
+import { defineConfig, type Options } from "tsup";
+
+/**
+ * dist/relaygrid.embedded.js: platform/embedded with every dependency bundled, one minified
+ * ES2020 script that defines a global `relaygrid`, for VMs with no module loader (QuickJS,
+ * console engines). test/quickjs.test.ts loads it and checks it names no platform API.
+ */
+export const embeddedBundle: Options = {
+  entry: { "relaygrid.embedded": "platform/embedded/index.ts" },
+  format: ["iife"],
+  globalName: "relaygrid",
+  outExtension: () => ({ js: ".js" }),
+  target: "es2020",
+  platform: "neutral",
+  noExternal: [/.*/],
+  minify: true,
+  dts: false,
+  sourcemap: false,
+  clean: false,
+  splitting: false,
+  // "neutral" resolves no package main field by default; @msgpack/msgpack has no exports map.
+  esbuildOptions(options) {
+    options.mainFields = ["module", "main"];
+  },
+};
 
 // ESM + CJS + .d.ts for every entry in package.json's exports map.
-export default defineConfig({
+export default defineConfig([{
   entry: {
     index: "lib/index.ts",
     wire: "wire/index.ts",
     memory: "platform/memory/index.ts",
+    embedded: "platform/embedded/index.ts",
   },
   format: ["esm", "cjs"],
   dts: true,
   target: "es2020",
   platform: "neutral",
   sourcemap: true,
-  clean: true,
+  // Everything but the embedded bundle, which the second config writes at the same time.
+  clean: ["!relaygrid.embedded.js"],
   splitting: false,
   treeshake: true,
-});
+}, embeddedBundle]);
