@@ -41,4 +41,24 @@ export default defineConfig([{
   clean: ["!relaygrid.embedded.js"],
   splitting: false,
   treeshake: true,
+}, {
+  // relaygrid/node (node:dgram, timers) and the relaygrid command: platform "node" so
+  // node: built-ins stay imports; the same files run on Deno and Bun.
+  entry: { node: "platform/node/index.ts" },
+  format: ["esm", "cjs"],
+  dts: true,
+  target: "es2022",
+  platform: "node",
+  sourcemap: true,
+  clean: false,
+  splitting: false,
+}, {
+  entry: { cli: "platform/cli/main.ts" },
+  format: ["esm"],
+  dts: false,
+  target: "es2022",
+  platform: "node",
+  banner: { js: "#!/usr/bin/env node" },
+  clean: false,
+  splitting: false,
 }, embeddedBundle]);
