@@ -158,9 +158,18 @@ export class PeerCore {
     );
   }
 
-  openLink(peer: number, address: Address, neighbourLinks: number): void {
+  /**
+   * Opens a link, or returns false when `address` already belongs to another link: one
+   * address is one peer (the relay path finds the sending link by address), so a reply or
+   * request naming another id from a linked address (stale after a restart, or forged) is refused.
+   */
+  openLink(peer: number, address: Address, neighbourLinks: number): boolean {
     this.pending.delete(peer);
-    if (this.links.has(peer)) return;
+    if (this.links.has(peer)) return true;
+    if (this.links.byAddr(address) !== undefined) {
+      this.counters.drop("address-in-use");
+      return false;
+    }
     this.links.open(this.now, peer, address, neighbourLinks);
     this.rememberMember(peer, address);
     this.cooldown.delete(peer);
@@ -168,6 +177,7 @@ export class PeerCore {
     this.reportLink(peer, true);
     this.emit({ type: "linkOpen", peer, address, links: this.links.size });
     if (!this.joinedEmitted) this.becomeMember();
+    return true;
   }
 
   becomeMember(): void {

@@ -7,7 +7,7 @@ import { ErrorCode } from "../errors.ts";
 import { Kind, LobbyErrorCode, type MessageOf } from "../../wire/index.ts";
 import type { PeerCore } from "./core.ts";
 import type { PendingRequest } from "./requests.ts";
-import { startRound } from "./seeker.ts";
+import { hasCandidates, startRound } from "./seeker.ts";
 
 export function sendHello(core: PeerCore): void {
   const req = core.nextReq();
@@ -136,7 +136,9 @@ export function onMembers(core: PeerCore, msg: MessageOf<typeof Kind.Members>, p
     core.timers.heartbeat = core.now + core.heartbeatMs;
     core.timers.pingTick = core.now + core.cfg.pingIntervalMs;
     startRound(core, "join");
-  } else if (core.phase === "member" && core.hasRoom() && core.round === undefined) {
+  } else if (core.phase === "member" && core.hasRoom() && core.round === undefined && hasCandidates(core)) {
+    // Only with someone new to ask: a round with nobody to ask refreshes the member list
+    // again, and Members -> round -> SelectGrid -> Members would spin at network speed.
     startRound(core, "available");
   }
 }

@@ -24,14 +24,13 @@ export function onConnect(core: PeerCore, from: Address, msg: MessageOf<typeof K
   let accepted: boolean;
   const link = core.links.get(msg.from);
   if (link !== undefined) accepted = link.address === from;
+  else if (core.links.byAddr(from) !== undefined) accepted = false; // another link's address: a stale or forged id
   else if (core.hasRoom() && !core.pending.has(msg.from)) {
-    core.openLink(msg.from, from, 0);
-    accepted = true;
+    accepted = core.openLink(msg.from, from, 0);
   } else if (core.pending.has(msg.from) && core.self < msg.from) {
     // Both sides asked each other at once: the lower id yields its own request and accepts.
     core.pending.delete(msg.from);
-    core.openLink(msg.from, from, 0);
-    accepted = true;
+    accepted = core.openLink(msg.from, from, 0);
   } else accepted = false;
   core.send(from, { kind: Kind.ConnectReply, req: msg.req, grid: core.grid, from: core.self, accepted });
 }
@@ -41,6 +40,7 @@ export function onForce(core: PeerCore, from: Address, msg: MessageOf<typeof Kin
   let ok = false;
   const link = core.links.get(msg.from);
   if (link !== undefined) ok = link.address === from;
+  else if (core.links.byAddr(from) !== undefined) ok = false; // another link's address: never drop a link for it
   else if (core.hasRoom() && !core.pending.has(msg.from)) ok = true;
   else if (core.links.size > 0) {
     const neighbours = [...core.links.all()].map((l) => ({ peer: l.peer, links: l.neighbourLinks, rttMs: l.srttMs }));
@@ -48,8 +48,8 @@ export function onForce(core: PeerCore, from: Address, msg: MessageOf<typeof Kin
     if (drop !== undefined && core.closeLink(drop.peer, "forced")) ok = core.hasRoom();
   }
   if (ok && !core.links.has(msg.from)) {
-    core.openLink(msg.from, from, 0);
-    core.counters.forcedConnections++;
+    ok = core.openLink(msg.from, from, 0);
+    if (ok) core.counters.forcedConnections++;
   }
   core.send(from, { kind: Kind.ForceReply, req: msg.req, grid: core.grid, from: core.self, ok });
 }
@@ -94,7 +94,11 @@ export function onRepairHint(core: PeerCore, msg: MessageOf<typeof Kind.RepairHi
   for (const t of msg.targets) core.rememberMember(t.peer, t.addr);
   const t = msg.targets.find((x) => !core.links.has(x.peer) && !core.pending.has(x.peer));
   if (t === undefined) return;
-  if (!core.hasRoom() && core.links.size > 0) {
+  if (!core.hasRoom()) {
+    // A slot held by a connect or force in flight (an earlier hint's, most likely) means a
+    // repair is already under way. Dropping another link for every hint would strip the peer
+    // of its links one hint a second while the other island cannot be reached (a partition).
+    if (core.pending.size > 0 || core.links.size === 0) return;
     const neighbours = [...core.links.all()].map((l) => ({ peer: l.peer, links: l.neighbourLinks, rttMs: l.srttMs }));
     const drop = core.cfg.connectionRules.selectDrop(neighbours, core.random);
     if (drop === undefined) return; // every neighbour would be left with < 2 links: let another island peer do it

@@ -134,7 +134,11 @@ export class Peer implements Endpoint<PeerEvent> {
   setConnectionLimit(now: number, limit: number): void {
     const c = this.core;
     this.tick(now);
+    const before = c.limit;
     c.limit = checkInt("connectionLimit", limit, 2, 64);
+    // The lobby plans island repair from each member's limit: selecting the grid again is
+    // how a member tells it the new one (and it refreshes the member list, for seeking).
+    if (c.limit !== before && c.phase === "member") lobby.refreshMembers(c);
     while (c.links.size > c.limit) {
       const neighbours = [...c.links.all()].map((l) => ({ peer: l.peer, links: l.neighbourLinks, rttMs: l.srttMs }));
       const drop =
@@ -348,8 +352,9 @@ export class Peer implements Endpoint<PeerEvent> {
         const ok = msg.kind === Kind.ConnectReply ? msg.accepted : msg.ok;
         if (ok && c.phase !== "leaving" && c.phase !== "closed") {
           if (msg.kind === Kind.ForceReply) c.counters.forcedConnections++;
-          if (c.links.size < c.limit || c.links.has(msg.from)) c.openLink(msg.from, from, 0);
-          else c.send(from, { kind: Kind.Disconnect, req: c.nextReq(), grid: c.grid, from: c.self, reason: DisconnectReason.LimitLowered });
+          if (c.links.size < c.limit || c.links.has(msg.from)) {
+            if (!c.openLink(msg.from, from, 0)) seeker.onConnectFailed(c, msg.from);
+          } else c.send(from, { kind: Kind.Disconnect, req: c.nextReq(), grid: c.grid, from: c.self, reason: DisconnectReason.LimitLowered });
         } else seeker.onConnectFailed(c, msg.from);
         return;
       }
@@ -402,7 +407,11 @@ const REPLY_KINDS: Readonly<Record<PendingRequest["tag"]["t"], readonly number[]
 
 function replyFits(p: PendingRequest, msg: Message): boolean {
   if (msg.kind === Kind.UnknownSession || msg.kind === Kind.Error) return isLobbyTag(p);
-  return REPLY_KINDS[p.tag.t].includes(msg.kind);
+  if (!REPLY_KINDS[p.tag.t].includes(msg.kind)) return false;
+  // A peer's reply must name the peer that was asked: one naming another id (corrupted or
+  // forged at the right address) would open a link under the wrong id and strand the
+  // request's slot in `pending`.
+  return !("peer" in p.tag) || ("from" in msg && msg.from === p.tag.peer);
 }
 
 function isLobbyTag(p: PendingRequest): boolean {

@@ -6,6 +6,9 @@
  */
 import type { Address } from "../endpoint.ts";
 
+/** Retransmit backoff stops doubling here, so a lossy path keeps trying at a useful pace. */
+export const MAX_BACKOFF_MS = 2000;
+
 export type RequestTag =
   | { readonly t: "hello" }
   | { readonly t: "create" }
@@ -117,7 +120,7 @@ export class RequestTable {
         continue;
       }
       p.attempts++;
-      p.nextAt = now + this.retransmitMs * 2 ** (p.attempts - 1);
+      p.nextAt = now + Math.min(this.retransmitMs * 2 ** (p.attempts - 1), MAX_BACKOFF_MS);
       resend(p);
     }
     for (const p of expired) this.byId.delete(p.req);

@@ -22,6 +22,11 @@ function candidates(core: PeerCore): [number, Address][] {
   return out;
 }
 
+/** Whether a connection-available round would have anyone to ask. */
+export function hasCandidates(core: PeerCore): boolean {
+  return candidates(core).length > 0;
+}
+
 export function startRound(core: PeerCore, kind: Round["kind"]): void {
   const pool = shuffle(core.random, candidates(core)).slice(0, core.cfg.joinSample);
   if (pool.length === 0) {

@@ -1,45 +1,60 @@
 /**
  * A lobby and a crowd of real Peers on the simulated network, for grid-level tests:
- * every transmit goes through the relay-rule inspector, and deliveries are tallied per
- * (peer, origin, seq) so a test can assert "every member got it exactly once".
+ * every transmit goes through the relay-rule inspector (and any taps a test adds), and
+ * deliveries are tallied per (peer, origin, seq) so a test can assert "every member got
+ * it exactly once".
  */
+import type { Address } from "../../lib/endpoint.ts";
 import { Lobby } from "../../lib/lobby/lobby.ts";
 import type { LobbyConfig } from "../../lib/lobby/config.ts";
 import { Peer } from "../../lib/peer/peer.ts";
 import type { PeerConfig } from "../../lib/peer/config.ts";
 import type { PeerEvent } from "../../lib/peer/events.ts";
 import { SeededRandom } from "../../lib/rng.ts";
-import { SimNetwork, type SimNode } from "../../platform/memory/index.ts";
+import { SimNetwork, type InspectFn, type SimNode } from "../../platform/memory/index.ts";
 import type { LinkOptions } from "../../platform/memory/index.ts";
 import { RelayInspector } from "./relay-inspector.ts";
 
 export const LOBBY = "lobby";
+
+export type PeerNode = SimNode<Peer, unknown>;
+export type PeerListener = (address: Address, event: PeerEvent, now: number) => void;
 
 export interface GridOptions {
   seed: number;
   link?: Partial<LinkOptions>;
   lobby?: Omit<LobbyConfig, "random">;
   peer?: Omit<PeerConfig, "random" | "lobby">;
+  /** Check the relay rules on every transmit. Defaults to true. */
   inspect?: boolean;
 }
 
 export class SimGrid {
   readonly sim: SimNetwork<unknown>;
   readonly lobby: SimNode<Lobby, unknown>;
-  readonly peers: SimNode<Peer, unknown>[] = [];
+  readonly peers: PeerNode[] = [];
   readonly inspector = new RelayInspector();
   /** address -> "origin:seq" -> times delivered */
   readonly deliveries = new Map<string, Map<string, number>>();
   readonly events: { address: string; event: PeerEvent; now: number }[] = [];
+  /** Called with every transmit (after the relay inspector), e.g. to capture or count datagrams. */
+  readonly taps: InspectFn[] = [];
+  /** Called with every peer event as it is drained; may issue commands, must not step the network. */
+  readonly listeners: PeerListener[] = [];
   keepEvents = true;
   private n = 0;
+  private readonly byAddr = new Map<Address, PeerNode>();
 
   constructor(readonly options: GridOptions) {
+    const checkRelay = options.inspect !== false;
     this.sim = new SimNetwork<unknown>({
       seed: options.seed,
       link: options.link,
       eventLogLimit: 0,
-      inspect: options.inspect === false ? undefined : this.inspector.inspect,
+      inspect: (now, from, to, bytes) => {
+        if (checkRelay) this.inspector.inspect(now, from, to, bytes);
+        for (const t of this.taps) t(now, from, to, bytes);
+      },
       onEvent: (address, event, now) => this.onEvent(address, event as PeerEvent, now),
     });
     this.lobby = this.sim.add(LOBBY, new Lobby({ ...options.lobby, random: new SeededRandom(this.sim.nextSeed()) }));
@@ -56,22 +71,45 @@ export class SimGrid {
       this.inspector.addressOf.set(e.peer, address);
     }
     if (this.keepEvents && e.type !== "data") this.events.push({ address, event: e, now });
+    for (const l of this.listeners) l(address, e, now);
   }
 
-  /** Adds a peer and starts its join (create: true, so the first one creates the grid). */
-  addPeer(overrides: Omit<PeerConfig, "random" | "lobby"> = {}, grid = "arena"): SimNode<Peer, unknown> {
+  /** Adds a peer and starts its join (create: true by default, so the first one creates the grid). */
+  addPeer(overrides: Omit<PeerConfig, "random" | "lobby"> = {}, grid = "arena", create = true): PeerNode {
     const address = `peer-${++this.n}`;
     const node = this.sim.add(
       address,
       new Peer({ ...this.options.peer, ...overrides, lobby: LOBBY, random: new SeededRandom(this.sim.nextSeed()) }),
     );
-    node.with((p, now) => p.join(now, { grid, create: true }));
     this.peers.push(node);
+    this.byAddr.set(address, node);
+    node.with((p, now) => p.join(now, { grid, create }));
     return node;
   }
 
-  live(): SimNode<Peer, unknown>[] {
+  /** The peer node at `address` (throws for an unknown one: a test bug). */
+  at(address: Address): PeerNode {
+    const p = this.byAddr.get(address);
+    if (p === undefined) throw new Error(`no peer at ${address}`);
+    return p;
+  }
+
+  /** The peer node whose grid id is `id` (throws for an unknown one). */
+  byId(id: number): PeerNode {
+    const p = this.peers.find((x) => x.endpoint.id === id);
+    if (p === undefined) throw new Error(`no peer with id ${id}`);
+    return p;
+  }
+
+  live(): PeerNode[] {
     return this.peers.filter((p) => p.alive && p.endpoint.phase === "member");
+  }
+
+  /** The grid's id (every peer here joins the same grid). */
+  get gridId(): number {
+    const p = this.peers.find((x) => x.endpoint.grid !== 0);
+    if (p === undefined) throw new Error("no peer has a grid yet");
+    return p.endpoint.grid;
   }
 
   /** Peer id -> linked peer ids, over live members. */
@@ -108,12 +146,49 @@ export class SimGrid {
     return this.peers.every((p) => !p.alive || p.endpoint.phase === "member");
   }
 
-  /** Runs until every peer is a member with at least `minLinks` links and the grid is one component. */
-  settle(minLinks = 2, maxTimeMs = 60_000): void {
-    this.sim.runUntil(
-      () => this.allJoined() && this.live().every((p) => p.endpoint.linkPeers.length >= minLinks) && this.components().length === 1,
-      { maxTimeMs },
-    );
+  /** Every live member has at least `minLinks` links and the members form one component. */
+  isSettled(minLinks = 2): boolean {
+    return this.allJoined() && this.live().every((p) => p.endpoint.linkPeers.length >= minLinks) && this.components().length === 1;
+  }
+
+  /**
+   * Runs until isSettled(minLinks), checking every `checkEveryMs` of virtual time (checking
+   * before every step costs O(peers) per datagram). Returns the virtual time it took.
+   */
+  settle(minLinks = 2, maxTimeMs = 60_000, checkEveryMs = 20): number {
+    return this.runUntil(() => this.isSettled(minLinks), maxTimeMs, checkEveryMs);
+  }
+
+  /** Runs in steps of `checkEveryMs` until `predicate()`; throws (with the seed) after `maxTimeMs`. Returns the time taken. */
+  runUntil(predicate: () => boolean, maxTimeMs: number, checkEveryMs = 20): number {
+    const start = this.sim.now;
+    while (!predicate()) {
+      if (this.sim.now - start >= maxTimeMs) {
+        throw new Error(`seed ${this.options.seed}: condition still false after ${maxTimeMs} ms (at ${this.sim.now} ms)`);
+      }
+      this.sim.runFor(checkEveryMs);
+    }
+    return this.sim.now - start;
+  }
+
+  /** The lobby's confirmed graph of the grid (member -> neighbours, ascending). */
+  lobbyGraph(): Map<number, number[]> {
+    return this.lobby.endpoint.graphOf(this.gridId) ?? new Map();
+  }
+
+  /** Live members whose links differ from what the lobby's confirmed graph says (claims 44, 51). */
+  lobbyDisagreements(): string[] {
+    const lg = this.lobbyGraph();
+    const out: string[] = [];
+    const ids = new Set<number>();
+    for (const p of this.live()) {
+      ids.add(p.endpoint.id);
+      const mine = [...p.endpoint.linkPeers].sort((a, b) => a - b).join(",");
+      const lobby = (lg.get(p.endpoint.id) ?? []).join(",");
+      if (mine !== lobby) out.push(`${p.endpoint.id}: peer [${mine}] lobby [${lobby}]`);
+    }
+    for (const id of lg.keys()) if (!ids.has(id)) out.push(`${id}: in the lobby's graph but not a live member`);
+    return out;
   }
 
   /** How many times `address` got (origin, seq). */

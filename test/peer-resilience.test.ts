@@ -1,0 +1,232 @@
+/**
+ * The big scenarios of issue 4 on the simulated network, with real Peers and a real Lobby:
+ * a crowd joining at once, churn under continuous broadcast, a mass crash, a partition,
+ * and the control plane under loss and duplication. Every run is seeded; every relay
+ * transmit goes through the relay-rule inspector (claims 15-17) unless a test says not.
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { defaultConnectionRules } from "../lib/peer/connection-rules.ts";
+import { DEFAULT_MAX_MISSED_PINGS, DEFAULT_PING_INTERVAL_MS, DEFAULT_SEEK_INTERVAL_MS } from "../lib/peer/config.ts";
+import { randomInt, SeededRandom, shuffle } from "../lib/rng.ts";
+import { peekKind } from "../wire/index.ts";
+import {
+  broadcastFrom,
+  capture,
+  forceIntoFullK5,
+  Kind,
+  linkEvents,
+  notExactlyOnce,
+  ofKind,
+  SpyRules,
+  watchLimits,
+} from "./support/peer-scenarios.ts";
+import { SimGrid, type PeerNode } from "./support/sim-grid.ts";
+
+/** A broadcast from every live member; returns what was sent after letting it spread. */
+function everyoneBroadcasts(g: SimGrid): { origin: number; seq: number }[] {
+  const sent = g.live().map((p) => broadcastFrom(p));
+  g.sim.runFor(1_000);
+  return sent;
+}
+
+test("claims 1, 26, 36, 44: 200 peers join at once with limit 4: no peer ever exceeds its limit, all end with >= 2 links in one component, and the lobby's graph agrees", () => {
+  const g = new SimGrid({ seed: 200, peer: { connectionLimit: 4 } });
+  g.keepEvents = false;
+  const over = watchLimits(g);
+  // Claim 36: connection-available goes out only from a peer below its limit.
+  const eager: string[] = [];
+  g.taps.push((_now, from, _to, bytes) => {
+    if (peekKind(bytes) !== Kind.Available) return;
+    const p = g.at(from).endpoint;
+    if (p.linkPeers.length >= p.connectionLimit) eager.push(`${from} with ${p.linkPeers.length} links`);
+  });
+  for (let i = 0; i < 200; i++) g.addPeer();
+  const took = g.settle(2, 30_000);
+  assert.equal(over, [], "checked on every linkOpen");
+  assert.equal(eager, []);
+  assert.is(g.live().length, 200);
+  assert.is(g.components().length, 1);
+  for (const p of g.live()) {
+    const n = p.endpoint.linkPeers.length;
+    assert.ok(n >= 2 && n <= 4, `${p.address} has ${n} links`);
+  }
+  // Connection updates still in flight when it settled land within one lobby round trip;
+  // give them one heartbeat at most.
+  g.runUntil(() => g.lobbyDisagreements().length === 0, 2_000, 10);
+  assert.is(g.lobby.endpoint.componentsOf(g.gridId)?.length, 1);
+  assert.is(g.lobby.endpoint.grids()[0]?.members, 200);
+  assert.ok(took < 10_000, `settled in ${took} ms of virtual time`);
+});
+
+test("churn during continuous broadcast (20% leave, 20% join, spread over the run): >= 99.9% of broadcasts reach every peer that stayed a member throughout; no (message, peer) pair is delivered twice", () => {
+  const N = 40;
+  const BROADCASTS = 1_000;
+  const TICK_MS = 20;
+  const g = new SimGrid({ seed: 404, peer: { connectionLimit: 4 } });
+  g.keepEvents = false;
+  const over = watchLimits(g);
+  for (let i = 0; i < N; i++) g.addPeer();
+  g.settle(2);
+  g.sim.runFor(2_000);
+  const rng = new SeededRandom(7);
+  const initial = [...g.peers];
+  const leavers = shuffle(rng, [...initial]).slice(0, N / 5);
+  const stayers = initial.filter((p) => !leavers.includes(p));
+  const runMs = BROADCASTS * TICK_MS;
+  // Leaves and joins interleaved, evenly spread over the 20 s of broadcasting.
+  const actions: { at: number; act: () => void }[] = [];
+  leavers.forEach((p, i) => actions.push({ at: Math.floor(((i + 0.5) * runMs) / leavers.length), act: () => p.with((peer, now) => peer.leave(now)) }));
+  for (let i = 0; i < N / 5; i++) actions.push({ at: Math.floor(((i + 0.25) * runMs) / (N / 5)), act: () => void g.addPeer() });
+  actions.sort((a, b) => a.at - b.at);
+  const sent: { origin: number; seq: number }[] = [];
+  for (let k = 0; k < BROADCASTS; k++) {
+    while ((actions[0]?.at ?? Infinity) <= k * TICK_MS) actions.shift()?.act();
+    const live = g.live();
+    sent.push(broadcastFrom(live[randomInt(rng, live.length)] as PeerNode, new Uint8Array([k & 0xff, k >> 8])));
+    g.sim.runFor(TICK_MS);
+    if (k % 100 === 99) g.inspector.rotate(); // bounded memory; messages of the last 2-4 s are still checked
+  }
+  g.sim.runFor(2_000);
+  let reachedAll = 0;
+  for (const s of sent) if (stayers.every((p) => p.endpoint.id === s.origin || g.delivered(p.address, s.origin, s.seq) === 1)) reachedAll++;
+  assert.ok(reachedAll >= Math.ceil(0.999 * BROADCASTS), `${reachedAll} of ${BROADCASTS} broadcasts reached every stayer`);
+  for (const [address, m] of g.deliveries) for (const [id, n] of m) assert.ok(n <= 1, `${address} got ${id} ${n} times`);
+  assert.ok(leavers.every((p) => p.endpoint.phase === "closed"));
+  assert.is(g.live().length, N);
+  assert.is(g.components().length, 1);
+  assert.equal(over, []);
+  assert.ok(g.inspector.checked > BROADCASTS * 10);
+});
+
+test("30% of peers crash at once: the survivors are back in one component, each with >= 2 links, within three ping time limits", () => {
+  // One ping time limit, as taken here: pingIntervalMs * maxMissedPings (the time to notice
+  // a dead link, claim 49) plus seekIntervalMs (the time to start looking for a new one,
+  // claim 36) = 1000 * 3 + 1000 = 4000 ms with the defaults; three of them = 12 s.
+  const pingTimeLimitMs = DEFAULT_PING_INTERVAL_MS * DEFAULT_MAX_MISSED_PINGS + DEFAULT_SEEK_INTERVAL_MS;
+  const N = 100;
+  const g = new SimGrid({ seed: 30, peer: { connectionLimit: 4 } });
+  g.keepEvents = false;
+  for (let i = 0; i < N; i++) g.addPeer();
+  g.settle(2);
+  g.sim.runFor(3_000);
+  const victims = shuffle(new SeededRandom(31), [...g.peers]).slice(0, (N * 3) / 10);
+  for (const v of victims) g.sim.crash(v.address);
+  const liveLinks = (p: PeerNode): number[] => p.endpoint.linkPeers.filter((id) => g.byId(id).alive);
+  const healed = (): boolean =>
+    g.components().length === 1 && g.live().every((p) => liveLinks(p).length >= 2 && liveLinks(p).length === p.endpoint.linkPeers.length);
+  const took = g.runUntil(healed, 3 * pingTimeLimitMs, 50);
+  assert.is(g.live().length, N - victims.length);
+  assert.ok(took <= 3 * pingTimeLimitMs, `healed in ${took} ms`);
+  // Measured with this seed: about 3.4 s, under one ping time limit.
+  assert.ok(took <= pingTimeLimitMs, `healed in ${took} ms, within one ping time limit (${pingTimeLimitMs} ms)`);
+  assert.equal(notExactlyOnce(g, everyoneBroadcasts(g)), []);
+  // The lobby expires the crashed peers (expireAfterMs, 7 s) and then agrees with the survivors.
+  g.runUntil(() => g.lobbyDisagreements().length === 0, 8_000, 100);
+  assert.is(g.lobby.endpoint.componentsOf(g.gridId)?.length, 1);
+});
+
+test("a partition into two halves (the lobby reachable from both), lifted later: the lobby's repair hints reunite the grid", () => {
+  const N = 60;
+  const g = new SimGrid({ seed: 60, peer: { connectionLimit: 4 } });
+  g.keepEvents = false;
+  for (let i = 0; i < N; i++) g.addPeer();
+  g.settle(2);
+  g.sim.runFor(3_000);
+  const left = new Set(g.peers.slice(0, N / 2).map((p) => p.address));
+  const right = g.peers.slice(N / 2).map((p) => p.address);
+  const hints = new Map<string, Set<string>>();
+  const log = capture(g, [Kind.RepairHint]);
+  const events = linkEvents(g);
+  g.sim.partition([...left], right);
+  g.sim.runFor(4_000); // the links across die (three missed pings)
+  // Each half goes on as its own grid while the lobby keeps hinting across the cut.
+  // Regression: a peer acting on every hint dropped one more of its links each time while
+  // its repair connection (to the unreachable half) was still in flight, and the halves
+  // crumbled (seed 60: a lone peer with no link, a pair, 27 others after 12 s).
+  for (let t = 0; t < 12_000; t += 500) {
+    g.sim.runFor(500);
+    assert.equal(g.components().map((c) => c.length), [N / 2, N / 2], `${t} ms into the split`);
+  }
+  assert.ok(g.live().every((p) => p.endpoint.linkPeers.length >= 2));
+  assert.equal(events.filter((e) => e.reason === "forced"), [], "no link dropped for a hint that cannot succeed");
+  assert.equal(g.lobby.endpoint.componentsOf(g.gridId)?.map((c) => c.length), [N / 2, N / 2]);
+  for (const c of ofKind(log, Kind.RepairHint)) {
+    const set = hints.get(c.to) ?? new Set<string>();
+    for (const t of c.msg.targets) set.add(t.addr);
+    hints.set(c.to, set);
+  }
+  assert.ok(hints.size > 0, "repair hints went out during the split");
+  const crossing: { a: string; b: string }[] = [];
+  g.listeners.push((address, e) => {
+    if (e.type === "linkOpen" && left.has(address) !== left.has(e.address)) crossing.push({ a: address, b: e.address });
+  });
+  g.sim.heal();
+  const took = g.runUntil(() => g.components().length === 1 && g.lobby.endpoint.componentsOf(g.gridId)?.length === 1, 10_000, 50);
+  const hinted = crossing.filter((c) => hints.get(c.a)?.has(c.b) === true || hints.get(c.b)?.has(c.a) === true);
+  assert.ok(hinted.length > 0, `a link across joins a hint's recipient to one of its targets (${JSON.stringify(crossing)})`);
+  assert.ok(took <= 6_000, `reunited ${took} ms after the partition was lifted`);
+  g.settle(2, 15_000);
+  assert.equal(notExactlyOnce(g, everyoneBroadcasts(g)), []);
+});
+
+test("claims 26, 36, 44 under 20% loss and 20% duplication: the join and connection exchanges retransmit, the handlers are idempotent, and the grid converges", () => {
+  // maxAttempts 8 instead of 5: at 20% loss each way a request and its reply fail together
+  // 36% of the time, so with 5 sends a lobby request gives up (and the join fails with a
+  // timeout error) 0.36^5 = 0.6% of the time; 0.36^8 = 0.03%.
+  const g = new SimGrid({ seed: 20, peer: { connectionLimit: 4, maxAttempts: 8 }, link: { lossPercent: 20, duplicatePercent: 20 } });
+  const over = watchLimits(g);
+  const errors: string[] = [];
+  g.listeners.push((a, e) => {
+    if (e.type === "error") errors.push(`${a}: ${e.message}`);
+  });
+  for (let i = 0; i < 20; i++) g.addPeer();
+  const took = g.settle(2, 30_000);
+  assert.equal(errors, []);
+  assert.equal(over, [], "duplicated connects never open a link twice or past the limit");
+  // Pings are lost too (a ping or its pong fails 36% of the time; three in a row close a
+  // link about 5% of the time per link per second), so links keep closing and being
+  // replaced while the grid is sampled.
+  let unresponsive = 0;
+  g.listeners.push((_a, e) => {
+    if (e.type === "linkClosed" && e.reason === "unresponsive") unresponsive++;
+  });
+  let connected = 0;
+  let twoLinks = 0;
+  for (let i = 0; i < 50; i++) {
+    g.sim.runFor(200);
+    if (g.components().length === 1) connected++;
+    if (g.live().every((p) => p.endpoint.linkPeers.length >= 2)) twoLinks++;
+  }
+  assert.ok(unresponsive > 0, "lossy pings closed links during the samples");
+  assert.is(connected, 50, "one component in every sample over 10 s");
+  assert.is(twoLinks, 50, "every peer had >= 2 links in every sample");
+  const stats = g.peers.map((p) => p.endpoint.stats());
+  assert.ok(stats.reduce((n, s) => n + s.retransmits, 0) > 100, "requests were retransmitted");
+  assert.ok(stats.reduce((n, s) => n + (s.drops["unmatched-reply"] ?? 0), 0) > 10, "duplicated replies were dropped");
+  assert.ok(took < 30_000);
+});
+
+test("claims 32, 36, 42 under 20% loss, with every datagram of the joining peer duplicated: one force, one dropped link, and the dropped peer finds a link again", () => {
+  const spy = new SpyRules(defaultConnectionRules);
+  const { g, j, log, events, splits, over } = forceIntoFullK5(
+    3,
+    spy,
+    { maxAttempts: 8 },
+    { lossPercent: 20, duplicatePercent: 20 },
+    { duplicatePercent: 100 },
+  );
+  g.settle(2, 20_000);
+  assert.ok(j.endpoint.stats().forcedConnections >= 1, "it got in by force");
+  const forces = ofKind(log, Kind.Force).filter((c) => c.from === j.address);
+  assert.ok(forces.length >= 2, `the force request was retransmitted (${forces.length} sends, each delivered twice)`);
+  const forced = events.filter((e) => e.reason === "forced");
+  assert.is(forced.length, 1, "the member dropped exactly one link for it");
+  const dropped = g.byId(forced[0]?.peer as number);
+  assert.ok(dropped.endpoint.linkPeers.length >= 2, "the dropped member has links again");
+  assert.ok(ofKind(log, Kind.Available).some((c) => c.from === dropped.address), "found by connection-available");
+  assert.equal(splits, []);
+  assert.equal(over, []);
+});
+
+test.run();
