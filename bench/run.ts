@@ -1,0 +1,146 @@
+/**
+ * `npm run bench`: runs the bench groups, prints a table (or JSON with --json) and writes
+ * bench/results/latest.json and latest.md. See bench/args.ts for the command line.
+ *
+ * Each group runs in its own child process (`node --expose-gc --import tsx`), so one group's
+ * JIT feedback and heap never colour another's figures, and allocation figures can start from
+ * a clean heap. The child sends its GroupResult back over the IPC channel.
+ */
+import { spawn } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs, USAGE, type Args } from "./args.ts";
+import { codecGroup } from "./groups/codec.ts";
+import { faultsGroup } from "./groups/faults.ts";
+import { relayCoreGroup } from "./groups/relay-core.ts";
+import { scaleGroup } from "./groups/scale.ts";
+import { udpGridGroup } from "./groups/udp-grid.ts";
+import { udpHopGroup } from "./groups/udp-hop.ts";
+import { scriptCommand } from "./support/runtime.ts";
+import { renderMarkdown, renderTable, runMeta, toJson } from "./report.ts";
+import type { BenchContext, Group, GroupResult } from "./types.ts";
+
+const GROUPS: readonly Group[] = [codecGroup, relayCoreGroup, scaleGroup, udpHopGroup, udpGridGroup, faultsGroup];
+/** Set in a child: the group it runs. */
+const CHILD_ENV = "RELAYGRID_BENCH_GROUP";
+const here = dirname(fileURLToPath(import.meta.url));
+const resultsDir = join(here, "results");
+const log = (m: string): void => void process.stderr.write(`[bench] ${m}\n`);
+
+/**
+ * Runs one group in a fresh process and returns what it sent back: `node --expose-gc`, or for
+ * a UDP group the runtime --runtime names.
+ */
+function runInChild(g: Group, args: Args, argv: readonly string[]): Promise<GroupResult> {
+  return new Promise((resolve, reject) => {
+    const runtime = g.udp ? args.runtime : "node";
+    const [cmd, cmdArgs] = scriptCommand(runtime, fileURLToPath(import.meta.url), ["--expose-gc", "--max-old-space-size=6144"]);
+    const child = spawn(cmd, [...cmdArgs, ...argv], {
+      stdio: ["ignore", "ignore", "inherit", "ipc"],
+      env: { ...process.env, [CHILD_ENV]: g.name },
+    });
+    let result: GroupResult | undefined;
+    child.on("message", (m) => (result = m as GroupResult));
+    child.on("error", (e) => reject(new Error(`could not start ${runtime} (${cmd}): ${e.message}`)));
+    child.on("exit", (code, signal) => {
+      if (result !== undefined) resolve(result);
+      else reject(new Error(`the ${g.name} process exited with ${signal ?? String(code)} before reporting`));
+    });
+  });
+}
+
+/** In a child: run the one group and send its result to the parent. */
+async function childMain(name: string, args: Args): Promise<number> {
+  const g = GROUPS.find((x) => x.name === name);
+  if (g === undefined) throw new Error(`unknown group ${name}`);
+  const gcFn = (globalThis as { gc?: () => void }).gc;
+  const ctx: BenchContext = {
+    quick: args.quick,
+    runtime: args.runtime,
+    log,
+    gc: gcFn ?? ((): void => {}),
+    hasGc: gcFn !== undefined,
+    resultsDir,
+  };
+  const result = await g.run(ctx);
+  await new Promise<void>((resolve) => process.send?.(result, () => resolve()));
+  return 0;
+}
+
+function select(args: Args, log: (m: string) => void): Group[] {
+  const chosen =
+    args.groups.length === 0
+      ? GROUPS.filter((g) => args.runtime === "node" || g.udp)
+      : GROUPS.filter((g) => args.groups.some((s) => g.name.startsWith(s)));
+  const unknown = args.groups.filter((s) => !GROUPS.some((g) => g.name.startsWith(s)));
+  if (unknown.length > 0) throw new Error(`no bench group matches ${unknown.join(", ")}; groups: ${GROUPS.map((g) => g.name).join(", ")}`);
+  if (args.runtime !== "node") {
+    for (const g of chosen.filter((g) => !g.udp)) log(`${g.name}: runs on Node only (--runtime applies to the UDP groups); skipped`);
+    return chosen.filter((g) => g.udp);
+  }
+  return chosen;
+}
+
+async function main(): Promise<number> {
+  let args: Args;
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    console.error(`${(e as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const childGroup = process.env[CHILD_ENV];
+  if (childGroup !== undefined) return childMain(childGroup, args);
+  if (args.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  let groups: Group[];
+  try {
+    groups = select(args, log);
+  } catch (e) {
+    console.error((e as Error).message);
+    return 2;
+  }
+  mkdirSync(resultsDir, { recursive: true });
+  const t0 = performance.now();
+  const results: GroupResult[] = [];
+  let failed = false;
+  for (const g of groups) {
+    const g0 = performance.now();
+    log(`${g.name}: ${g.title}`);
+    try {
+      const r = await runInChild(g, args, process.argv.slice(2));
+      results.push({ ...r, wallMs: Math.round(performance.now() - g0) });
+    } catch (e) {
+      failed = true;
+      const message = e instanceof Error ? e.message : String(e);
+      log(`${g.name} failed: ${message}`);
+      results.push({
+        group: g.name,
+        title: g.title,
+        status: "partial",
+        rows: [{ key: "error", measure: "failed", value: null, note: message }],
+        info: {},
+        notes: [`failed: ${message.split("\n")[0] ?? ""}`],
+        wallMs: Math.round(performance.now() - g0),
+      });
+    }
+  }
+  const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`;
+  const meta = runMeta(command, args.runtime, args.quick, true, (performance.now() - t0) / 1000);
+  const json = toJson(meta, results);
+  writeFileSync(join(resultsDir, "latest.json"), `${JSON.stringify(json, null, 2)}\n`);
+  writeFileSync(join(resultsDir, "latest.md"), renderMarkdown(meta, results));
+  if (args.json) console.log(JSON.stringify(json, null, 2));
+  else {
+    console.log(renderTable(results));
+    console.log(`\n${meta.command} | ${meta.date} | Node ${meta.node} | ${meta.cpu} x${meta.cores} | ${meta.wallSeconds} s`);
+    console.log("figures: median over n repeats (min-max); ratios against baselines measured in the same run");
+    console.log(`written: ${join("bench", "results", "latest.json")}, ${join("bench", "results", "latest.md")}`);
+  }
+  return failed ? 1 : 0;
+}
+
+process.exitCode = await main();
