@@ -8,7 +8,7 @@
 import type { Address } from "../endpoint.ts";
 import { ErrorCode, RelayGridError } from "../errors.ts";
 import { SeqResult } from "../relay/duplicate-window.ts";
-import { selectLinks, type RelayContext } from "../relay/rules.ts";
+import { defaultRelayRules, selectLinks, type RelayContext } from "../relay/rules.ts";
 import {
   MAX_HOPS,
   MAX_PAYLOAD_BYTES,
@@ -111,7 +111,26 @@ export function onData(core: PeerCore, from: Address, bytes: Uint8Array): void {
 
 /** Claim 14: apply the relay rules to every link and send to those selected. */
 function forward(core: PeerCore, bytes: Uint8Array): number {
-  const n = selectLinks(core.cfg.relayRules, ctx, core.links.ids, chosen, core.suppressed);
+  const rules = core.cfg.relayRules;
+  const ids = core.links.ids;
+  const addresses = core.links.addresses;
+  if (rules === defaultRelayRules) {
+    // The default rules inlined (same decisions, same suppression counts, no calls per link):
+    // not back to the sender (claim 15), not to the origin (claim 17); the hop limit is the
+    // wire's MAX_HOPS, checked once per message by the caller.
+    let n = 0;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i] as number;
+      if (id === ctx.fromPeer) core.suppressed[0] = (core.suppressed[0] as number) + 1;
+      else if (id === ctx.origin) core.suppressed[1] = (core.suppressed[1] as number) + 1;
+      else {
+        core.transmit(addresses[i] as string, bytes);
+        n++;
+      }
+    }
+    return n;
+  }
+  const n = selectLinks(rules, ctx, ids, chosen, core.suppressed);
   for (let i = 0; i < n; i++) {
     const link = core.links.get(chosen[i] as number);
     if (link !== undefined) core.transmit(link.address, bytes);

@@ -59,6 +59,8 @@ export class DuplicateWindow {
   private readonly bits: Uint32Array;
   private highest = 0;
   private empty = true;
+  /** When this origin was last heard fresh, on the owning DuplicateFilter's counter (for eviction). */
+  lastHeard = 0;
 
   /** @param windowBits Defaults to DEFAULT_WINDOW_BITS (1024). */
   constructor(windowBits: number = DEFAULT_WINDOW_BITS) {

@@ -43,11 +43,11 @@ export interface DuplicateFilterStats {
 
 /**
  * Duplicate filter keyed by origin id (u32). When full, admitting a new origin evicts the one
- * least recently heard from (the one whose latest Fresh arrival is oldest) in O(1): the Map
- * keeps insertion order, a Fresh arrival moves its origin to the end, and the first entry is
- * the eviction victim. Only Fresh arrivals count as "heard": duplicates arrive over the other
- * links of a mesh right after the Fresh copy, so touching on them would double the Map work on
- * the hot path without changing the order much. The evicted window is reset and reused.
+ * least recently heard from (the one whose latest Fresh arrival is oldest). Each Fresh arrival
+ * stamps its window from a counter (one store on the hot path); eviction scans for the oldest
+ * stamp, which only happens when a new origin arrives at a full table. Only Fresh arrivals
+ * count as "heard": duplicates arrive over the other links right after the Fresh copy and
+ * would not change the order much. The evicted window is reset and reused.
  */
 export class DuplicateFilter {
   readonly maxOrigins: number;
@@ -57,6 +57,8 @@ export class DuplicateFilter {
   private duplicate = 0;
   private stale = 0;
   private evictions = 0;
+  /** Counts fresh arrivals; a window's lastHeard is this counter's value at its latest one. */
+  private clock = 0;
 
   constructor(options: DuplicateFilterOptions = {}) {
     this.maxOrigins = checkInt("maxOrigins", options.maxOrigins ?? DEFAULT_MAX_ORIGINS, 1, MAX_MAX_ORIGINS);
@@ -79,14 +81,14 @@ export class DuplicateFilter {
       // A new origin's first arrival is Fresh, and set() already put it last.
       window = this.admit(origin);
       window.check(seq);
+      window.lastHeard = ++this.clock;
       this.fresh++;
       return SeqResult.Fresh;
     }
     const result = window.check(seq);
     if (result === SeqResult.Fresh) {
       this.fresh++;
-      windows.delete(origin);
-      windows.set(origin, window);
+      window.lastHeard = ++this.clock;
     } else if (result === SeqResult.Duplicate) {
       this.duplicate++;
     } else {
@@ -122,9 +124,18 @@ export class DuplicateFilter {
   private admit(origin: number): DuplicateWindow {
     let window: DuplicateWindow | undefined;
     if (this.windows.size >= this.maxOrigins) {
-      const oldest = this.windows.entries().next();
-      if (!oldest.done) {
-        const [victim, victimWindow] = oldest.value;
+      // Evict the least recently heard origin. A scan, but only when a new origin arrives at
+      // a full table; the fresh path stays one stamp instead of a Map delete + set.
+      let victim = -1;
+      let oldest = Infinity;
+      for (const [o, w] of this.windows) {
+        if (w.lastHeard < oldest) {
+          oldest = w.lastHeard;
+          victim = o;
+        }
+      }
+      const victimWindow = this.windows.get(victim);
+      if (victimWindow !== undefined) {
         this.windows.delete(victim);
         victimWindow.reset();
         window = victimWindow;
