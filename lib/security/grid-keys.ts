@@ -46,8 +46,12 @@ export class GridKeyring {
   private previous: EpochKey | null = null;
   private current: EpochKey | null = null;
   private next: EpochKey | null = null;
+  private readonly crypto: CryptoProvider;
 
-  constructor(private readonly crypto: CryptoProvider) {}
+  /** `crypto` derives each epoch's MAC key (HKDF-SHA256). */
+  constructor(crypto: CryptoProvider) {
+    this.crypto = crypto;
+  }
 
   /** The epoch outgoing tags use; undefined until a key is added. */
   get currentEpoch(): number | undefined {

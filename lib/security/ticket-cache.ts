@@ -8,8 +8,7 @@
  *
  * One cache trusts one lobby key: it is bound to the key it was built with.
  */
-import { checkLength } from "./crypto.ts";
-import type { CryptoProvider } from "./crypto.ts";
+import { checkLength, type CryptoProvider } from "./crypto.ts";
 import { type SipKey, sipHash24Into } from "./siphash.ts";
 import {
   checkTicketFields,

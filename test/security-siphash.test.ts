@@ -1,0 +1,149 @@
+/**
+ * SipHash-2-4 (lib/security/siphash.ts) against the paper's published test vectors
+ * (Aumasson & Bernstein 2012: key 00 01 .. 0f, messages 00 01 02 .. of length 0..63), an
+ * independent BigInt transcription of the paper for random inputs, and the hop-byte skip:
+ * the skipped byte never changes the tag, every other byte does.
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { SeededRandom } from "../lib/rng.ts";
+import { sipHash24, sipHash24Into, sipKeyFrom } from "../lib/security/siphash.ts";
+
+// The 64 outputs as 64-bit integers (the tag is their little-endian encoding).
+const VECTORS = [
+  "726fdb47dd0e0e31", "74f839c593dc67fd", "0d6c8009d9a94f5a", "85676696d7fb7e2d",
+  "cf2794e0277187b7", "18765564cd99a68d", "cbc9466e58fee3ce", "ab0200f58b01d137",
+  "93f5f5799a932462", "9e0082df0ba9e4b0", "7a5dbbc594ddb9f3", "f4b32f46226bada7",
+  "751e8fbc860ee5fb", "14ea5627c0843d90", "f723ca908e7af2ee", "a129ca6149be45e5",
+  "3f2acc7f57c29bdb", "699ae9f52cbe4794", "4bc1b3f0968dd39c", "bb6dc91da77961bd",
+  "bed65cf21aa2ee98", "d0f2cbb02e3b67c7", "93536795e3a33e88", "a80c038ccd5ccec8",
+  "b8ad50c6f649af94", "bce192de8a85b8ea", "17d835b85bbb15f3", "2f2e6163076bcfad",
+  "de4daaaca71dc9a5", "a6a2506687956571", "ad87a3535c49ef28", "32d892fad841c342",
+  "7127512f72f27cce", "a7f32346f95978e3", "12e0b01abb051238", "15e034d40fa197ae",
+  "314dffbe0815a3b4", "027990f029623981", "cadcd4e59ef40c4d", "9abfd8766a33735c",
+  "0e3ea96b5304a7d0", "ad0c42d6fc585992", "187306c89bc215a9", "d4a60abcf3792b95",
+  "f935451de4f21df2", "a9538f0419755787", "db9acddff56ca510", "d06c98cd5c0975eb",
+  "e612a3cb9ecba951", "c766e62cfcadaf96", "ee64435a9752fe72", "a192d576b245165a",
+  "0a8787bf8ecb74b2", "81b3e73d20b49b6f", "7fa8220ba3b2ecea", "245731c13ca42499",
+  "b78dbfaf3a8d83bd", "ea1ad565322a1a0b", "60e61c23a3795013", "6606d7e446282b93",
+  "6ca4ecb15c5f91e1", "9f626da15c9625f3", "e51b38608ef25f57", "958a324ceb064572",
+];
+
+const seq = (n: number, from = 0): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (from + i) & 0xff);
+const u64 = (tag: Uint8Array): string => [...tag].reverse().map((b) => b.toString(16).padStart(2, "0")).join("");
+
+/** The paper's algorithm once more, in BigInt, straight from section 2 (test reference only). */
+function referenceSipHash(key: Uint8Array, msg: Uint8Array): Uint8Array {
+  const M = (1n << 64n) - 1n;
+  const rotl = (x: bigint, b: bigint): bigint => ((x << b) | (x >> (64n - b))) & M;
+  const le = (b: Uint8Array, p: number, n: number): bigint => {
+    let x = 0n;
+    for (let i = n - 1; i >= 0; i--) x = (x << 8n) | BigInt(b[p + i] as number);
+    return x;
+  };
+  const k0 = le(key, 0, 8);
+  const k1 = le(key, 8, 8);
+  const v = [k0 ^ 0x736f6d6570736575n, k1 ^ 0x646f72616e646f6dn, k0 ^ 0x6c7967656e657261n, k1 ^ 0x7465646279746573n];
+  const round = (): void => {
+    let [v0, v1, v2, v3] = v as [bigint, bigint, bigint, bigint];
+    v0 = (v0 + v1) & M; v2 = (v2 + v3) & M;
+    v1 = rotl(v1, 13n); v3 = rotl(v3, 16n);
+    v1 ^= v0; v3 ^= v2;
+    v0 = rotl(v0, 32n);
+    v2 = (v2 + v1) & M; v0 = (v0 + v3) & M;
+    v1 = rotl(v1, 17n); v3 = rotl(v3, 21n);
+    v1 ^= v2; v3 ^= v0;
+    v2 = rotl(v2, 32n);
+    v.splice(0, 4, v0, v1, v2, v3);
+  };
+  const words = Math.floor(msg.length / 8);
+  const compress = (m: bigint): void => {
+    v[3] = (v[3] as bigint) ^ m;
+    round();
+    round();
+    v[0] = (v[0] as bigint) ^ m;
+  };
+  for (let w = 0; w < words; w++) compress(le(msg, w * 8, 8));
+  compress(le(msg, words * 8, msg.length % 8) | (BigInt(msg.length & 0xff) << 56n));
+  v[2] = (v[2] as bigint) ^ 0xffn;
+  for (let i = 0; i < 4; i++) round();
+  let out = ((v[0] as bigint) ^ (v[1] as bigint) ^ (v[2] as bigint) ^ (v[3] as bigint)) & M;
+  const tag = new Uint8Array(8);
+  for (let i = 0; i < 8; i++, out >>= 8n) tag[i] = Number(out & 0xffn);
+  return tag;
+}
+
+function randomBytes(rng: SeededRandom, n: number): Uint8Array {
+  return Uint8Array.from({ length: n }, () => rng.nextU32() & 0xff);
+}
+
+test("the paper's 64 test vectors (key 00..0f, messages 00 01 .. of length 0..63)", () => {
+  const key = sipKeyFrom(seq(16));
+  for (let n = 0; n < 64; n++) assert.is(u64(sipHash24(key, seq(n))), VECTORS[n], `length ${n}`);
+});
+
+test("the BigInt reference agrees with the vectors, so it can judge random inputs", () => {
+  for (let n = 0; n < 64; n++) assert.is(u64(referenceSipHash(seq(16), seq(n))), VECTORS[n]);
+});
+
+test("random keys, lengths 0..300 and sub-ranges agree with the reference", () => {
+  const rng = new SeededRandom(0x51f);
+  const out = new Uint8Array(20);
+  for (let i = 0; i < 600; i++) {
+    const keyBytes = randomBytes(rng, 16);
+    const data = randomBytes(rng, rng.nextU32() % 301);
+    const start = data.length === 0 ? 0 : rng.nextU32() % (data.length + 1);
+    const end = start + (rng.nextU32() % (data.length - start + 1));
+    const at = rng.nextU32() % 13;
+    sipHash24Into(sipKeyFrom(keyBytes), data, start, end, -1, out, at);
+    assert.equal(out.slice(at, at + 8), referenceSipHash(keyBytes, data.slice(start, end)), `case ${i}`);
+  }
+});
+
+test("the skipped byte is read as 0: it never changes the tag, every other byte does", () => {
+  const rng = new SeededRandom(7);
+  const key = sipKeyFrom(randomBytes(rng, 16));
+  for (const n of [1, 7, 8, 9, 15, 16, 17, 40, 100]) {
+    const data = randomBytes(rng, n);
+    for (let skip = 0; skip < n; skip++) {
+      const base = new Uint8Array(8);
+      sipHash24Into(key, data, 0, n, skip, base, 0);
+      const zeroed = data.slice();
+      zeroed[skip] = 0;
+      assert.equal(base, sipHash24(key, zeroed), `n ${n} skip ${skip}: same as hashing with the byte zeroed`);
+      for (let i = 0; i < n; i++) {
+        const copy = data.slice();
+        copy[i] = (copy[i] as number) ^ (1 << (i % 8));
+        const tag = new Uint8Array(8);
+        sipHash24Into(key, copy, 0, n, skip, tag, 0);
+        if (i === skip) assert.equal(tag, base, `n ${n}: byte ${i} is skipped`);
+        else assert.not.equal(tag, base, `n ${n} skip ${skip}: byte ${i} is covered`);
+      }
+    }
+  }
+});
+
+test("a skip index outside [start, end) covers every byte; -1 covers every byte", () => {
+  const key = sipKeyFrom(seq(16, 100));
+  const data = seq(50);
+  const all = new Uint8Array(8);
+  sipHash24Into(key, data, 10, 40, -1, all, 0);
+  for (const skip of [0, 9, 40, 49, 1000]) {
+    const tag = new Uint8Array(8);
+    sipHash24Into(key, data, 10, 40, skip, tag, 0);
+    assert.equal(tag, all, `skip ${skip}`);
+  }
+  assert.equal(all, sipHash24(key, data.slice(10, 40)));
+});
+
+test("caller mistakes throw: bad key length, ranges outside the arrays", () => {
+  assert.throws(() => sipKeyFrom(new Uint8Array(15)), /16 bytes/);
+  const key = sipKeyFrom(seq(16));
+  const out = new Uint8Array(8);
+  assert.throws(() => sipHash24Into(key, seq(10), 0, 11, -1, out, 0), RangeError);
+  assert.throws(() => sipHash24Into(key, seq(10), 5, 4, -1, out, 0), RangeError);
+  assert.throws(() => sipHash24Into(key, seq(10), -1, 4, -1, out, 0), RangeError);
+  assert.throws(() => sipHash24Into(key, seq(10), 0, 10, -1, out, 1), RangeError);
+});
+
+test.run();
