@@ -11,7 +11,7 @@ import { DecodeErrorCode } from "./decode-error.ts";
 import { ErrorCode, RelayGridError } from "./errors.ts";
 import { checkValue, type FieldDef } from "./fields.ts";
 import { Kind, kindName } from "./kinds.ts";
-import { DEFAULT_MAX_DATAGRAM_BYTES, MAX_ARRAY_ITEMS, PROTOCOL_VERSION } from "./limits.ts";
+import { DEFAULT_MAX_DATAGRAM_BYTES, MAX_ARRAY_ITEMS, PROTOCOL_VERSION, TAG_BYTES } from "./limits.ts";
 import { type Message, type MessageOf, schemaOf } from "./messages.ts";
 import { newRelayHeader, readRelay, relaySizeBound, writeRelay } from "./relay-envelope.ts";
 
@@ -108,6 +108,7 @@ function decodeData(bytes: Uint8Array): DecodeResult {
     seq: h.seq,
     target: h.target,
     payload: bytes.subarray(h.payloadOffset, h.payloadOffset + h.payloadLength),
+    tag: bytes.subarray(h.tagOffset + 2, h.tagOffset + 2 + TAG_BYTES),
   };
   return { ok: true, msg };
 }
@@ -146,7 +147,7 @@ export function encodeInto(msg: Message, buf: Uint8Array, offset: number): numbe
     if (buf.length - offset < relaySizeBound(msg.payload.length)) {
       throw new RelayGridError(ErrorCode.InvalidConfig, `buffer has ${buf.length - offset} bytes from offset ${offset}, Data needs up to ${relaySizeBound(msg.payload.length)}`);
     }
-    return writeRelay(buf, offset, msg.hops, msg.grid, msg.origin, msg.seq, msg.target, msg.payload);
+    return writeRelay(buf, offset, msg.hops, msg.grid, msg.origin, msg.seq, msg.target, msg.payload, msg.tag);
   }
   const bytes = encoder.encodeSharedRef(toArray(msg));
   if (buf.length - offset < bytes.length) {

@@ -43,6 +43,8 @@ export const Kind = {
   UnknownSession: 0x48,
   RepairHint: 0x49,
   LobbyClosing: 0x4a,
+  /** Address validation: the lobby's stateless cookie, to be echoed in the next Hello. */
+  Retry: 0x4b,
   Error: 0x4f,
 } as const;
 
@@ -82,6 +84,8 @@ export const LobbyErrorCode = {
   RateLimited: 4,
   BadRequest: 5,
   NameTaken: 6,
+  /** The Hello's handshake key was unusable, or the lobby could not seal for this session. */
+  BadHandshake: 7,
 } as const;
 export type LobbyErrorCode = (typeof LobbyErrorCode)[keyof typeof LobbyErrorCode];
 

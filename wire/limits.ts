@@ -14,8 +14,8 @@ export const DEFAULT_MAX_DATAGRAM_BYTES = 1200;
 
 /**
  * Worst-case bytes a relay envelope adds around its payload: fixarray header, version,
- * kind, hops, grid/origin/seq/target as uint32 (5 bytes each) and a bin16 header = 27,
- * plus 23 bytes reserved for an authentication tag (PROTOCOL.md 4.1).
+ * kind, hops, grid/origin/seq/target as uint32 (5 bytes each), a bin16 header = 27, the
+ * 11-byte authentication tag = 38, and 12 bytes kept in reserve (PROTOCOL.md 4.1).
  */
 export const RELAY_OVERHEAD_BYTES = 50;
 
@@ -24,6 +24,20 @@ export const MAX_PAYLOAD_BYTES = DEFAULT_MAX_DATAGRAM_BYTES - RELAY_OVERHEAD_BYT
 
 /** Relay hop counts are positive fixints (0..127) so forwarding patches one byte in place. */
 export const MAX_HOPS = 127;
+
+/**
+ * The authentication tag that ends every peer<->peer datagram (PROTOCOL.md 4.0): a bin8 of
+ * 9 bytes, the grid key epoch's low byte then a SipHash-2-4 tag, 11 bytes in all.
+ */
+export const TAG_BYTES = 9;
+/** A bin8 header plus TAG_BYTES. */
+export const TAG_FIELD_BYTES = 11;
+/** Admission tickets (lobby-signed: grid, peer, address, epoch) are at most 142 bytes. */
+export const MAX_TICKET_BYTES = 142;
+/** Hello is padded to at least this many bytes, so the lobby's reply stays within 3x of it. */
+export const MIN_HELLO_BYTES = 96;
+/** Sealed admission data in Members: keys (up to 3 epochs) and the ticket, plus the AEAD tag. */
+export const MAX_SEALED_BYTES = 4 + 1 + 3 * 36 + 2 + MAX_TICKET_BYTES + 16;
 
 export const MAX_NAME_BYTES = 32;
 export const MAX_META_BYTES = 200;

@@ -18,9 +18,15 @@ import {
   MAX_META_BYTES,
   MAX_NAME_BYTES,
   MAX_PAYLOAD_BYTES,
+  MAX_SEALED_BYTES,
+  MAX_TICKET_BYTES,
+  TAG_BYTES,
 } from "./limits.ts";
 
 const NAME = str(MAX_NAME_BYTES);
+/** The grid-key tag that ends every peer<->peer datagram; encoders write zeros, then sign. */
+const TAG = ["tag", bin(TAG_BYTES)] as const;
+const TICKET = ["ticket", bin(MAX_TICKET_BYTES)] as const;
 const PEER_ENTRY = [["peer", U32], ["addr", str(MAX_ADDRESS_BYTES)], ["links", U8]] as const;
 const GRID_ENTRY = [
   ["grid", U32],
@@ -42,24 +48,28 @@ export const SCHEMAS = {
     ["seq", U32],
     ["target", OPT_U32],
     ["payload", bin(MAX_PAYLOAD_BYTES)],
+    TAG,
   ],
 
-  // Peer <-> peer control (claims 26-49).
-  [Kind.Join]: [["req", U32], ["grid", U32], ["from", U32]],
-  [Kind.JoinReply]: [["req", U32], ["grid", U32], ["from", U32], ["positive", BOOL], ["links", U8], ["limit", U8]],
-  [Kind.Connect]: [["req", U32], ["grid", U32], ["from", U32]],
-  [Kind.ConnectReply]: [["req", U32], ["grid", U32], ["from", U32], ["accepted", BOOL]],
-  [Kind.Force]: [["req", U32], ["grid", U32], ["from", U32]],
-  [Kind.ForceReply]: [["req", U32], ["grid", U32], ["from", U32], ["ok", BOOL]],
-  [Kind.Available]: [["req", U32], ["grid", U32], ["from", U32]],
-  [Kind.AvailableReply]: [["req", U32], ["grid", U32], ["from", U32], ["positive", BOOL], ["links", U8]],
-  [Kind.Ping]: [["req", U32], ["grid", U32], ["from", U32]],
-  [Kind.Pong]: [["req", U32], ["grid", U32], ["from", U32], ["links", U8]],
-  [Kind.Disconnect]: [["req", U32], ["grid", U32], ["from", U32], ["reason", U8]],
-  [Kind.DisconnectAck]: [["req", U32], ["grid", U32], ["from", U32]],
+  // Peer <-> peer control (claims 26-49). Every one ends with the grid-key tag; the messages
+  // that open a link carry the sender's lobby-signed ticket (PROTOCOL.md 4.2).
+  [Kind.Join]: [["req", U32], ["grid", U32], ["from", U32], TAG],
+  [Kind.JoinReply]: [["req", U32], ["grid", U32], ["from", U32], ["positive", BOOL], ["links", U8], ["limit", U8], TAG],
+  [Kind.Connect]: [["req", U32], ["grid", U32], ["from", U32], TICKET, TAG],
+  [Kind.ConnectReply]: [["req", U32], ["grid", U32], ["from", U32], ["accepted", BOOL], TICKET, TAG],
+  [Kind.Force]: [["req", U32], ["grid", U32], ["from", U32], TICKET, TAG],
+  [Kind.ForceReply]: [["req", U32], ["grid", U32], ["from", U32], ["ok", BOOL], TICKET, TAG],
+  [Kind.Available]: [["req", U32], ["grid", U32], ["from", U32], TAG],
+  [Kind.AvailableReply]: [["req", U32], ["grid", U32], ["from", U32], ["positive", BOOL], ["links", U8], TAG],
+  [Kind.Ping]: [["req", U32], ["grid", U32], ["from", U32], TAG],
+  [Kind.Pong]: [["req", U32], ["grid", U32], ["from", U32], ["links", U8], TAG],
+  [Kind.Disconnect]: [["req", U32], ["grid", U32], ["from", U32], ["reason", U8], TAG],
+  [Kind.DisconnectAck]: [["req", U32], ["grid", U32], ["from", U32], TAG],
 
   // Peer -> lobby (claims 24, 25, 34, 35, 44, 50, 51).
-  [Kind.Hello]: [["req", U32], ["name", NAME]],
+  // cookie: empty, or the one a Retry handed out; eph: the peer's X25519 handshake key;
+  // pad: zeros up to MIN_HELLO_BYTES (anti-amplification, PROTOCOL.md 6.2).
+  [Kind.Hello]: [["req", U32], ["name", NAME], ["cookie", bin(16)], ["eph", bin(32)], ["pad", bin(1024)]],
   [Kind.ListGrids]: [["req", U32], ["session", U32], ["filter", NAME], ["offset", U32]],
   [Kind.CreateGrid]: [
     ["req", U32],
@@ -83,10 +93,21 @@ export const SCHEMAS = {
     ["peer", U32],
     ["limit", U8],
     ["links", u32s(MAX_LINKS)],
+    // The grid key epoch the peer sends under: a restored grid's new key takes a later epoch.
+    ["epoch", U32],
   ],
 
   // Lobby -> peer.
-  [Kind.Welcome]: [["req", U32], ["session", U32], ["heartbeatMs", U32]],
+  // The signed handshake reply: the lobby's ephemeral key, its identity, and its Ed25519
+  // signature over "relaygrid-welcome-v1" || peer eph || lobby eph || session.
+  [Kind.Welcome]: [
+    ["req", U32],
+    ["session", U32],
+    ["heartbeatMs", U32],
+    ["eph", bin(32)],
+    ["identity", bin(32)],
+    ["signature", bin(64)],
+  ],
   [Kind.GridList]: [["req", U32], ["total", U32], ["offset", U32], ["grids", list(32, GRID_ENTRY)]],
   [Kind.GridCreated]: [["req", U32], ["grid", U32], ["name", NAME]],
   [Kind.Members]: [
@@ -96,14 +117,19 @@ export const SCHEMAS = {
     ["part", U16],
     ["parts", U16],
     ["members", list(32, PEER_ENTRY)],
+    // AEAD under the session key, nonce counter `nonce`: grid keys by epoch and the ticket.
+    ["nonce", U32],
+    ["sealed", bin(MAX_SEALED_BYTES)],
   ],
   [Kind.Ack]: [["req", U32]],
   [Kind.ConnStatusReply]: [["req", U32], ["grid", U32], ["other", U32], ["status", U8], ["silentMs", U32]],
   [Kind.Probe]: [["req", U32], ["grid", U32], ["peer", U32], ["other", U32]],
-  [Kind.HeartbeatAck]: [["req", U32], ["members", U16]],
+  // epoch: the grid key epoch to send under; latest: the newest the lobby has issued.
+  [Kind.HeartbeatAck]: [["req", U32], ["members", U16], ["epoch", U32], ["latest", U32]],
   [Kind.UnknownSession]: [["req", U32]],
   [Kind.RepairHint]: [["grid", U32], ["peer", U32], ["force", BOOL], ["targets", list(8, HINT_ENTRY)]],
   [Kind.LobbyClosing]: [["reason", str(MAX_DETAIL_BYTES)]],
+  [Kind.Retry]: [["req", U32], ["cookie", bin(16)]],
   [Kind.Error]: [["req", U32], ["code", U8], ["detail", str(MAX_DETAIL_BYTES)]],
 } as const satisfies Record<KindValue, readonly FieldDef[]>;
 

@@ -1,7 +1,8 @@
 /**
  * Hand-written codec for the relay envelope (Kind.Data), the hot path (PROTOCOL.md 4.1):
  *
- *   fixarray(8) | version | 0x01 | hops | grid | origin | seq | target-or-nil | bin payload
+ *   fixarray(9) | version | 0x01 | hops | grid | origin | seq | target-or-nil | bin payload
+ *   | bin8(9) tag
  *
  * It reads into a caller-owned header struct and writes into a caller-owned buffer, so a
  * relayed message costs no object and no copy beyond the one the caller chooses. The bytes
@@ -10,11 +11,13 @@
  */
 import { DecodeErrorCode } from "./decode-error.ts";
 import { Kind } from "./kinds.ts";
-import { MAX_HOPS, MAX_PAYLOAD_BYTES, PROTOCOL_VERSION } from "./limits.ts";
+import { MAX_HOPS, MAX_PAYLOAD_BYTES, PROTOCOL_VERSION, TAG_BYTES, TAG_FIELD_BYTES } from "./limits.ts";
 
 /** Byte offset of `hops`: forwarding rewrites only this byte. */
 export const RELAY_HOPS_OFFSET = 3;
-const HEADER = 0x98; // fixarray of 8
+const HEADER = 0x99; // fixarray of 9
+/** The tag (bin8 of TAG_BYTES) that ends the envelope; see lib/security/grid-keys.ts. */
+const TAG_FIELD = TAG_FIELD_BYTES;
 
 /** The decoded fields of a relay envelope. Reuse one instance: readRelay overwrites it. */
 export interface RelayHeader {
@@ -26,10 +29,12 @@ export interface RelayHeader {
   target: number | null;
   payloadOffset: number;
   payloadLength: number;
+  /** Where the 11-byte tag field starts (bytes.length - 11). */
+  tagOffset: number;
 }
 
 export function newRelayHeader(): RelayHeader {
-  return { hops: 0, grid: 0, origin: 0, seq: 0, target: null, payloadOffset: 0, payloadLength: 0 };
+  return { hops: 0, grid: 0, origin: 0, seq: 0, target: null, payloadOffset: 0, payloadLength: 0, tagOffset: 0 };
 }
 
 // Cursor state for readUint; module-level so the hot path allocates nothing.
@@ -104,8 +109,11 @@ export function readRelay(b: Uint8Array, out: RelayHeader): DecodeErrorCode | nu
     pos += 3;
   } else return DecodeErrorCode.WrongType;
   if (len > MAX_PAYLOAD_BYTES) return DecodeErrorCode.WrongType;
-  if (pos + len > b.length) return DecodeErrorCode.Truncated;
-  if (pos + len < b.length) return DecodeErrorCode.TrailingBytes;
+  const tagAt = pos + len;
+  if (tagAt + 2 > b.length) return DecodeErrorCode.Truncated;
+  if (b[tagAt] !== 0xc4 || b[tagAt + 1] !== TAG_BYTES) return DecodeErrorCode.WrongType;
+  if (tagAt + TAG_FIELD > b.length) return DecodeErrorCode.Truncated;
+  if (tagAt + TAG_FIELD < b.length) return DecodeErrorCode.TrailingBytes;
   out.hops = hops;
   out.grid = grid;
   out.origin = origin;
@@ -113,6 +121,7 @@ export function readRelay(b: Uint8Array, out: RelayHeader): DecodeErrorCode | nu
   out.target = target;
   out.payloadOffset = pos;
   out.payloadLength = len;
+  out.tagOffset = tagAt;
   return null;
 }
 
@@ -142,13 +151,15 @@ function writeUint(buf: Uint8Array, at: number, v: number): number {
 
 /** Bytes writeRelay needs for a payload of `payloadLength` bytes (an upper bound). */
 export function relaySizeBound(payloadLength: number): number {
-  return 27 + payloadLength;
+  return 27 + payloadLength + TAG_FIELD;
 }
 
 /**
- * Writes a relay envelope at `offset` and returns the number of bytes written. The caller
- * validates ranges (u32 ids, hops <= MAX_HOPS, payload <= MAX_PAYLOAD_BYTES) and makes sure
- * `buf` has relaySizeBound(payload.length) bytes from `offset`.
+ * Writes a relay envelope at `offset` and returns the number of bytes written. The tag
+ * field is written as `tag` (9 bytes) or, when null, as zeros for the caller to sign in
+ * place (lib/security writeTag over the bytes before it). The caller validates ranges (u32
+ * ids, hops <= MAX_HOPS, payload <= MAX_PAYLOAD_BYTES) and makes sure `buf` has
+ * relaySizeBound(payload.length) bytes from `offset`.
  */
 export function writeRelay(
   buf: Uint8Array,
@@ -159,6 +170,7 @@ export function writeRelay(
   seq: number,
   target: number | null,
   payload: Uint8Array,
+  tag: Uint8Array | null = null,
 ): number {
   buf[offset] = HEADER;
   buf[offset + 1] = PROTOCOL_VERSION;
@@ -181,5 +193,10 @@ export function writeRelay(
     at += 3;
   }
   buf.set(payload, at);
-  return at + n - offset;
+  at += n;
+  buf[at] = 0xc4;
+  buf[at + 1] = TAG_BYTES;
+  if (tag === null) buf.fill(0, at + 2, at + TAG_FIELD);
+  else buf.set(tag.subarray(0, TAG_BYTES), at + 2);
+  return at + TAG_FIELD - offset;
 }

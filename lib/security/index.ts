@@ -12,3 +12,4 @@ export * from "./siphash.ts";
 export * from "./ticket.ts";
 export * from "./ticket-cache.ts";
 export { utf8Decode, utf8Encode, utf8EncodeInto } from "./utf8.ts";
+export { decodeGrant, encodeGrant, type AdmissionGrant } from "./admission.ts";
