@@ -1,15 +1,22 @@
 /**
- * Writes the wire test vectors (PROTOCOL.md, "Test vectors"):
+ * Writes the wire test vectors (PROTOCOL.md section 9, "Test vectors"):
  *
  *   test/vectors/messages.json  valid datagrams: { name, kind, msg, hex }
  *   test/vectors/invalid.json   malformed datagrams: { name, hex, code, why }
+ *   test/vectors/security.json  one grid key, its MAC key, and datagrams before and after
+ *                               signing (PROTOCOL.md 6.6), computed by lib/security
  *
  * The hex of a valid vector is @msgpack/msgpack's encode() of the positional array
  * `[version, kind, ...fields]`, an encoder independent of wire/codec.ts and of the
  * hand-written relay envelope, so test/wire-vectors.test.ts checks our codec against a
  * reference rather than against itself. In `msg`, a Uint8Array is written {"$bin": "<hex>"}.
  * Payload bytes come from a fixed seed, so the files are the same on every run:
- * test/wire-vectors.test.ts fails when they are stale.
+ * test/wire-vectors.test.ts and test/wire-security-vectors.test.ts fail when they are stale.
+ *
+ * Tags, tickets, keys, signatures and sealed grants in messages.json are just bytes of the
+ * right shape (the codec does not verify them): tickets follow the ticket layout with a
+ * made-up signature, sealed grants have the length a real grant would have. Only
+ * security.json holds values computed with the real constructions.
  *
  *   npx tsx scripts/gen-vectors.ts
  */
@@ -18,11 +25,26 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { encode as referenceEncode } from "@msgpack/msgpack";
 import { SeededRandom } from "../lib/rng.ts";
+import { AEAD_TAG_BYTES, ED25519_SIGNATURE_BYTES } from "../lib/security/crypto.ts";
+import { deriveMacKey, GRID_KEY_BYTES, GridKeyring, writeTag } from "../lib/security/grid-keys.ts";
+import { NobleCrypto } from "../lib/security/noble-crypto.ts";
+import { sipKeyFrom } from "../lib/security/siphash.ts";
+import { TICKET_HEADER_BYTES } from "../lib/security/ticket.ts";
 import { DecodeErrorCode } from "../wire/decode-error.ts";
 import type { FieldDef } from "../wire/fields.ts";
 import { DisconnectReason, Kind, kindName, LinkStatus, LobbyErrorCode } from "../wire/kinds.ts";
-import { DEFAULT_MAX_DATAGRAM_BYTES, MAX_PAYLOAD_BYTES, PROTOCOL_VERSION } from "../wire/limits.ts";
-import { type Message, schemaOf } from "../wire/messages.ts";
+import {
+  DEFAULT_MAX_DATAGRAM_BYTES,
+  MAX_PAYLOAD_BYTES,
+  MAX_SEALED_BYTES,
+  MAX_TICKET_BYTES,
+  MIN_HELLO_BYTES,
+  PROTOCOL_VERSION,
+  TAG_BYTES,
+  TAG_FIELD_BYTES,
+} from "../wire/limits.ts";
+import { type Message, type MessageOf, schemaOf } from "../wire/messages.ts";
+import { RELAY_HOPS_OFFSET } from "../wire/relay-envelope.ts";
 
 export interface Vector {
   readonly name: string;
@@ -59,6 +81,51 @@ function ascii(n: number, fill = "x"): string {
   return fill.repeat(n).slice(0, n);
 }
 
+/** The tag as an encoder writes it before signing: 9 zero bytes. */
+const ZERO_TAG = new Uint8Array(TAG_BYTES);
+
+/** A tag-shaped value: the epoch's low byte, then 8 made-up "SipHash" bytes. */
+function tag(epoch: number, seed: number): Uint8Array {
+  const out = new Uint8Array(TAG_BYTES);
+  out[0] = epoch & 0xff;
+  out.set(bytes(TAG_BYTES - 1, seed), 1);
+  return out;
+}
+
+function u32be(out: Uint8Array, at: number, v: number): void {
+  out[at] = v >>> 24;
+  out[at + 1] = (v >>> 16) & 0xff;
+  out[at + 2] = (v >>> 8) & 0xff;
+  out[at + 3] = v & 0xff;
+}
+
+/**
+ * A ticket in the version-1 layout (lib/security/ticket.ts, PROTOCOL.md 6.3): version,
+ * grid, peer, epoch, address length, address, then 64 made-up signature bytes.
+ */
+function ticket(grid: number, peer: number, epoch: number, address: string, seed: number): Uint8Array {
+  const addr = new TextEncoder().encode(address);
+  const out = new Uint8Array(TICKET_HEADER_BYTES + addr.length + ED25519_SIGNATURE_BYTES);
+  out[0] = 1;
+  u32be(out, 1, grid);
+  u32be(out, 5, peer);
+  u32be(out, 9, epoch);
+  out[13] = addr.length;
+  out.set(addr, TICKET_HEADER_BYTES);
+  out.set(bytes(ED25519_SIGNATURE_BYTES, seed), TICKET_HEADER_BYTES + addr.length);
+  return out;
+}
+
+/**
+ * Made-up ciphertext of the length a sealed grant has (lib/security/admission.ts): active
+ * epoch u32, count u8, count x (epoch u32, key 32), ticket length u16, the ticket, and the
+ * 16-byte AEAD tag.
+ */
+function sealedGrant(keys: number, addressBytes: number, seed: number): Uint8Array {
+  const ticketBytes = TICKET_HEADER_BYTES + addressBytes + ED25519_SIGNATURE_BYTES;
+  return bytes(4 + 1 + keys * (4 + GRID_KEY_BYTES) + 2 + ticketBytes + AEAD_TAG_BYTES, seed);
+}
+
 /** The positional array `[version, kind, ...fields]`: list entries become arrays too. */
 export function positional(msg: Message): unknown[] {
   const schema = schemaOf(msg.kind);
@@ -79,10 +146,23 @@ function vector(name: string, msg: Message): Vector {
   return { name, kind: kindName(msg.kind), msg, hex: toHex(referenceEncode(positional(msg))) };
 }
 
+type Hello = MessageOf<typeof Kind.Hello>;
+
+/** A Hello padded with zeros to MIN_HELLO_BYTES (PROTOCOL.md 6.2), as a peer sends it. */
+function paddedHello(fields: Omit<Hello, "kind" | "pad">): Hello {
+  const unpadded: Hello = { kind: Kind.Hello, ...fields, pad: new Uint8Array(0) };
+  const n = referenceEncode(positional(unpadded)).length;
+  // An empty pad and a pad under 256 bytes both have a 2-byte bin 8 header.
+  return { ...unpadded, pad: new Uint8Array(Math.max(0, MIN_HELLO_BYTES - n)) };
+}
+
 /** A Members message of exactly `DEFAULT_MAX_DATAGRAM_BYTES`: lists are bounded by bytes too. */
 function fullMembers(): Message {
   const members: { peer: number; addr: string; links: number }[] = [];
-  const msg = { kind: Kind.Members, req: 9, grid: 70000, peer: 4242, part: 0, parts: 3, members };
+  // The largest grant: three epochs during a rotation, a ticket for a 64-byte address.
+  const sealed = sealedGrant(3, 64, 31);
+  if (sealed.length !== MAX_SEALED_BYTES) throw new Error(`largest grant is ${sealed.length} bytes, MAX_SEALED_BYTES ${MAX_SEALED_BYTES}`);
+  const msg = { kind: Kind.Members, req: 9, grid: 70000, peer: 4242, part: 0, parts: 3, members, nonce: U32_MAX, sealed };
   const size = (): number => referenceEncode(positional(msg)).length;
   for (let i = 0; ; i++) {
     members.push({ peer: 1000 + i, addr: `[2001:db8:${i.toString(16)}::17]:${40000 + i}`.padEnd(64, "0"), links: i % 9 });
@@ -102,51 +182,79 @@ export function buildVectors(): Vector[] {
   const add = (name: string, msg: Message): void => {
     v.push(vector(name, msg));
   };
+  const hello = new TextEncoder().encode("hello");
+  // Tickets of grid 7 (epoch 1) for the peers the control vectors use.
+  const t3 = ticket(7, 3, 1, "203.0.113.3:7000", 41);
+  const t4 = ticket(7, 4, 1, "203.0.113.4:7000", 42);
+  const t5 = ticket(7, 5, 1, "[2001:db8::5]:7000", 43);
+  // A 64-byte address (the limit): the longest ticket.
+  const maxTicket = ticket(U32_MAX, 127, U32_MAX, ascii(64, "h"), 44);
+  if (maxTicket.length !== MAX_TICKET_BYTES) throw new Error(`longest ticket is ${maxTicket.length} bytes, MAX_TICKET_BYTES ${MAX_TICKET_BYTES}`);
 
-  // 4.1 Data: every uint boundary in grid/origin/seq/target, nil vs 0 target, bin8 vs bin16.
-  add("data-broadcast-hello", { kind: K.Data, hops: 0, grid: 1, origin: 2, seq: 3, target: null, payload: new TextEncoder().encode("hello") });
-  add("data-all-zero-empty-payload", { kind: K.Data, hops: 0, grid: 0, origin: 0, seq: 0, target: null, payload: new Uint8Array(0) });
-  add("data-target-zero-is-not-nil", { kind: K.Data, hops: 1, grid: 1, origin: 2, seq: 3, target: 0, payload: bytes(1, 1) });
-  add("data-hops-127-fixint-boundaries", { kind: K.Data, hops: 127, grid: 127, origin: 128, seq: 255, target: 256, payload: bytes(16, 2) });
-  add("data-uint16-uint32-boundaries", { kind: K.Data, hops: 5, grid: 65535, origin: 65536, seq: U32_MAX, target: U32_MAX, payload: bytes(3, 3) });
-  add("data-payload-255-bin8-max", { kind: K.Data, hops: 2, grid: 300, origin: 70000, seq: 1, target: null, payload: bytes(255, 4) });
-  add("data-payload-256-bin16", { kind: K.Data, hops: 3, grid: 300, origin: 70000, seq: 2, target: 12, payload: bytes(256, 5) });
-  add("data-payload-1150-max", { kind: K.Data, hops: 126, grid: U32_MAX, origin: U32_MAX, seq: U32_MAX, target: U32_MAX, payload: bytes(MAX_PAYLOAD_BYTES, 6) });
+  // 4.1 Data: every uint boundary in grid/origin/seq/target, nil vs 0 target, bin8 vs bin16;
+  // the tag as written before signing (zeros) and as a signed datagram carries it.
+  add("data-broadcast-hello", { kind: K.Data, hops: 0, grid: 1, origin: 2, seq: 3, target: null, payload: hello, tag: ZERO_TAG });
+  add("data-broadcast-hello-tagged", { kind: K.Data, hops: 0, grid: 1, origin: 2, seq: 3, target: null, payload: hello, tag: tag(7, 100) });
+  add("data-all-zero-empty-payload", { kind: K.Data, hops: 0, grid: 0, origin: 0, seq: 0, target: null, payload: new Uint8Array(0), tag: ZERO_TAG });
+  add("data-target-zero-is-not-nil", { kind: K.Data, hops: 1, grid: 1, origin: 2, seq: 3, target: 0, payload: bytes(1, 1), tag: tag(1, 101) });
+  add("data-hops-127-fixint-boundaries", {
+    kind: K.Data, hops: 127, grid: 127, origin: 128, seq: 255, target: 256, payload: bytes(16, 2), tag: new Uint8Array(TAG_BYTES).fill(0xff),
+  });
+  add("data-uint16-uint32-boundaries", {
+    kind: K.Data, hops: 5, grid: 65535, origin: 65536, seq: U32_MAX, target: U32_MAX, payload: bytes(3, 3), tag: tag(256, 102),
+  });
+  add("data-payload-255-bin8-max", { kind: K.Data, hops: 2, grid: 300, origin: 70000, seq: 1, target: null, payload: bytes(255, 4), tag: tag(2, 103) });
+  add("data-payload-256-bin16", { kind: K.Data, hops: 3, grid: 300, origin: 70000, seq: 2, target: 12, payload: bytes(256, 5), tag: tag(2, 104) });
+  add("data-payload-1150-max", {
+    kind: K.Data, hops: 126, grid: U32_MAX, origin: U32_MAX, seq: U32_MAX, target: U32_MAX, payload: bytes(MAX_PAYLOAD_BYTES, 6), tag: tag(U32_MAX, 105),
+  });
 
-  // 4.2 Peer <-> peer control.
-  add("join", { kind: K.Join, req: 1, grid: 7, from: 3 });
-  add("join-uint-boundaries", { kind: K.Join, req: U32_MAX, grid: 65536, from: 255 });
-  add("join-reply-positive", { kind: K.JoinReply, req: 1, grid: 7, from: 4, positive: true, links: 1, limit: 4 });
-  add("join-reply-negative-u8-max", { kind: K.JoinReply, req: 128, grid: 7, from: 256, positive: false, links: 255, limit: 255 });
-  add("connect", { kind: K.Connect, req: 2, grid: 7, from: 3 });
-  add("connect-uint-boundaries", { kind: K.Connect, req: 256, grid: 0xffffffff, from: 127 });
-  add("connect-reply-accepted", { kind: K.ConnectReply, req: 2, grid: 7, from: 4, accepted: true });
-  add("connect-reply-refused", { kind: K.ConnectReply, req: 65535, grid: 7, from: 4, accepted: false });
-  add("force", { kind: K.Force, req: 3, grid: 7, from: 3 });
-  add("force-uint-boundaries", { kind: K.Force, req: 0, grid: 128, from: 65536 });
-  add("force-reply-ok", { kind: K.ForceReply, req: 3, grid: 7, from: 5, ok: true });
-  add("force-reply-refused", { kind: K.ForceReply, req: 3, grid: 7, from: 5, ok: false });
-  add("available", { kind: K.Available, req: 4, grid: 7, from: 3 });
-  add("available-uint-boundaries", { kind: K.Available, req: 65535, grid: 255, from: U32_MAX });
-  add("available-reply-positive", { kind: K.AvailableReply, req: 4, grid: 7, from: 6, positive: true, links: 2 });
-  add("available-reply-negative", { kind: K.AvailableReply, req: 4, grid: 7, from: 6, positive: false, links: 128 });
-  add("ping", { kind: K.Ping, req: 5, grid: 7, from: 3 });
-  add("ping-uint32", { kind: K.Ping, req: 65536, grid: U32_MAX, from: 65535 });
-  add("pong", { kind: K.Pong, req: 5, grid: 7, from: 4, links: 3 });
-  add("pong-links-0", { kind: K.Pong, req: 5, grid: 7, from: 4, links: 0 });
-  add("disconnect-leave", { kind: K.Disconnect, req: 6, grid: 7, from: 3, reason: DisconnectReason.Leave });
-  add("disconnect-forced", { kind: K.Disconnect, req: 7, grid: 7, from: 3, reason: DisconnectReason.Forced });
-  add("disconnect-misbehaving", { kind: K.Disconnect, req: 8, grid: 7, from: 3, reason: DisconnectReason.Misbehaving });
-  add("disconnect-not-linked", { kind: K.Disconnect, req: 9, grid: 7, from: 4, reason: DisconnectReason.NotLinked });
-  add("disconnect-ack", { kind: K.DisconnectAck, req: 6, grid: 7, from: 4 });
-  add("disconnect-ack-uint-boundaries", { kind: K.DisconnectAck, req: U32_MAX, grid: 65535, from: 128 });
+  // 4.2 Peer <-> peer control: every kind ends with the tag; Connect, Force and their
+  // replies carry the sender's ticket.
+  add("join", { kind: K.Join, req: 1, grid: 7, from: 3, tag: ZERO_TAG });
+  add("join-tagged", { kind: K.Join, req: 1, grid: 7, from: 3, tag: tag(1, 110) });
+  add("join-uint-boundaries", { kind: K.Join, req: U32_MAX, grid: 65536, from: 255, tag: tag(0x100, 111) });
+  add("join-reply-positive", { kind: K.JoinReply, req: 1, grid: 7, from: 4, positive: true, links: 1, limit: 4, tag: tag(1, 112) });
+  add("join-reply-negative-u8-max", { kind: K.JoinReply, req: 128, grid: 7, from: 256, positive: false, links: 255, limit: 255, tag: tag(1, 113) });
+  add("connect", { kind: K.Connect, req: 2, grid: 7, from: 3, ticket: t3, tag: tag(1, 114) });
+  add("connect-ticket-142-max", {
+    kind: K.Connect, req: 256, grid: U32_MAX, from: 127,
+    ticket: maxTicket, tag: tag(U32_MAX, 115),
+  });
+  add("connect-empty-ticket", { kind: K.Connect, req: 3, grid: 7, from: 3, ticket: new Uint8Array(0), tag: ZERO_TAG });
+  add("connect-reply-accepted", { kind: K.ConnectReply, req: 2, grid: 7, from: 4, accepted: true, ticket: t4, tag: tag(1, 116) });
+  add("connect-reply-refused", { kind: K.ConnectReply, req: 65535, grid: 7, from: 4, accepted: false, ticket: t4, tag: tag(1, 117) });
+  add("force", { kind: K.Force, req: 3, grid: 7, from: 3, ticket: t3, tag: tag(1, 118) });
+  add("force-uint-boundaries", { kind: K.Force, req: 0, grid: 128, from: 65536, ticket: ticket(128, 65536, 0, "h", 45), tag: tag(0, 119) });
+  add("force-reply-ok", { kind: K.ForceReply, req: 3, grid: 7, from: 5, ok: true, ticket: t5, tag: tag(1, 120) });
+  add("force-reply-refused", { kind: K.ForceReply, req: 3, grid: 7, from: 5, ok: false, ticket: t5, tag: tag(1, 121) });
+  add("available", { kind: K.Available, req: 4, grid: 7, from: 3, tag: tag(1, 122) });
+  add("available-uint-boundaries", { kind: K.Available, req: 65535, grid: 255, from: U32_MAX, tag: tag(255, 123) });
+  add("available-reply-positive", { kind: K.AvailableReply, req: 4, grid: 7, from: 6, positive: true, links: 2, tag: tag(1, 124) });
+  add("available-reply-negative", { kind: K.AvailableReply, req: 4, grid: 7, from: 6, positive: false, links: 128, tag: tag(1, 125) });
+  add("ping", { kind: K.Ping, req: 5, grid: 7, from: 3, tag: tag(1, 126) });
+  add("ping-uint32", { kind: K.Ping, req: 65536, grid: U32_MAX, from: 65535, tag: tag(2, 127) });
+  add("pong", { kind: K.Pong, req: 5, grid: 7, from: 4, links: 3, tag: tag(1, 128) });
+  add("pong-links-0", { kind: K.Pong, req: 5, grid: 7, from: 4, links: 0, tag: tag(1, 129) });
+  add("disconnect-leave", { kind: K.Disconnect, req: 6, grid: 7, from: 3, reason: DisconnectReason.Leave, tag: tag(1, 130) });
+  add("disconnect-forced", { kind: K.Disconnect, req: 7, grid: 7, from: 3, reason: DisconnectReason.Forced, tag: tag(1, 131) });
+  add("disconnect-misbehaving", { kind: K.Disconnect, req: 8, grid: 7, from: 3, reason: DisconnectReason.Misbehaving, tag: tag(1, 132) });
+  add("disconnect-not-linked", { kind: K.Disconnect, req: 9, grid: 7, from: 4, reason: DisconnectReason.NotLinked, tag: tag(1, 133) });
+  add("disconnect-ack", { kind: K.DisconnectAck, req: 6, grid: 7, from: 4, tag: tag(1, 134) });
+  add("disconnect-ack-uint-boundaries", { kind: K.DisconnectAck, req: U32_MAX, grid: 65535, from: 128, tag: tag(1, 135) });
 
-  // 4.3 Peer -> lobby.
-  add("hello", { kind: K.Hello, req: 1, name: "alice" });
-  add("hello-empty-name", { kind: K.Hello, req: 0, name: "" });
-  add("hello-name-31-fixstr-max", { kind: K.Hello, req: 1, name: ascii(31, "a") });
-  add("hello-name-32-str8-limit", { kind: K.Hello, req: 1, name: ascii(32, "b") });
-  add("hello-name-utf8", { kind: K.Hello, req: 1, name: "Zoë ✓ 🎮" });
+  // 4.3 Peer -> lobby. Hellos are padded to MIN_HELLO_BYTES (96); the first one of a
+  // handshake has no cookie, the one after a Retry echoes it.
+  const eph = bytes(32, 200);
+  add("hello", paddedHello({ req: 1, name: "alice", cookie: new Uint8Array(0), eph }));
+  add("hello-with-cookie", paddedHello({ req: 2, name: "alice", cookie: bytes(8, 201), eph }));
+  add("hello-cookie-16-max", paddedHello({ req: 3, name: "alice", cookie: bytes(16, 202), eph }));
+  add("hello-empty-name", paddedHello({ req: 0, name: "", cookie: new Uint8Array(0), eph: bytes(32, 203) }));
+  add("hello-name-31-fixstr-max", paddedHello({ req: 1, name: ascii(31, "a"), cookie: new Uint8Array(0), eph: bytes(32, 204) }));
+  add("hello-name-32-str8-limit", paddedHello({ req: 1, name: ascii(32, "b"), cookie: bytes(16, 205), eph: bytes(32, 206) }));
+  add("hello-name-utf8", paddedHello({ req: 1, name: "Zoë ✓ 🎮", cookie: new Uint8Array(0), eph: bytes(32, 207) }));
+  add("hello-unpadded-decodes", { kind: K.Hello, req: 4, name: "a", cookie: new Uint8Array(0), eph: bytes(32, 208), pad: new Uint8Array(0) });
+  add("hello-pad-1024-max", { kind: K.Hello, req: 5, name: "a", cookie: bytes(8, 209), eph: bytes(32, 210), pad: new Uint8Array(1024) });
   add("list-grids", { kind: K.ListGrids, req: 2, session: 0xdeadbeef, filter: "", offset: 0 });
   add("list-grids-filter-page", { kind: K.ListGrids, req: 3, session: 0xdeadbeef, filter: "deathmatch", offset: 64 });
   add("create-grid", { kind: K.CreateGrid, req: 4, session: 0xdeadbeef, name: "lobby-1", capacity: 64, limit: 4, meta: "" });
@@ -169,12 +277,17 @@ export function buildVectors(): Vector[] {
   });
   add("leave", { kind: K.Leave, req: 16, session: 0xdeadbeef, grid: 7, peer: 3 });
   add("leave-uint-boundaries", { kind: K.Leave, req: 127, session: 128, grid: 65535, peer: U32_MAX });
-  add("rejoin", { kind: K.Rejoin, req: 1, session: 0xbeef, grid: 7, name: "lobby-1", peer: 3, limit: 4, links: [4, 5] });
-  add("rejoin-no-links", { kind: K.Rejoin, req: 2, session: 0xbeef, grid: 65536, name: "", peer: U32_MAX, limit: 2, links: [] });
+  add("rejoin", { kind: K.Rejoin, req: 1, session: 0xbeef, grid: 7, name: "lobby-1", peer: 3, limit: 4, links: [4, 5], epoch: 3 });
+  add("rejoin-no-links", { kind: K.Rejoin, req: 2, session: 0xbeef, grid: 65536, name: "", peer: U32_MAX, limit: 2, links: [], epoch: 0 });
+  add("rejoin-epoch-u32-max", { kind: K.Rejoin, req: 3, session: 0xbeef, grid: 7, name: "lobby-1", peer: 3, limit: 4, links: [4], epoch: U32_MAX });
 
   // 4.4 Lobby -> peer.
-  add("welcome", { kind: K.Welcome, req: 1, session: 0xdeadbeef, heartbeatMs: 5000 });
-  add("welcome-uint-boundaries", { kind: K.Welcome, req: 0, session: 0, heartbeatMs: U32_MAX });
+  add("welcome", {
+    kind: K.Welcome, req: 2, session: 0xdeadbeef, heartbeatMs: 5000, eph: bytes(32, 300), identity: bytes(32, 301), signature: bytes(64, 302),
+  });
+  add("welcome-uint-boundaries", {
+    kind: K.Welcome, req: 0, session: 0, heartbeatMs: U32_MAX, eph: new Uint8Array(32), identity: new Uint8Array(32), signature: new Uint8Array(64),
+  });
   add("grid-list-empty", { kind: K.GridList, req: 2, total: 0, offset: 0, grids: [] });
   add("grid-list", {
     kind: K.GridList, req: 3, total: 41, offset: 32,
@@ -195,7 +308,9 @@ export function buildVectors(): Vector[] {
   });
   add("grid-created", { kind: K.GridCreated, req: 4, grid: 7, name: "lobby-1" });
   add("grid-created-name-32", { kind: K.GridCreated, req: 5, grid: 65536, name: ascii(32, "n") });
-  add("members-only-peer", { kind: K.Members, req: 6, grid: 7, peer: 1, part: 0, parts: 1, members: [] });
+  // Sealed grants: one key and a ticket for "203.0.113.1:7000" (153 bytes), two keys during a
+  // rotation and an 18-byte address (191 bytes).
+  add("members-only-peer", { kind: K.Members, req: 6, grid: 7, peer: 1, part: 0, parts: 1, members: [], nonce: 0, sealed: sealedGrant(1, 16, 20) });
   add("members-part-0-of-2", {
     kind: K.Members, req: 7, grid: 7, peer: 9, part: 0, parts: 2,
     members: [
@@ -203,10 +318,12 @@ export function buildVectors(): Vector[] {
       { peer: 2, addr: "[2001:db8::1]:7001", links: 0 },
       { peer: 300, addr: "host-handle-42", links: 255 },
     ],
+    nonce: 1, sealed: sealedGrant(2, 18, 21),
   });
   add("members-32-entries-max-items", {
     kind: K.Members, req: 8, grid: 7, peer: 40, part: 1, parts: 2,
     members: Array.from({ length: 32 }, (_, i) => ({ peer: i, addr: `10.0.0.${i}:7000`, links: i % 5 })),
+    nonce: 65536, sealed: sealedGrant(1, 13, 22),
   });
   add("members-exactly-1200-bytes", fullMembers());
   add("ack", { kind: K.Ack, req: 0 });
@@ -222,8 +339,9 @@ export function buildVectors(): Vector[] {
   add("conn-status-reply-checking", { kind: K.ConnStatusReply, req: 12, grid: 7, other: 4, status: LinkStatus.Checking, silentMs: 65536 });
   add("probe", { kind: K.Probe, req: 40, grid: 7, peer: 4, other: 3 });
   add("probe-uint-boundaries", { kind: K.Probe, req: U32_MAX, grid: 0, peer: 65536, other: 255 });
-  add("heartbeat-ack", { kind: K.HeartbeatAck, req: 14, members: 12 });
-  add("heartbeat-ack-u16-max", { kind: K.HeartbeatAck, req: 14, members: 65535 });
+  add("heartbeat-ack", { kind: K.HeartbeatAck, req: 14, members: 12, epoch: 3, latest: 3 });
+  add("heartbeat-ack-rotation-pending", { kind: K.HeartbeatAck, req: 15, members: 12, epoch: 3, latest: 4 });
+  add("heartbeat-ack-u16-max", { kind: K.HeartbeatAck, req: 14, members: 65535, epoch: 65536, latest: U32_MAX });
   add("unknown-session", { kind: K.UnknownSession, req: 13 });
   add("unknown-session-u32-max", { kind: K.UnknownSession, req: U32_MAX });
   add("repair-hint-connect", { kind: K.RepairHint, grid: 7, peer: 3, force: false, targets: [{ peer: 12, addr: "198.51.100.2:7000" }] });
@@ -235,9 +353,13 @@ export function buildVectors(): Vector[] {
   add("lobby-closing", { kind: K.LobbyClosing, reason: "restarting" });
   add("lobby-closing-empty", { kind: K.LobbyClosing, reason: "" });
   add("lobby-closing-128", { kind: K.LobbyClosing, reason: ascii(128, "r") });
+  add("retry", { kind: K.Retry, req: 1, cookie: bytes(8, 201) });
+  add("retry-cookie-16-max", { kind: K.Retry, req: U32_MAX, cookie: bytes(16, 202) });
+  add("retry-cookie-empty", { kind: K.Retry, req: 128, cookie: new Uint8Array(0) });
   add("error-unknown-grid", { kind: K.Error, req: 6, code: LobbyErrorCode.UnknownGrid, detail: "no grid 7" });
   add("error-grid-full", { kind: K.Error, req: 6, code: LobbyErrorCode.GridFull, detail: "" });
   add("error-name-taken-detail-128", { kind: K.Error, req: 4, code: LobbyErrorCode.NameTaken, detail: ascii(128, "d") });
+  add("error-bad-handshake", { kind: K.Error, req: 2, code: LobbyErrorCode.BadHandshake, detail: "" });
   return v;
 }
 
@@ -257,15 +379,31 @@ export function buildInvalid(valid: readonly Vector[]): InvalidVector[] {
     if (found === undefined) throw new Error(`no vector ${name}`);
     return found.hex;
   };
-  // A small Data envelope to corrupt: 98 01 01 | hops | grid | origin | seq | target | bin8 payload.
-  const data = hexOf("data-broadcast-hello"); // 98 01 01 00 01 02 03 c0 c4 05 68656c6c6f
+  const bin = (n: number): Uint8Array => new Uint8Array(n);
+  // A small Data envelope to corrupt:
+  // 99 01 01 | hops 00 | grid 01 | origin 02 | seq 03 | target c0 | c4 05 "hello" | c4 09 + 9 zero bytes.
+  const data = hexOf("data-broadcast-hello");
   const dataTail = data.slice(8); // everything after hops
+  const TAG = "c409" + "00".repeat(TAG_BYTES); // the tag field as written before signing
+  const dataNoTag = data.slice(0, -2 * TAG_FIELD_BYTES); // 99 ... c4 05 "hello"
   const ack = "930144"; // [1, Ack, ...] header: fixarray(3), version 1, kind 0x44
+  const eph = bin(32);
+  /** A Hello with `name` (any value) and otherwise valid, empty cookie and pad. */
+  const helloWith = (name: unknown, cookie: unknown = bin(0), e: unknown = eph, pad: unknown = bin(0)): string =>
+    ref([1, 0x20, 1, name, cookie, e, pad]);
+  const members = (list: unknown[], nonce: unknown = 0, sealed: unknown = bin(153)): string =>
+    ref([1, 0x43, 1, 7, 3, 0, 1, list, nonce, sealed]);
+  const ticket3 = ref(bin(94));
 
   // Section 5 step 1-2: size.
   bad("empty", "", C.Truncated, "no bytes at all");
-  bad("oversized-1201-bytes", "98" + "c1".repeat(1200), C.Oversized, "1201 bytes > 1200: rejected before any byte is read");
-  bad("oversized-data-1201-bytes", ref([1, 1, 0, 1, 2, 3, null, new Uint8Array(1190)]), C.Oversized, "a well-formed Data envelope of 1201 bytes (payload 1190)");
+  bad("oversized-1201-bytes", "99" + "c1".repeat(1200), C.Oversized, "1201 bytes > 1200: rejected before any byte is read");
+  bad(
+    "oversized-data-1201-bytes",
+    ref([1, 1, 0, 1, 2, 3, null, bin(1179), bin(TAG_BYTES)]),
+    C.Oversized,
+    "a well-formed Data envelope of 1201 bytes (payload 1179, over the limit too, but size is checked first)",
+  );
 
   // Step 3: the first byte must be a fixarray header.
   bad("not-array-fixint", "01", C.NotArray, "a positive fixint");
@@ -290,47 +428,69 @@ export function buildInvalid(valid: readonly Vector[]): InvalidVector[] {
   bad("unknown-kind-0x7f", "93017f 00", C.UnknownKind, "kind 0x7f");
   bad("unknown-kind-uint8", "9301cc44 00", C.UnknownKind, "Ack's kind as uint8: byte 2 must be the kind itself");
 
-  // Step 7: element count.
+  // Step 7: element count. The datagrams of the format before the security fields have one
+  // element too few (no tag, no ticket, no handshake keys) and are dropped here.
   bad("wrong-arity-ack-2", "920144", C.WrongArity, "Ack has 3 elements, got 2");
   bad("wrong-arity-ack-4", "940144 00 00", C.WrongArity, "Ack has 3 elements, got 4");
-  bad("wrong-arity-join-4", "940110 01 07", C.WrongArity, "Join has 5 elements, got 4");
-  bad("wrong-arity-data-7", "97" + data.slice(2), C.WrongArity, "Data has 8 elements, got 7");
-  bad("wrong-arity-data-9", "99" + data.slice(2) + "00", C.WrongArity, "Data has 8 elements, got 9");
+  bad("wrong-arity-join-4", "940110 01 07", C.WrongArity, "Join has 6 elements, got 4");
+  bad("wrong-arity-join-no-tag", "950110 01 07 03", C.WrongArity, "Join without its tag: 5 elements, Join has 6");
+  bad("wrong-arity-connect-no-ticket", "960112 02 07 03" + TAG, C.WrongArity, "Connect without its ticket: 6 elements, Connect has 7");
+  bad("wrong-arity-data-no-tag", "98" + dataNoTag.slice(2), C.WrongArity, "Data without its tag: fixarray of 8, Data has 9 elements");
+  bad("wrong-arity-data-10", "9a" + data.slice(2) + "00", C.WrongArity, "Data has 9 elements, got 10");
+  bad("wrong-arity-hello-no-handshake", "940120 01 a0", C.WrongArity, "Hello [req, name] only: Hello has 7 elements");
+  bad("wrong-arity-welcome-no-handshake", "950140 01 02 cd1388", C.WrongArity, "Welcome [req, session, heartbeatMs] only: Welcome has 8 elements");
+  bad("wrong-arity-members-no-grant", ref([1, 0x43, 6, 7, 1, 0, 1, []]), C.WrongArity, "Members without nonce and sealed: Members has 10 elements, got 8");
+  bad("wrong-arity-heartbeat-ack-no-epochs", "940147 0e 0c", C.WrongArity, "HeartbeatAck [req, members] only: HeartbeatAck has 6 elements");
 
-  // Step 8a: the Data envelope (PROTOCOL.md 4.1).
-  bad("data-truncated-before-hops", "980101", C.Truncated, "Data header without hops");
-  bad("data-truncated-in-grid", "98010100 ce0000", C.Truncated, "grid's uint32 cut short");
-  bad("data-truncated-payload", data.slice(0, -2), C.Truncated, "payload one byte short of its bin8 length");
-  bad("data-trailing-byte", data + "00", C.TrailingBytes, "one byte after the payload");
-  bad("data-hops-128", "980101 80" + dataTail, C.WrongType, "hops 0x80 is not a positive fixint (<= 127)");
-  bad("data-hops-uint8", "980101 cc05" + dataTail, C.WrongType, "hops 5 as uint8: hops must be a positive fixint at offset 3");
-  bad("data-hops-negative", "980101 ff" + dataTail, C.WrongType, "hops -1 (negative fixint)");
-  bad("data-grid-str", "98010100 a131 02 03 c0 c400", C.WrongType, "grid as a string");
-  bad("data-grid-float", "98010100 cb3ff0000000000000 02 03 c0 c400", C.WrongType, "grid 1.0 as float 64");
-  bad("data-grid-uint64", "98010100 cf0000000000000001 02 03 c0 c400", C.WrongType, "grid as uint64: not accepted in Data");
-  bad("data-grid-int8", "98010100 d001 02 03 c0 c400", C.WrongType, "grid as int8");
-  bad("data-origin-c1", "98010100 01 c1 03 c0 c400", C.WrongType, "0xc1 where origin is: Data reports wrong-type, not malformed");
-  bad("data-target-bool", "98010100 01 02 03 c2 c400", C.WrongType, "target false: nil or uint only");
-  bad("data-payload-str", "98010100 01 02 03 c0 a0", C.WrongType, "payload as a string");
-  bad("data-payload-bin32", "98010100 01 02 03 c0 c600000000", C.WrongType, "payload as bin32: only bin8 and bin16");
-  bad("data-payload-bin32-4gib", "98010100 01 02 03 c0 c6ffffffff", C.WrongType, "bin32 declaring 4 GiB: rejected by its type byte");
-  bad("data-payload-1151", "98010100 01 02 03 c0 c5047f" + "00".repeat(1151), C.WrongType, "payload 1151 bytes > 1150");
-  bad("data-payload-bin16-65535", "98010100 01 02 03 c0 c5ffff", C.WrongType, "bin16 declaring 65535 bytes: over the limit before the length is checked");
+  // Step 8a: the Data envelope (PROTOCOL.md 5.2).
+  bad("data-truncated-before-hops", "990101", C.Truncated, "Data header without hops");
+  bad("data-truncated-in-grid", "99010100 ce0000", C.Truncated, "grid's uint32 cut short");
+  bad("data-truncated-payload", "99010100 01 02 03 c0 c405 68656c6c", C.Truncated, "payload one byte short of its bin8 length, no tag");
+  bad("data-truncated-no-tag", dataNoTag, C.Truncated, "fixarray of 9 but the datagram ends after the payload");
+  bad("data-truncated-tag-header", dataNoTag + "c4", C.Truncated, "the tag's bin8 header cut after 0xc4");
+  bad("data-truncated-tag", data.slice(0, -2), C.Truncated, "tag one byte short of 9");
+  bad("data-trailing-byte", data + "00", C.TrailingBytes, "one byte after the tag");
+  bad("data-trailing-tag", data + TAG, C.TrailingBytes, "a second tag after the first");
+  bad("data-tag-8-bytes", dataNoTag + "c408" + "00".repeat(8), C.WrongType, "tag of 8 bytes: exactly bin8 of 9");
+  bad("data-tag-10-bytes", dataNoTag + "c40a" + "00".repeat(10), C.WrongType, "tag of 10 bytes: exactly bin8 of 9");
+  bad("data-tag-empty", dataNoTag + "c400", C.WrongType, "tag of 0 bytes");
+  bad("data-tag-bin16", dataNoTag + "c50009" + "00".repeat(9), C.WrongType, "tag as bin16: the tag field is always c4 09");
+  bad("data-tag-nil-last-byte", dataNoTag + "c0", C.Truncated, "nil as the last byte where the tag belongs: fewer than the 2 bytes of a tag header remain");
+  bad("data-tag-nil", dataNoTag + "c0" + "00".repeat(9), C.WrongType, "tag nil (followed by 9 bytes)");
+  bad("data-tag-str", dataNoTag + "a9" + "00".repeat(9), C.WrongType, "tag as a fixstr of 9 bytes");
+  bad("data-payload-longer-than-declared", "99010100 01 02 03 c0 c404 68656c6c6f" + TAG, C.WrongType, "payload bin8 of 4 followed by a 5th byte where the tag header belongs");
+  bad("data-hops-128", "990101 80" + dataTail, C.WrongType, "hops 0x80 is not a positive fixint (<= 127)");
+  bad("data-hops-uint8", "990101 cc05" + dataTail, C.WrongType, "hops 5 as uint8: hops must be a positive fixint at offset 3");
+  bad("data-hops-negative", "990101 ff" + dataTail, C.WrongType, "hops -1 (negative fixint)");
+  bad("data-grid-str", "99010100 a131 02 03 c0 c400" + TAG, C.WrongType, "grid as a string");
+  bad("data-grid-float", "99010100 cb3ff0000000000000 02 03 c0 c400" + TAG, C.WrongType, "grid 1.0 as float 64");
+  bad("data-grid-uint64", "99010100 cf0000000000000001 02 03 c0 c400" + TAG, C.WrongType, "grid as uint64: not accepted in Data");
+  bad("data-grid-int8", "99010100 d001 02 03 c0 c400" + TAG, C.WrongType, "grid as int8");
+  bad("data-origin-c1", "99010100 01 c1 03 c0 c400" + TAG, C.WrongType, "0xc1 where origin is: Data reports wrong-type, not malformed");
+  bad("data-target-bool", "99010100 01 02 03 c2 c400" + TAG, C.WrongType, "target false: nil or uint only");
+  bad("data-payload-str", "99010100 01 02 03 c0 a0" + TAG, C.WrongType, "payload as a string");
+  bad("data-payload-bin32", "99010100 01 02 03 c0 c600000000" + TAG, C.WrongType, "payload as bin32: only bin8 and bin16");
+  bad("data-payload-bin32-4gib", "99010100 01 02 03 c0 c6ffffffff", C.WrongType, "bin32 declaring 4 GiB: rejected by its type byte");
+  bad("data-payload-1151", "99010100 01 02 03 c0 c5047f" + "00".repeat(1151) + TAG, C.WrongType, "payload 1151 bytes > 1150");
+  bad("data-payload-bin16-65535", "99010100 01 02 03 c0 c5ffff", C.WrongType, "bin16 declaring 65535 bytes: over the limit before the length is checked");
 
   // Step 8b: MessagePack structure of every other kind.
   bad("truncated-ack-no-req", ack, C.Truncated, "Ack without its req");
   bad("truncated-ack-uint16", ack + "cd00", C.Truncated, "req's uint16 cut short");
-  bad("truncated-hello-name", "940120 01 a5616c69", C.Truncated, "fixstr of 5 with 3 bytes");
+  bad("truncated-hello-name", "970120 01 a5616c69", C.Truncated, "fixstr of 5 with 3 bytes");
+  bad("truncated-join-tag", "960110 01 07 03 c409" + "00".repeat(8), C.Truncated, "Join's tag one byte short of 9");
   bad("trailing-ack", ack + "00 00", C.TrailingBytes, "one byte after a complete Ack");
   bad("trailing-nil", ack + "00 c0", C.TrailingBytes, "a nil after a complete Ack");
+  bad("trailing-join-after-tag", "960110 01 07 03" + TAG + "00", C.TrailingBytes, "one byte after Join's tag");
   bad("malformed-c1-in-ack", ack + "c1", C.Malformed, "reserved type byte 0xc1");
-  bad("malformed-c1-in-join-reply", "980111 01 07 04 c1 01 04", C.Malformed, "0xc1 in JoinReply's positive");
+  bad("malformed-c1-in-join-reply", "990111 01 07 04 c1 01 04" + TAG, C.Malformed, "0xc1 in JoinReply's positive");
   bad("malformed-map-in-field", ack + "81 00 00", C.Malformed, "a non-empty map: maps are never used");
   bad("malformed-fixext1", ack + "d4 01 02", C.Malformed, "ext type: fixext 1");
   bad("malformed-ext8-timestamp-empty", ack + "c7 00 ff", C.Malformed, "ext type -1 (timestamp) with no data");
-  bad("malformed-str32-4gib", "940120 01 dbffffffff", C.Malformed, "Hello.name as str32 declaring 4 GiB");
-  bad("malformed-str16-over-1200", "940120 01 da04b1", C.Malformed, "str16 declaring 1201 bytes");
-  bad("malformed-bin32-4gib", "940120 01 c6ffffffff", C.Malformed, "bin32 declaring 4 GiB");
+  bad("malformed-str32-4gib", "970120 01 dbffffffff", C.Malformed, "Hello.name as str32 declaring 4 GiB");
+  bad("malformed-str16-over-1200", "970120 01 da04b1", C.Malformed, "str16 declaring 1201 bytes");
+  bad("malformed-bin32-4gib", "970120 01 c6ffffffff", C.Malformed, "bin32 declaring 4 GiB");
+  bad("malformed-pad-bin16-over-1200", "970120 01 a0 c400 c420" + "00".repeat(32) + "c504b1", C.Malformed, "Hello.pad as bin16 declaring 1201 bytes");
   bad("malformed-array32-4gib", "970127 01 02 07 03 ddffffffff", C.Malformed, "Heartbeat.links as array32 declaring 4 GiB");
   bad("malformed-array16-129-items", "970127 01 02 07 03 dc0081", C.Malformed, "array of 129 > 128 items, rejected at its header");
 
@@ -346,22 +506,135 @@ export function buildInvalid(valid: readonly Vector[]): InvalidVector[] {
   bad("wrong-type-empty-map", ack + "80", C.WrongType, "req as an empty map");
   bad("wrong-type-empty-array", ack + "90", C.WrongType, "req as an empty array");
   bad("wrong-type-ext8-empty", ack + "c70005", C.WrongType, "req as an empty ext of type 5");
-  bad("wrong-type-bool-as-int", "980111 01 07 04 01 01 04", C.WrongType, "JoinReply.positive 1: bool expected");
-  bad("wrong-type-u8-256", "980111 01 07 04 c3 cd0100 04", C.WrongType, "JoinReply.links 256 > 255");
+  bad("wrong-type-bool-as-int", "990111 01 07 04 01 01 04" + TAG, C.WrongType, "JoinReply.positive 1: bool expected");
+  bad("wrong-type-u8-256", "990111 01 07 04 c3 cd0100 04" + TAG, C.WrongType, "JoinReply.links 256 > 255");
   bad("wrong-type-u16-65536", "980122 01 02 a0 ce00010000 04 a0", C.WrongType, "CreateGrid.capacity 65536 > 65535");
-  bad("wrong-type-str-33-bytes", "940120 01 d921" + "61".repeat(33), C.WrongType, "Hello.name 33 bytes > 32");
-  bad("wrong-type-str-utf8-33-bytes", "940120 01 " + ref("€".repeat(11)), C.WrongType, "Hello.name 11 x U+20AC = 33 bytes > 32");
-  bad("wrong-type-name-as-bin", "940120 01 c40161", C.WrongType, "Hello.name as bin");
+  bad("wrong-type-str-33-bytes", helloWith("a".repeat(33)), C.WrongType, "Hello.name 33 bytes > 32");
+  bad("wrong-type-str-utf8-33-bytes", helloWith("€".repeat(11)), C.WrongType, "Hello.name 11 x U+20AC = 33 bytes > 32");
+  bad("wrong-type-name-as-bin", helloWith(new Uint8Array([0x61])), C.WrongType, "Hello.name as bin");
   bad("wrong-type-list-65-links", ref([1, 0x27, 1, 2, 7, 3, Array.from({ length: 65 }, (_, i) => i)]), C.WrongType, "Heartbeat.links: 65 items > 64");
   bad("wrong-type-links-item-str", ref([1, 0x27, 1, 2, 7, 3, [1, "2"]]), C.WrongType, "Heartbeat.links[1] a string");
   bad("wrong-type-links-not-array", ref([1, 0x27, 1, 2, 7, 3, 4]), C.WrongType, "Heartbeat.links a uint");
-  bad("wrong-type-members-33", ref([1, 0x43, 1, 7, 3, 0, 1, Array.from({ length: 33 }, (_, i) => [i, "a", 0])]), C.WrongType, "Members.members: 33 items > 32");
-  bad("wrong-type-members-entry-arity", ref([1, 0x43, 1, 7, 3, 0, 1, [[1, "a"]]]), C.WrongType, "Members.members[0] has 2 elements, PeerEntry has 3");
-  bad("wrong-type-members-addr-65", ref([1, 0x43, 1, 7, 3, 0, 1, [[1, "a".repeat(65), 0]]]), C.WrongType, "Members.members[0].addr 65 bytes > 64");
+  bad("wrong-type-members-33", members(Array.from({ length: 33 }, (_, i) => [i, "a", 0])), C.WrongType, "Members.members: 33 items > 32");
+  bad("wrong-type-members-entry-arity", members([[1, "a"]]), C.WrongType, "Members.members[0] has 2 elements, PeerEntry has 3");
+  bad("wrong-type-members-addr-65", members([[1, "a".repeat(65), 0]]), C.WrongType, "Members.members[0].addr 65 bytes > 64");
   bad("wrong-type-repair-hint-9-targets", ref([1, 0x49, 7, 3, true, Array.from({ length: 9 }, (_, i) => [i, "a"])]), C.WrongType, "RepairHint.targets: 9 items > 8");
   bad("wrong-type-grid-entry-meta-201", ref([1, 0x41, 1, 1, 0, [[1, "g", 0, 8, 2, "m".repeat(201)]]]), C.WrongType, "GridList.grids[0].meta 201 bytes > 200");
   bad("wrong-type-status-str", ref([1, 0x45, 1, 7, 4, "1", 0]), C.WrongType, "ConnStatusReply.status as a string");
+
+  // Step 9, the security fields (PROTOCOL.md 4.0, 6). The codec checks only their types and
+  // lengths; the tag, the ticket and the keys are checked by the endpoints (6.7).
+  bad("wrong-type-join-tag-10-bytes", "960110 01 07 03 c40a" + "00".repeat(10), C.WrongType, "Join.tag 10 bytes > 9");
+  bad("wrong-type-join-tag-nil", "960110 01 07 03 c0", C.WrongType, "Join.tag nil");
+  bad("wrong-type-join-tag-str", "960110 01 07 03 a9" + "00".repeat(9), C.WrongType, "Join.tag as a fixstr");
+  bad("wrong-type-ping-tag-uint", "960118 05 07 03 00", C.WrongType, "Ping.tag 0 (a uint)");
+  bad("wrong-type-connect-ticket-143", ref([1, 0x12, 2, 7, 3, bin(143), bin(TAG_BYTES)]), C.WrongType, "Connect.ticket 143 bytes > 142");
+  bad("wrong-type-connect-ticket-nil", "970112 02 07 03 c0" + TAG, C.WrongType, "Connect.ticket nil (a peer without a ticket sends none of these)");
+  bad("wrong-type-connect-reply-ticket-str", ref([1, 0x13, 2, 7, 4, true, "t", bin(TAG_BYTES)]), C.WrongType, "ConnectReply.ticket as a string");
+  bad("wrong-type-force-tag-before-ticket", "970114 03 07 03" + TAG + ticket3, C.WrongType, "Force with tag and ticket swapped: the tag is always last (bin 94 > 9)");
+  bad("wrong-type-hello-cookie-17", helloWith("a", bin(17)), C.WrongType, "Hello.cookie 17 bytes > 16");
+  bad("wrong-type-hello-eph-33", helloWith("a", bin(0), bin(33)), C.WrongType, "Hello.eph 33 bytes > 32");
+  bad("wrong-type-hello-eph-str", helloWith("a", bin(0), "k".repeat(32)), C.WrongType, "Hello.eph as a string");
+  bad("wrong-type-hello-pad-1025", helloWith("a", bin(0), eph, bin(1025)), C.WrongType, "Hello.pad 1025 bytes > 1024");
+  bad("wrong-type-hello-pad-nil", helloWith("a", bin(0), eph, null), C.WrongType, "Hello.pad nil: an unpadded Hello still carries an empty bin");
+  bad("wrong-type-welcome-signature-65", ref([1, 0x40, 1, 2, 2000, bin(32), bin(32), bin(65)]), C.WrongType, "Welcome.signature 65 bytes > 64");
+  bad("wrong-type-welcome-identity-33", ref([1, 0x40, 1, 2, 2000, bin(32), bin(33), bin(64)]), C.WrongType, "Welcome.identity 33 bytes > 32");
+  bad("wrong-type-members-nonce-2pow32", members([], 2 ** 32), C.WrongType, "Members.nonce 2^32 > u32");
+  bad("wrong-type-members-sealed-274", members([], 0, bin(MAX_SEALED_BYTES + 1)), C.WrongType, "Members.sealed 274 bytes > 273");
+  bad("wrong-type-members-sealed-str", members([], 0, "s"), C.WrongType, "Members.sealed as a string");
+  bad("wrong-type-heartbeat-ack-epoch-str", ref([1, 0x47, 14, 12, "3", 3]), C.WrongType, "HeartbeatAck.epoch as a string");
+  bad("wrong-type-heartbeat-ack-latest-negative", ref([1, 0x47, 14, 12, 3, -1]), C.WrongType, "HeartbeatAck.latest -1");
+  bad("wrong-type-rejoin-epoch-nil", ref([1, 0x29, 1, 2, 7, "g", 3, 4, [], null]), C.WrongType, "Rejoin.epoch nil");
+  bad("wrong-type-retry-cookie-17", ref([1, 0x4b, 1, bin(17)]), C.WrongType, "Retry.cookie 17 bytes > 16");
+  bad("wrong-type-retry-cookie-str", ref([1, 0x4b, 1, "cookie"]), C.WrongType, "Retry.cookie as a string");
   return out;
+}
+
+/** One signed datagram of security.json. */
+export interface SignedDatagram {
+  /** The signed message, as decode(signed) gives it (encoded with a zero tag for `unsigned`). */
+  readonly msg: Message;
+  /** The index of the byte read as 0 by the tag (3, the hop byte, for Data; -1: none). */
+  readonly skipIndex: number;
+  /** As encoded, with the tag field `c4 09` + 9 zero bytes. */
+  readonly unsigned: string;
+  /** The SipHash-2-4 input: every byte before the tag field, the skipped byte set to 0. */
+  readonly macInput: string;
+  /** The 9 tag bytes: epoch & 0xff, then SipHash-2-4(macKey, macInput) little-endian. */
+  readonly tag: string;
+  /** `unsigned` with the tag written in place (lib/security writeTag). */
+  readonly signed: string;
+}
+
+/** test/vectors/security.json: the tag construction of PROTOCOL.md 6.6, end to end. */
+export interface SecurityVectors {
+  readonly about: string;
+  /** The 32-byte grid key (hex). */
+  readonly gridKey: string;
+  /** The epoch it belongs to; the tag carries its low byte. */
+  readonly epoch: number;
+  /** HKDF-SHA256(ikm = gridKey, salt = "relaygrid", info = "mac v1", L = 16) (hex). */
+  readonly macKey: string;
+  readonly data: SignedDatagram & {
+    /** `signed` after a relay forwarded it twice: hops 2 at offset 3, the same tag. */
+    readonly forwarded: string;
+  };
+  readonly ping: SignedDatagram;
+}
+
+/** The grid key of security.json: bytes 0x00, 0x01, ..., 0x1f. */
+const SECURITY_GRID_KEY = Uint8Array.from({ length: GRID_KEY_BYTES }, (_, i) => i);
+/** Its epoch: 258, so the tag's epoch byte (258 & 0xff = 0x02) differs from the epoch. */
+const SECURITY_EPOCH = 258;
+
+function signed(keyring: GridKeyring, msg: Message, skipIndex: number): SignedDatagram {
+  const unsigned = referenceEncode(positional(msg));
+  const prefixEnd = unsigned.length - TAG_FIELD_BYTES;
+  const macInput = unsigned.slice(0, prefixEnd);
+  if (skipIndex >= 0) macInput[skipIndex] = 0;
+  const out = unsigned.slice();
+  writeTag(keyring, out, prefixEnd, skipIndex);
+  return {
+    msg: { ...msg, tag: out.slice(prefixEnd + 2) } as Message,
+    skipIndex,
+    unsigned: toHex(unsigned),
+    macInput: toHex(macInput),
+    tag: toHex(out.subarray(prefixEnd + 2)),
+    signed: toHex(out),
+  };
+}
+
+export function buildSecurityVectors(): SecurityVectors {
+  // HKDF needs no randomness; the seeded source is never drawn from here.
+  const crypto = new NobleCrypto(new SeededRandom(1));
+  const keyring = new GridKeyring(crypto);
+  keyring.add(SECURITY_EPOCH, SECURITY_GRID_KEY);
+  const mac = crypto.hkdfSha256(SECURITY_GRID_KEY, new TextEncoder().encode("relaygrid"), new TextEncoder().encode("mac v1"), 16);
+  // deriveMacKey (what the keyring uses) must be exactly this HKDF: checked, not assumed.
+  if (JSON.stringify(deriveMacKey(crypto, SECURITY_GRID_KEY)) !== JSON.stringify(sipKeyFrom(mac))) {
+    throw new Error("deriveMacKey is not HKDF-SHA256(key, \"relaygrid\", \"mac v1\", 16): update PROTOCOL.md 6.6 and security.json");
+  }
+  const dataMsg: Message = {
+    kind: Kind.Data, hops: 0, grid: 7, origin: 3, seq: 1000, target: null, payload: new TextEncoder().encode("hello, grid"), tag: ZERO_TAG,
+  };
+  const data = signed(keyring, dataMsg, RELAY_HOPS_OFFSET);
+  const forwarded = fromHex(data.signed);
+  forwarded[RELAY_HOPS_OFFSET] = 2;
+  const ping = signed(keyring, { kind: Kind.Ping, req: 5, grid: 7, from: 3, tag: ZERO_TAG }, -1);
+  return {
+    about:
+      "relaygrid wire/PROTOCOL.md 6.6: datagram tags. macKey = HKDF-SHA256(ikm = gridKey, salt = \"relaygrid\", " +
+      "info = \"mac v1\", L = 16). tag = (epoch & 0xff) || SipHash-2-4(macKey, macInput), the 8-byte result " +
+      "little-endian; macInput = every byte before the tag field (c4 09 ...), with the byte at skipIndex read " +
+      "as 0 (Data: the hop byte at offset 3; other kinds: none). An encoder writes the tag field as c4 09 and " +
+      "9 zero bytes (unsigned), then writes the tag in place (signed). A relay rewrites only the hop byte " +
+      "(forwarded), and the tag still verifies.",
+    gridKey: toHex(SECURITY_GRID_KEY),
+    epoch: SECURITY_EPOCH,
+    macKey: toHex(mac),
+    data: { ...data, forwarded: toHex(forwarded) },
+    ping,
+  };
 }
 
 export function fromHex(hex: string): Uint8Array {
@@ -373,34 +646,45 @@ export function fromHex(hex: string): Uint8Array {
 
 const VECTOR_DIR = resolve(fileURLToPath(import.meta.url), "../../test/vectors");
 
+/** JSON.parse reviver: {"$bin": hex} back into a Uint8Array. */
+export function binReviver(_key: string, value: unknown): unknown {
+  if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+    const o = value as Record<string, unknown>;
+    const keys = Object.keys(o);
+    if (keys.length === 1 && keys[0] === "$bin" && typeof o.$bin === "string") return fromHex(o.$bin);
+  }
+  return value;
+}
+
+const binReplacer = (_key: string, value: unknown): unknown => (value instanceof Uint8Array ? { $bin: toHex(value) } : value);
+
 /** The vector files as they are on disk, with {"$bin": hex} turned back into Uint8Array. */
-export function readVectorFiles(): { text: { messages: string; invalid: string }; valid: Vector[]; invalid: InvalidVector[] } {
+export function readVectorFiles(): {
+  text: { messages: string; invalid: string; security: string };
+  valid: Vector[];
+  invalid: InvalidVector[];
+  security: SecurityVectors;
+} {
   const text = {
     messages: readFileSync(resolve(VECTOR_DIR, "messages.json"), "utf8"),
     invalid: readFileSync(resolve(VECTOR_DIR, "invalid.json"), "utf8"),
-  };
-  const reviver = (_key: string, value: unknown): unknown => {
-    if (value !== null && typeof value === "object" && !Array.isArray(value)) {
-      const o = value as Record<string, unknown>;
-      const keys = Object.keys(o);
-      if (keys.length === 1 && keys[0] === "$bin" && typeof o.$bin === "string") return fromHex(o.$bin);
-    }
-    return value;
+    security: readFileSync(resolve(VECTOR_DIR, "security.json"), "utf8"),
   };
   return {
     text,
-    valid: JSON.parse(text.messages, reviver) as Vector[],
+    valid: JSON.parse(text.messages, binReviver) as Vector[],
     invalid: JSON.parse(text.invalid) as InvalidVector[],
+    security: JSON.parse(text.security, binReviver) as SecurityVectors,
   };
 }
 
-/** The two files' contents, exactly as written (test/wire-vectors.test.ts compares them). */
-export function vectorFiles(): { messages: string; invalid: string } {
+/** The three files' contents, exactly as written (the vector tests compare them). */
+export function vectorFiles(): { messages: string; invalid: string; security: string } {
   const valid = buildVectors();
-  const replacer = (_key: string, value: unknown): unknown => (value instanceof Uint8Array ? { $bin: toHex(value) } : value);
   return {
-    messages: JSON.stringify(valid, replacer, 2) + "\n",
+    messages: JSON.stringify(valid, binReplacer, 2) + "\n",
     invalid: JSON.stringify(buildInvalid(valid), null, 2) + "\n",
+    security: JSON.stringify(buildSecurityVectors(), binReplacer, 2) + "\n",
   };
 }
 
@@ -409,5 +693,7 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === self) {
   const files = vectorFiles();
   writeFileSync(resolve(VECTOR_DIR, "messages.json"), files.messages);
   writeFileSync(resolve(VECTOR_DIR, "invalid.json"), files.invalid);
-  console.log(`wrote ${VECTOR_DIR}/messages.json and invalid.json`);
+  writeFileSync(resolve(VECTOR_DIR, "security.json"), files.security);
+  const { valid, invalid } = readVectorFiles();
+  console.log(`wrote ${VECTOR_DIR}/messages.json (${valid.length}), invalid.json (${invalid.length}) and security.json`);
 }

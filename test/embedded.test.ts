@@ -177,8 +177,10 @@ test("receive() of garbage never throws, counts drops, and leaves a working peer
   for (let i = 0; i < 2000; i++) {
     const bytes = new Uint8Array(rng.nextU32() % 64);
     for (let j = 0; j < bytes.length; j++) bytes[j] = rng.nextU32() & 0xff;
-    if (i % 3 === 0 && bytes.length >= 3) bytes.set([0x98, 1, 1]); // the relay envelope's fast-path prefix
-    const from = i % 2 === 0 ? "b" : "stranger";
+    if (i % 3 === 0 && bytes.length >= 3) bytes.set([0x99, 1, 1]); // the relay envelope's fast-path prefix
+    // Mostly strangers (rate-limited, counted); a few from the linked neighbour "b", fewer
+    // than maxInvalidPerLink, which would close that link as misbehaving (tested in peer-hostile).
+    const from = i % 200 === 0 ? "b" : `stranger-${i % 7}`;
     target.peer.receive(net.now, from, bytes.slice());
     idle.receive(net.now, from, bytes);
   }

@@ -11,7 +11,7 @@ import * as assert from "uvu/assert";
 import type { Address } from "../lib/endpoint.ts";
 import { randomInt, SeededRandom } from "../lib/rng.ts";
 import { decode, encode, Kind, newRelayHeader, readRelay, relaySizeBound, writeRelay, type Message } from "../wire/index.ts";
-import { broadcastFrom, capture, captureRaw, notExactlyOnce, ofKind } from "./support/peer-scenarios.ts";
+import { broadcastFrom, capture, captureRaw, notExactlyOnce, ofKind, sealAs, ticketOf } from "./support/peer-scenarios.ts";
 import { LOBBY, SimGrid, type PeerNode } from "./support/sim-grid.ts";
 
 const MALLORY = "mallory";
@@ -29,7 +29,7 @@ function inject(victim: PeerNode, from: Address, bytes: Uint8Array): number {
 
 /** Whether the bytes are a well-formed datagram (the Peer takes Data through its own envelope decoder). */
 function wellFormed(bytes: Uint8Array): boolean {
-  if (bytes.length >= 3 && bytes[0] === 0x98 && bytes[1] === 1 && bytes[2] === Kind.Data) return readRelay(bytes, newRelayHeader()) === null;
+  if (bytes.length >= 3 && bytes[0] === 0x99 && bytes[1] === 1 && bytes[2] === Kind.Data) return readRelay(bytes, newRelayHeader()) === null;
   return decode(bytes).ok;
 }
 
@@ -105,9 +105,12 @@ test("hostile: one-byte corruptions of real captured datagrams, delivered from t
   /** (origin, seq) pairs claimed by a corrupted relay envelope that still decoded. */
   const forged = new Set<string>();
   let injected = 0;
-  let malformed = 0;
+  let counted = 0;
+  const deliveredBefore = victim.endpoint.stats().delivered;
   for (const list of byKind.values()) {
     for (const c of list) {
+      const kind = c.bytes[2] as number;
+      const tagged = kind === Kind.Data || (kind >= 0x10 && kind <= 0x1f);
       for (let n = 0; n < 4; n++) {
         const bytes = c.bytes.slice();
         const at = randomInt(rng, bytes.length);
@@ -116,21 +119,21 @@ test("hostile: one-byte corruptions of real captured datagrams, delivered from t
         const ok = wellFormed(bytes);
         const dropped = inject(victim, c.from, bytes);
         injected++;
-        if (!ok) {
-          malformed++;
-          assert.is(dropped, 1, `corrupted ${c.from} -> ${c.to} kind ${c.bytes[2]} at byte ${at}: one counted drop`);
+        // The tag covers every byte of a peer datagram but relay data's hop byte (offset 3),
+        // so any other change is a counted drop even when the result still decodes.
+        if (!ok || (tagged && !(kind === Kind.Data && at === 3))) {
+          counted++;
+          assert.is(dropped, 1, `corrupted ${c.from} -> ${c.to} kind ${kind} at byte ${at}: one counted drop`);
         }
       }
     }
   }
-  assert.ok(injected > 500 && malformed > injected / 3, `${malformed} of ${injected} corruptions did not decode`);
-  const sent = recoverAndBroadcast(g);
-  // Relay data carries no authentication: a corrupted envelope from a linked neighbour that
-  // still decodes is indistinguishable from real data, so it is delivered and relayed, and
-  // its (origin, seq) is taken from then on. Here such envelopes claimed these identities;
-  // none was one the final broadcasts then used (a collision would be lost to the grid).
+  assert.ok(injected > 500 && counted > injected / 2, `${counted} of ${injected} corruptions were counted drops`);
+  // Authenticated relay: a corrupted envelope that still decodes fails its tag, so none of
+  // the identities it claims is delivered or taken from the real broadcasts.
   assert.ok(forged.size > 0, "some corrupted envelopes still decoded");
-  assert.ok(sent.every((s) => !forged.has(`${s.origin}:${s.seq}`)));
+  assert.is(victim.endpoint.stats().delivered, deliveredBefore, "no corrupted datagram was delivered");
+  const sent = recoverAndBroadcast(g);
   assert.equal(notExactlyOnce(g, sent), []);
   for (const [address, m] of g.deliveries) for (const [id, n] of m) assert.ok(n <= 1, `${address} got ${id} ${n} times`);
 });
@@ -145,27 +148,28 @@ test("hostile: forged replies from an unknown address to every request of a join
   const j = g.addPeer();
   let forgedCount = 0;
   let seen = 0;
+  const tag = new Uint8Array(9).fill(7); // mallory holds no grid key: any tag is a guess
   const forge = (m: Message): Message | undefined => {
     if (!("req" in m)) return undefined;
     const req = m.req;
     const gridId = "grid" in m ? m.grid : 1;
     switch (m.kind) {
       case Kind.Hello:
-        return { kind: Kind.Welcome, req, session: 0xdead, heartbeatMs: 10 };
+        return { kind: Kind.Welcome, req, session: 0xdead, heartbeatMs: 10, eph: new Uint8Array(32).fill(1), identity: new Uint8Array(32).fill(2), signature: new Uint8Array(64).fill(3) };
       case Kind.ListGrids:
         return { kind: Kind.GridList, req, total: 1, offset: 0, grids: [{ grid: 7, name: "arena", members: 1, capacity: 9, limit: 4, meta: "" }] };
       case Kind.CreateGrid:
         return { kind: Kind.GridCreated, req, grid: 7, name: "arena" };
       case Kind.SelectGrid:
-        return { kind: Kind.Members, req, grid: gridId, peer: 99, part: 0, parts: 1, members: [{ peer: 98, addr: MALLORY, links: 0 }] };
+        return { kind: Kind.Members, req, grid: gridId, peer: 99, part: 0, parts: 1, members: [{ peer: 98, addr: MALLORY, links: 0 }], nonce: 1, sealed: new Uint8Array(40) };
       case Kind.Join:
-        return { kind: Kind.JoinReply, req, grid: gridId, from: 98, positive: true, links: 0, limit: 8 };
+        return { kind: Kind.JoinReply, req, grid: gridId, from: 98, positive: true, links: 0, limit: 8, tag };
       case Kind.Available:
-        return { kind: Kind.AvailableReply, req, grid: gridId, from: 98, positive: true, links: 0 };
+        return { kind: Kind.AvailableReply, req, grid: gridId, from: 98, positive: true, links: 0, tag };
       case Kind.Connect:
-        return { kind: Kind.ConnectReply, req, grid: gridId, from: 98, accepted: true };
+        return { kind: Kind.ConnectReply, req, grid: gridId, from: 98, accepted: true, ticket: new Uint8Array(80), tag };
       case Kind.Force:
-        return { kind: Kind.ForceReply, req, grid: gridId, from: 98, ok: true };
+        return { kind: Kind.ForceReply, req, grid: gridId, from: 98, ok: true, ticket: new Uint8Array(80), tag };
       case Kind.ConnUpdate:
         return { kind: Kind.Error, req, code: 2, detail: "go away" };
       default:
@@ -186,7 +190,10 @@ test("hostile: forged replies from an unknown address to every request of a join
     }
   }
   assert.ok(forgedCount >= 6, `${forgedCount} forged replies`);
-  assert.is(j.endpoint.stats().drops["unmatched-reply"] ?? 0, forgedCount);
+  // Lobby-kind forgeries are unmatched (wrong source); peer-kind ones fail their tag first.
+  const d = j.endpoint.stats().drops;
+  const tagDrops = Object.entries(d).filter(([k]) => k.startsWith("tag-")).reduce((a, [, v]) => a + v, 0);
+  assert.is((d["unmatched-reply"] ?? 0) + tagDrops, forgedCount);
   assert.is(j.endpoint.phase, "member", "the real replies still got it in");
   assert.ok(j.endpoint.id !== 99 && !j.endpoint.linkPeers.includes(98));
   assert.equal(toMallory, [], "nothing was ever sent to the forger");
@@ -203,7 +210,7 @@ test("hostile: relay data forged from a non-link address is dropped, not deliver
   const payload = new Uint8Array([6, 6, 6]);
   const forgeData = (seq: number): Uint8Array => {
     const buf = new Uint8Array(relaySizeBound(payload.length));
-    return buf.subarray(0, writeRelay(buf, 0, 0, g.gridId, origin.endpoint.id, seq, null, payload));
+    return buf.subarray(0, writeRelay(buf, 0, 0, g.gridId, origin.endpoint.id, seq, null, payload, new Uint8Array(9)));
   };
   const deliveredBefore = victim.endpoint.stats().delivered;
   for (const from of [MALLORY, stranger.address, LOBBY]) {
@@ -228,8 +235,10 @@ test("regression: a Connect or Force from a linked neighbour's address naming an
   const before = [...victim.endpoint.linkPeers];
   const replies = capture(g, [Kind.ConnectReply, Kind.ForceReply]);
   const disconnects = capture(g, [Kind.Disconnect]);
-  inject(victim, nb.address, encode({ kind: Kind.Connect, req: 1, grid: g.gridId, from: 77 }));
-  inject(victim, nb.address, encode({ kind: Kind.Force, req: 2, grid: g.gridId, from: 78 }));
+  // Sent by the neighbour itself (it holds the grid key), naming ids that are not its own.
+  const tag = new Uint8Array(9);
+  inject(victim, nb.address, sealAs(nb, { kind: Kind.Connect, req: 1, grid: g.gridId, from: 77, ticket: ticketOf(nb), tag }));
+  inject(victim, nb.address, sealAs(nb, { kind: Kind.Force, req: 2, grid: g.gridId, from: 78, ticket: ticketOf(nb), tag }));
   assert.equal(victim.endpoint.linkPeers, before, "no phantom link, nothing dropped to make room");
   assert.equal(replies.map((c) => ("accepted" in c.msg ? c.msg.accepted : "ok" in c.msg ? c.msg.ok : undefined)), [false, false]);
   // Data from the neighbour is still its own: relayed on, never back (the inspector checks claim 15).
@@ -254,11 +263,14 @@ test("regression: a reply from the asked member's address naming another peer id
     for (; seen < connects.length; seen++) {
       const c = connects[seen];
       if (c === undefined || c.from !== j.address || c.msg.kind === Kind.Data) continue;
+      // Sent by the asked member itself (an insider with the grid key), naming another id.
+      const member = g.at(c.to);
+      const tag = new Uint8Array(9);
       const reply: Message =
         c.msg.kind === Kind.Connect
-          ? { kind: Kind.ConnectReply, req: c.msg.req, grid: g.gridId, from: 77, accepted: true }
-          : { kind: Kind.ForceReply, req: (c.msg as { req: number }).req, grid: g.gridId, from: 77, ok: true };
-      assert.is(inject(j, c.to, encode(reply)), 1);
+          ? { kind: Kind.ConnectReply, req: c.msg.req, grid: g.gridId, from: 77, accepted: true, ticket: ticketOf(member), tag }
+          : { kind: Kind.ForceReply, req: (c.msg as { req: number }).req, grid: g.gridId, from: 77, ok: true, ticket: ticketOf(member), tag };
+      assert.is(inject(j, c.to, sealAs(member, reply)), 1);
       forged++;
     }
   }

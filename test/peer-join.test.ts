@@ -47,6 +47,7 @@ test("claims 34, 35: the first peer creates the grid with the lobby; the next op
   const g = new SimGrid({ seed: 34 });
   const log = capture(g, [
     Kind.Hello,
+    Kind.Retry,
     Kind.Welcome,
     Kind.CreateGrid,
     Kind.GridCreated,
@@ -59,8 +60,18 @@ test("claims 34, 35: the first peer creates the grid with the lobby; the next op
   const first = g.addPeer({ connectionLimit: 5 });
   g.runUntil(() => first.endpoint.phase === "member", 1_000, 5);
   const kindsOf = (address: string): number[] => log.filter((c) => c.from === address || c.to === address).map((c) => c.msg.kind);
-  // Claim 35: create request, registration, creation confirmation.
-  assert.equal(kindsOf(first.address), [Kind.Hello, Kind.Welcome, Kind.CreateGrid, Kind.GridCreated, Kind.SelectGrid, Kind.Members]);
+  // Claim 35: open a session (address validation, then the signed handshake), create
+  // request, registration, creation confirmation.
+  assert.equal(kindsOf(first.address), [
+    Kind.Hello,
+    Kind.Retry,
+    Kind.Hello,
+    Kind.Welcome,
+    Kind.CreateGrid,
+    Kind.GridCreated,
+    Kind.SelectGrid,
+    Kind.Members,
+  ]);
   const create = ofKind(log, Kind.CreateGrid)[0];
   assert.equal([create?.msg.name, create?.msg.limit], ["arena", 5], "the grid's name and the creator's connection limit");
   const created = ofKind(log, Kind.GridCreated)[0];
@@ -72,7 +83,7 @@ test("claims 34, 35: the first peer creates the grid with the lobby; the next op
   g.runUntil(() => second.endpoint.linkPeers.length === 1, 2_000, 5);
   g.sim.runFor(100);
   const toLobby = log.filter((c) => c.from === second.address).map((c) => c.msg.kind);
-  assert.equal(toLobby, [Kind.Hello, Kind.ListGrids, Kind.SelectGrid, Kind.ConnUpdate]);
+  assert.equal(toLobby, [Kind.Hello, Kind.Hello, Kind.ListGrids, Kind.SelectGrid, Kind.ConnUpdate]);
   const list = ofKind(log, Kind.GridList).find((c) => c.to === second.address);
   assert.equal(list?.msg.grids.map((x) => [x.name, x.grid]), [["arena", first.endpoint.grid]]);
   const select = ofKind(log, Kind.SelectGrid).find((c) => c.from === second.address);
@@ -86,7 +97,8 @@ test("claims 34, 35: the first peer creates the grid with the lobby; the next op
 
 test("claim 26: a joining peer sends a join message to each member, gets an answer from each, and connects to the members it selected", () => {
   const g = new SimGrid({ seed: 26 });
-  for (let i = 0; i < 12; i++) g.addPeer();
+  // Members with limit 6 keep free links after they settle, so the joiner gets positive answers.
+  for (let i = 0; i < 12; i++) g.addPeer({ connectionLimit: 6 });
   g.settle(2);
   g.sim.runFor(1_500);
   const log = capture(g, [Kind.Join, Kind.JoinReply, Kind.Connect, Kind.Force]);

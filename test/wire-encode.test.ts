@@ -5,7 +5,17 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { encode, encodeInto, ErrorCode, Kind, RelayGridError, type Message } from "../wire/index.ts";
+import {
+  encode,
+  encodeInto,
+  ErrorCode,
+  Kind,
+  MAX_SEALED_BYTES,
+  MAX_TICKET_BYTES,
+  RelayGridError,
+  TAG_BYTES,
+  type Message,
+} from "../wire/index.ts";
 
 function throwsNaming(msg: unknown, ...parts: string[]): void {
   for (const run of [() => encode(msg as Message), () => encodeInto(msg as Message, new Uint8Array(4096).fill(0xee), 0)]) {
@@ -21,11 +31,14 @@ function throwsNaming(msg: unknown, ...parts: string[]): void {
   }
 }
 
-const join = { kind: Kind.JoinReply, req: 1, grid: 7, from: 4, positive: true, links: 1, limit: 4 };
+const NO_TAG = new Uint8Array(TAG_BYTES);
+const join = { kind: Kind.JoinReply, req: 1, grid: 7, from: 4, positive: true, links: 1, limit: 4, tag: NO_TAG };
+/** A Hello with the handshake fields filled in; tests override name. */
+const hello = { kind: Kind.Hello, req: 1, name: "alice", cookie: new Uint8Array(0), eph: new Uint8Array(32), pad: new Uint8Array(0) };
 
 test("u8 = 256, u16 = 65536, u32 = 2^32 are rejected, naming the field and its maximum", () => {
   throwsNaming({ ...join, links: 256 }, "JoinReply", "links", "255", "256");
-  throwsNaming({ kind: Kind.HeartbeatAck, req: 1, members: 65536 }, "HeartbeatAck", "members", "65535", "65536");
+  throwsNaming({ kind: Kind.HeartbeatAck, req: 1, members: 65536, epoch: 1, latest: 1 }, "HeartbeatAck", "members", "65535", "65536");
   throwsNaming({ kind: Kind.Ack, req: 2 ** 32 }, "Ack", "req", "4294967295", "4294967296");
 });
 
@@ -48,13 +61,13 @@ test("bool fields take only booleans", () => {
 });
 
 test("a string over its byte limit is rejected in UTF-8 bytes, not characters", () => {
-  throwsNaming({ kind: Kind.Hello, req: 1, name: "a".repeat(33) }, "Hello", "name", "33", "32");
+  throwsNaming({ ...hello, name: "a".repeat(33) }, "Hello", "name", "33", "32");
   // 11 characters, 33 bytes.
-  throwsNaming({ kind: Kind.Hello, req: 1, name: "€".repeat(11) }, "name", "33 bytes", "32");
+  throwsNaming({ ...hello, name: "€".repeat(11) }, "name", "33 bytes", "32");
   throwsNaming({ kind: Kind.LobbyClosing, reason: "r".repeat(129) }, "reason", "129", "128");
   throwsNaming({ kind: Kind.CreateGrid, req: 1, session: 2, name: "g", capacity: 8, limit: 2, meta: "m".repeat(201) }, "meta", "201", "200");
   // At the limit is fine.
-  encode({ kind: Kind.Hello, req: 1, name: "€".repeat(10) + "ab" });
+  encode({ ...hello, name: "€".repeat(10) + "ab" });
 });
 
 test("a list over its item limit, and a bad field inside a list entry, are named with their path", () => {
@@ -65,11 +78,11 @@ test("a list over its item limit, and a bad field inside a list entry, are named
   throwsNaming({ kind: Kind.Heartbeat, req: 1, session: 2, grid: 3, peer: 4, links: [1, -2] }, "links[1]", "-2");
   const member = { peer: 1, addr: "10.0.0.1:7000", links: 2 };
   throwsNaming(
-    { kind: Kind.Members, req: 1, grid: 2, peer: 3, part: 0, parts: 1, members: Array.from({ length: 33 }, () => member) },
+    { kind: Kind.Members, req: 1, grid: 2, peer: 3, part: 0, parts: 1, members: Array.from({ length: 33 }, () => member), nonce: 0, sealed: new Uint8Array(0) },
     "members", "33 items", "32",
   );
   throwsNaming(
-    { kind: Kind.Members, req: 1, grid: 2, peer: 3, part: 0, parts: 1, members: [member, member, member, { ...member, addr: "a".repeat(65) }] },
+    { kind: Kind.Members, req: 1, grid: 2, peer: 3, part: 0, parts: 1, members: [member, member, member, { ...member, addr: "a".repeat(65) }], nonce: 0, sealed: new Uint8Array(0) },
     "members[3].addr", "65", "64",
   );
   throwsNaming(
@@ -85,16 +98,46 @@ test("a list over its item limit, and a bad field inside a list entry, are named
 test("an undefined or null list entry is a RelayGridError naming its path, not a TypeError", () => {
   throwsNaming({ kind: Kind.RepairHint, grid: 1, peer: 2, force: true, targets: [undefined] }, "targets[0].peer");
   throwsNaming({ kind: Kind.GridList, req: 1, total: 1, offset: 0, grids: [undefined] }, "grids[0].grid");
-  throwsNaming({ kind: Kind.Members, req: 1, grid: 2, peer: 3, part: 0, parts: 1, members: [null] }, "members[0].peer");
+  throwsNaming({ kind: Kind.Members, req: 1, grid: 2, peer: 3, part: 0, parts: 1, members: [null], nonce: 0, sealed: new Uint8Array(0) }, "members[0].peer");
 });
 
 test("Data: hops over MAX_HOPS, target out of range, payload not bytes", () => {
-  const data = { kind: Kind.Data, hops: 0, grid: 1, origin: 2, seq: 3, target: null, payload: new Uint8Array(1) };
+  const data = { kind: Kind.Data, hops: 0, grid: 1, origin: 2, seq: 3, target: null, payload: new Uint8Array(1), tag: NO_TAG };
   throwsNaming({ ...data, hops: 128 }, "Data", "hops", "127", "128");
   throwsNaming({ ...data, target: -1 }, "target", "-1");
   throwsNaming({ ...data, target: 2 ** 32 }, "target", "4294967296");
   throwsNaming({ ...data, payload: [1, 2] }, "payload", "bin");
   throwsNaming({ ...data, payload: new Uint8Array(1151) }, "payload", "1151", "1150");
+  throwsNaming({ ...data, tag: new Uint8Array(10) }, "Data", "tag", "10", "9");
+  throwsNaming({ ...data, tag: null }, "Data", "tag", "nil");
+  const { tag: _tag, ...untagged } = data;
+  throwsNaming(untagged, "Data", "tag", "undefined");
+});
+
+test("security fields: tag, ticket, cookie, handshake keys, signature and sealed grant are bounded and named", () => {
+  const connect = { kind: Kind.Connect, req: 1, grid: 7, from: 3, ticket: new Uint8Array(94), tag: NO_TAG };
+  encode(connect);
+  encode({ ...connect, ticket: new Uint8Array(MAX_TICKET_BYTES) });
+  throwsNaming({ ...connect, ticket: new Uint8Array(MAX_TICKET_BYTES + 1) }, "Connect", "ticket", "143", "142");
+  throwsNaming({ ...connect, tag: new Uint8Array(TAG_BYTES + 1) }, "Connect", "tag", "10", "9");
+  throwsNaming({ kind: Kind.Ping, req: 1, grid: 7, from: 3 }, "Ping", "tag", "undefined");
+  throwsNaming({ kind: Kind.ForceReply, req: 1, grid: 7, from: 3, ok: true, ticket: "t", tag: NO_TAG }, "ForceReply", "ticket", "string");
+  throwsNaming({ ...hello, cookie: new Uint8Array(17) }, "Hello", "cookie", "17", "16");
+  throwsNaming({ ...hello, eph: new Uint8Array(33) }, "Hello", "eph", "33", "32");
+  throwsNaming({ ...hello, pad: new Uint8Array(1025) }, "Hello", "pad", "1025", "1024");
+  throwsNaming({ kind: Kind.Hello, req: 1, name: "a" }, "Hello", "cookie");
+  const welcome = { kind: Kind.Welcome, req: 1, session: 2, heartbeatMs: 2000, eph: new Uint8Array(32), identity: new Uint8Array(32), signature: new Uint8Array(64) };
+  encode(welcome);
+  throwsNaming({ ...welcome, signature: new Uint8Array(65) }, "Welcome", "signature", "65", "64");
+  throwsNaming({ ...welcome, identity: new Uint8Array(33) }, "Welcome", "identity", "33", "32");
+  const members = { kind: Kind.Members, req: 1, grid: 2, peer: 3, part: 0, parts: 1, members: [], nonce: 0, sealed: new Uint8Array(MAX_SEALED_BYTES) };
+  encode(members);
+  throwsNaming({ ...members, sealed: new Uint8Array(MAX_SEALED_BYTES + 1) }, "Members", "sealed", String(MAX_SEALED_BYTES + 1), String(MAX_SEALED_BYTES));
+  throwsNaming({ ...members, nonce: 2 ** 32 }, "Members", "nonce", "4294967296");
+  throwsNaming({ kind: Kind.HeartbeatAck, req: 1, members: 2, epoch: -1, latest: 1 }, "HeartbeatAck", "epoch", "-1");
+  throwsNaming({ kind: Kind.HeartbeatAck, req: 1, members: 2, epoch: 1 }, "HeartbeatAck", "latest", "undefined");
+  throwsNaming({ kind: Kind.Rejoin, req: 1, session: 2, grid: 3, name: "g", peer: 4, limit: 2, links: [] }, "Rejoin", "epoch", "undefined");
+  throwsNaming({ kind: Kind.Retry, req: 1, cookie: new Uint8Array(17) }, "Retry", "cookie", "17", "16");
 });
 
 test("an unknown kind is rejected", () => {
@@ -104,7 +147,7 @@ test("an unknown kind is rejected", () => {
 test("encodeInto: a buffer too small for the message throws and leaves the buffer alone", () => {
   const buf = new Uint8Array(10).fill(0xee);
   try {
-    encodeInto({ kind: Kind.Hello, req: 1, name: "a long enough name" }, buf, 2);
+    encodeInto({ ...hello, name: "a long enough name" }, buf, 2);
     assert.unreachable("encoded into 8 bytes");
   } catch (e) {
     assert.instance(e, RelayGridError);

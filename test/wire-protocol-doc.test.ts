@@ -3,7 +3,9 @@
  * field table against SCHEMAS (kind number, field names, order, type, limit), the kinds table
  * against Kind, the limits table against wire/limits.ts, the code tables against
  * DisconnectReason / LobbyErrorCode / LinkStatus, the decode-order table against
- * DecodeErrorCode, and the worked examples against the test vectors.
+ * DecodeErrorCode, the byte layouts of section 6 (ticket, sealed grant) against
+ * lib/security and wire/limits.ts, and the worked examples against the test vectors
+ * (messages.json, and security.json for the tags of 6.6).
  *
  * Table formats it relies on (all GitHub-flavoured markdown pipe tables):
  *   kind fields:   "#### Name (0xNN)" then | # | field | type | limit | meaning |
@@ -12,6 +14,7 @@
  *   limits:        | constant | value | why |
  *   codes:         "#### CodeSetName" then | value | name | meaning |
  *   decode order:  | step | check | code |
+ *   byte layouts:  "#### Ticket layout" / "#### Sealed grant layout" then | field | bytes | at most | content |
  */
 import { readFileSync } from "node:fs";
 import { test } from "uvu";
@@ -27,6 +30,9 @@ import {
   type FieldDef,
   type Spec,
 } from "../wire/index.ts";
+import { MAX_EPOCHS } from "../lib/security/grid-keys.ts";
+import { AEAD_TAG_BYTES, ED25519_SIGNATURE_BYTES } from "../lib/security/crypto.ts";
+import { TICKET_HEADER_BYTES, TICKET_MAX_ADDRESS_BYTES, TICKET_MAX_BYTES } from "../lib/security/ticket.ts";
 import { readVectorFiles } from "../scripts/gen-vectors.ts";
 
 const doc = readFileSync(new URL("../wire/PROTOCOL.md", import.meta.url), "utf8");
@@ -210,15 +216,63 @@ test("section 5: the decode-order table names only DecodeErrorCodes, and all of 
 });
 
 test("worked examples: every hex dump in PROTOCOL.md is a test vector, and so is the JSON example", () => {
-  const { valid } = readVectorFiles();
+  const { valid, text, security } = readVectorFiles();
   const known = new Set(valid.map((v) => v.hex));
+  // 6.6 shows the MAC key and signed datagrams of security.json.
+  const s = security;
+  for (const h of [s.macKey, s.data.unsigned, s.data.signed, s.data.forwarded, s.ping.unsigned, s.ping.signed]) known.add(h);
   const dumps = [...doc.matchAll(/^((?:[0-9a-f]{2} )+[0-9a-f]{2})$/gm)].map((m) => (m[1] as string).replace(/ /g, ""));
-  assert.ok(dumps.length >= 3, `found ${dumps.length} hex dumps`);
+  assert.ok(dumps.length >= 8, `found ${dumps.length} hex dumps`);
   for (const d of dumps) assert.ok(known.has(d), `PROTOCOL.md shows ${d}, which is no vector's hex`);
+  for (const h of [s.macKey, s.data.signed, s.data.forwarded, s.ping.signed]) assert.ok(dumps.includes(h), `6.6 does not show ${h}`);
   const json = /```json\n(.*)\n```/.exec(doc);
   assert.ok(json !== null);
+  // Compared with the file as written ({"$bin": hex}), not with the revived Uint8Arrays.
   const example = JSON.parse(json[1] as string) as { name: string };
-  assert.equal(example, JSON.parse(JSON.stringify(valid.find((v) => v.name === example.name))));
+  const raw = JSON.parse(text.messages) as { name: string }[];
+  assert.equal(example, raw.find((v) => v.name === example.name));
+});
+
+test("6.6: the MAC key derivation and the example's epoch byte match security.json", () => {
+  const { security } = readVectorFiles();
+  assert.match(doc, 'macKey    = HKDF-SHA256(ikm = G, salt = "relaygrid", info = "mac v1", length = 16)');
+  assert.match(doc, `epoch ${security.epoch}, so the epoch byte is 0x${(security.epoch & 0xff).toString(16).padStart(2, "0")}`);
+  assert.ok(security.data.tag.startsWith((security.epoch & 0xff).toString(16).padStart(2, "0")));
+});
+
+/** The "at most" column of a byte layout, summed; every row must have a numeric one. */
+function layout(heading: string): { rows: string[][]; max: number } {
+  const t = byHeader("field | bytes | at most | content").find((x) => x.heading === heading);
+  assert.ok(t !== undefined, `PROTOCOL.md has no "#### ${heading}" table`);
+  let max = 0;
+  for (const r of t.rows) {
+    const n = Number(r[2]);
+    assert.ok(Number.isInteger(n) && n > 0, `${heading}: row ${r[0]} "at most" is ${r[2]}`);
+    max += n;
+  }
+  return { rows: t.rows, max };
+}
+
+test("6.3: the ticket layout matches lib/security/ticket.ts and MAX_TICKET_BYTES", () => {
+  const { rows, max } = layout("Ticket layout");
+  assert.equal(rows.map((r) => r[0]), ["version", "grid", "peer", "epoch", "n", "address", "signature"]);
+  assert.equal(rows.map((r) => r[1]), ["1", "4", "4", "4", "1", "n", String(ED25519_SIGNATURE_BYTES)]);
+  const fixed = rows.slice(0, 5).reduce((a, r) => a + Number(r[1]), 0);
+  assert.is(fixed, TICKET_HEADER_BYTES);
+  assert.is(rows[5]?.[2], String(TICKET_MAX_ADDRESS_BYTES));
+  assert.is(max, TICKET_MAX_BYTES);
+  assert.is(max, limits.MAX_TICKET_BYTES);
+  assert.match(doc, `78 + n bytes, at most ${limits.MAX_TICKET_BYTES}`);
+  assert.match(rows[6]?.[3] ?? "", '"relaygrid-ticket-v1"');
+});
+
+test("6.4: the sealed grant layout adds up to MAX_SEALED_BYTES", () => {
+  const { rows, max } = layout("Sealed grant layout");
+  assert.equal(rows.map((r) => r[0]), ["activeEpoch", "count", "keys", "ticketLen", "ticket", "AEAD tag"]);
+  assert.is(rows[2]?.[2], String(MAX_EPOCHS * 36));
+  assert.is(rows[4]?.[2], String(TICKET_MAX_BYTES));
+  assert.is(rows[5]?.[2], String(AEAD_TAG_BYTES));
+  assert.is(max, limits.MAX_SEALED_BYTES);
 });
 
 test.run();

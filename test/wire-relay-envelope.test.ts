@@ -1,7 +1,7 @@
 /**
  * PROTOCOL.md 4.1: the hand-written relay envelope (wire/relay-envelope.ts) writes exactly the
- * bytes @msgpack/msgpack writes for `[1, 0x01, hops, grid, origin, seq, target, payload]`, and
- * forwarding patches one byte at RELAY_HOPS_OFFSET.
+ * bytes @msgpack/msgpack writes for `[1, 0x01, hops, grid, origin, seq, target, payload, tag]`,
+ * and forwarding patches one byte at RELAY_HOPS_OFFSET.
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -21,6 +21,8 @@ import {
   RELAY_HOPS_OFFSET,
   RelayGridError,
   relaySizeBound,
+  TAG_BYTES,
+  TAG_FIELD_BYTES,
   writeRelay,
   type MessageOf,
 } from "../wire/index.ts";
@@ -48,16 +50,26 @@ function randomData(rng: Random): Data {
     seq: u32(rng),
     target: rng.next() < 0.3 ? null : u32(rng),
     payload,
+    tag: randomTag(rng),
   };
 }
 
+/** Zeros (an unsigned envelope) a quarter of the time, else random bytes. */
+function randomTag(rng: Random): Uint8Array {
+  const tag = new Uint8Array(TAG_BYTES);
+  if (rng.next() < 0.75) for (let i = 0; i < TAG_BYTES; i++) tag[i] = rng.nextU32() & 0xff;
+  return tag;
+}
+
 function reference(m: Data): Uint8Array {
-  return referenceEncode([1, Kind.Data, m.hops, m.grid, m.origin, m.seq, m.target, m.payload]);
+  return referenceEncode([1, Kind.Data, m.hops, m.grid, m.origin, m.seq, m.target, m.payload, m.tag]);
 }
 
 function write(m: Data, buf: Uint8Array, offset: number): number {
-  return writeRelay(buf, offset, m.hops, m.grid, m.origin, m.seq, m.target, m.payload);
+  return writeRelay(buf, offset, m.hops, m.grid, m.origin, m.seq, m.target, m.payload, m.tag);
 }
+
+const NO_TAG = new Uint8Array(TAG_BYTES);
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
@@ -82,9 +94,9 @@ test("every uint boundary in every header field, payloads 0/1/255/256/1150", () 
     const payload = new Uint8Array(size).fill(0xab);
     for (const v of BOUNDARIES) {
       for (const m of [
-        { kind: Kind.Data, hops: 0, grid: v, origin: 1, seq: 2, target: null, payload },
-        { kind: Kind.Data, hops: 127, grid: 3, origin: v, seq: 4, target: v, payload },
-        { kind: Kind.Data, hops: v & 0x7f, grid: 5, origin: 6, seq: v, target: 0, payload },
+        { kind: Kind.Data, hops: 0, grid: v, origin: 1, seq: 2, target: null, payload, tag: NO_TAG },
+        { kind: Kind.Data, hops: 127, grid: 3, origin: v, seq: 4, target: v, payload, tag: NO_TAG },
+        { kind: Kind.Data, hops: v & 0x7f, grid: 5, origin: 6, seq: v, target: 0, payload, tag: NO_TAG },
       ] satisfies Data[]) {
         const n = write(m, buf, 0);
         assert.ok(sameBytes(buf.subarray(0, n), reference(m)), `size ${size} value ${v}`);
@@ -106,11 +118,17 @@ test("readRelay reads what writeRelay wrote, and @msgpack/msgpack decodes it to 
       [m.hops, m.grid, m.origin, m.seq, m.target, m.payload],
       `case ${i}`,
     );
+    assert.is(h.tagOffset, bytes.length - TAG_FIELD_BYTES, `case ${i}: tagOffset`);
+    assert.ok(sameBytes(bytes.subarray(h.tagOffset + 2), m.tag), `case ${i}: tag bytes`);
     const arr = referenceDecode(bytes) as unknown[];
     assert.equal(arr.slice(0, 7), [1, Kind.Data, m.hops, m.grid, m.origin, m.seq, m.target]);
     assert.ok(sameBytes(arr[7] as Uint8Array, m.payload), `case ${i}: payload`);
+    assert.ok(sameBytes(arr[8] as Uint8Array, m.tag), `case ${i}: tag`);
     const r = decode(bytes);
-    assert.ok(r.ok && r.msg.kind === Kind.Data && sameBytes(r.msg.payload, m.payload), `case ${i}: decode()`);
+    assert.ok(
+      r.ok && r.msg.kind === Kind.Data && sameBytes(r.msg.payload, m.payload) && sameBytes(r.msg.tag, m.tag),
+      `case ${i}: decode()`,
+    );
   }
 });
 
@@ -148,11 +166,28 @@ test("forwarding: patching the byte at RELAY_HOPS_OFFSET changes hops and nothin
     assert.ok(sameBytes(bytes, reference({ ...m, hops })), `case ${i}`);
     assert.is(readRelay(bytes, h), null);
     assert.equal([h.hops, h.grid, h.origin, h.seq, h.target, h.payloadLength], [hops, m.grid, m.origin, m.seq, m.target, m.payload.length]);
+    assert.ok(sameBytes(bytes.subarray(h.tagOffset + 2), m.tag), `case ${i}: the tag travels unchanged`);
+  }
+});
+
+test("writeRelay with a null tag writes the tag field as c4 09 and 9 zeros, to be signed in place", () => {
+  const rng = new SeededRandom(11);
+  const buf = new Uint8Array(relaySizeBound(MAX_PAYLOAD_BYTES));
+  for (let i = 0; i < 200; i++) {
+    const m = randomData(rng);
+    buf.fill(0xee);
+    const n = writeRelay(buf, 0, m.hops, m.grid, m.origin, m.seq, m.target, m.payload, null);
+    assert.ok(sameBytes(buf.subarray(0, n), reference({ ...m, tag: NO_TAG })), `case ${i}`);
+    assert.ok(sameBytes(buf.subarray(n - TAG_FIELD_BYTES, n), Uint8Array.of(0xc4, TAG_BYTES, ...NO_TAG)), `case ${i}`);
+    // Omitting the argument is the same as null.
+    const other = new Uint8Array(buf.length).fill(0x11);
+    assert.is(writeRelay(other, 0, m.hops, m.grid, m.origin, m.seq, m.target, m.payload), n);
+    assert.ok(sameBytes(other.subarray(0, n), buf.subarray(0, n)), `case ${i}: default tag`);
   }
 });
 
 test("hops above MAX_HOPS (127) do not fit the one-byte field: wrong-type on read", () => {
-  const bytes = encode({ kind: Kind.Data, hops: 127, grid: 1, origin: 2, seq: 3, target: null, payload: new Uint8Array(2) });
+  const bytes = encode({ kind: Kind.Data, hops: 127, grid: 1, origin: 2, seq: 3, target: null, payload: new Uint8Array(2), tag: NO_TAG });
   const h = newRelayHeader();
   for (const b of [0x80, 0xcc, 0xc0, 0xe0, 0xff]) {
     bytes[RELAY_HOPS_OFFSET] = b;
@@ -162,7 +197,7 @@ test("hops above MAX_HOPS (127) do not fit the one-byte field: wrong-type on rea
 
 test("encode rejects a payload over MAX_PAYLOAD_BYTES with the numbers in the message", () => {
   for (const size of [MAX_PAYLOAD_BYTES + 1, 1400, 65536]) {
-    const m: Data = { kind: Kind.Data, hops: 0, grid: 1, origin: 2, seq: 3, target: null, payload: new Uint8Array(size) };
+    const m: Data = { kind: Kind.Data, hops: 0, grid: 1, origin: 2, seq: 3, target: null, payload: new Uint8Array(size), tag: NO_TAG };
     for (const run of [() => encode(m), () => encodeInto(m, new Uint8Array(70000), 0)]) {
       try {
         run();
@@ -178,12 +213,12 @@ test("encode rejects a payload over MAX_PAYLOAD_BYTES with the numbers in the me
     }
   }
   // The largest payload encodes, in at most relaySizeBound bytes.
-  const max: Data = { kind: Kind.Data, hops: 0, grid: 1, origin: 2, seq: 3, target: null, payload: new Uint8Array(MAX_PAYLOAD_BYTES) };
+  const max: Data = { kind: Kind.Data, hops: 0, grid: 1, origin: 2, seq: 3, target: null, payload: new Uint8Array(MAX_PAYLOAD_BYTES), tag: NO_TAG };
   assert.ok(encode(max).length <= relaySizeBound(MAX_PAYLOAD_BYTES));
 });
 
 test("encodeInto rejects a buffer smaller than relaySizeBound, naming both sizes", () => {
-  const m: Data = { kind: Kind.Data, hops: 0, grid: 1, origin: 2, seq: 3, target: null, payload: new Uint8Array(100) };
+  const m: Data = { kind: Kind.Data, hops: 0, grid: 1, origin: 2, seq: 3, target: null, payload: new Uint8Array(100), tag: NO_TAG };
   try {
     encodeInto(m, new Uint8Array(200), 80);
     assert.unreachable("encoded into 120 bytes");
@@ -195,13 +230,14 @@ test("encodeInto rejects a buffer smaller than relaySizeBound, naming both sizes
   }
 });
 
-test("worst-case envelope plus the 23 reserved bytes is the 1200-byte datagram (PROTOCOL.md 2)", () => {
+test("worst-case envelope, the 11-byte tag and the 12 reserved bytes make the 1200-byte datagram (PROTOCOL.md 2)", () => {
   const worst: Data = {
     kind: Kind.Data, hops: 127, grid: 0xffffffff, origin: 0xffffffff, seq: 0xffffffff, target: 0xffffffff,
-    payload: new Uint8Array(MAX_PAYLOAD_BYTES),
+    payload: new Uint8Array(MAX_PAYLOAD_BYTES), tag: NO_TAG,
   };
-  assert.is(encode(worst).length, 27 + MAX_PAYLOAD_BYTES);
-  assert.is(relaySizeBound(MAX_PAYLOAD_BYTES) + 23, 1200);
+  assert.is(encode(worst).length, 27 + MAX_PAYLOAD_BYTES + TAG_FIELD_BYTES);
+  assert.is(relaySizeBound(MAX_PAYLOAD_BYTES), 27 + MAX_PAYLOAD_BYTES + TAG_FIELD_BYTES);
+  assert.is(relaySizeBound(MAX_PAYLOAD_BYTES) + 12, 1200);
 });
 
 test.run();

@@ -13,7 +13,10 @@ import {
   encodeInto,
   Kind,
   kindName,
+  MIN_HELLO_BYTES,
   peekKind,
+  TAG_BYTES,
+  TAG_FIELD_BYTES,
 } from "../wire/index.ts";
 import { fromHex, positional, readVectorFiles, toHex, vectorFiles } from "../scripts/gen-vectors.ts";
 
@@ -127,14 +130,60 @@ test("PROTOCOL.md 5.3: tolerated non-canonical encodings", () => {
   for (const req of ["cd0005", "ce00000005", "cf0000000000000005", "d005", "d30000000000000005", "cb4014000000000000"]) {
     assert.equal(decode(fromHex("930144" + req)), { ok: true, msg: ack5 }, req);
   }
-  assert.equal(decode(fromHex("940120 01 d90161".replace(/ /g, ""))), { ok: true, msg: { kind: Kind.Hello, req: 1, name: "a" } });
-  const data = decode(fromHex("98010100ce00000001cd0002cc03c0c5000161"));
+  // A str 8 name and a bin 16 cookie, eph and pad: other kinds check values, not formats.
+  const eph = "00".repeat(32);
+  assert.equal(decode(fromHex(`970120 01 d90161 c50000 c50020${eph} c50000`.replace(/ /g, ""))), {
+    ok: true,
+    msg: { kind: Kind.Hello, req: 1, name: "a", cookie: new Uint8Array(0), eph: new Uint8Array(32), pad: new Uint8Array(0) },
+  });
+  const tag = "c409" + "02" + "ab".repeat(8);
+  const data = decode(fromHex("99010100ce00000001cd0002cc03c0c5000161" + tag));
+  const tagBytes = fromHex("02" + "ab".repeat(8));
   assert.equal(data, {
     ok: true,
-    msg: { kind: Kind.Data, hops: 0, grid: 1, origin: 2, seq: 3, target: null, payload: new Uint8Array([0x61]) },
+    msg: { kind: Kind.Data, hops: 0, grid: 1, origin: 2, seq: 3, target: null, payload: new Uint8Array([0x61]), tag: tagBytes },
   });
   // Re-encoding gives the canonical form.
-  if (data.ok) assert.is(toHex(encode(data.msg)), "98010100010203c0c40161");
+  if (data.ok) assert.is(toHex(encode(data.msg)), "99010100010203c0c40161" + tag);
+  // The Data tag is not tolerant: it is always bin 8 of 9 (c4 09), never bin 16.
+  const r = decode(fromHex("99010100010203c0c40161c50009" + "00".repeat(9)));
+  assert.ok(!r.ok && r.code === DecodeErrorCode.WrongType);
+});
+
+test("Data: the tag is a view of the datagram's last 9 bytes; encode writes the tag it is given", () => {
+  for (const v of valid.filter((x) => x.msg.kind === Kind.Data)) {
+    const bytes = fromHex(v.hex);
+    const r = decode(bytes);
+    if (!r.ok || r.msg.kind !== Kind.Data) assert.unreachable(v.name);
+    else {
+      assert.is(r.msg.tag.length, TAG_BYTES, v.name);
+      assert.is(r.msg.tag.buffer, bytes.buffer, `${v.name}: tag is not a view`);
+      assert.is(r.msg.tag.byteOffset, bytes.length - TAG_BYTES, v.name);
+    }
+  }
+  const covered = new Set(valid.filter((x) => x.msg.kind === Kind.Data).map((x) => toHex((x.msg as { tag: Uint8Array }).tag)));
+  assert.ok(covered.has("00".repeat(TAG_BYTES)), "a Data vector with the all-zero tag");
+  assert.ok(covered.size >= 4, "Data vectors with arbitrary tags");
+});
+
+test("security fields: every peer <-> peer kind and Data end with the tag; Hellos are padded to MIN_HELLO_BYTES", () => {
+  for (const v of valid) {
+    const bytes = fromHex(v.hex);
+    const k = v.msg.kind;
+    if (k === Kind.Data || (k >= 0x10 && k <= 0x1f)) {
+      assert.is(bytes[bytes.length - TAG_FIELD_BYTES], 0xc4, `${v.name}: tag header`);
+      assert.is(bytes[bytes.length - TAG_FIELD_BYTES + 1], TAG_BYTES, `${v.name}: tag length`);
+    }
+    if (k === Kind.Hello && v.name !== "hello-unpadded-decodes") assert.ok(bytes.length >= MIN_HELLO_BYTES, `${v.name}: ${bytes.length} bytes`);
+    if (k === Kind.Hello && v.name.startsWith("hello") && bytes.length < 200) {
+      const hello = v.msg as { pad: Uint8Array };
+      assert.ok(hello.pad.every((b) => b === 0), `${v.name}: pad is zeros`);
+    }
+  }
+  // Every reply the lobby may send an unvalidated source is within 3x of the smallest Hello.
+  const smallest = Math.min(...valid.filter((v) => v.msg.kind === Kind.Hello && v.name !== "hello-unpadded-decodes").map((v) => v.hex.length / 2));
+  assert.is(smallest, MIN_HELLO_BYTES);
+  for (const v of valid.filter((x) => x.msg.kind === Kind.Retry)) assert.ok(v.hex.length / 2 <= 3 * MIN_HELLO_BYTES, v.name);
 });
 
 test.run();

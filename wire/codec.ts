@@ -144,6 +144,9 @@ function toArray(msg: Message): unknown[] {
 export function encodeInto(msg: Message, buf: Uint8Array, offset: number): number {
   if (msg.kind === Kind.Data) {
     toArray(msg); // validates every field's range; cheap next to the copy
+    if (msg.tag.length !== TAG_BYTES) {
+      throw new RelayGridError(ErrorCode.InvalidConfig, `cannot encode Data: tag must be ${TAG_BYTES} bytes, got ${msg.tag.length}`);
+    }
     if (buf.length - offset < relaySizeBound(msg.payload.length)) {
       throw new RelayGridError(ErrorCode.InvalidConfig, `buffer has ${buf.length - offset} bytes from offset ${offset}, Data needs up to ${relaySizeBound(msg.payload.length)}`);
     }

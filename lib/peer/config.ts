@@ -6,6 +6,8 @@
 import { checkInt, ErrorCode, RelayGridError } from "../errors.ts";
 import type { Address } from "../endpoint.ts";
 import type { Random } from "../rng.ts";
+import type { CryptoProvider } from "../security/crypto.ts";
+import { NobleCrypto } from "../security/noble-crypto.ts";
 import { DEFAULT_WINDOW_BITS } from "../relay/duplicate-window.ts";
 import { DEFAULT_MAX_ORIGINS } from "../relay/origin-table.ts";
 import { defaultRelayRules, type RelayRule } from "../relay/rules.ts";
@@ -36,6 +38,21 @@ export const DEFAULT_RETRANSMIT_MS = 200;
  * rate near 0.2^8 = 3e-6. Defaults to 8.
  */
 export const DEFAULT_MAX_ATTEMPTS = 8;
+
+/**
+ * Datagrams per second a peer takes from one address that is not one of its links (joins,
+ * connection-available and connect requests; floods from strangers). Defaults to 20.
+ */
+export const DEFAULT_STRANGER_RATE_PER_SECOND = 20;
+/** Burst allowed above that rate. Defaults to 40. */
+export const DEFAULT_STRANGER_BURST = 40;
+/** Strangers whose rate is tracked at once (least recently seen forgotten first). Defaults to 1024. */
+export const DEFAULT_MAX_TRACKED_STRANGERS = 1024;
+/**
+ * Invalid datagrams (bad tag, undecodable) a link may send in one ping interval before the
+ * peer closes it as misbehaving and tells the lobby. Defaults to 32.
+ */
+export const DEFAULT_MAX_INVALID_PER_LINK = 32;
 
 export interface PeerConfig {
   /** The lobby's address, as the driver spells it ("127.0.0.1:7777"). Required. */
@@ -72,9 +89,28 @@ export interface PeerConfig {
   maxOrigins?: number;
   /** Duplicate window per origin, in sequence numbers. Defaults to DEFAULT_WINDOW_BITS (1024). */
   windowBits?: number;
+  /** Defaults to DEFAULT_STRANGER_RATE_PER_SECOND (20). */
+  strangerRatePerSecond?: number;
+  /** Defaults to DEFAULT_STRANGER_BURST (40). */
+  strangerBurst?: number;
+  /** Defaults to DEFAULT_MAX_TRACKED_STRANGERS (1024). */
+  maxTrackedStrangers?: number;
+  /** Defaults to DEFAULT_MAX_INVALID_PER_LINK (32). */
+  maxInvalidPerLink?: number;
+  /**
+   * Cryptography (handshake, tickets, AEAD). Defaults to NobleCrypto over `random` (pure JS,
+   * runs everywhere); relaygrid/node passes a node:crypto provider. For production, `random`
+   * must then be cryptographically strong.
+   */
+  crypto?: CryptoProvider;
+  /**
+   * The lobby's Ed25519 public key (32 bytes). Pin it in production: without it the peer
+   * trusts the key the lobby presents on first contact. Defaults to none (trust on first use).
+   */
+  lobbyKey?: Uint8Array;
 }
 
-export type ResolvedPeerConfig = Required<PeerConfig>;
+export type ResolvedPeerConfig = Required<Omit<PeerConfig, "lobbyKey">> & { lobbyKey: Uint8Array | undefined };
 
 export function resolvePeerConfig(c: PeerConfig): ResolvedPeerConfig {
   if (typeof c.lobby !== "string" || c.lobby.length === 0) {
@@ -99,6 +135,12 @@ export function resolvePeerConfig(c: PeerConfig): ResolvedPeerConfig {
     connectionRules: c.connectionRules ?? defaultConnectionRules,
     maxOrigins: checkInt("maxOrigins", c.maxOrigins ?? DEFAULT_MAX_ORIGINS, 1, 1 << 20),
     windowBits: c.windowBits ?? DEFAULT_WINDOW_BITS,
+    strangerRatePerSecond: checkInt("strangerRatePerSecond", c.strangerRatePerSecond ?? DEFAULT_STRANGER_RATE_PER_SECOND, 1, 1_000_000),
+    strangerBurst: checkInt("strangerBurst", c.strangerBurst ?? DEFAULT_STRANGER_BURST, 1, 1_000_000),
+    maxTrackedStrangers: checkInt("maxTrackedStrangers", c.maxTrackedStrangers ?? DEFAULT_MAX_TRACKED_STRANGERS, 1, 1 << 20),
+    maxInvalidPerLink: checkInt("maxInvalidPerLink", c.maxInvalidPerLink ?? DEFAULT_MAX_INVALID_PER_LINK, 1, 1_000_000),
+    crypto: c.crypto ?? new NobleCrypto(c.random),
+    lobbyKey: checkKey(c.lobbyKey),
   };
   if (r.pongTimeoutMs >= r.pingIntervalMs) {
     throw new RelayGridError(
@@ -110,4 +152,12 @@ export function resolvePeerConfig(c: PeerConfig): ResolvedPeerConfig {
     throw new RelayGridError(ErrorCode.InvalidConfig, `name is ${utf8Length(r.name)} bytes > ${MAX_NAME_BYTES}`);
   }
   return r;
+}
+
+function checkKey(key: Uint8Array | undefined): Uint8Array | undefined {
+  if (key === undefined) return undefined;
+  if (!(key instanceof Uint8Array) || key.length !== 32) {
+    throw new RelayGridError(ErrorCode.InvalidConfig, "lobbyKey must be the lobby's 32-byte Ed25519 public key (relaygrid lobby prints it)");
+  }
+  return key.slice();
 }

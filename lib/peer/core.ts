@@ -7,13 +7,19 @@
 import type { Address, Transmit } from "../endpoint.ts";
 import type { Random } from "../rng.ts";
 import { DuplicateFilter } from "../relay/origin-table.ts";
-import { DisconnectReason, encode, Kind, type Message } from "../../wire/index.ts";
+import { DisconnectReason, encode, Kind, TAG_BYTES, TAG_FIELD_BYTES, type Message } from "../../wire/index.ts";
+import type { CryptoProvider, KeyPair } from "../security/crypto.ts";
+import { GridKeyring, writeTag } from "../security/grid-keys.ts";
+import { sipKeyFrom } from "../security/siphash.ts";
+import { TicketCache } from "../security/ticket-cache.ts";
+import type { TicketVerdict } from "../security/ticket.ts";
 import type { ResolvedPeerConfig } from "./config.ts";
 import type { Response } from "./connection-rules.ts";
 import type { LinkCloseReason, PeerEvent } from "./events.ts";
 import { LinkTable } from "./links.ts";
 import { RequestTable, type RequestTag } from "./requests.ts";
 import { PeerCounters } from "./stats.ts";
+import { SourceLimiter } from "../lobby/rate-limit.ts";
 import { Queue } from "../util/queue.ts";
 
 /**
@@ -30,6 +36,17 @@ export interface Round {
   readonly deadline: number;
   readonly asked: number;
   readonly responses: Response[];
+}
+
+/**
+ * The placeholder every peer<->peer message is encoded with: the encoder writes 9 zero
+ * bytes, then the tag is computed over everything before it and written in place.
+ */
+export const NO_TAG: Uint8Array = new Uint8Array(TAG_BYTES);
+
+/** Peer<->peer kinds (0x10-0x1f) and relay data carry the grid-key tag. */
+export function isTaggedKind(kind: number): boolean {
+  return kind === Kind.Data || (kind >= 0x10 && kind <= 0x1f);
 }
 
 /** Known member addresses kept at most; the lobby refreshes them when needed. */
@@ -63,12 +80,16 @@ export class PeerCore {
   readonly links = new LinkTable();
   /** Peers with a connect or force request in flight: they hold a slot (never exceed the limit). */
   readonly pending = new Set<number>();
+  /** Island repairs sent while full: when accepted, a link is dropped to make room. */
+  readonly repairing = new Set<number>();
   /** Claim 41: peer -> time until which it is not chosen again. */
   readonly cooldown = new Map<number, number>();
   readonly requests: RequestTable;
   readonly outbox = new Queue<Transmit>();
   readonly events = new Queue<PeerEvent>();
   readonly counters = new PeerCounters();
+  /** Token buckets for datagrams from addresses that are not links (floods, STYLE.md 6). */
+  readonly strangers: SourceLimiter;
   readonly duplicates: DuplicateFilter;
   /** Per relay rule: forwards it suppressed (indexed like cfg.relayRules). */
   readonly suppressed: number[];
@@ -80,6 +101,22 @@ export class PeerCore {
   negatives: Response[] = [];
   seq = 0;
   partsWanted = 0;
+
+  // Security (PROTOCOL.md 6): the lobby session and the grid's keys and tickets.
+  readonly crypto: CryptoProvider;
+  /** The lobby identity: pinned by config, or taken on first use from the first Welcome. */
+  lobbyKey: Uint8Array | undefined;
+  /** This handshake's ephemeral X25519 key pair (a new one per Hello). */
+  ephemeral: KeyPair | undefined;
+  /** The cookie from the lobby's Retry, echoed in the next Hello. */
+  cookie: Uint8Array = new Uint8Array(0);
+  sessionKey: Uint8Array | undefined;
+  readonly keyring: GridKeyring;
+  /** This peer's lobby-signed ticket, shown when it opens a link. */
+  ticket: Uint8Array = new Uint8Array(0);
+  tickets: TicketCache | undefined;
+  /** The highest Members nonce opened this session: an older grant replayed is ignored. */
+  grantNonce = 0;
   partsSeen = new Set<number>();
 
   // The timer table (STYLE.md 3): each a deadline or undefined.
@@ -99,6 +136,31 @@ export class PeerCore {
     this.requests = new RequestTable(cfg.random.nextU32(), cfg.retransmitMs, cfg.maxAttempts);
     this.duplicates = new DuplicateFilter({ maxOrigins: cfg.maxOrigins, windowBits: cfg.windowBits });
     this.suppressed = cfg.relayRules.map(() => 0);
+    this.crypto = cfg.crypto;
+    this.lobbyKey = cfg.lobbyKey;
+    this.keyring = new GridKeyring(cfg.crypto);
+    this.strangers = new SourceLimiter(cfg.strangerRatePerSecond, cfg.strangerBurst, cfg.maxTrackedStrangers);
+  }
+
+  /**
+   * Counts an invalid datagram (`reason`); one from a link counts against it, and a link
+   * past maxInvalidPerLink in one ping interval is closed as misbehaving.
+   */
+  invalid(from: Address, reason: string): void {
+    this.counters.drop(reason);
+    const link = this.links.byAddr(from);
+    if (link === undefined) return;
+    if (++link.invalid > this.cfg.maxInvalidPerLink) this.closeLink(link.peer, "misbehaving");
+  }
+
+  /** Checks the ticket a neighbour showed with a link-opening message (cached after the first check). */
+  checkTicket(peer: number, address: Address, ticket: Uint8Array): TicketVerdict | "no-lobby-key" {
+    if (this.lobbyKey === undefined) return "no-lobby-key";
+    this.tickets ??= new TicketCache({ lobbyPublicKey: this.lobbyKey, hashKey: sipKeyFrom(this.crypto.randomBytes(16)) });
+    // A ticket issued one epoch before the current key is still good: members refresh theirs
+    // after a rotation, and one without the current key fails the tag check anyway.
+    const current = this.keyring.currentEpoch ?? 0;
+    return this.tickets.verify(this.crypto, ticket, { grid: this.grid, peer, address, minEpoch: Math.max(0, current - 1) });
   }
 
   /** Links plus slots held by requests in flight. */
@@ -121,12 +183,29 @@ export class PeerCore {
   }
 
   send(to: Address, msg: Message): void {
-    this.transmit(to, encode(msg));
+    const bytes = this.seal(msg);
+    if (bytes !== undefined) this.transmit(to, bytes);
+  }
+
+  /**
+   * Encodes `msg`; a peer<->peer message gets its tag under the current grid key (written
+   * over the zero placeholder). Undefined when there is no grid key yet (not admitted).
+   */
+  seal(msg: Message): Uint8Array | undefined {
+    const bytes = encode(msg);
+    if (!isTaggedKind(msg.kind)) return bytes;
+    if (this.keyring.currentEpoch === undefined) {
+      this.counters.drop("no-grid-key");
+      return undefined;
+    }
+    writeTag(this.keyring, bytes, bytes.length - TAG_FIELD_BYTES, -1);
+    return bytes;
   }
 
   /** Sends a request whose reply will be matched by `msg.req`; it retransmits until answered. */
   request(to: Address, msg: Message & { req: number }, tag: RequestTag): void {
-    const bytes = encode(msg);
+    const bytes = this.seal(msg);
+    if (bytes === undefined) return;
     if (!this.requests.add(this.now, msg.req, to, bytes, tag)) {
       this.counters.drop("request-table-full");
       return;
@@ -199,7 +278,7 @@ export class PeerCore {
       const req = this.nextReq();
       this.request(
         link.address,
-        { kind: Kind.Disconnect, req, grid: this.grid, from: this.self, reason: wireReason(reason) },
+        { kind: Kind.Disconnect, req, grid: this.grid, from: this.self, reason: wireReason(reason), tag: NO_TAG },
         { t: "disconnect", peer },
       );
     }
@@ -242,5 +321,7 @@ function wireReason(reason: LinkCloseReason): number {
       return DisconnectReason.Leave;
     case "remote":
       return DisconnectReason.Leave;
+    case "misbehaving":
+      return DisconnectReason.Misbehaving;
   }
 }

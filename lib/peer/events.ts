@@ -13,7 +13,9 @@ export type LinkCloseReason =
   /** Pings went unanswered (claims 47-49). */
   | "unresponsive"
   /** This peer is leaving the grid. */
-  | "leave";
+  | "leave"
+  /** The neighbour kept sending invalid datagrams (bad tags, garbage): closed and reported. */
+  | "misbehaving";
 
 export type PeerEvent =
   /** The lobby admitted this peer: it has a peer id in the grid (claims 24, 34). */

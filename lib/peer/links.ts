@@ -18,6 +18,8 @@ export interface Link {
   pingSentAt: number;
   /** The neighbour's link count from its latest pong or reply. */
   neighbourLinks: number;
+  /** Invalid datagrams from this link since the last ping tick (misbehaviour detection). */
+  invalid: number;
 }
 
 export class LinkTable {
@@ -55,6 +57,7 @@ export class LinkTable {
       pingReq: -1,
       pingSentAt: 0,
       neighbourLinks,
+      invalid: 0,
     };
     this.byPeer.set(peer, link);
     this.byAddress.set(address, link);

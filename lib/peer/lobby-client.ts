@@ -4,14 +4,31 @@
  * and register again when a restarted lobby no longer knows the session.
  */
 import { ErrorCode } from "../errors.ts";
-import { Kind, LobbyErrorCode, type MessageOf } from "../../wire/index.ts";
+import { encode, Kind, LobbyErrorCode, MIN_HELLO_BYTES, type MessageOf } from "../../wire/index.ts";
+import { decodeGrant } from "../security/admission.ts";
+import { beginHandshake, Direction, finishHandshake, openFrom } from "../security/handshake.ts";
 import type { PeerCore } from "./core.ts";
 import type { PendingRequest } from "./requests.ts";
 import { hasCandidates, startRound } from "./seeker.ts";
 
-export function sendHello(core: PeerCore): void {
+/**
+ * Opens (or re-opens) the lobby session: a Hello with a fresh X25519 key, the cookie of the
+ * lobby's last Retry (none at first), padded to MIN_HELLO_BYTES so the lobby may answer
+ * within its 3x anti-amplification budget (PROTOCOL.md 6.2).
+ */
+export function sendHello(core: PeerCore, keepKey = false): void {
+  if (!keepKey || core.ephemeral === undefined) core.ephemeral = beginHandshake(core.crypto);
   const req = core.nextReq();
-  core.request(core.cfg.lobby, { kind: Kind.Hello, req, name: core.cfg.name }, { t: "hello" });
+  const base = { kind: Kind.Hello, req, name: core.cfg.name, cookie: core.cookie, eph: core.ephemeral.publicKey } as const;
+  const unpadded = encode({ ...base, pad: new Uint8Array(0) }).length;
+  const pad = new Uint8Array(Math.max(0, MIN_HELLO_BYTES - unpadded));
+  core.request(core.cfg.lobby, { ...base, pad }, { t: "hello" });
+}
+
+/** Address validation: echo the lobby's cookie in a new Hello (same handshake key). */
+export function onRetry(core: PeerCore, msg: MessageOf<typeof Kind.Retry>): void {
+  core.cookie = msg.cookie.slice();
+  sendHello(core, true);
 }
 
 function sendSelect(core: PeerCore, part: number): void {
@@ -56,9 +73,29 @@ export function sendConnStatus(core: PeerCore, other: number): void {
   );
 }
 
+/** The signed handshake reply: verify the lobby's identity, derive the session key, go on. */
 export function onWelcome(core: PeerCore, msg: MessageOf<typeof Kind.Welcome>): void {
+  const eph = core.ephemeral;
+  if (eph === undefined) return;
+  const r = finishHandshake(core.crypto, eph, { lobbyEph: msg.eph, signature: msg.signature, session: msg.session }, core.lobbyKey, msg.identity);
+  if (!r.ok) {
+    core.counters.drop(`handshake-${r.reason}`);
+    if (core.phase === "lobby") {
+      fail(core, ErrorCode.Rejected, `the lobby's handshake failed (${r.reason}): ${core.lobbyKey !== undefined ? "its key is not the pinned lobbyKey" : "bad signature"}`);
+    }
+    return;
+  }
+  core.ephemeral = undefined;
+  core.lobbyKey = r.lobbyPublicKey; // trust on first use when none was pinned; pinned from now on
+  core.sessionKey = r.sessionKey;
+  core.grantNonce = 0; // nonces count per session key
   core.session = msg.session;
   core.heartbeatMs = Math.max(100, msg.heartbeatMs);
+  afterSession(core);
+}
+
+/** With a session open: re-register, or find/create the grid and select it. */
+function afterSession(core: PeerCore): void {
   if (core.rejoining) {
     const req = core.nextReq();
     core.request(
@@ -72,6 +109,7 @@ export function onWelcome(core: PeerCore, msg: MessageOf<typeof Kind.Welcome>): 
         peer: core.self,
         limit: core.limit,
         links: core.links.ids.slice(0, 64),
+        epoch: core.keyring.currentEpoch ?? 0,
       },
       { t: "rejoin" },
     );
@@ -110,7 +148,7 @@ export function onGridList(core: PeerCore, msg: MessageOf<typeof Kind.GridList>)
     sendList(core, msg.offset + msg.grids.length);
   } else if (t?.create === true) {
     // Created by someone else and removed again before we listed it: create it ourselves.
-    onWelcome(core, { kind: Kind.Welcome, req: 0, session: core.session, heartbeatMs: core.heartbeatMs });
+    afterSession(core);
   } else {
     fail(core, ErrorCode.UnknownGrid, `no grid named "${name}" in the lobby; pass create: true to create it`);
   }
@@ -121,6 +159,7 @@ export function onMembers(core: PeerCore, msg: MessageOf<typeof Kind.Members>, p
     core.counters.drop("unexpected-reply");
     return;
   }
+  if (!applyGrant(core, msg)) return;
   core.self = msg.peer;
   for (const m of msg.members) core.rememberMember(m.peer, m.addr);
   if (part === 0) {
@@ -153,7 +192,7 @@ export function onLobbyError(core: PeerCore, msg: MessageOf<typeof Kind.Error>, 
     // The lobby expired us (say, while it could not hear us): register again, same ids and links.
     if (!core.rejoining) {
       core.rejoining = true;
-      onWelcome(core, { kind: Kind.Welcome, req: 0, session: core.session, heartbeatMs: core.heartbeatMs });
+      afterSession(core);
     }
     return;
   }
@@ -175,8 +214,49 @@ export function onUnknownSession(core: PeerCore): void {
   sendHello(core);
 }
 
+/**
+ * Opens the sealed grant in a Members reply (PROTOCOL.md 4.3): the grid's keys by epoch
+ * and this peer's ticket. False (and a counted drop) when it does not open.
+ */
+function applyGrant(core: PeerCore, msg: MessageOf<typeof Kind.Members>): boolean {
+  const key = core.sessionKey;
+  if (msg.nonce <= core.grantNonce) {
+    core.counters.drop("replayed-grant"); // an older grant would roll the keys back
+    return false;
+  }
+  const plain = key === undefined ? null : openFrom(core.crypto, key, Direction.LobbyToPeer, msg.nonce, msg.sealed);
+  const grant = plain === null ? null : decodeGrant(plain);
+  if (grant === null) {
+    core.counters.drop("bad-grant");
+    return false;
+  }
+  try {
+    for (const k of grant.keys) core.keyring.add(k.epoch, k.key);
+    core.keyring.activate(grant.activeEpoch);
+  } catch {
+    core.counters.drop("bad-grant"); // epochs the keyring cannot hold together
+    return false;
+  }
+  core.ticket = grant.ticket;
+  core.grantNonce = msg.nonce;
+  return true;
+}
+
+/** The lobby's heartbeat answer names the epoch to send under and the newest one issued. */
+export function onHeartbeatAck(core: PeerCore, msg: MessageOf<typeof Kind.HeartbeatAck>): void {
+  if (core.keyring.keyFor(msg.latest) === undefined) {
+    refreshMembers(core); // a rotation started: fetch the new key (and a ticket under it)
+    return;
+  }
+  if (core.keyring.currentEpoch !== msg.epoch && core.keyring.keyFor(msg.epoch) !== undefined) {
+    core.keyring.activate(msg.epoch);
+    refreshMembers(core); // a ticket under the new epoch, before the old one ages out
+  }
+}
+
 export function onRejoined(core: PeerCore): void {
   core.rejoining = false;
+  refreshMembers(core); // the restored grid has a new key: get it with a fresh grant
   core.emit({ type: "reregistered", grid: core.grid, peer: core.self });
 }
 

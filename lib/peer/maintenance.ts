@@ -5,6 +5,7 @@
  * report the close (claim 51, in closeLink).
  */
 import { Kind, type MessageOf } from "../../wire/index.ts";
+import { NO_TAG } from "./core.ts";
 import type { PeerCore } from "./core.ts";
 import { sendConnStatus } from "./lobby-client.ts";
 
@@ -12,10 +13,11 @@ export function onPingTick(core: PeerCore): void {
   core.timers.pingTick = core.now + core.cfg.pingIntervalMs;
   if (core.links.size === 0) return;
   for (const link of core.links.all()) {
+    link.invalid = 0;
     const req = core.nextReq();
     link.pingReq = req;
     link.pingSentAt = core.now;
-    core.send(link.address, { kind: Kind.Ping, req, grid: core.grid, from: core.self });
+    core.send(link.address, { kind: Kind.Ping, req, grid: core.grid, from: core.self, tag: NO_TAG });
   }
   core.timers.pongDeadline = core.now + core.cfg.pongTimeoutMs;
 }

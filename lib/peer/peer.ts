@@ -13,6 +13,7 @@
 import type { Address, Endpoint, Transmit } from "../endpoint.ts";
 import { checkInt, ErrorCode, RelayGridError } from "../errors.ts";
 import { suppressedByName } from "../relay/rules.ts";
+import { checkTag } from "../security/grid-keys.ts";
 import {
   decode,
   DisconnectReason,
@@ -23,7 +24,7 @@ import {
   type Message,
 } from "../../wire/index.ts";
 import { resolvePeerConfig, type PeerConfig } from "./config.ts";
-import { PeerCore, type Phase } from "./core.ts";
+import { NO_TAG, PeerCore, type Phase } from "./core.ts";
 import type { PeerEvent } from "./events.ts";
 import * as lobby from "./lobby-client.ts";
 import * as maintenance from "./maintenance.ts";
@@ -175,14 +176,29 @@ export class Peer implements Endpoint<PeerEvent> {
     c.counters.datagramsIn++;
     c.counters.bytesIn += bytes.length;
     if (c.phase === "closed") return;
-    // Hot path first: a relay envelope goes straight to the hand decoder (fixarray(8), v1, kind 1).
-    if (bytes.length >= 3 && bytes[0] === 0x98 && bytes[1] === 1 && bytes[2] === Kind.Data) {
+    // Hot path first: a relay envelope goes straight to the hand decoder (fixarray(9), v1, kind 1).
+    if (bytes.length >= 3 && bytes[0] === 0x99 && bytes[1] === 1 && bytes[2] === Kind.Data) {
       onData(c, from, bytes);
       return;
     }
+    // Peer<->peer control must carry a valid tag under one of the grid's keys: checked on
+    // the raw bytes before anything is decoded (cheapest check first, STYLE.md 6).
+    const kind = bytes.length >= 3 ? (bytes[2] as number) : -1;
+    const fromLink = c.links.byAddr(from) !== undefined;
+    if (!fromLink && from !== c.cfg.lobby && !c.strangers.allow(c.now, from)) {
+      c.counters.drop("rate-limited");
+      return;
+    }
+    if (kind >= 0x10 && kind <= 0x1f) {
+      const t = checkTag(c.keyring, bytes, -1);
+      if (t !== "ok") {
+        c.invalid(from, `tag-${t}`);
+        return;
+      }
+    }
     const r = decode(bytes);
     if (!r.ok) {
-      c.counters.drop(r.code);
+      c.invalid(from, r.code);
       return;
     }
     this.dispatch(from, r.msg);
@@ -293,6 +309,7 @@ export class Peer implements Endpoint<PeerEvent> {
       case Kind.ConnStatusReply:
       case Kind.HeartbeatAck:
       case Kind.UnknownSession:
+      case Kind.Retry:
       case Kind.Error:
         this.onReply(from, msg);
         return;
@@ -328,6 +345,10 @@ export class Peer implements Endpoint<PeerEvent> {
     switch (msg.kind) {
       case Kind.Welcome:
         return lobby.onWelcome(c, msg);
+      case Kind.Retry:
+        return lobby.onRetry(c, msg);
+      case Kind.HeartbeatAck:
+        return lobby.onHeartbeatAck(c, msg);
       case Kind.GridCreated:
         return lobby.onGridCreated(c, msg);
       case Kind.GridList:
@@ -349,12 +370,23 @@ export class Peer implements Endpoint<PeerEvent> {
         return;
       case Kind.ConnectReply:
       case Kind.ForceReply: {
-        const ok = msg.kind === Kind.ConnectReply ? msg.accepted : msg.ok;
+        let ok = msg.kind === Kind.ConnectReply ? msg.accepted : msg.ok;
+        if (ok) {
+          // The member proves it was admitted as this peer id at this address (PROTOCOL.md 6.3).
+          const verdict = c.checkTicket(msg.from, from, msg.ticket);
+          if (verdict !== "ok") {
+            c.counters.drop(`ticket-${verdict}`);
+            c.send(from, { kind: Kind.Disconnect, req: c.nextReq(), grid: c.grid, from: c.self, reason: DisconnectReason.Misbehaving, tag: NO_TAG });
+            ok = false;
+          }
+        }
         if (ok && c.phase !== "leaving" && c.phase !== "closed") {
           if (msg.kind === Kind.ForceReply) c.counters.forcedConnections++;
+          const repair = c.repairing.delete(msg.from);
+          if (repair && c.links.size >= c.limit && !c.links.has(msg.from)) makeRoom(c);
           if (c.links.size < c.limit || c.links.has(msg.from)) {
             if (!c.openLink(msg.from, from, 0)) seeker.onConnectFailed(c, msg.from);
-          } else c.send(from, { kind: Kind.Disconnect, req: c.nextReq(), grid: c.grid, from: c.self, reason: DisconnectReason.LimitLowered });
+          } else c.send(from, { kind: Kind.Disconnect, req: c.nextReq(), grid: c.grid, from: c.self, reason: DisconnectReason.LimitLowered, tag: NO_TAG });
         } else seeker.onConnectFailed(c, msg.from);
         return;
       }
@@ -388,7 +420,7 @@ export class Peer implements Endpoint<PeerEvent> {
 
 /** Which reply kinds answer which request tags (Error and UnknownSession answer any lobby request). */
 const REPLY_KINDS: Readonly<Record<PendingRequest["tag"]["t"], readonly number[]>> = {
-  hello: [Kind.Welcome],
+  hello: [Kind.Welcome, Kind.Retry],
   create: [Kind.GridCreated],
   list: [Kind.GridList],
   select: [Kind.Members],
@@ -417,6 +449,13 @@ function replyFits(p: PendingRequest, msg: Message): boolean {
 function isLobbyTag(p: PendingRequest): boolean {
   const t = p.tag.t;
   return t !== "join" && t !== "available" && t !== "connect" && t !== "force" && t !== "disconnect";
+}
+
+/** Drops the neighbour the connection rules pick (the most connected) for an accepted island repair. */
+function makeRoom(c: PeerCore): void {
+  const neighbours = [...c.links.all()].map((l) => ({ peer: l.peer, links: l.neighbourLinks, rttMs: l.srttMs }));
+  const drop = c.cfg.connectionRules.selectDrop(neighbours, c.random);
+  if (drop !== undefined) c.closeLink(drop.peer, "forced");
 }
 
 function assertNever(x: never): never {

@@ -16,8 +16,10 @@ import {
   readRelay,
   RELAY_HOPS_OFFSET,
   relaySizeBound,
+  TAG_FIELD_BYTES,
   writeRelay,
 } from "../../wire/index.ts";
+import { checkTag, writeTag } from "../security/grid-keys.ts";
 import type { PeerCore } from "./core.ts";
 
 const header = newRelayHeader();
@@ -45,6 +47,9 @@ export function broadcast(core: PeerCore, payload: Uint8Array, target: number | 
   const buf = new Uint8Array(relaySizeBound(payload.length));
   const n = writeRelay(buf, 0, 0, core.grid, core.self, core.seq, target, payload);
   const bytes = buf.subarray(0, n);
+  if (core.keyring.currentEpoch === undefined) throw new RelayGridError(ErrorCode.NotJoined, "no grid key yet: wait for the \"joined\" event");
+  // The tag covers everything but the hop byte, so relays forward it unchanged.
+  writeTag(core.keyring, bytes, n - TAG_FIELD_BYTES, RELAY_HOPS_OFFSET);
   core.counters.broadcasts++;
   ctx.grid = core.grid;
   ctx.origin = core.self;
@@ -65,11 +70,18 @@ export function onData(core: PeerCore, from: Address, bytes: Uint8Array): void {
   }
   const err = readRelay(bytes, header);
   if (err !== null) {
-    core.counters.drop(err);
+    core.invalid(from, err);
     return;
   }
   if (header.grid !== core.grid) {
     core.counters.drop("wrong-grid");
+    return;
+  }
+  // Authenticated relay: a tag under one of the grid's keys, over all but the hop byte,
+  // checked once per hop before the duplicate window can be touched.
+  const t = checkTag(core.keyring, bytes, RELAY_HOPS_OFFSET);
+  if (t !== "ok") {
+    core.invalid(from, `tag-${t}`);
     return;
   }
   if (header.origin === core.self) {

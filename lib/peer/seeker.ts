@@ -9,6 +9,7 @@ import type { Address } from "../endpoint.ts";
 import { shuffle } from "../rng.ts";
 import { Kind } from "../../wire/index.ts";
 import type { Response } from "./connection-rules.ts";
+import { NO_TAG } from "./core.ts";
 import type { PeerCore, Round } from "./core.ts";
 import { refreshMembers } from "./lobby-client.ts";
 
@@ -46,7 +47,7 @@ export function startRound(core: PeerCore, kind: Round["kind"]): void {
   core.timers.roundEnd = core.round.deadline;
   for (const [peer, addr] of pool) {
     const req = core.nextReq();
-    const msg = { req, grid: core.grid, from: core.self };
+    const msg = { req, grid: core.grid, from: core.self, tag: NO_TAG };
     if (kind === "join") core.request(addr, { kind: Kind.Join, ...msg }, { t: "join", peer, round: id });
     else core.request(addr, { kind: Kind.Available, ...msg }, { t: "available", peer, round: id });
   }
@@ -102,11 +103,12 @@ export function endRound(core: PeerCore): void {
   if (core.phase === "member" || core.phase === "joining") core.scheduleSeek(core.cfg.seekIntervalMs);
 }
 
-export function connect(core: PeerCore, r: Response): void {
-  if (!core.hasRoom() || core.links.has(r.peer) || core.pending.has(r.peer)) return;
+/** `overLimit`: an island repair from a full peer, which makes room only once accepted. */
+export function connect(core: PeerCore, r: Response, overLimit = false): void {
+  if ((!overLimit && !core.hasRoom()) || core.links.has(r.peer) || core.pending.has(r.peer)) return;
   core.pending.add(r.peer);
   const req = core.nextReq();
-  core.request(r.addr, { kind: Kind.Connect, req, grid: core.grid, from: core.self }, { t: "connect", peer: r.peer });
+  core.request(r.addr, { kind: Kind.Connect, req, grid: core.grid, from: core.self, ticket: core.ticket, tag: NO_TAG }, { t: "connect", peer: r.peer });
 }
 
 /**
@@ -124,16 +126,18 @@ export function maybeForce(core: PeerCore): void {
   sendForce(core, pick.peer, pick.addr);
 }
 
-export function sendForce(core: PeerCore, peer: number, addr: Address): void {
-  if (!core.hasRoom() || core.links.has(peer) || core.pending.has(peer)) return;
+export function sendForce(core: PeerCore, peer: number, addr: Address, overLimit = false): void {
+  if ((!overLimit && !core.hasRoom()) || core.links.has(peer) || core.pending.has(peer)) return;
   core.pending.add(peer);
   const req = core.nextReq();
-  core.request(addr, { kind: Kind.Force, req, grid: core.grid, from: core.self }, { t: "force", peer });
+  core.request(addr, { kind: Kind.Force, req, grid: core.grid, from: core.self, ticket: core.ticket, tag: NO_TAG }, { t: "force", peer });
 }
 
 /** A connect or force was refused or went unanswered: free its slot and try the next candidate. */
 export function onConnectFailed(core: PeerCore, peer: number): void {
   core.pending.delete(peer);
+  if (core.repairing.delete(peer)) return; // a repair attempt: nothing to fall back on
+
   if (core.links.has(peer)) return;
   const next = core.spare.shift();
   if (next !== undefined) connect(core, next);

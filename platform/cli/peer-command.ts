@@ -14,6 +14,7 @@ const FLAGS = {
   create: { type: "boolean" },
   limit: { type: "int", default: 4, min: 2, max: 64 },
   name: { type: "string", default: "terminal" },
+  "lobby-key": { type: "string", default: "" },
   help: { type: "boolean" },
 } as const satisfies Record<string, FlagSpec>;
 
@@ -28,6 +29,8 @@ Options:
   --create           create the grid if it does not exist
   --limit N          connection limit (default 4)
   --name NAME        a name the lobby shows (default "terminal")
+  --lobby-key HEX    the lobby's public key, as "relaygrid lobby" prints it; without it
+                     the peer trusts the key the lobby presents on first contact
   -h, --help         show this help`;
 
 export async function peerCommand(argv: readonly string[], io: CommandIo): Promise<number> {
@@ -36,7 +39,14 @@ export async function peerCommand(argv: readonly string[], io: CommandIo): Promi
     io.out(PEER_HELP);
     return 0;
   }
-  const peer = await joinGrid({ lobby: f.lobby, grid: f.grid, create: f.create, connectionLimit: f.limit, name: f.name });
+  const peer = await joinGrid({
+    lobby: f.lobby,
+    grid: f.grid,
+    create: f.create,
+    connectionLimit: f.limit,
+    name: f.name,
+    ...(f["lobby-key"] === "" ? {} : { lobbyKey: f["lobby-key"] }),
+  });
   io.out(`joined grid "${f.grid}" as peer ${peer.id} from ${peer.address()}; type a line to broadcast it`);
   const decoder = new TextDecoder();
   const encoder = new TextEncoder();

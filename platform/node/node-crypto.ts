@@ -139,6 +139,11 @@ function probePrivateImport(): boolean {
 }
 
 export interface NodeCryptoOptions {
+  /**
+   * Where key material comes from. Defaults to node:crypto's randomBytes (use that in
+   * production); a simulation passes a seeded source so one seed gives one run.
+   */
+  readonly randomBytes?: (n: number) => Uint8Array;
   /** Which operations use node:crypto. Defaults to DEFAULT_NODE_CRYPTO_NATIVE. */
   readonly native?: NodeCryptoNative;
   /** Entries in each KeyObject cache. Defaults to DEFAULT_KEY_OBJECT_CACHE_ENTRIES. */
@@ -156,7 +161,10 @@ export class NodeCrypto implements CryptoProvider {
   private readonly edPrivate: KeyObjectCache;
   private readonly xPrivate: KeyObjectCache;
 
+  private readonly source: ((n: number) => Uint8Array) | undefined;
+
   constructor(options: NodeCryptoOptions = {}) {
+    this.source = options.randomBytes;
     const native = options.native ?? DEFAULT_NODE_CRYPTO_NATIVE;
     const entries = options.keyCacheEntries ?? DEFAULT_KEY_OBJECT_CACHE_ENTRIES;
     checkLength("keyCacheEntries", entries, 1, 1 << 16);
@@ -177,7 +185,7 @@ export class NodeCrypto implements CryptoProvider {
 
   randomBytes(n: number): Uint8Array {
     checkLength("randomBytes length", n, 0, 0x7fffffff);
-    return plain(nodeRandomBytes(n));
+    return this.source !== undefined ? this.source(n) : plain(nodeRandomBytes(n));
   }
 
   x25519KeyPair(): KeyPair {

@@ -14,6 +14,7 @@ import { bindUdp, driveEndpoint, type EndpointDriver } from "./endpoint-driver.t
 import { CryptoRandom } from "./crypto-random.ts";
 import { TypedEmitter } from "./emitter.ts";
 import { normalizeAddress } from "./resolve-address.ts";
+import { NodeCrypto } from "./node-crypto.ts";
 
 /** How long joinGrid waits for the "joined" event. Defaults to 10000 ms. */
 export const DEFAULT_JOIN_TIMEOUT_MS = 10_000;
@@ -22,7 +23,12 @@ export const DEFAULT_CLOSE_TIMEOUT_MS = 2000;
 /** Data messages buffered for `for await` when the loop body is slower than the grid. Defaults to 4096. */
 export const DEFAULT_MAX_QUEUED_MESSAGES = 4096;
 
-export interface JoinGridOptions extends Omit<PeerConfig, "lobby" | "random">, JoinOptions {
+export interface JoinGridOptions extends Omit<PeerConfig, "lobby" | "random" | "lobbyKey">, JoinOptions {
+  /**
+   * The lobby's Ed25519 public key, 32 bytes or 64 hex characters (`relaygrid lobby` prints
+   * it). Pin it in production; without it the peer trusts the key the lobby first presents.
+   */
+  lobbyKey?: Uint8Array | string;
   /** The lobby, "HOST:PORT" ("127.0.0.1:7777", "[::1]:7777", "localhost:7777"). */
   lobby: string;
   /** Local address to bind. Defaults to "127.0.0.1" (or "::1" for an IPv6 lobby). Use "0.0.0.0" to be reachable from other hosts. */
@@ -201,7 +207,13 @@ export class NodePeer extends TypedEmitter<NodePeerEvents> implements AsyncItera
 export async function joinGrid(options: JoinGridOptions): Promise<NodePeer> {
   const lobby = normalizeAddress("lobby", options.lobby);
   const host = options.host ?? (lobby.startsWith("[") ? "::1" : "127.0.0.1");
-  const peer = new Peer({ ...options, lobby, random: options.random ?? new CryptoRandom() });
+  const peer = new Peer({
+    ...options,
+    lobby,
+    random: options.random ?? new CryptoRandom(),
+    crypto: options.crypto ?? new NodeCrypto(),
+    lobbyKey: parseKey(options.lobbyKey),
+  });
   const socket = await bindUdp(host, options.port ?? 0);
   let node: NodePeer | undefined;
   let settle: ((err?: RelayGridError) => void) | undefined;
@@ -243,4 +255,14 @@ function checkLoss(percent: number): number {
     throw new RelayGridError(ErrorCode.InvalidConfig, `simulatedLossPercent must be from 0 to 100, got ${String(percent)}`);
   }
   return percent;
+}
+
+function parseKey(key: Uint8Array | string | undefined): Uint8Array | undefined {
+  if (key === undefined || key instanceof Uint8Array) return key;
+  if (!/^[0-9a-fA-F]{64}$/.test(key)) {
+    throw new RelayGridError(ErrorCode.InvalidConfig, `lobbyKey must be 64 hex characters (32 bytes), got ${key.length} characters`);
+  }
+  const out = new Uint8Array(32);
+  for (let i = 0; i < 32; i++) out[i] = parseInt(key.slice(2 * i, 2 * i + 2), 16);
+  return out;
 }

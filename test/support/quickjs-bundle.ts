@@ -30,7 +30,8 @@ export const FORBIDDEN: readonly { name: string; pattern: RegExp }[] = [
   { name: "setTimeout", pattern: /\bsetTimeout\b/ },
   { name: "setInterval", pattern: /\bsetInterval\b/ },
   { name: "setImmediate", pattern: /\bsetImmediate\b/ },
-  { name: "process", pattern: /\bprocess\b/ },
+  // The global (process.env, typeof process), not a method named process() as in noble's hashes.
+  { name: "process", pattern: /(?<![.\w])process\s*\.|typeof\s+process\b/ },
   { name: "Buffer", pattern: /\bBuffer\b/ },
   { name: "Date.now", pattern: /\bDate\s*\.\s*now\b/ },
   { name: "performance", pattern: /\bperformance\b/ },

@@ -25,7 +25,7 @@ export class RelayInspector {
 
   /** Checks one transmit (the simulator's inspect hook). */
   inspect = (_now: number, from: Address, to: Address, bytes: Uint8Array): void => {
-    if (bytes.length < 3 || bytes[0] !== 0x98 || bytes[2] !== 1) return;
+    if (bytes.length < 3 || bytes[0] !== 0x99 || bytes[2] !== 1) return;
     if (readRelay(bytes, this.header) !== null) return;
     const { origin, seq } = this.header;
     this.checked++;

@@ -14,6 +14,16 @@ import { SeededRandom } from "../../lib/rng.ts";
 import { SimNetwork, type InspectFn, type SimNode } from "../../platform/memory/index.ts";
 import type { LinkOptions } from "../../platform/memory/index.ts";
 import { RelayInspector } from "./relay-inspector.ts";
+import { randomBytesFrom } from "../../lib/security/crypto.ts";
+import { NodeCrypto } from "../../platform/node/node-crypto.ts";
+
+/**
+ * Real cryptography, fast (node:crypto) and seeded, so one seed still gives one run:
+ * every handshake, ticket and tag in a grid test is the production code path.
+ */
+export function seededCrypto(seed: number): NodeCrypto {
+  return new NodeCrypto({ randomBytes: randomBytesFrom(new SeededRandom(seed)) });
+}
 
 export const LOBBY = "lobby";
 
@@ -57,7 +67,7 @@ export class SimGrid {
       },
       onEvent: (address, event, now) => this.onEvent(address, event as PeerEvent, now),
     });
-    this.lobby = this.sim.add(LOBBY, new Lobby({ ...options.lobby, random: new SeededRandom(this.sim.nextSeed()) }));
+    this.lobby = this.sim.add(LOBBY, new Lobby({ ...options.lobby, random: new SeededRandom(this.sim.nextSeed()), crypto: seededCrypto(this.sim.nextSeed()) }));
   }
 
   private onEvent(address: string, e: PeerEvent, now: number): void {
@@ -79,7 +89,13 @@ export class SimGrid {
     const address = `peer-${++this.n}`;
     const node = this.sim.add(
       address,
-      new Peer({ ...this.options.peer, ...overrides, lobby: LOBBY, random: new SeededRandom(this.sim.nextSeed()) }),
+      new Peer({
+        ...this.options.peer,
+        ...overrides,
+        lobby: LOBBY,
+        random: new SeededRandom(this.sim.nextSeed()),
+        crypto: seededCrypto(this.sim.nextSeed()),
+      }),
     );
     this.peers.push(node);
     this.byAddr.set(address, node);
