@@ -277,9 +277,9 @@ export function buildVectors(): Vector[] {
   });
   add("leave", { kind: K.Leave, req: 16, session: 0xdeadbeef, grid: 7, peer: 3 });
   add("leave-uint-boundaries", { kind: K.Leave, req: 127, session: 128, grid: 65535, peer: U32_MAX });
-  add("rejoin", { kind: K.Rejoin, req: 1, session: 0xbeef, grid: 7, name: "lobby-1", peer: 3, limit: 4, links: [4, 5], epoch: 3 });
-  add("rejoin-no-links", { kind: K.Rejoin, req: 2, session: 0xbeef, grid: 65536, name: "", peer: U32_MAX, limit: 2, links: [], epoch: 0 });
-  add("rejoin-epoch-u32-max", { kind: K.Rejoin, req: 3, session: 0xbeef, grid: 7, name: "lobby-1", peer: 3, limit: 4, links: [4], epoch: U32_MAX });
+  add("rejoin", { kind: K.Rejoin, req: 1, session: 0xbeef, grid: 7, name: "lobby-1", peer: 3, limit: 4, links: [4, 5], epoch: 3, sealed: new Uint8Array(0) });
+  add("rejoin-no-links", { kind: K.Rejoin, req: 2, session: 0xbeef, grid: 65536, name: "", peer: U32_MAX, limit: 2, links: [], epoch: 0, sealed: bytes(73, 9) });
+  add("rejoin-epoch-u32-max", { kind: K.Rejoin, req: 3, session: 0xbeef, grid: 7, name: "lobby-1", peer: 3, limit: 4, links: [4], epoch: U32_MAX, sealed: new Uint8Array(0) });
 
   // 4.4 Lobby -> peer.
   add("welcome", {
@@ -544,7 +544,7 @@ export function buildInvalid(valid: readonly Vector[]): InvalidVector[] {
   bad("wrong-type-members-sealed-str", members([], 0, "s"), C.WrongType, "Members.sealed as a string");
   bad("wrong-type-heartbeat-ack-epoch-str", ref([1, 0x47, 14, 12, "3", 3]), C.WrongType, "HeartbeatAck.epoch as a string");
   bad("wrong-type-heartbeat-ack-latest-negative", ref([1, 0x47, 14, 12, 3, -1]), C.WrongType, "HeartbeatAck.latest -1");
-  bad("wrong-type-rejoin-epoch-nil", ref([1, 0x29, 1, 2, 7, "g", 3, 4, [], null]), C.WrongType, "Rejoin.epoch nil");
+  bad("wrong-type-rejoin-epoch-nil", ref([1, 0x29, 1, 2, 7, "g", 3, 4, [], null, new Uint8Array(0)]), C.WrongType, "Rejoin.epoch nil");
   bad("wrong-type-retry-cookie-17", ref([1, 0x4b, 1, bin(17)]), C.WrongType, "Retry.cookie 17 bytes > 16");
   bad("wrong-type-retry-cookie-str", ref([1, 0x4b, 1, "cookie"]), C.WrongType, "Retry.cookie as a string");
   return out;

@@ -2,13 +2,33 @@
  * Drives a sans-IO Lobby in virtual time for the lobby tests: scripted clients send
  * hand-built requests (wire's encode), every transmit is decoded and checked against
  * maxDatagramBytes, and time only moves when a test says so. Not a suite (no .test.ts).
+ *
+ * Clients do what a peer does (issue 6): Hello padded to MIN_HELLO_BYTES with an X25519
+ * key -> Retry -> the same Hello with the cookie -> Welcome, verified under the lobby's
+ * identity (finishHandshake); every Members reply's grant is opened with the session key
+ * and checked, and no nonce counter may come twice under one session.
+ * Both sides use seeded NodeCrypto (test/support): fast, and one seed gives one run.
  */
 import * as assert from "uvu/assert";
 import { Lobby, type LobbyConfig, type LobbyEvent } from "../lib/lobby/index.ts";
 import { SeededRandom } from "../lib/rng.ts";
+import { type AdmissionGrant, decodeGrant } from "../lib/security/admission.ts";
+import type { CryptoProvider, KeyPair } from "../lib/security/crypto.ts";
+import { beginHandshake, Direction, finishHandshake, openFrom } from "../lib/security/handshake.ts";
 import { decode, encode } from "../wire/codec.ts";
 import { Kind, type KindValue } from "../wire/kinds.ts";
+import { MIN_HELLO_BYTES } from "../wire/limits.ts";
 import type { Message, MessageOf } from "../wire/messages.ts";
+import { SeededNodeCrypto } from "./support/seeded-node-crypto.ts";
+
+const EMPTY = new Uint8Array(0);
+
+/** A Hello padded to exactly MIN_HELLO_BYTES (or its natural size when larger). */
+export function helloMessage(req: number, name: string, cookie: Uint8Array = EMPTY, eph: Uint8Array = new Uint8Array(32)): MessageOf<typeof Kind.Hello> {
+  const base = { kind: Kind.Hello, req, name, cookie, eph, pad: EMPTY } as const;
+  const short = MIN_HELLO_BYTES - encode(base).length;
+  return short > 0 ? { ...base, pad: new Uint8Array(short) } : base;
+}
 
 export interface Sent {
   to: string;
@@ -23,20 +43,28 @@ export class Harness {
   outbox: Sent[] = [];
   events: LobbyEvent[] = [];
   readonly maxDatagramBytes: number;
+  /** The scripted clients' crypto (the lobby has its own, from the same seed family). */
+  readonly peerCrypto: CryptoProvider;
 
   constructor(config: Partial<LobbyConfig> = {}, seed = 1) {
-    this.lobby = new Lobby({ random: new SeededRandom(seed), ...config });
+    this.lobby = new Lobby({ random: new SeededRandom(seed), crypto: new SeededNodeCrypto(seed), ...config });
     this.maxDatagramBytes = config.maxDatagramBytes ?? 1200;
+    this.peerCrypto = new SeededNodeCrypto(seed + 0x10000);
   }
 
-  /** Feeds raw bytes from `from`; returns what the lobby sent back to `from` in answer (earlier output stays in the outbox). */
-  deliverBytes(from: string, bytes: Uint8Array): Message[] {
+  /** Feeds raw bytes from `from`; returns what the lobby sent back to `from` in answer, with the bytes (earlier output stays in the outbox). */
+  deliverRaw(from: string, bytes: Uint8Array): Sent[] {
     const before = this.outbox.length;
     this.lobby.handleDatagram(this.nowMs, from, bytes);
     this.drain();
     const fresh = this.outbox.slice(before);
     this.outbox = [...this.outbox.slice(0, before), ...fresh.filter((s) => s.to !== from)];
-    return fresh.filter((s) => s.to === from).map((s) => s.msg);
+    return fresh.filter((s) => s.to === from);
+  }
+
+  /** deliverRaw, the replies decoded. */
+  deliverBytes(from: string, bytes: Uint8Array): Message[] {
+    return this.deliverRaw(from, bytes).map((s) => s.msg);
   }
 
   deliver(from: string, msg: Message): Message[] {
@@ -97,6 +125,14 @@ type Body<K extends KindValue> = Omit<MessageOf<K>, "kind" | "req" | "session">;
 /** A scripted peer: one address, one session, request ids counting up. */
 export class Client {
   session = 0;
+  /** The session key from the latest completed handshake. */
+  sessionKey: Uint8Array | undefined;
+  /** The latest Hello that carried a cookie, as sent (a retransmission resends these bytes). */
+  lastHello: Uint8Array | undefined;
+  /** Nonce counter -> the sealed bytes seen under it in the current session: one counter, one ciphertext. */
+  readonly nonces = new Map<number, string>();
+  /** The X25519 key pair of the latest Hello. */
+  ephemeral: KeyPair | undefined;
   private nextReq = 1;
 
   constructor(
@@ -108,12 +144,54 @@ export class Client {
     return this.nextReq++;
   }
 
-  /** Hello -> Welcome; keeps the session. */
+  /**
+   * Hello without a cookie -> Retry (<= 3x the Hello) -> the same Hello with the cookie; returns
+   * the replies to that second Hello (a Welcome, unless the lobby refuses).
+   */
+  tryHello(name = "p", req = this.req()): Message[] {
+    const eph = beginHandshake(this.h.peerCrypto);
+    this.ephemeral = eph;
+    const first = encode(helloMessage(req, name, EMPTY, eph.publicKey));
+    const [sent] = this.h.deliverRaw(this.addr, first);
+    const retry = expectKind(sent?.msg, Kind.Retry);
+    assert.is(retry.req, req);
+    assert.ok((sent?.bytes.length ?? 0) <= 3 * first.length, "Retry within 3x of the Hello");
+    this.lastHello = encode(helloMessage(req, name, retry.cookie, eph.publicKey));
+    return this.h.deliverBytes(this.addr, this.lastHello);
+  }
+
+  /** The full handshake: keeps the session and its key, after checking the Welcome's signature under the lobby's identity. */
   hello(name = "p", req = this.req()): MessageOf<typeof Kind.Welcome> {
-    const w = expectKind(this.h.deliver(this.addr, { kind: Kind.Hello, req, name })[0], Kind.Welcome);
+    const w = expectKind(this.tryHello(name, req)[0], Kind.Welcome);
     assert.is(w.req, req);
-    this.session = w.session;
+    this.accept(w);
     return w;
+  }
+
+  /** Checks a Welcome against this client's latest ephemeral key and the lobby's public key, and adopts its session. */
+  accept(w: MessageOf<typeof Kind.Welcome>): void {
+    assert.ok(this.ephemeral !== undefined, "no Hello sent");
+    const welcome = { lobbyEph: w.eph, signature: w.signature, session: w.session };
+    const r = finishHandshake(this.h.peerCrypto, this.ephemeral, welcome, this.h.lobby.publicKey);
+    assert.ok(r.ok, `Welcome does not verify: ${r.ok ? "" : r.reason}`);
+    assert.equal(w.identity, this.h.lobby.publicKey);
+    if (this.session !== w.session) this.nonces.clear();
+    this.session = w.session;
+    this.sessionKey = r.sessionKey;
+  }
+
+  /** Opens a Members reply's grant with the session key; fails the test if it does not open or decode, or if its nonce sealed something else before. */
+  grant(m: MessageOf<typeof Kind.Members>): AdmissionGrant {
+    assert.ok(this.sessionKey !== undefined, "no session key");
+    const sealed = Buffer.from(m.sealed).toString("hex");
+    const seen = this.nonces.get(m.nonce);
+    assert.ok(seen === undefined || seen === sealed, `nonce ${m.nonce} reused for another grant under session ${this.session}`);
+    this.nonces.set(m.nonce, sealed);
+    const plain = openFrom(this.h.peerCrypto, this.sessionKey, Direction.LobbyToPeer, m.nonce, m.sealed);
+    assert.ok(plain !== null, "the sealed grant does not open under the session key");
+    const g = decodeGrant(plain);
+    assert.ok(g !== null, "the grant does not decode");
+    return g;
   }
 
   /** Sends a session request and returns the replies (usually one). */
@@ -135,8 +213,11 @@ export class Client {
     return expectKind(this.call(Kind.CreateGrid, { name, capacity, limit, meta }), Kind.GridCreated).grid;
   }
 
+  /** SelectGrid -> Members, whose grant must open (see grant()). */
   select(grid: number, limit = 4, part = 0): MessageOf<typeof Kind.Members> {
-    return expectKind(this.call(Kind.SelectGrid, { grid, limit, part }), Kind.Members);
+    const m = expectKind(this.call(Kind.SelectGrid, { grid, limit, part }), Kind.Members);
+    this.grant(m);
+    return m;
   }
 
   link(grid: number, peer: number, other: number, open = true): void {

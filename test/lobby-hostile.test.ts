@@ -5,14 +5,15 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Lobby, type LobbyStats } from "../lib/lobby/index.ts";
+import { Lobby, MIN_MAX_DATAGRAM_BYTES, type LobbyStats } from "../lib/lobby/index.ts";
 import { randomInt, SeededRandom, type Random } from "../lib/rng.ts";
 import { encode } from "../wire/codec.ts";
 import type { FieldDef, Spec } from "../wire/fields.ts";
 import { Kind, LobbyErrorCode, type KindValue } from "../wire/kinds.ts";
 import { type Message, SCHEMAS } from "../wire/messages.ts";
 import { RelayGridError } from "../wire/errors.ts";
-import { Client, expectKind, Harness, joinMany } from "./lobby-harness.ts";
+import { MIN_HELLO_BYTES, TAG_BYTES } from "../wire/limits.ts";
+import { Client, expectKind, Harness, helloMessage, joinMany } from "./lobby-harness.ts";
 
 function counted(s: LobbyStats): void {
   const drops = Object.values(s.drops).reduce((a, b) => a + b, 0);
@@ -42,8 +43,8 @@ test("bound: maxSessions evicts the least recently used idle session, else refus
   assert.is(h.lobby.footprint().sessions, 3);
   expectKind(c.send(Kind.ListGrids, { filter: "", offset: 0 })[0], Kind.UnknownSession);
   d.select(grid);
-  // Every session now holds a membership: nothing can be evicted.
-  assert.equal(h.deliver(c.addr, { kind: Kind.Hello, req: 99, name: "c" }), []);
+  // Every session now holds a membership: nothing can be evicted (the Retry still comes: it needs no state).
+  assert.equal(c.tryHello("c", 99), []);
   assert.is(h.lobby.stats().drops["sessions-full"], 1);
   // Idle sessions are also forgotten after sessionIdleMs.
   const h2 = new Harness({ sessionIdleMs: 5000 });
@@ -55,12 +56,12 @@ test("bound: maxSessions evicts the least recently used idle session, else refus
 test("bound: requests per second per source (token bucket)", () => {
   const h = new Harness({ requestsPerSecondPerSource: 10, requestBurstPerSource: 5 });
   const c = new Client(h, "10.0.0.1:1");
-  c.hello(); // 1 token
+  c.hello(); // 2 tokens: Hello, then Hello with the cookie
   const replies = [];
   for (let i = 0; i < 8; i++) replies.push(...c.send(Kind.ListGrids, { filter: "", offset: 0 }));
-  assert.equal(replies.map((r) => r.kind), [Kind.GridList, Kind.GridList, Kind.GridList, Kind.GridList, Kind.Error]);
-  assert.is(expectKind(replies[4], Kind.Error).code, LobbyErrorCode.RateLimited);
-  assert.is(h.lobby.stats().drops["rate-limited"], 4);
+  assert.equal(replies.map((r) => r.kind), [Kind.GridList, Kind.GridList, Kind.GridList, Kind.Error]);
+  assert.is(expectKind(replies[3], Kind.Error).code, LobbyErrorCode.RateLimited);
+  assert.is(h.lobby.stats().drops["rate-limited"], 5);
   // Another source is not affected; the bucket refills with time.
   stillServes(h, "10.0.0.2:1");
   h.advance(300);
@@ -83,25 +84,28 @@ test("bound: members per grid, links per peer, datagram size, queues", () => {
 
   // A driver that never drains: output and events stop growing at their bounds.
   const lobby = new Lobby({ random: new SeededRandom(1), maxQueuedTransmits: 10, maxQueuedEvents: 2 });
-  for (let i = 0; i < 50; i++) lobby.handleDatagram(0, `10.1.0.${i}:1`, encode({ kind: Kind.Hello, req: i, name: "x" }));
+  for (let i = 0; i < 50; i++) lobby.handleDatagram(0, `10.1.0.${i}:1`, encode(helloMessage(i, "x")));
   assert.is(lobby.footprint().queuedTransmits, 10);
   assert.is(lobby.stats().transmitsDropped, 40);
 });
 
-test("replies to unvalidated sources are at most 3x the request", () => {
-  // The largest Welcome (a 5-byte heartbeatMs) against the smallest Hello.
-  const lobby = new Lobby({ random: new SeededRandom(1), heartbeatMs: 3_600_000 });
-  const replyTo = (from: string, bytes: Uint8Array): Uint8Array => {
-    lobby.handleDatagram(0, from, bytes);
-    const t = lobby.pollTransmit();
-    assert.ok(t !== undefined && t.to === from);
-    return t.bytes;
-  };
-  const hello = encode({ kind: Kind.Hello, req: 0, name: "" });
-  const welcome = replyTo("10.0.0.1:1", hello);
-  assert.ok(welcome.length <= 3 * hello.length, `Welcome ${welcome.length} bytes for a ${hello.length}-byte Hello`);
+test("replies to unvalidated sources are at most 3x the request; a short Hello is not answered", () => {
+  const h = new Harness();
+  // The largest Retry (a 5-byte req) against the smallest Hello the lobby answers.
+  const hello = encode(helloMessage(0xffffffff, ""));
+  assert.is(hello.length, MIN_HELLO_BYTES);
+  const [retry] = h.deliverRaw("10.0.0.1:1", hello);
+  assert.ok(retry !== undefined && retry.msg.kind === Kind.Retry);
+  assert.ok(retry.bytes.length <= 3 * hello.length, `Retry ${retry.bytes.length} bytes for a ${hello.length}-byte Hello`);
+  // One byte short: dropped unanswered, whatever it carries.
+  const padded = helloMessage(1, "");
+  const short = encode({ ...padded, pad: padded.pad.subarray(1) });
+  assert.is(short.length, MIN_HELLO_BYTES - 1);
+  assert.equal(h.deliverBytes("10.0.0.1:1", short), []);
+  assert.is(h.lobby.stats().drops["short-hello"], 1);
   const leave = encode({ kind: Kind.Leave, req: 0xffffffff, session: 1, grid: 0, peer: 0 });
-  assert.ok(replyTo("10.0.0.2:1", leave).length <= 3 * leave.length);
+  const [unknown] = h.deliverRaw("10.0.0.2:1", leave);
+  assert.ok(unknown !== undefined && unknown.bytes.length <= 3 * leave.length);
 });
 
 test("out-of-order requests get typed answers and change nothing", () => {
@@ -144,7 +148,7 @@ test("close tells every session, clips the reason, and stops serving", () => {
   const sent = h.take();
   assert.equal(sent.map((s) => s.to).sort(), clients.map((c) => c.addr).sort());
   for (const s of sent) assert.equal(s.msg, { kind: Kind.LobbyClosing, reason: "é".repeat(64) });
-  assert.equal(h.deliver("10.0.0.1:1", { kind: Kind.Hello, req: 50, name: "late" }), []);
+  assert.equal(h.deliver("10.0.0.1:1", helloMessage(50, "late")), []);
   assert.is(h.lobby.stats().drops.closed, 1);
   assert.is(h.lobby.pollTimeout(), undefined);
 });
@@ -166,7 +170,10 @@ test("time going backwards is ignored", () => {
 
 test("config: a bad option throws invalid-config saying which", () => {
   assert.throws(() => new Lobby({ random: new SeededRandom(1), maxGrids: 0 }), (e: unknown) => e instanceof RelayGridError && e.code === "invalid-config" && /maxGrids/.test(e.message));
-  assert.throws(() => new Lobby({ random: new SeededRandom(1), maxDatagramBytes: 100 }), /maxDatagramBytes must be an integer from 300/);
+  assert.throws(
+    () => new Lobby({ random: new SeededRandom(1), maxDatagramBytes: 100 }),
+    new RegExp(`maxDatagramBytes must be an integer from ${MIN_MAX_DATAGRAM_BYTES}`),
+  );
   assert.throws(() => new Lobby({} as never), /random is required/);
 });
 
@@ -182,7 +189,7 @@ function value(spec: Spec, rng: Random, session: number): unknown {
     case "str":
       return "abcdefghij".slice(0, randomInt(rng, Math.min(spec.maxBytes, 10) + 1));
     case "bin":
-      return new Uint8Array(randomInt(rng, 40));
+      return new Uint8Array(randomInt(rng, Math.min(spec.maxBytes, 40) + 1));
     case "uints":
       return Array.from({ length: randomInt(rng, 5) }, () => randomInt(rng, 12));
     case "list":
@@ -196,7 +203,14 @@ function value(spec: Spec, rng: Random, session: number): unknown {
 function sample(kind: KindValue, rng: Random, session: number): Message {
   const msg: Record<string, unknown> = { kind };
   for (const [name, spec] of SCHEMAS[kind] as readonly FieldDef[]) {
-    msg[name] = name === "session" && session !== 0 ? session : name === "grid" || name === "peer" || name === "other" ? randomInt(rng, 4) : value(spec, rng, session);
+    msg[name] =
+      name === "session" && session !== 0
+        ? session
+        : name === "grid" || name === "peer" || name === "other"
+          ? randomInt(rng, 4)
+          : name === "tag"
+            ? new Uint8Array(TAG_BYTES) // the grid-key tag is exactly TAG_BYTES (Data's encoder insists)
+            : value(spec, rng, session);
   }
   return msg as unknown as Message;
 }
@@ -215,7 +229,7 @@ test("seeded random and one-byte-corrupted datagrams never throw, are counted, a
   for (const p of peers) {
     const base = { session: p.client.session, grid, peer: p.peer };
     const msgs: Message[] = [
-      { kind: Kind.Hello, req: 1, name: "p" },
+      helloMessage(1, "p"),
       { kind: Kind.ListGrids, req: 2, session: base.session, filter: "", offset: 0 },
       { kind: Kind.CreateGrid, req: 3, session: base.session, name: `x${p.peer}`, capacity: 4, limit: 3, meta: "m" },
       { kind: Kind.SelectGrid, req: 4, ...base, grid, limit: 4, part: 0 },
@@ -224,10 +238,12 @@ test("seeded random and one-byte-corrupted datagrams never throw, are counted, a
       { kind: Kind.ProbeReply, req: 7, ...base, other: 3, linked: true },
       { kind: Kind.Heartbeat, req: 8, ...base, links: [1, 2, 3] },
       { kind: Kind.Leave, req: 9, ...base },
-      { kind: Kind.Rejoin, req: 10, ...base, name: "g", limit: 4, links: [1] },
+      { kind: Kind.Rejoin, req: 10, ...base, name: "g", limit: 4, links: [1], epoch: 1, sealed: new Uint8Array(0) },
       ...kinds.map((k) => sample(k, rng, p.client.session)),
     ];
     for (const m of msgs) valid.push({ from: p.client.addr, bytes: encode(m) });
+    // The Hello that opened its session, cookie and all (valid until the sweep's clock moves past it).
+    valid.push({ from: p.client.addr, bytes: p.client.lastHello as Uint8Array });
   }
   const before = h.lobby.stats().datagramsIn;
   // Valid samples of every kind first, then one-byte corruptions.

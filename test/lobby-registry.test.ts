@@ -92,8 +92,13 @@ test("idempotent retransmitted requests", () => {
   const h = new Harness();
   const c = new Client(h, "10.0.0.1:4000");
   const w1 = c.hello("p", 7);
-  const w2 = c.hello("p", 7);
-  assert.is(w2.session, w1.session, "a repeated Hello gets the same session");
+  // The Hello retransmitted (same bytes: req, key, cookie): the same Welcome, byte for byte, and no second handshake.
+  const first = h.lobby.stats().handshakes;
+  const [resent] = h.deliverRaw(c.addr, c.lastHello as Uint8Array);
+  assert.is(expectKind(resent?.msg, Kind.Welcome).session, w1.session, "a repeated Hello gets the same session");
+  const [third] = h.deliverRaw(c.addr, c.lastHello as Uint8Array);
+  assert.equal(third?.bytes, resent?.bytes);
+  assert.is(h.lobby.stats().handshakes, first);
   const other = new Client(h, "10.0.0.2:4000");
   assert.is.not(other.hello("p", 7).session, w1.session);
   const w3 = c.hello("p", 8);

@@ -60,7 +60,7 @@ test("restart: a new lobby says UnknownSession and peers re-register with the sa
     const c = clients[i] as Client;
     const mem = memories[i] as Memory;
     c.hello(`p${i}`);
-    expectKind(c.call(Kind.Rejoin, { grid: old.grid, name: "arena", peer: mem.peer, limit: mem.limit, links: mem.links }), Kind.Ack);
+    expectKind(c.call(Kind.Rejoin, { grid: old.grid, name: "arena", peer: mem.peer, limit: mem.limit, links: mem.links, epoch: 1, sealed: new Uint8Array(0) }), Kind.Ack);
   };
   for (let i = 0; i < 5; i++) rejoin(i);
   // Links to peers not back yet are held, not confirmed.
@@ -93,25 +93,25 @@ test("restart: rejoin conflicts are refused", () => {
   const h = new Harness({}, 3);
   const a = new Client(h, "10.4.0.1:4000");
   a.hello();
-  expectKind(a.call(Kind.Rejoin, { grid: 77, name: "arena", peer: 5, limit: 4, links: [6] }), Kind.Ack);
+  expectKind(a.call(Kind.Rejoin, { grid: 77, name: "arena", peer: 5, limit: 4, links: [6], epoch: 1, sealed: new Uint8Array(0) }), Kind.Ack);
   // Retransmitted: same answer, nothing duplicated.
-  expectKind(a.call(Kind.Rejoin, { grid: 77, name: "arena", peer: 5, limit: 4, links: [6] }), Kind.Ack);
+  expectKind(a.call(Kind.Rejoin, { grid: 77, name: "arena", peer: 5, limit: 4, links: [6], epoch: 1, sealed: new Uint8Array(0) }), Kind.Ack);
   assert.is(h.lobby.membersOf(77)?.length, 1);
   // Peer 5 is held by a live peer at another address.
   const b = new Client(h, "10.4.0.2:4000");
   b.hello();
-  const taken = expectKind(b.call(Kind.Rejoin, { grid: 77, name: "arena", peer: 5, limit: 4, links: [] }), Kind.Error);
+  const taken = expectKind(b.call(Kind.Rejoin, { grid: 77, name: "arena", peer: 5, limit: 4, links: [], epoch: 1, sealed: new Uint8Array(0) }), Kind.Error);
   assert.is(taken.code, LobbyErrorCode.BadRequest);
   // The grid id is known under another name.
-  const renamed = expectKind(b.call(Kind.Rejoin, { grid: 77, name: "other", peer: 6, limit: 4, links: [] }), Kind.Error);
+  const renamed = expectKind(b.call(Kind.Rejoin, { grid: 77, name: "other", peer: 6, limit: 4, links: [], epoch: 1, sealed: new Uint8Array(0) }), Kind.Error);
   assert.is(renamed.code, LobbyErrorCode.BadRequest);
   // The name belongs to another grid id.
-  const clash = expectKind(b.call(Kind.Rejoin, { grid: 78, name: "arena", peer: 6, limit: 4, links: [] }), Kind.Error);
+  const clash = expectKind(b.call(Kind.Rejoin, { grid: 78, name: "arena", peer: 6, limit: 4, links: [], epoch: 1, sealed: new Uint8Array(0) }), Kind.Error);
   assert.is(clash.code, LobbyErrorCode.NameTaken);
   // Peer 6 comes back and the 5-6 link is confirmed.
-  expectKind(b.call(Kind.Rejoin, { grid: 77, name: "arena", peer: 6, limit: 4, links: [5] }), Kind.Ack);
+  expectKind(b.call(Kind.Rejoin, { grid: 77, name: "arena", peer: 6, limit: 4, links: [5], epoch: 1, sealed: new Uint8Array(0) }), Kind.Ack);
   assert.is(h.lobby.stats().links, 1);
-  const zero = expectKind(b.call(Kind.Rejoin, { grid: 0, name: "x", peer: 1, limit: 4, links: [] }), Kind.Error);
+  const zero = expectKind(b.call(Kind.Rejoin, { grid: 0, name: "x", peer: 1, limit: 4, links: [], epoch: 1, sealed: new Uint8Array(0) }), Kind.Error);
   assert.is(zero.code, LobbyErrorCode.BadRequest);
 });
 
@@ -119,10 +119,10 @@ test("restart: the same peer re-registering under a new session moves to it", ()
   const h = new Harness({}, 4);
   const a = new Client(h, "10.5.0.1:4000");
   a.hello("a", 1);
-  expectKind(a.call(Kind.Rejoin, { grid: 9, name: "g", peer: 3, limit: 4, links: [] }), Kind.Ack);
+  expectKind(a.call(Kind.Rejoin, { grid: 9, name: "g", peer: 3, limit: 4, links: [], epoch: 1, sealed: new Uint8Array(0) }), Kind.Ack);
   const oldSession = a.session;
   a.hello("a", 2);
-  expectKind(a.call(Kind.Rejoin, { grid: 9, name: "g", peer: 3, limit: 4, links: [] }), Kind.Ack);
+  expectKind(a.call(Kind.Rejoin, { grid: 9, name: "g", peer: 3, limit: 4, links: [], epoch: 1, sealed: new Uint8Array(0) }), Kind.Ack);
   a.heartbeat(9, 3, []);
   a.session = oldSession;
   const err = expectKind(a.call(Kind.Heartbeat, { grid: 9, peer: 3, links: [] }), Kind.Error);

@@ -1,17 +1,23 @@
 /**
- * `relaygrid lobby` as a process: it prints its bound address first, answers a Hello over
- * UDP, prints summaries, and exits 0 on SIGINT. Runs tsx's CLI directly with this node:
+ * `relaygrid lobby` as a process: it prints its bound address first and its identity key
+ * second, answers a Hello over UDP, prints summaries, exits 0 on SIGINT, and keeps its
+ * identity in --key-file across restarts. Runs tsx's CLI directly with this node:
  * `npx tsx` would put npm exec in between, which does not pass SIGINT on to its child.
  * Every wait is bounded and the child is killed if the test fails halfway.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { bindUdp, parseAddress } from "../platform/node/index.ts";
+import { NodeCrypto } from "../platform/node/node-crypto.ts";
 import { decode, encode } from "../wire/codec.ts";
 import { Kind } from "../wire/kinds.ts";
+import { helloMessage } from "./lobby-harness.ts";
 
 const TSX_CLI = createRequire(import.meta.url).resolve("tsx/cli");
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -52,7 +58,20 @@ async function within<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
   }
 }
 
-test("cli: relaygrid lobby --port 0 prints its address, answers a Hello, exits 0 on SIGINT", async () => {
+/** The key the second line announces. */
+async function keyLine(run: ReturnType<typeof start>): Promise<string> {
+  await until(`second line (stderr: ${run.errors()})`, START_MS, () => run.lines.length > 1);
+  const m = /^relaygrid lobby key ([0-9a-f]{64})$/.exec(run.lines[1] ?? "");
+  assert.ok(m !== null, `second line: ${run.lines[1]}`);
+  return m[1] as string;
+}
+
+async function stop(run: ReturnType<typeof start>): Promise<void> {
+  run.child.kill("SIGINT");
+  assert.is(await within("exit after SIGINT", WAIT_MS, run.exited), 0);
+}
+
+test("cli: relaygrid lobby --port 0 prints its address and key, answers a Hello, exits 0 on SIGINT", async () => {
   const run = start(["lobby", "--port", "0", "--stats-interval", "1"]);
   const socket = await bindUdp("127.0.0.1", 0);
   try {
@@ -62,10 +81,13 @@ test("cli: relaygrid lobby --port 0 prints its address, answers a Hello, exits 0
     const dest = parseAddress(m[1] as string);
     assert.ok(dest !== undefined && dest.port !== 0);
 
+    await keyLine(run);
+
+    // A Hello without a cookie is answered with the Retry that validates the address.
     const reply = new Promise<Uint8Array>((resolve) => socket.once("message", (b: Buffer) => resolve(new Uint8Array(b))));
-    socket.send(encode({ kind: Kind.Hello, req: 9, name: "cli-test" }), dest.port, dest.host);
-    const d = decode(await within("Welcome", WAIT_MS, reply));
-    assert.ok(d.ok && d.msg.kind === Kind.Welcome && d.msg.req === 9, JSON.stringify(d));
+    socket.send(encode(helloMessage(9, "cli-test")), dest.port, dest.host);
+    const d = decode(await within("Retry", WAIT_MS, reply));
+    assert.ok(d.ok && d.msg.kind === Kind.Retry && d.msg.req === 9, JSON.stringify(d));
 
     await until("a summary line", WAIT_MS, () => run.lines.some((l) => l.startsWith("grids=")));
     assert.match(run.lines.find((l) => l.startsWith("grids=")) ?? "", /^grids=0 peers=0 links=0 islands=0 in=\d+ out=\d+ drops: /);
@@ -76,6 +98,47 @@ test("cli: relaygrid lobby --port 0 prints its address, answers a Hello, exits 0
   } finally {
     socket.close();
     if (run.child.exitCode === null) run.child.kill("SIGKILL");
+  }
+});
+
+test("cli: --key-file keeps the lobby's identity across restarts (created with mode 0600)", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "relaygrid-key-"));
+  const path = join(dir, "lobby.key");
+  try {
+    const first = start(["lobby", "--port", "0", "--stats-interval", "0", "--key-file", path]);
+    let key: string;
+    try {
+      key = await keyLine(first);
+      await stop(first);
+    } finally {
+      if (first.child.exitCode === null) first.child.kill("SIGKILL");
+    }
+    const seed = readFileSync(path, "utf8").trim();
+    assert.match(seed, /^[0-9a-f]{64}$/);
+    if (process.platform !== "win32") assert.is(statSync(path).mode & 0o777, 0o600);
+    const derived = new NodeCrypto().ed25519KeyPair(new Uint8Array(Buffer.from(seed, "hex"))).publicKey;
+    assert.is(Buffer.from(derived).toString("hex"), key, "the key line is the public key of the stored seed");
+
+    const second = start(["lobby", "--port", "0", "--stats-interval", "0", "--key-file", path]);
+    try {
+      assert.is(await keyLine(second), key, "a restarted lobby keeps its identity");
+      await stop(second);
+    } finally {
+      if (second.child.exitCode === null) second.child.kill("SIGKILL");
+    }
+
+    // A file that is not a seed is refused, and left alone.
+    writeFileSync(path, "not a key\n");
+    const bad = start(["lobby", "--port", "0", "--key-file", path]);
+    try {
+      assert.is(await within("exit", START_MS, bad.exited), 1);
+      assert.match(bad.errors(), /must hold an Ed25519 seed as 64 hex characters/);
+      assert.is(readFileSync(path, "utf8"), "not a key\n");
+    } finally {
+      if (bad.child.exitCode === null) bad.child.kill("SIGKILL");
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

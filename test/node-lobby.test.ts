@@ -12,6 +12,12 @@ import { decode, encode } from "../wire/codec.ts";
 import { Kind, type KindValue } from "../wire/kinds.ts";
 import type { Message, MessageOf } from "../wire/messages.ts";
 import type { Endpoint, Transmit } from "../lib/endpoint.ts";
+import { decodeGrant } from "../lib/security/admission.ts";
+import { NobleCrypto } from "../lib/security/noble-crypto.ts";
+import { beginHandshake, Direction, finishHandshake, openFrom } from "../lib/security/handshake.ts";
+import { verifyTicket } from "../lib/security/ticket.ts";
+import { NodeCrypto } from "../platform/node/node-crypto.ts";
+import { helloMessage } from "./lobby-harness.ts";
 
 const WAIT_MS = 3000;
 
@@ -71,6 +77,23 @@ class Inbox {
   }
 }
 
+/** The peer's side of the handshake over UDP: Hello -> Retry -> Hello with the cookie -> Welcome, verified under `lobbyKey`. */
+async function handshake(inbox: Inbox, to: string, req: number, lobbyKey: Uint8Array): Promise<{ session: number; key: Uint8Array }> {
+  const crypto = new NobleCrypto(new SeededRandom(req));
+  const eph = beginHandshake(crypto);
+  inbox.send(to, encode(helloMessage(req, "raw", undefined, eph.publicKey)));
+  const retry = await inbox.next(Kind.Retry);
+  assert.is(retry.req, req);
+  inbox.send(to, encode(helloMessage(req, "raw", retry.cookie, eph.publicKey)));
+  const w = await inbox.next(Kind.Welcome);
+  assert.is(w.req, req);
+  const r = finishHandshake(crypto, eph, { lobbyEph: w.eph, signature: w.signature, session: w.session }, lobbyKey);
+  assert.ok(r.ok, "the Welcome verifies under the lobby's public key");
+  return { session: w.session, key: r.sessionKey };
+}
+
+const fromHex = (hex: string): Uint8Array => new Uint8Array(Buffer.from(hex, "hex"));
+
 test("node: createLobby on 127.0.0.1 port 0 serves a raw UDP client, survives garbage, says LobbyClosing", async () => {
   const server = await createLobby({ host: "127.0.0.1", port: 0, random: new SeededRandom(1) });
   const socket = await bindUdp("127.0.0.1", 0);
@@ -85,10 +108,9 @@ test("node: createLobby on 127.0.0.1 port 0 serves a raw UDP client, survives ga
     assert.match(addr, /^127\.0\.0\.1:[0-9]+$/);
     assert.is.not(parseAddress(addr)?.port, 0);
 
-    inbox.send(addr, encode({ kind: Kind.Hello, req: 1, name: "raw" }));
-    const welcome = await inbox.next(Kind.Welcome);
-    assert.is(welcome.req, 1);
-    assert.is(welcome.heartbeatMs, 2000);
+    assert.match(server.publicKey(), /^[0-9a-f]{64}$/);
+    assert.equal(fromHex(server.publicKey()), server.lobby.publicKey);
+    const welcome = await handshake(inbox, addr, 1, fromHex(server.publicKey()));
 
     // Garbage of every sort, from another socket (from this one it would soon be rate-limited):
     // nothing stops the lobby.
@@ -102,7 +124,7 @@ test("node: createLobby on 127.0.0.1 port 0 serves a raw UDP client, survives ga
         for (let j = 0; j < junk.length; j++) junk[j] = rng.nextU32() & 0xff;
         junkSocket.send(junk, dest?.port ?? 0, "127.0.0.1");
       }
-      await until(() => server.stats().driver.datagramsReceived >= 1 + 10 * (batch + 1));
+      await until(() => server.stats().driver.datagramsReceived >= 2 + 10 * (batch + 1));
     }
     inbox.send(addr, encode({ kind: Kind.CreateGrid, req: 2, session: welcome.session, name: "arena", capacity: 8, limit: 4, meta: "" }));
     const grid = await inbox.next(Kind.GridCreated);
@@ -111,10 +133,17 @@ test("node: createLobby on 127.0.0.1 port 0 serves a raw UDP client, survives ga
     inbox.send(addr, encode({ kind: Kind.SelectGrid, req: 3, session: welcome.session, grid: grid.grid, limit: 4, part: 0 }));
     const members = await inbox.next(Kind.Members);
     assert.is(members.peer, 1);
-    assert.equal(server.lobby.membersOf(grid.grid)?.[0]?.addr, formatAddress("127.0.0.1", socket.address().port));
+    const self = formatAddress("127.0.0.1", socket.address().port);
+    assert.equal(server.lobby.membersOf(grid.grid)?.[0]?.addr, self);
+    // The grant opens under the session key, and its ticket names this socket's address.
+    const plain = openFrom(new NodeCrypto(), welcome.key, Direction.LobbyToPeer, members.nonce, members.sealed);
+    const grant = plain === null ? null : decodeGrant(plain);
+    assert.ok(grant !== null);
+    const expect = { grid: grid.grid, peer: 1, address: self, minEpoch: 1 };
+    assert.is(verifyTicket(new NodeCrypto(), fromHex(server.publicKey()), grant.ticket, expect), "ok");
 
     const stats = server.stats();
-    assert.ok(stats.datagramsIn >= 203, `${stats.datagramsIn} in`);
+    assert.ok(stats.datagramsIn >= 204, `${stats.datagramsIn} in`);
     assert.ok(Object.keys(stats.drops).length > 0, "garbage is counted by reason");
     assert.ok(events.some((e) => e.type === "peerJoined"));
 
@@ -129,14 +158,15 @@ test("node: createLobby on 127.0.0.1 port 0 serves a raw UDP client, survives ga
   }
 });
 
-test("node: an IPv6 lobby speaks [v6]:port addresses", async () => {
-  const server = await createLobby({ host: "::1", port: 0, random: new SeededRandom(2) });
+test("node: an IPv6 lobby speaks [v6]:port addresses, with the identity it was given", async () => {
+  const identity = new NodeCrypto().ed25519KeyPair();
+  const server = await createLobby({ host: "::1", port: 0, random: new SeededRandom(2), identity });
   const socket = await bindUdp("::1", 0);
   const inbox = new Inbox(socket);
   try {
     assert.match(server.address(), /^\[::1\]:[0-9]+$/);
-    inbox.send(server.address(), encode({ kind: Kind.Hello, req: 5, name: "v6" }));
-    assert.is((await inbox.next(Kind.Welcome)).req, 5);
+    assert.is(server.publicKey(), Buffer.from(identity.publicKey).toString("hex"));
+    await handshake(inbox, server.address(), 5, identity.publicKey);
   } finally {
     socket.close();
     await server.close();

@@ -93,8 +93,11 @@ export const SCHEMAS = {
     ["peer", U32],
     ["limit", U8],
     ["links", u32s(MAX_LINKS)],
-    // The grid key epoch the peer sends under: a restored grid's new key takes a later epoch.
+    // The grid key epoch the peer sends under, and that key itself sealed under the session
+    // key (Direction.PeerToLobby, nonce = req): a restarted lobby restores the grid with the
+    // same key, so delivery has no gap (PROTOCOL.md 6.5).
     ["epoch", U32],
+    ["sealed", bin(MAX_SEALED_BYTES)],
   ],
 
   // Lobby -> peer.

@@ -4,7 +4,13 @@
  */
 import { checkInt, ErrorCode, RelayGridError } from "../errors.ts";
 import type { Random } from "../rng.ts";
+import { constantTimeEqual } from "../security/bytes.ts";
+import { checkBytes, type CryptoProvider, ED25519_PUBLIC_KEY_BYTES, ED25519_SEED_BYTES, type KeyPair } from "../security/crypto.ts";
+import { NobleCrypto } from "../security/noble-crypto.ts";
 import { DEFAULT_MAX_DATAGRAM_BYTES } from "../../wire/limits.ts";
+import { MIN_MAX_DATAGRAM_BYTES } from "./sizes.ts";
+
+export { MIN_MAX_DATAGRAM_BYTES };
 
 /** Heartbeat interval told to peers in Welcome. Defaults to 2000 ms. */
 export const DEFAULT_HEARTBEAT_MS = 2000;
@@ -38,14 +44,51 @@ export const DEFAULT_MAX_TRACKED_SOURCES = 8192;
 export const DEFAULT_MAX_QUEUED_TRANSMITS = 8192;
 /** Events held when the application does not drain (the excess is counted and dropped). Defaults to 4096. */
 export const DEFAULT_MAX_QUEUED_EVENTS = 4096;
-/** Smallest maxDatagramBytes that still fits the largest grid-list or member entry. */
-export const MIN_MAX_DATAGRAM_BYTES = 300;
+/**
+ * A Retry cookie is made for the time bucket floor(now / cookieLifetimeMs) and accepted in
+ * that bucket and the next, so it lives one to two lifetimes. Defaults to 10000 ms.
+ */
+export const DEFAULT_COOKIE_LIFETIME_MS = 10_000;
+/** A grid's key rotates after this many members left, expired or were replaced. Defaults to 4. */
+export const DEFAULT_ROTATE_AFTER_DEPARTURES = 4;
+/** rotationDelayMs in heartbeats when not given: the new key is handed out for 2 heartbeats first. */
+export const ROTATION_DELAY_HEARTBEATS = 2;
 /** Largest UDP payload over IPv4. */
 export const MAX_UDP_PAYLOAD_BYTES = 65_507;
+
+/** The lobby's long-term Ed25519 identity: peers pin `publicKey` and check every Welcome and ticket against it. */
+export interface LobbyIdentity {
+  /** The 32-byte Ed25519 seed (RFC 8032 section 5.1.5). Keep it secret. */
+  readonly secretKey: Uint8Array;
+  /** The 32-byte public key derived from it. */
+  readonly publicKey: Uint8Array;
+}
 
 export interface LobbyConfig {
   /** Randomness for session ids, grid ids and hint choices. Required: inject a seeded source in tests, a strong one in production. */
   random: Random;
+  /**
+   * The cryptographic primitives (handshake, ticket signatures, sealing, keys). Defaults to
+   * `new NobleCrypto(random)`: pure JS, and its keys are only as unpredictable as `random`,
+   * so production passes a strong `random` (platform/node CryptoRandom) and, on Node, a
+   * NodeCrypto (platform/node/node-crypto.ts; createLobby does both).
+   */
+  crypto?: CryptoProvider;
+  /**
+   * The lobby's Ed25519 identity. Defaults to a fresh key pair from crypto.ed25519KeyPair()
+   * at construction: peers that pinned the old key stop trusting a restarted lobby, so a
+   * lobby that restarts passes the same identity every time (`relaygrid lobby --key-file`).
+   */
+  identity?: LobbyIdentity;
+  /** Lifetime of an address-validation cookie (Retry). Defaults to 10000 (DEFAULT_COOKIE_LIFETIME_MS). */
+  cookieLifetimeMs?: number;
+  /**
+   * A grid's key rotates after this many members left, expired or were replaced since the
+   * last rotation; 0 never rotates. Defaults to 4 (DEFAULT_ROTATE_AFTER_DEPARTURES).
+   */
+  rotateAfterDepartures?: number;
+  /** How long a new grid key is handed out as "next" before it becomes active. Defaults to 2 heartbeats (4000 with the default heartbeatMs). */
+  rotationDelayMs?: number;
   /** Heartbeat interval sent to peers in Welcome. Defaults to 2000 (DEFAULT_HEARTBEAT_MS). */
   heartbeatMs?: number;
   /** A member silent longer than this is removed with its links. Defaults to 3.5 heartbeats (7000 with the default heartbeatMs). */
@@ -84,6 +127,21 @@ export interface LobbyConfig {
 
 export type ResolvedLobbyConfig = Required<LobbyConfig>;
 
+/** A copy of `identity`, checked: 32-byte keys, and the public key is the one the seed derives. */
+function resolveIdentity(crypto: CryptoProvider, identity: LobbyIdentity | undefined): KeyPair {
+  if (identity === undefined) return crypto.ed25519KeyPair();
+  checkBytes("identity.secretKey", identity.secretKey, ED25519_SEED_BYTES);
+  checkBytes("identity.publicKey", identity.publicKey, ED25519_PUBLIC_KEY_BYTES);
+  const derived = crypto.ed25519KeyPair(identity.secretKey);
+  if (!constantTimeEqual(derived.publicKey, 0, identity.publicKey, 0, ED25519_PUBLIC_KEY_BYTES)) {
+    throw new RelayGridError(
+      ErrorCode.InvalidConfig,
+      "identity.publicKey is not the public key of identity.secretKey; pass the pair crypto.ed25519KeyPair(seed) returns",
+    );
+  }
+  return { secretKey: identity.secretKey.slice(), publicKey: derived.publicKey };
+}
+
 const HOUR_MS = 3_600_000;
 
 /** Fills defaults and checks every bound; throws RelayGridError(invalid-config) on a bad value. */
@@ -99,8 +157,19 @@ export function resolveLobbyConfig(config: LobbyConfig): ResolvedLobbyConfig {
     heartbeatMs,
     24 * HOUR_MS,
   );
+  const crypto = config.crypto ?? new NobleCrypto(random);
   const resolved: ResolvedLobbyConfig = {
     random,
+    crypto,
+    identity: resolveIdentity(crypto, config.identity),
+    cookieLifetimeMs: checkInt("cookieLifetimeMs", config.cookieLifetimeMs ?? DEFAULT_COOKIE_LIFETIME_MS, 1, 24 * HOUR_MS),
+    rotateAfterDepartures: checkInt(
+      "rotateAfterDepartures",
+      config.rotateAfterDepartures ?? DEFAULT_ROTATE_AFTER_DEPARTURES,
+      0,
+      1 << 20,
+    ),
+    rotationDelayMs: checkInt("rotationDelayMs", config.rotationDelayMs ?? heartbeatMs * ROTATION_DELAY_HEARTBEATS, 0, 24 * HOUR_MS),
     heartbeatMs,
     expireAfterMs,
     aliveWithinMs: checkInt("aliveWithinMs", config.aliveWithinMs ?? Math.round(heartbeatMs * ALIVE_WITHIN_HEARTBEATS), 1, expireAfterMs),

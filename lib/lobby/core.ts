@@ -6,6 +6,8 @@
  */
 import type { Address, Transmit } from "../endpoint.ts";
 import type { Random } from "../rng.ts";
+import type { CryptoProvider, KeyPair } from "../security/crypto.ts";
+import { type SipKey, sipKeyFrom, SIP_KEY_BYTES } from "../security/siphash.ts";
 import { encode } from "../../wire/codec.ts";
 import { utf8Length } from "../../wire/fields.ts";
 import { Kind, LobbyErrorCode } from "../../wire/kinds.ts";
@@ -14,6 +16,7 @@ import type { Message } from "../../wire/messages.ts";
 import { resolveLobbyConfig, type LobbyConfig, type ResolvedLobbyConfig } from "./config.ts";
 import { PendingEdges, ProbeTable } from "./edges.ts";
 import type { LobbyEvent } from "./events.ts";
+import { cancelRotation, newGridKeys, noteDeparture, type NextKey } from "./key-rotation.ts";
 import { Queue } from "./queue.ts";
 import { SourceLimiter } from "./rate-limit.ts";
 import { addMember, GridRegistry, removeMember, type Grid, type Member } from "./registry.ts";
@@ -30,12 +33,19 @@ for (const [name, code] of Object.entries(LobbyErrorCode)) ERROR_NAMES[code] = n
 export class LobbyCore {
   readonly config: ResolvedLobbyConfig;
   readonly random: Random;
+  readonly crypto: CryptoProvider;
+  /** The Ed25519 identity: signs Welcomes and tickets. */
+  readonly identity: KeyPair;
+  /** The secret behind Retry cookies (SipHash of time bucket and address); never leaves the lobby. */
+  readonly cookieSecret: SipKey;
   readonly registry = new GridRegistry();
   readonly sessions: SessionTable;
   readonly limiter: SourceLimiter;
   readonly counters = new LobbyCounters();
   readonly expiry = new TimerHeap<Member>();
   readonly emptyGrids = new TimerHeap<Grid>();
+  /** Next grid keys waiting to become active (the key-rotation timer). */
+  readonly rotations = new TimerHeap<NextKey>();
   readonly pending = new PendingEdges();
   readonly probes: ProbeTable;
   readonly transmits = new Queue<Transmit>();
@@ -48,6 +58,9 @@ export class LobbyCore {
     const c = resolveLobbyConfig(config);
     this.config = c;
     this.random = c.random;
+    this.crypto = c.crypto;
+    this.identity = c.identity;
+    this.cookieSecret = sipKeyFrom(c.crypto.randomBytes(SIP_KEY_BYTES));
     this.sessions = new SessionTable(c.maxSessions, c.sessionIdleMs);
     this.limiter = new SourceLimiter(c.requestsPerSecondPerSource, c.requestBurstPerSource, c.maxTrackedSources);
     this.probes = new ProbeTable(MAX_OUTSTANDING_PROBES, c.expireAfterMs);
@@ -57,7 +70,11 @@ export class LobbyCore {
 
   /** Queues `msg` for `to`; returns its size, or 0 when it was not queued (larger than `maxBytes`, or the queue is full). */
   send(to: Address, msg: Message, maxBytes = this.config.maxDatagramBytes): number {
-    const bytes = encode(msg);
+    return this.sendBytes(to, encode(msg), maxBytes);
+  }
+
+  /** Queues encoded bytes (kept as they are: a cached Welcome); as send(). */
+  sendBytes(to: Address, bytes: Uint8Array, maxBytes = this.config.maxDatagramBytes): number {
     if (bytes.length > maxBytes) return 0;
     if (this.transmits.length >= this.config.maxQueuedTransmits) {
       this.counters.transmitsDropped++;
@@ -87,8 +104,19 @@ export class LobbyCore {
 
   // --- registry -------------------------------------------------------------------------
 
-  createGrid(nowMs: number, id: number, name: string, capacity: number, limit: number, meta: string, restored: boolean): Grid {
-    const grid = this.registry.create(id, name, capacity, limit, meta);
+  /** Registers a grid whose first key has `epoch` (1, or later for a grid restored by Rejoin). */
+  createGrid(
+    nowMs: number,
+    id: number,
+    name: string,
+    capacity: number,
+    limit: number,
+    meta: string,
+    restored: boolean,
+    epoch = 1,
+    key?: Uint8Array,
+  ): Grid {
+    const grid = this.registry.create(id, name, capacity, limit, meta, newGridKeys(this.crypto, epoch, key));
     // A grid nobody selects is removed like one everybody left.
     this.emptyGrids.set(grid, nowMs + this.config.emptyGridGraceMs);
     this.nextIslandCheckMs ??= nowMs + this.config.islandCheckMs;
@@ -100,6 +128,7 @@ export class LobbyCore {
   removeGrid(grid: Grid): void {
     this.registry.remove(grid);
     this.emptyGrids.delete(grid);
+    cancelRotation(this, grid);
     if (this.registry.size === 0) this.nextIslandCheckMs = undefined;
     this.emit({ type: "gridRemoved", grid: grid.id, name: grid.name });
   }
@@ -107,7 +136,17 @@ export class LobbyCore {
   /** Admits a peer with id `id` for session `s` at `addr`, replacing any other member at that address. */
   admit(nowMs: number, grid: Grid, s: Session, id: number, addr: Address, limit: number, restored: boolean): Member {
     this.replaceAt(nowMs, grid, addr);
-    const m: Member = { grid: grid.id, id, addr, session: s.id, limit, lastHeardMs: nowMs, deadlineMs: 0, heapIndex: -1 };
+    const m: Member = {
+      grid: grid.id,
+      id,
+      addr,
+      session: s.id,
+      limit,
+      lastHeardMs: nowMs,
+      ticket: undefined,
+      deadlineMs: 0,
+      heapIndex: -1,
+    };
     addMember(grid, m);
     this.expiry.set(m, nowMs + this.config.expireAfterMs);
     this.sessions.addMembership(s, grid.id, id);
@@ -136,6 +175,8 @@ export class LobbyCore {
       this.emit({ type: "peerLeft", grid: grid.id, peer: m.id, reason: cause });
     }
     if (grid.members.size === 0) this.emptyGrids.set(grid, nowMs + this.config.emptyGridGraceMs);
+    // It held the grid key: enough departures and the key rotates (issue 6, point 2).
+    noteDeparture(this, nowMs, grid);
   }
 
   /**

@@ -15,6 +15,8 @@ export type LobbyEvent =
   | { readonly type: "peerLeft"; readonly grid: number; readonly peer: number; readonly reason: "leave" | "replaced" }
   /** A peer was silent longer than expireAfterMs and was removed with its links. */
   | { readonly type: "peerExpired"; readonly grid: number; readonly peer: number; readonly silentMs: number }
+  /** A grid's next key became active: members send under `epoch` from their next HeartbeatAck on (issue 6, point 2). */
+  | { readonly type: "gridKeyRotated"; readonly grid: number; readonly epoch: number }
   /** A grid has been in `count` components for longer than islandGraceMs (sent again when the count changes). */
   | { readonly type: "islandsDetected"; readonly grid: number; readonly count: number }
   /** A RepairHint went to `peer`, naming `targets` in the largest component. */

@@ -5,4 +5,4 @@ export { Lobby } from "./lobby.ts";
 export { LobbyDrop, type DropReason, type LobbyStats } from "./stats.ts";
 export { LobbyTimer } from "./timers.ts";
 export type { GridSummary, LobbyFootprint, MemberSummary } from "./view.ts";
-export { AMPLIFICATION_FACTOR } from "./requests.ts";
+export { AMPLIFICATION_FACTOR, cookieBucket } from "./handshake.ts";

@@ -15,13 +15,20 @@
  *   5. a kind the lobby never accepts                  -> unexpected-kind
  *   6. session not open                                -> unknown-session (replied UnknownSession{req})
  *   7. session opened from another address             -> address-mismatch
- * A reply to an unvalidated source (Welcome, UnknownSession, Error RateLimited) is never more
- * than 3x its request's size; a session token proves its address, so later replies are not capped.
+ * A reply to an unvalidated source (Retry, UnknownSession, Error RateLimited) is never more
+ * than 3x its request's size; a source that echoed a Retry cookie, or holds a session token,
+ * has proved its address, so later replies are not capped.
  *
  * Protocol (the peer side is written against exactly this):
- * - Hello{req,name} -> Welcome{req, session (random nonzero u32), heartbeatMs}. A repeated Hello
- *   from the same address with the same req gets the same session. maxSessions open: the least
- *   recently used session holding no membership is evicted; if none can be, the Hello is dropped.
+ * - Hello{req, name, cookie, eph, pad} (handshake.ts, issue 6 points 1 and 3): a Hello under
+ *   MIN_HELLO_BYTES is dropped; without a cookie valid for its address (made in this or the
+ *   previous cookieLifetimeMs bucket) it gets Retry{req, cookie} and nothing is stored; with
+ *   one, the lobby opens a session (random nonzero u32), agrees a session key with `eph`
+ *   (X25519, HKDF) and replies Welcome{req, session, heartbeatMs, eph (its own), identity
+ *   (its Ed25519 public key), signature (over peer eph, lobby eph, session)}; an unusable
+ *   `eph` gets Error BadHandshake. A repeated Hello (same address, req and eph) gets the same
+ *   Welcome bytes. maxSessions open: the least recently used session holding no membership
+ *   is evicted; if none can be, the Hello is dropped.
  * - Every other request carries `session`; unknown -> UnknownSession{req} (a restarted lobby
  *   says so: Hello again, then Rejoin). Sessions holding no membership are forgotten after sessionIdleMs.
  * - ListGrids{filter (case-insensitive substring of the name; "" = all), offset} ->
@@ -34,13 +41,20 @@
  * - SelectGrid{grid, limit, part} admits the session's peer (ids count up from 1 within the
  *   grid; the same session selecting again keeps its id and updates its limit), at the
  *   datagram's source address (a member at the same address under another session is replaced),
- *   and replies Members{grid, peer (its own id), part, parts, members[]}: part `part` of the
- *   other members {peer, addr, links (confirmed links)} by ascending id, split so each part
- *   fits maxDatagramBytes. Every part admits; a part past the end has no members.
- *   Errors: UnknownGrid, GridFull, BadRequest (address longer than 64 bytes).
+ *   and replies Members{grid, peer (its own id), part, parts, members[], nonce, sealed}: part
+ *   `part` of the members {peer, addr, links (confirmed links)} by ascending id, split so each
+ *   part fits maxDatagramBytes, the selecting peer left out of its own part. Every part admits;
+ *   a part past the end has no members. `sealed` (members.ts) is the grant, sealed afresh for
+ *   every reply under the session key with nonce counter `nonce` (1, 2, ... per session): the
+ *   grid keys [active] or [active, next] by epoch and the peer's ticket (grid, peer, address,
+ *   active epoch) signed by the identity. Errors: UnknownGrid, GridFull, BadRequest (address
+ *   not 1 to 64 bytes), BadHandshake (the session used every nonce: Hello again).
+ * - Grid keys (key-rotation.ts): epoch 1 at creation; after rotateAfterDepartures members
+ *   left, expired or were replaced, epoch + 1 is granted as next, and active rotationDelayMs later.
  * - ConnUpdate{grid, peer, other, open} -> Ack. Heartbeat{grid, peer, links} replaces the
- *   peer's reported links -> HeartbeatAck{req, members}. A link is confirmed (counts in the
- *   graph, in `links`, in components) when both ends report it. A pair of members where only
+ *   peer's reported links -> HeartbeatAck{req, members, epoch (active: send under it), latest
+ *   (next during a rotation, else active: a peer without it selects the grid again)}. A link
+ *   is confirmed (counts in the graph, in `links`, in components) when both ends report it. A pair of members where only
  *   one end reports it for unconfirmedEdgeMs (2 heartbeats) gets Probe{req, grid, peer: silent
  *   end, other: reporting end} sent to the silent end, again every unconfirmedEdgeMs while it
  *   stays so. ProbeReply{linked} answering that Probe: true records the silent end's report
@@ -55,9 +69,10 @@
  * - Leave{grid, peer} -> Ack (also when already gone); the peer and its links are removed.
  *   A member is heard from by any request naming it; silent for expireAfterMs, it is removed
  *   (peerExpired). A grid empty for emptyGridGraceMs is removed.
- * - Rejoin{session (fresh), grid, name, peer, limit, links} -> Ack: recreates the grid with that
- *   id and name if missing (capacity maxMembersPerGrid, limit from the Rejoin, meta ""), and the
- *   peer with that id at the datagram's address, with that limit and links. New ids are
+ * - Rejoin{session (fresh), grid, name, peer, limit, links, epoch} -> Ack: recreates the grid
+ *   with that id and name if missing (capacity maxMembersPerGrid, limit from the Rejoin, meta
+ *   "", first key at epoch + 1; the peer then selects the grid for its grant), and the peer
+ *   with that id at the datagram's address, with that limit and links. New ids are
  *   allocated above every restored one. Errors: BadRequest (zero ids, empty name, grid id named
  *   differently, peer id held by another address, session holds another id there), NameTaken,
  *   TooManyGrids, GridFull.
@@ -77,7 +92,8 @@ import type { LobbyConfig } from "./config.ts";
 import { clip, LobbyCore } from "./core.ts";
 import type { LobbyEvent } from "./events.ts";
 import { nextTimer, runTimers } from "./maintenance.ts";
-import { AMPLIFICATION_FACTOR, onCreateGrid, onHello, onLeave, onListGrids, onRejoin, onSelectGrid } from "./requests.ts";
+import { AMPLIFICATION_FACTOR, onHello } from "./handshake.ts";
+import { onCreateGrid, onLeave, onListGrids, onRejoin, onSelectGrid } from "./requests.ts";
 import type { Session } from "./sessions.ts";
 import { LobbyDrop, type DropReason } from "./stats.ts";
 import { LobbyView } from "./view.ts";
@@ -230,6 +246,7 @@ export class Lobby extends LobbyView implements Endpoint<LobbyEvent> {
       case Kind.UnknownSession:
       case Kind.RepairHint:
       case Kind.LobbyClosing:
+      case Kind.Retry:
       case Kind.Error:
         return LobbyDrop.UnexpectedKind;
       default:

@@ -7,6 +7,7 @@ import { Kind } from "../../wire/kinds.ts";
 import type { HintEntry } from "../../wire/messages.ts";
 import type { LobbyCore } from "./core.ts";
 import { planRepair } from "./islands.ts";
+import { activateDueKeys } from "./key-rotation.ts";
 import { hasFreeLink, type Member } from "./registry.ts";
 import { LobbyTimer } from "./timers.ts";
 
@@ -17,6 +18,7 @@ export function runTimers(core: LobbyCore, nowMs: number): void {
   removeEmptyGrids(core, nowMs);
   checkIslands(core, nowMs);
   core.sessions.expireIdle(nowMs);
+  activateDueKeys(core, nowMs);
 }
 
 /** The earliest deadline and its timer's name. */
@@ -30,6 +32,7 @@ export function nextTimer(core: LobbyCore): { name: LobbyTimer; atMs: number } |
   consider(LobbyTimer.EmptyGrid, core.emptyGrids.peek()?.deadlineMs);
   consider(LobbyTimer.IslandCheck, core.nextIslandCheckMs);
   consider(LobbyTimer.SessionIdle, core.sessions.nextDeadline());
+  consider(LobbyTimer.KeyRotation, core.rotations.peek()?.deadlineMs);
   return best;
 }
 

@@ -6,6 +6,7 @@
 import type { Address } from "../endpoint.ts";
 import type { Random } from "../rng.ts";
 import { LinkGraph } from "./graph.ts";
+import type { GridKeys } from "./key-rotation.ts";
 import type { Deadline } from "./timers.ts";
 
 const MAX_U32 = 0xffffffff;
@@ -13,13 +14,28 @@ const MAX_U32 = 0xffffffff;
 export interface Member extends Deadline {
   readonly grid: number;
   readonly id: number;
-  /** The source address of the datagram that admitted it: where Probes and hints go, what others connect to. */
-  addr: Address;
+  /** The source address of the datagram that admitted it: where Probes and hints go, what others connect to, what its ticket names. */
+  readonly addr: Address;
   /** The session that holds it. */
   session: number;
   /** Its connection limit (claim 9; updated by selecting the grid again, claim 10). */
   limit: number;
   lastHeardMs: number;
+  /** Its admission ticket, signed once per grid key epoch (Ed25519 signing is the costly step). */
+  ticket: { readonly epoch: number; readonly bytes: Uint8Array } | undefined;
+}
+
+/**
+ * The member ids by ascending id and where each Members part starts (claim 24). Parts are
+ * cut over every member, the selecting one included, and each joiner's own entry is left
+ * out of its part, so one split serves every joiner; it is rebuilt only after the
+ * membership changed (link counts are read when a part is sent, and never change an
+ * entry's size: at most MAX_LINKS, a one-byte fixint).
+ */
+export interface Roster {
+  readonly ids: readonly number[];
+  /** partStarts[k] is the index of part k's first id; one more entry marks the end. */
+  readonly partStarts: readonly number[];
 }
 
 export interface Grid extends Deadline {
@@ -41,6 +57,10 @@ export interface Grid extends Deadline {
   splitSinceMs: number | undefined;
   /** The component count last reported in an islandsDetected event (0: none reported). */
   islandsReported: number;
+  /** The grid key epochs handed out in grants (issue 6, point 2). */
+  readonly keys: GridKeys;
+  /** The Members split, or undefined after a membership change until the next SelectGrid. */
+  roster: Roster | undefined;
 }
 
 export class GridRegistry {
@@ -72,7 +92,7 @@ export class GridRegistry {
     return id;
   }
 
-  create(id: number, name: string, capacity: number, limit: number, meta: string): Grid {
+  create(id: number, name: string, capacity: number, limit: number, meta: string, keys: GridKeys): Grid {
     const grid: Grid = {
       id,
       name,
@@ -85,6 +105,8 @@ export class GridRegistry {
       nextPeerId: 1,
       splitSinceMs: undefined,
       islandsReported: 0,
+      keys,
+      roster: undefined,
       deadlineMs: 0,
       heapIndex: -1,
     };
@@ -120,6 +142,7 @@ export function addMember(grid: Grid, member: Member): void {
   grid.members.set(member.id, member);
   grid.byAddr.set(member.addr, member.id);
   grid.graph.addMember(member.id);
+  grid.roster = undefined;
   if (member.id >= grid.nextPeerId) grid.nextPeerId = member.id + 1;
 }
 
@@ -127,6 +150,7 @@ export function addMember(grid: Grid, member: Member): void {
 export function removeMember(grid: Grid, member: Member): number[] {
   grid.members.delete(member.id);
   if (grid.byAddr.get(member.addr) === member.id) grid.byAddr.delete(member.addr);
+  grid.roster = undefined;
   return grid.graph.removeMember(member.id);
 }
 

@@ -1,44 +1,28 @@
 /**
- * Handlers for session and registry requests: Hello, ListGrids, CreateGrid, SelectGrid,
- * Leave, Rejoin (claims 24, 25, 34, 35; the restart path). Each returns a drop reason, or
- * undefined when the datagram was handled (an Error reply is a handled request).
+ * Handlers for registry requests: ListGrids, CreateGrid, SelectGrid, Leave, Rejoin (claims
+ * 24, 25, 35; the restart path). Hello is in handshake.ts, the Members reply in members.ts.
+ * Each returns a drop reason, or undefined when the datagram was handled (an Error reply is
+ * a handled request).
  */
+import { decodeGrant } from "../security/admission.ts";
+import { Direction, openFrom } from "../security/handshake.ts";
 import type { Address } from "../endpoint.ts";
 import { utf8Length } from "../../wire/fields.ts";
 import { Kind, LobbyErrorCode } from "../../wire/kinds.ts";
 import { MAX_ADDRESS_BYTES } from "../../wire/limits.ts";
-import type { GridEntry, MessageOf, PeerEntry } from "../../wire/messages.ts";
+import type { GridEntry, MessageOf } from "../../wire/messages.ts";
 import type { LobbyCore } from "./core.ts";
+import { sendMembers } from "./members.ts";
 import { allocPeerId, type Grid, type Member } from "./registry.ts";
 import { CREATED_REMEMBERED, type Session } from "./sessions.ts";
-import {
-  GRID_LIST_OVERHEAD,
-  gridEntryBytes,
-  MAX_LIST_ITEMS,
-  MEMBERS_OVERHEAD,
-  packRuns,
-  peerEntryBytes,
-  welcomeBytes,
-} from "./sizes.ts";
-import { LobbyDrop, type DropReason } from "./stats.ts";
-
-/** A reply to a source not yet validated is at most this many times the request's size. */
-export const AMPLIFICATION_FACTOR = 3;
+import { GRID_LIST_OVERHEAD, gridEntryBytes, MAX_LIST_ITEMS } from "./sizes.ts";
 
 type Msg<K extends keyof typeof Kind> = MessageOf<(typeof Kind)[K]>;
 
-export function onHello(core: LobbyCore, nowMs: number, from: Address, size: number, msg: Msg<"Hello">): DropReason | undefined {
-  const maxBytes = size * AMPLIFICATION_FACTOR;
-  if (welcomeBytes(msg.req, core.config.heartbeatMs) > maxBytes) return LobbyDrop.Amplification;
-  let s = core.sessions.findHello(from, msg.req);
-  if (s !== undefined) {
-    core.sessions.touch(nowMs, s);
-  } else {
-    s = core.sessions.open(nowMs, from, msg.req, msg.name, core.random);
-    if (s === undefined) return LobbyDrop.SessionsFull;
-  }
-  core.send(from, { kind: Kind.Welcome, req: msg.req, session: s.id, heartbeatMs: core.config.heartbeatMs }, maxBytes);
-  return undefined;
+/** Tickets name the member's address in 1 to 64 UTF-8 bytes (lib/security/ticket.ts). */
+function addressFits(from: Address): boolean {
+  const n = utf8Length(from);
+  return n >= 1 && n <= MAX_ADDRESS_BYTES;
 }
 
 export function onListGrids(core: LobbyCore, from: Address, msg: Msg<"ListGrids">): undefined {
@@ -102,8 +86,8 @@ export function onSelectGrid(core: LobbyCore, nowMs: number, from: Address, s: S
     // Selecting again is idempotent and is how a member changes its limit (claim 10).
     m.limit = msg.limit;
     m.lastHeardMs = nowMs;
-  } else if (utf8Length(from) > MAX_ADDRESS_BYTES) {
-    core.sendError(from, msg.req, LobbyErrorCode.BadRequest, `address longer than ${MAX_ADDRESS_BYTES} bytes`);
+  } else if (!addressFits(from)) {
+    core.sendError(from, msg.req, LobbyErrorCode.BadRequest, `address must be 1 to ${MAX_ADDRESS_BYTES} bytes`);
     return undefined;
   } else if (!hasRoom(grid, from)) {
     core.sendError(from, msg.req, LobbyErrorCode.GridFull, `grid ${grid.id} is full: capacity ${grid.capacity}`);
@@ -111,22 +95,9 @@ export function onSelectGrid(core: LobbyCore, nowMs: number, from: Address, s: S
   } else {
     m = core.admit(nowMs, grid, s, allocPeerId(grid), from, msg.limit, false);
   }
-  sendMembers(core, from, msg.req, grid, m, msg.part);
+  // Every part, a retransmitted one too, is sealed afresh under a new nonce counter.
+  sendMembers(core, from, msg.req, grid, m, s, msg.part);
   return undefined;
-}
-
-/** Members part `part`: the other members by ascending id, split so each part fits maxDatagramBytes (claim 24). */
-function sendMembers(core: LobbyCore, to: Address, req: number, grid: Grid, self: Member, part: number): void {
-  const others: PeerEntry[] = [];
-  for (const o of grid.members.values()) {
-    if (o.id !== self.id) others.push({ peer: o.id, addr: o.addr, links: Math.min(0xff, grid.graph.degree(o.id)) });
-  }
-  others.sort((a, b) => a.peer - b.peer);
-  const runs = packRuns(others.map(peerEntryBytes), core.config.maxDatagramBytes - MEMBERS_OVERHEAD);
-  let start = 0;
-  for (let i = 0; i < part && i < runs.length; i++) start += runs[i] as number;
-  const members = part < runs.length ? others.slice(start, start + (runs[part] as number)) : [];
-  core.send(to, { kind: Kind.Members, req, grid: grid.id, peer: self.id, part, parts: Math.max(1, runs.length), members });
 }
 
 export function onLeave(core: LobbyCore, nowMs: number, from: Address, s: Session, msg: Msg<"Leave">): undefined {
@@ -139,7 +110,10 @@ export function onLeave(core: LobbyCore, nowMs: number, from: Address, s: Sessio
 
 /**
  * Re-registration after a lobby restart: recreate the grid with its id and name if missing,
- * then the peer with its id, this datagram's address, its limit and its links.
+ * then the peer with its id, this datagram's address, its limit and its links. A recreated
+ * grid's first key takes epoch Rejoin.epoch + 1, later than the key its members send under,
+ * so they keep that one as previous while they switch (issue 6, point 2: no gap); later
+ * Rejoins of the grid change no key. The peer then selects the grid for its grant.
  */
 export function onRejoin(core: LobbyCore, nowMs: number, from: Address, s: Session, msg: Msg<"Rejoin">): undefined {
   const { config, registry } = core;
@@ -148,7 +122,7 @@ export function onRejoin(core: LobbyCore, nowMs: number, from: Address, s: Sessi
     return undefined;
   };
   if (msg.grid === 0 || msg.peer === 0 || msg.name === "") return bad("Rejoin needs a nonzero grid, a nonzero peer and a name");
-  if (utf8Length(from) > MAX_ADDRESS_BYTES) return bad(`address longer than ${MAX_ADDRESS_BYTES} bytes`);
+  if (!addressFits(from)) return bad(`address must be 1 to ${MAX_ADDRESS_BYTES} bytes`);
   let grid = registry.get(msg.grid);
   if (grid !== undefined && grid.name !== msg.name) return bad(`grid ${grid.id} is named "${grid.name}", not "${msg.name}"`);
   const held = grid === undefined ? undefined : s.memberships.get(grid.id);
@@ -160,8 +134,24 @@ export function onRejoin(core: LobbyCore, nowMs: number, from: Address, s: Sessi
     if (registry.size >= config.maxGrids) {
       return bad(`${registry.size} grids open, maxGrids ${config.maxGrids}`, LobbyErrorCode.TooManyGrids);
     }
+    if (msg.epoch >= 0xffffffff) return bad(`Rejoin epoch ${msg.epoch} leaves no later epoch`);
+    // The grid's key as the peer holds it (sealed under this session): restoring that same
+    // key keeps every member's tags valid. Without it, a new key one epoch later.
+    const plain = openFrom(core.crypto, s.key, Direction.PeerToLobby, msg.req, msg.sealed);
+    const held = plain === null ? null : decodeGrant(plain);
+    const key = held?.keys.find((k) => k.epoch === held.activeEpoch);
     // Capacity and metadata are not in Rejoin: the grid comes back with the defaults.
-    grid = core.createGrid(nowMs, msg.grid, msg.name, config.maxMembersPerGrid, msg.limit, "", true);
+    grid = core.createGrid(
+      nowMs,
+      msg.grid,
+      msg.name,
+      config.maxMembersPerGrid,
+      msg.limit,
+      "",
+      true,
+      key === undefined ? msg.epoch + 1 : key.epoch,
+      key?.key,
+    );
   }
   let m = existing;
   if (m !== undefined) {

@@ -1,7 +1,8 @@
 /**
- * Sessions: the token a Hello opens (a random nonzero u32) bound to the address it came from.
- * Knowing the token proves the sender receives datagrams at that address (the Welcome went
- * there), so requests carrying it count as from a validated source.
+ * Sessions: the token a Hello opens (a random nonzero u32) bound to the address it came from,
+ * and the session key its handshake agreed. Only a Hello that echoed a Retry cookie opens
+ * one, so the address is validated before any state exists; knowing the token proves the
+ * sender still receives datagrams there (the Welcome went there).
  *
  * Bounded: at most maxSessions. Sessions that hold no grid membership sit in an LRU list;
  * they are forgotten after sessionIdleMs of silence, and the least recently used one is
@@ -10,6 +11,7 @@
  */
 import type { Address } from "../endpoint.ts";
 import type { Random } from "../rng.ts";
+import { constantTimeEqual } from "../security/bytes.ts";
 
 /** CreateGrid replies remembered per session, for retransmitted requests. */
 export const CREATED_REMEMBERED = 4;
@@ -19,6 +21,17 @@ export interface Session {
   readonly addr: Address;
   /** The req of the Hello that opened it: a retransmitted Hello gets the same session. */
   readonly helloReq: number;
+  /** That Hello's ephemeral key: a Hello with the same req but another key is a new handshake. */
+  readonly helloEph: Uint8Array;
+  /** The encoded Welcome, sent again byte for byte to a retransmitted Hello (never a second handshake). */
+  readonly welcome: Uint8Array;
+  /** The ChaCha20-Poly1305 key the handshake agreed (lib/security/handshake.ts). */
+  readonly key: Uint8Array;
+  /**
+   * The next Direction.LobbyToPeer nonce counter, from 1; each sealed reply takes one, so no
+   * counter ever seals two plaintexts under this key. Above 0xffffffff the session is spent.
+   */
+  nextNonce: number;
   readonly name: string;
   lastSeenMs: number;
   /** grid id -> the peer id this session holds in that grid. */
@@ -51,25 +64,39 @@ export class SessionTable {
     return this.byId.values();
   }
 
-  /** The session a Hello with this req from this address already opened (a retransmit). */
-  findHello(from: Address, req: number): Session | undefined {
+  /** The session a Hello with this req and key from this address already opened (a retransmit). */
+  findHello(from: Address, req: number, eph: Uint8Array): Session | undefined {
     const s = this.latestByAddr.get(from);
-    return s !== undefined && s.helloReq === req ? s : undefined;
+    if (s === undefined || s.helloReq !== req || eph.length !== s.helloEph.length) return undefined;
+    return constantTimeEqual(s.helloEph, 0, eph, 0, eph.length) ? s : undefined;
   }
 
-  /** Opens a session; evicts the least recently used idle one when full; undefined when nothing can be evicted. */
-  open(nowMs: number, from: Address, req: number, name: string, random: Random): Session | undefined {
-    if (this.byId.size >= this.maxSessions) {
-      const oldest = this.idle.values().next();
-      if (oldest.done) return undefined;
-      this.remove(oldest.value);
-    }
+  /** True when open() has room: below maxSessions, or an idle session to evict. */
+  canOpen(): boolean {
+    return this.byId.size < this.maxSessions || this.idle.size > 0;
+  }
+
+  /** A random nonzero id no open session has. */
+  newId(random: Random): number {
     let id = random.nextU32();
     while (id === 0 || this.byId.has(id)) id = random.nextU32();
-    const s: Session = { id, addr: from, helloReq: req, name, lastSeenMs: nowMs, memberships: new Map(), created: [] };
-    this.byId.set(id, s);
-    this.idle.set(id, s);
-    this.latestByAddr.set(from, s);
+    return id;
+  }
+
+  /**
+   * Opens a session (its id from newId()); evicts the least recently used idle one when
+   * full. Throws when canOpen() is false (the caller checks first).
+   */
+  open(nowMs: number, fields: Pick<Session, "id" | "addr" | "helloReq" | "helloEph" | "welcome" | "key" | "name">): Session {
+    if (this.byId.size >= this.maxSessions) {
+      const oldest = this.idle.values().next();
+      if (oldest.done) throw new Error("SessionTable.open: full; check canOpen() first");
+      this.remove(oldest.value);
+    }
+    const s: Session = { ...fields, nextNonce: 1, lastSeenMs: nowMs, memberships: new Map(), created: [] };
+    this.byId.set(s.id, s);
+    this.idle.set(s.id, s);
+    this.latestByAddr.set(s.addr, s);
     return s;
   }
 
@@ -118,4 +145,10 @@ export class SessionTable {
     this.idle.delete(s.id);
     if (this.latestByAddr.get(s.addr) === s) this.latestByAddr.delete(s.addr);
   }
+}
+
+/** The session's next nonce counter, or undefined when it has used every u32 (it must Hello again). */
+export function takeNonce(s: Session): number | undefined {
+  if (s.nextNonce > 0xffffffff) return undefined;
+  return s.nextNonce++;
 }

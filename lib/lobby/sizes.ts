@@ -5,6 +5,7 @@
  * writes; the fixed fields around a list are counted at their worst case.
  */
 import { utf8Length } from "../../wire/fields.ts";
+import { MAX_ADDRESS_BYTES, MAX_META_BYTES, MAX_NAME_BYTES, MAX_SEALED_BYTES } from "../../wire/limits.ts";
 import type { GridEntry, PeerEntry } from "../../wire/messages.ts";
 
 /** Entries per list in GridList and Members (wire/messages.ts: list(32, ...)). */
@@ -25,8 +26,23 @@ const HEAD = 3;
 const LIST_HEADER = 3;
 /** GridList around its list: req, total, offset as u32. */
 export const GRID_LIST_OVERHEAD = HEAD + 5 * 3 + LIST_HEADER;
-/** Members around its list: req, grid, peer as u32, part and parts as u16. */
-export const MEMBERS_OVERHEAD = HEAD + 5 * 3 + 3 * 2 + LIST_HEADER;
+/**
+ * Members around its list: req, grid, peer as u32, part and parts as u16, the nonce as u32
+ * and the sealed grant at its largest (a bin16 of MAX_SEALED_BYTES). Counting the sealed
+ * field at its worst keeps the split into parts the same for every joiner and every grant
+ * (two keys during a rotation, a longer ticket), so parts can be computed once per grid.
+ */
+export const MEMBERS_OVERHEAD = HEAD + 5 * 3 + 3 * 2 + LIST_HEADER + 5 + 3 + MAX_SEALED_BYTES;
+/**
+ * The largest PeerEntry the wire allows: a u32 id, a 64-byte address, a u8 link count of
+ * 128 or more (this lobby never sends more than MAX_LINKS, a one-byte fixint; the bound
+ * stays the wire's, as PROTOCOL.md section 2 counts it).
+ */
+export const MAX_PEER_ENTRY_BYTES = 1 + 5 + MAX_ADDRESS_BYTES + 2 + uintBytes(0xff);
+/** The largest GridEntry: u32 id, 32-byte name, u16 counts, u8 limit, 200-byte meta. */
+export const MAX_GRID_ENTRY_BYTES = 1 + 5 + MAX_NAME_BYTES + 2 + 3 + 3 + 2 + MAX_META_BYTES + 2;
+/** Smallest maxDatagramBytes that still fits the largest grid-list page or member part of one entry. */
+export const MIN_MAX_DATAGRAM_BYTES = Math.max(MEMBERS_OVERHEAD + MAX_PEER_ENTRY_BYTES, GRID_LIST_OVERHEAD + MAX_GRID_ENTRY_BYTES);
 
 export function gridEntryBytes(e: GridEntry): number {
   return 1 + uintBytes(e.grid) + strBytes(e.name) + uintBytes(e.members) + uintBytes(e.capacity) + uintBytes(e.limit) + strBytes(e.meta);
@@ -34,11 +50,6 @@ export function gridEntryBytes(e: GridEntry): number {
 
 export function peerEntryBytes(e: PeerEntry): number {
   return 1 + uintBytes(e.peer) + strBytes(e.addr) + uintBytes(e.links);
-}
-
-/** Welcome's size: head, req, session (u32 at worst), heartbeatMs. */
-export function welcomeBytes(req: number, heartbeatMs: number): number {
-  return HEAD + uintBytes(req) + 5 + uintBytes(heartbeatMs);
 }
 
 /**

@@ -18,8 +18,8 @@ export const LobbyDrop = {
   AddressMismatch: "address-mismatch",
   /** A Hello while maxSessions are open and none is idle enough to evict. */
   SessionsFull: "sessions-full",
-  /** The reply would be larger than 3x the request from a source not yet validated. */
-  Amplification: "amplification",
+  /** A Hello shorter than MIN_HELLO_BYTES: too small to answer within 3x (PROTOCOL.md 6, no amplification). */
+  ShortHello: "short-hello",
   /** A ProbeReply naming a peer its session does not hold. */
   NotMember: "not-member",
   /** A ProbeReply that answers no Probe the lobby sent (or one already answered). */
@@ -53,6 +53,12 @@ export interface LobbyStats {
   errorsSent: Record<string, number>;
   probesSent: number;
   hintsSent: number;
+  /** Retry replies (address-validation cookies) sent to Hellos without a valid cookie. */
+  retriesSent: number;
+  /** Sessions opened by a completed handshake (a retransmitted Hello is not counted again). */
+  handshakes: number;
+  /** Grid keys that became active (rotations completed). */
+  keyRotations: number;
   /** Outbound datagrams discarded because the transmit queue was full (the driver is not draining). */
   transmitsDropped: number;
   /** Events discarded because the event queue was full (the application is not draining). */
@@ -67,6 +73,9 @@ export class LobbyCounters {
   accepted = 0;
   probesSent = 0;
   hintsSent = 0;
+  retriesSent = 0;
+  handshakes = 0;
+  keyRotations = 0;
   transmitsDropped = 0;
   eventsDropped = 0;
   readonly drops: Record<string, number> = {};

@@ -16,6 +16,8 @@ export const LobbyTimer = {
   IslandCheck: "island-check",
   /** The least recently used membership-less session goes idle. */
   SessionIdle: "session-idle",
+  /** A grid's next key becomes active (one entry per grid in a rotation). */
+  KeyRotation: "key-rotation",
 } as const;
 export type LobbyTimer = (typeof LobbyTimer)[keyof typeof LobbyTimer];
 

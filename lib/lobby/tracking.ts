@@ -8,6 +8,7 @@ import { Kind, LinkStatus, LobbyErrorCode } from "../../wire/kinds.ts";
 import { MAX_LINKS } from "../../wire/limits.ts";
 import type { MessageOf } from "../../wire/messages.ts";
 import type { LobbyCore } from "./core.ts";
+import { latestEpoch } from "./key-rotation.ts";
 import type { Grid, Member } from "./registry.ts";
 import type { Session } from "./sessions.ts";
 import { LobbyDrop, type DropReason } from "./stats.ts";
@@ -56,7 +57,9 @@ export function onHeartbeat(core: LobbyCore, nowMs: number, from: Address, s: Se
   if (own === undefined) return undefined;
   // The heartbeat's link list is authoritative: it replaces what the peer reported before.
   core.replaceLinks(nowMs, own.grid, msg.peer, msg.links);
-  core.send(from, { kind: Kind.HeartbeatAck, req: msg.req, members: own.grid.members.size });
+  // epoch: send under it; latest: a member whose keyring lacks it selects the grid again for a fresh grant.
+  const keys = own.grid.keys;
+  core.send(from, { kind: Kind.HeartbeatAck, req: msg.req, members: own.grid.members.size, epoch: keys.active.epoch, latest: latestEpoch(keys) });
   return undefined;
 }
 

@@ -4,6 +4,7 @@
  */
 import type { Address } from "../endpoint.ts";
 import type { LobbyCore } from "./core.ts";
+import { latestEpoch } from "./key-rotation.ts";
 import { nextTimer } from "./maintenance.ts";
 import type { LobbyStats } from "./stats.ts";
 import type { LobbyTimer } from "./timers.ts";
@@ -48,6 +49,17 @@ export interface LobbyFootprint {
 export class LobbyView {
   constructor(protected readonly core: LobbyCore) {}
 
+  /** The lobby's Ed25519 identity public key (a copy): what peers pin to trust Welcomes and tickets. */
+  get publicKey(): Uint8Array {
+    return this.core.identity.publicKey.slice();
+  }
+
+  /** A grid's key epochs: `epoch` to send under, `latest` issued (next during a rotation); undefined for an unknown grid. */
+  keyEpochsOf(gridId: number): { epoch: number; latest: number } | undefined {
+    const g = this.core.registry.get(gridId);
+    return g === undefined ? undefined : { epoch: g.keys.active.epoch, latest: latestEpoch(g.keys) };
+  }
+
   stats(): LobbyStats {
     const core = this.core;
     const c = core.counters;
@@ -79,6 +91,9 @@ export class LobbyView {
       errorsSent: { ...c.errorsSent },
       probesSent: c.probesSent,
       hintsSent: c.hintsSent,
+      retriesSent: c.retriesSent,
+      handshakes: c.handshakes,
+      keyRotations: c.keyRotations,
       transmitsDropped: c.transmitsDropped,
       eventsDropped: c.eventsDropped,
     };
@@ -144,7 +159,7 @@ export class LobbyView {
       peers,
       pendingEdges: core.pending.size,
       probes: core.probes.size,
-      timers: core.expiry.size + core.pending.heap.size + core.emptyGrids.size,
+      timers: core.expiry.size + core.pending.heap.size + core.emptyGrids.size + core.rotations.size,
       queuedTransmits: core.transmits.length,
       queuedEvents: core.events.length,
     };

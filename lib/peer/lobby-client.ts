@@ -5,8 +5,8 @@
  */
 import { ErrorCode } from "../errors.ts";
 import { encode, Kind, LobbyErrorCode, MIN_HELLO_BYTES, type MessageOf } from "../../wire/index.ts";
-import { decodeGrant } from "../security/admission.ts";
-import { beginHandshake, Direction, finishHandshake, openFrom } from "../security/handshake.ts";
+import { decodeGrant, encodeGrant } from "../security/admission.ts";
+import { beginHandshake, Direction, finishHandshake, openFrom, sealFor } from "../security/handshake.ts";
 import type { PeerCore } from "./core.ts";
 import type { PendingRequest } from "./requests.ts";
 import { hasCandidates, startRound } from "./seeker.ts";
@@ -94,6 +94,18 @@ export function onWelcome(core: PeerCore, msg: MessageOf<typeof Kind.Welcome>): 
   afterSession(core);
 }
 
+/**
+ * The grid key this peer sends under, sealed for the lobby (Direction.PeerToLobby, nonce =
+ * the Rejoin's req; its retransmits are the same bytes): a restarted lobby restores it.
+ */
+function sealHeldKey(core: PeerCore, req: number): Uint8Array {
+  const epoch = core.keyring.currentEpoch;
+  const key = epoch === undefined ? undefined : core.keyring.keyFor(epoch);
+  if (epoch === undefined || key === undefined || core.sessionKey === undefined) return new Uint8Array(0);
+  const plain = encodeGrant({ activeEpoch: epoch, keys: [{ epoch, key }], ticket: new Uint8Array(0) });
+  return sealFor(core.crypto, core.sessionKey, Direction.PeerToLobby, req, plain);
+}
+
 /** With a session open: re-register, or find/create the grid and select it. */
 function afterSession(core: PeerCore): void {
   if (core.rejoining) {
@@ -110,6 +122,7 @@ function afterSession(core: PeerCore): void {
         limit: core.limit,
         links: core.links.ids.slice(0, 64),
         epoch: core.keyring.currentEpoch ?? 0,
+        sealed: sealHeldKey(core, req),
       },
       { t: "rejoin" },
     );
@@ -220,16 +233,15 @@ export function onUnknownSession(core: PeerCore): void {
  */
 function applyGrant(core: PeerCore, msg: MessageOf<typeof Kind.Members>): boolean {
   const key = core.sessionKey;
-  if (msg.nonce <= core.grantNonce) {
-    core.counters.drop("replayed-grant"); // an older grant would roll the keys back
-    return false;
-  }
   const plain = key === undefined ? null : openFrom(core.crypto, key, Direction.LobbyToPeer, msg.nonce, msg.sealed);
   const grant = plain === null ? null : decodeGrant(plain);
   if (grant === null) {
     core.counters.drop("bad-grant");
     return false;
   }
+  // Parts asked for together can arrive out of order: an older grant's member list is
+  // still good, but its keys would roll the keyring back (a replayed one too).
+  if (msg.nonce <= core.grantNonce) return true;
   try {
     for (const k of grant.keys) core.keyring.add(k.epoch, k.key);
     core.keyring.activate(grant.activeEpoch);

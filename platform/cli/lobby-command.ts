@@ -1,9 +1,13 @@
 /**
  * `relaygrid lobby`: runs a UDP lobby until SIGINT or SIGTERM. The first stdout line is
  * `relaygrid lobby listening on HOST:PORT` with the real port (scripts read it when they
- * pass --port 0); then one summary line every --stats-interval seconds.
+ * pass --port 0), the second `relaygrid lobby key HEX`, the identity public key peers pin;
+ * then one summary line every --stats-interval seconds.
  */
 import { createLobby, type LobbyServer } from "../node/index.ts";
+import { NodeCrypto } from "../node/node-crypto.ts";
+import type { KeyPair } from "../../lib/security/crypto.ts";
+import { loadOrCreateIdentity } from "./key-file.ts";
 import {
   DEFAULT_HEARTBEAT_MS,
   DEFAULT_MAX_GRIDS,
@@ -28,6 +32,8 @@ const FLAGS = {
   "max-members": { type: "int", default: DEFAULT_MAX_MEMBERS_PER_GRID, min: 1, max: 0xffff },
   "max-sessions": { type: "int", default: DEFAULT_MAX_SESSIONS, min: 1, max: 1 << 22 },
   rate: { type: "int", default: DEFAULT_REQUESTS_PER_SECOND_PER_SOURCE, min: 1, max: 1_000_000 },
+  // "" = none: a new identity for this run only.
+  "key-file": { type: "string", default: "" },
   help: { type: "boolean" },
 } as const satisfies Record<string, FlagSpec>;
 
@@ -46,9 +52,13 @@ Options:
   --max-members N         members per grid (default ${DEFAULT_MAX_MEMBERS_PER_GRID})
   --max-sessions N        peer sessions open at once (default ${DEFAULT_MAX_SESSIONS})
   --rate N                requests per second per source address (default ${DEFAULT_REQUESTS_PER_SECOND_PER_SOURCE})
+  --key-file PATH         the lobby's Ed25519 identity seed, 64 hex characters; created
+                          (mode 0600) when missing, so a restarted lobby keeps its identity
+                          (default: a new identity every run)
   -h, --help              show this help
 
-The first line printed is "relaygrid lobby listening on HOST:PORT" with the bound port.`;
+The first line printed is "relaygrid lobby listening on HOST:PORT" with the bound port, the
+second "relaygrid lobby key HEX": the public key peers pin to trust this lobby.`;
 
 /** One line: grids, peers, links, islands, datagrams in/out, drops by reason. */
 export function summaryLine(s: LobbyStats): string {
@@ -70,8 +80,17 @@ export async function lobbyCommand(argv: readonly string[], io: CommandIo): Prom
     return 0;
   }
   let server: LobbyServer;
+  const crypto = new NodeCrypto();
   try {
+    let identity: KeyPair | undefined;
+    if (flags["key-file"] !== "") {
+      const loaded = loadOrCreateIdentity(flags["key-file"], crypto);
+      identity = loaded.identity;
+      if (loaded.created) io.err(`relaygrid lobby: new identity written to ${flags["key-file"]}`);
+    }
     server = await createLobby({
+      crypto,
+      identity,
       host: flags.host,
       port: flags.port,
       heartbeatMs: flags["heartbeat-ms"],
@@ -86,6 +105,7 @@ export async function lobbyCommand(argv: readonly string[], io: CommandIo): Prom
   }
   server.on("error", (e) => io.err(`relaygrid lobby: ${e.message}`));
   io.out(`relaygrid lobby listening on ${server.address()}`);
+  io.out(`relaygrid lobby key ${server.publicKey()}`);
   const interval = flags["stats-interval"] > 0 ? setInterval(() => io.out(summaryLine(server.stats())), flags["stats-interval"] * 1000) : undefined;
 
   await new Promise<void>((resolve) => {

@@ -8,6 +8,7 @@ import type { Random } from "../../lib/rng.ts";
 import { formatAddress } from "./address.ts";
 import { CryptoRandom } from "./crypto-random.ts";
 import { bindUdp, driveEndpoint, type DriverStats } from "./endpoint-driver.ts";
+import { NodeCrypto } from "./node-crypto.ts";
 
 /** Defaults to "127.0.0.1" (loopback only; pass "0.0.0.0" or "::" to serve a network). */
 export const DEFAULT_LOBBY_HOST = "127.0.0.1";
@@ -16,6 +17,12 @@ export const DEFAULT_LOBBY_PORT = 7777;
 /** How long close() waits for LobbyClosing datagrams to leave before closing the socket. Defaults to 1000 ms. */
 export const DEFAULT_CLOSE_FLUSH_MS = 1000;
 
+/**
+ * Every LobbyConfig option but `random`, which defaults here. Among them: `identity`, the
+ * lobby's Ed25519 key pair (defaults to a fresh one per process: pass the same pair on every
+ * start so pinned peers keep trusting a restarted lobby), and `crypto` (defaults to a
+ * NodeCrypto: node:crypto where it is faster, randomness from crypto.randomBytes).
+ */
 export interface CreateLobbyOptions extends Omit<LobbyConfig, "random"> {
   /** Address to bind. Defaults to "127.0.0.1" (DEFAULT_LOBBY_HOST); an IPv6 literal binds udp6. */
   host?: string;
@@ -30,6 +37,8 @@ export type LobbyEventOf<T extends LobbyEventType> = Extract<LobbyEvent, { type:
 export interface LobbyServer {
   /** The bound address as "HOST:PORT" ("[v6]:PORT" for IPv6), with the real port. */
   address(): string;
+  /** The lobby's Ed25519 identity public key as 64 lowercase hex characters: what peers pin. */
+  publicKey(): string;
   /** The lobby's counters plus the driver's (socket sends and errors). */
   stats(): LobbyStats & { driver: DriverStats };
   /** The sans-IO lobby, for its getters (grids(), membersOf(), graphOf(), componentsOf()). Do not feed it input. */
@@ -44,11 +53,12 @@ export interface LobbyServer {
 
 /** Binds a UDP lobby and resolves once it is listening. Rejects with a RelayGridError (invalid-config or socket). */
 export async function createLobby(options: CreateLobbyOptions = {}): Promise<LobbyServer> {
-  const { host = DEFAULT_LOBBY_HOST, port = DEFAULT_LOBBY_PORT, random, ...limits } = options;
+  const { host = DEFAULT_LOBBY_HOST, port = DEFAULT_LOBBY_PORT, random, crypto, ...limits } = options;
   checkInt("port", port, 0, 65535);
   if (typeof host !== "string" || host === "") throw new RelayGridError(ErrorCode.InvalidConfig, `host must be a non-empty string, got ${String(host)}`);
   // Built before binding, so a bad option never leaves a socket open.
-  const lobby = new Lobby({ ...limits, random: random ?? new CryptoRandom() });
+  const lobby = new Lobby({ ...limits, random: random ?? new CryptoRandom(), crypto: crypto ?? new NodeCrypto() });
+  const publicKey = Buffer.from(lobby.publicKey).toString("hex");
   const socket = await bindUdp(host, port);
   const listeners = new Map<string, Set<(value: never) => void>>();
   const fire = (type: string, value: unknown): void => {
@@ -67,6 +77,7 @@ export async function createLobby(options: CreateLobbyOptions = {}): Promise<Lob
 
   return {
     address: () => address,
+    publicKey: () => publicKey,
     stats: () => ({ ...lobby.stats(), driver: driver.stats() }),
     lobby,
     on(type: string, listener: (value: never) => void): () => void {
