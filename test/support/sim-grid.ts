@@ -14,15 +14,14 @@ import { SeededRandom } from "../../lib/rng.ts";
 import { SimNetwork, type InspectFn, type SimNode } from "../../platform/memory/index.ts";
 import type { LinkOptions } from "../../platform/memory/index.ts";
 import { RelayInspector } from "./relay-inspector.ts";
-import { randomBytesFrom } from "../../lib/security/crypto.ts";
-import { NodeCrypto } from "../../platform/node/node-crypto.ts";
+import { SeededNodeCrypto } from "./seeded-node-crypto.ts";
 
 /**
  * Real cryptography, fast (node:crypto) and seeded, so one seed still gives one run:
  * every handshake, ticket and tag in a grid test is the production code path.
  */
-export function seededCrypto(seed: number): NodeCrypto {
-  return new NodeCrypto({ randomBytes: randomBytesFrom(new SeededRandom(seed)) });
+export function seededCrypto(seed: number): SeededNodeCrypto {
+  return new SeededNodeCrypto(seed);
 }
 
 export const LOBBY = "lobby";
