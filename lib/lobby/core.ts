@@ -17,8 +17,8 @@ import { resolveLobbyConfig, type LobbyConfig, type ResolvedLobbyConfig } from "
 import { PendingEdges, ProbeTable } from "./edges.ts";
 import type { LobbyEvent } from "./events.ts";
 import { cancelRotation, newGridKeys, noteDeparture, type NextKey } from "./key-rotation.ts";
-import { Queue } from "./queue.ts";
-import { SourceLimiter } from "./rate-limit.ts";
+import { Queue } from "../util/queue.ts";
+import { SourceLimiter } from "../util/rate-limit.ts";
 import { addMember, GridRegistry, removeMember, type Grid, type Member } from "./registry.ts";
 import { SessionTable, type Session } from "./sessions.ts";
 import { LobbyCounters } from "./stats.ts";

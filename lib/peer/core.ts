@@ -19,7 +19,7 @@ import type { LinkCloseReason, PeerEvent } from "./events.ts";
 import { LinkTable } from "./links.ts";
 import { RequestTable, type RequestTag } from "./requests.ts";
 import { PeerCounters } from "./stats.ts";
-import { SourceLimiter } from "../lobby/rate-limit.ts";
+import { SourceLimiter } from "../util/rate-limit.ts";
 import { Queue } from "../util/queue.ts";
 
 /**

@@ -18,8 +18,12 @@ export class Queue<T> {
     if (this.head >= this.items.length) return undefined;
     const item = this.items[this.head];
     this.items[this.head++] = undefined;
-    // Compact once the consumed prefix dominates, so memory tracks the live length.
-    if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+    // Start over when drained; compact once the consumed prefix dominates, so memory
+    // tracks the live length.
+    if (this.head === this.items.length) {
+      this.items = [];
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.items.length) {
       this.items = this.items.slice(this.head);
       this.head = 0;
     }

@@ -17,3 +17,4 @@ export {
 } from "./node-peer.ts";
 export { ErrorCode, RelayGridError } from "../../wire/errors.ts";
 export { MAX_PAYLOAD_BYTES } from "../../wire/limits.ts";
+export { NodeCrypto, type NodeCryptoOptions } from "./node-crypto.ts";

@@ -1,5 +1,5 @@
 /**
- * Per-source token buckets (requestsPerSecondPerSource, requestBurstPerSource), in bounded
+ * Per-source token buckets (the lobby's requests, the peer's strangers), in bounded
  * memory: at most maxTrackedSources buckets, the least recently seen evicted first. An evicted
  * source comes back with a full bucket, which only ever favours the sender, so eviction cannot
  * make the lobby refuse an honest peer.
