@@ -14,13 +14,15 @@ import { createEmbeddedLobby } from "../platform/embedded/index.ts";
 const root = resolve(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..");
 const MARKER = "// --- README example ---\n";
 
-test("the README's host loop is example-host-loop.ts, word for word (with the package import)", () => {
-  const readme = readFileSync(resolve(root, "platform/embedded/README.md"), "utf8");
-  const block = /<!-- example: platform\/embedded\/example-host-loop\.ts[^\n]*-->\n```ts\n([\s\S]*?)```/.exec(readme)?.[1];
-  assert.ok(block !== undefined, "the README has the example block after its marker");
+test("the READMEs' host loop is example-host-loop.ts, word for word (with the package import)", () => {
   const source = readFileSync(resolve(root, "platform/embedded/example-host-loop.ts"), "utf8");
   const example = source.slice(source.indexOf(MARKER) + MARKER.length).replace('from "./index.ts"', 'from "relaygrid/embedded"');
-  assert.is(block, example);
+  for (const file of ["platform/embedded/README.md", "README.md"]) {
+    const readme = readFileSync(resolve(root, file), "utf8");
+    const block = /<!-- example: platform\/embedded\/example-host-loop\.ts[^\n]*-->\n```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    assert.ok(block !== undefined, `${file} has the example block after its marker`);
+    assert.is(block, example, file);
+  }
 });
 
 /** In-memory datagram sockets: each address has an inbox the engine polls once per frame. */
