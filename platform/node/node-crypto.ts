@@ -125,6 +125,28 @@ class KeyObjectCache {
 }
 
 /** True when a JWK private import derives the RFC test vectors' public keys from `d`. */
+/**
+ * Whether this runtime's node:crypto has ChaCha20-Poly1305 (Node does; Bun 1.x answers
+ * "Unknown cipher"), checked once at construction by a seal and open round trip.
+ */
+function probeAead(): boolean {
+  try {
+    const key = new Uint8Array(32).fill(7);
+    const nonce = new Uint8Array(12).fill(1);
+    const c = createCipheriv("chacha20-poly1305", key, nonce, { authTagLength: AEAD_TAG_BYTES });
+    const body = c.update(new Uint8Array([1, 2, 3]));
+    c.final();
+    const tag = c.getAuthTag();
+    const d = createDecipheriv("chacha20-poly1305", key, nonce, { authTagLength: AEAD_TAG_BYTES });
+    d.setAuthTag(tag);
+    const back = d.update(body);
+    d.final();
+    return back.length === 3 && back[2] === 3;
+  } catch {
+    return false;
+  }
+}
+
 function probePrivateImport(): boolean {
   try {
     const ed = importPrivate("Ed25519", Buffer.from("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60", "hex"));
@@ -171,7 +193,7 @@ export class NodeCrypto implements CryptoProvider {
     const privateOk = (native.ed25519 === true || native.x25519 === true) && probePrivateImport();
     this.ed = native.ed25519 === true && privateOk;
     this.x = native.x25519 === true && privateOk;
-    this.aead = native.aead === true;
+    this.aead = native.aead === true && probeAead();
     this.hkdf = native.hkdf === true;
     this.edPublic = new KeyObjectCache(entries, (raw) => importPublic("Ed25519", raw));
     this.edPrivate = new KeyObjectCache(entries, (raw) => importPrivate("Ed25519", raw));
