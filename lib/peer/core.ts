@@ -115,6 +115,8 @@ export class PeerCore {
   /** This peer's lobby-signed ticket, shown when it opens a link. */
   ticket: Uint8Array = new Uint8Array(0);
   tickets: TicketCache | undefined;
+  /** Why the last Welcome was refused, for the error if the Hello gives up. */
+  handshakeFailure: string | undefined;
   /** The highest Members nonce opened this session: an older grant replayed is ignored. */
   grantNonce = 0;
   partsSeen = new Set<number>();
@@ -143,11 +145,14 @@ export class PeerCore {
   }
 
   /**
-   * Counts an invalid datagram (`reason`); one from a link counts against it, and a link
-   * past maxInvalidPerLink in one ping interval is closed as misbehaving.
+   * Counts an invalid datagram (`reason`). With `authenticated` (it carried a valid grid-key
+   * tag, so it really is from a member) it also counts against the link at `from`, and a link
+   * past maxInvalidPerLink in one ping interval is closed as misbehaving. Unauthenticated
+   * garbage never does: anyone can spoof a neighbour's address.
    */
-  invalid(from: Address, reason: string): void {
+  invalid(from: Address, reason: string, authenticated = false): void {
     this.counters.drop(reason);
+    if (!authenticated) return;
     const link = this.links.byAddr(from);
     if (link === undefined) return;
     if (++link.invalid > this.cfg.maxInvalidPerLink) this.closeLink(link.peer, "misbehaving");

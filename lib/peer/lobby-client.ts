@@ -5,7 +5,7 @@
  */
 import { ErrorCode } from "../errors.ts";
 import { encode, Kind, LobbyErrorCode, MIN_HELLO_BYTES, type MessageOf } from "../../wire/index.ts";
-import { decodeGrant, encodeGrant } from "../security/admission.ts";
+import { type AdmissionGrant, decodeGrant, encodeGrant } from "../security/admission.ts";
 import { beginHandshake, Direction, finishHandshake, openFrom, sealFor } from "../security/handshake.ts";
 import type { PeerCore } from "./core.ts";
 import type { PendingRequest } from "./requests.ts";
@@ -74,16 +74,22 @@ export function sendConnStatus(core: PeerCore, other: number): void {
 }
 
 /** The signed handshake reply: verify the lobby's identity, derive the session key, go on. */
-export function onWelcome(core: PeerCore, msg: MessageOf<typeof Kind.Welcome>): void {
+/**
+ * Returns false (and changes nothing but a counter) when the Welcome does not verify: it
+ * may be forged at the lobby's address, so the Hello stays outstanding and the real
+ * Welcome can still arrive; if none does, the give-up error names the failure.
+ */
+export function onWelcome(core: PeerCore, msg: MessageOf<typeof Kind.Welcome>): boolean {
   const eph = core.ephemeral;
-  if (eph === undefined) return;
+  if (eph === undefined) return false;
   const r = finishHandshake(core.crypto, eph, { lobbyEph: msg.eph, signature: msg.signature, session: msg.session }, core.lobbyKey, msg.identity);
   if (!r.ok) {
     core.counters.drop(`handshake-${r.reason}`);
-    if (core.phase === "lobby") {
-      fail(core, ErrorCode.Rejected, `the lobby's handshake failed (${r.reason}): ${core.lobbyKey !== undefined ? "its key is not the pinned lobbyKey" : "bad signature"}`);
-    }
-    return;
+    core.handshakeFailure =
+      r.reason === "bad-signature" && core.lobbyKey !== undefined
+        ? "its Welcome did not verify under the pinned lobbyKey (wrong key, or not the lobby)"
+        : `its Welcome did not verify (${r.reason})`;
+    return false;
   }
   core.ephemeral = undefined;
   core.lobbyKey = r.lobbyPublicKey; // trust on first use when none was pinned; pinned from now on
@@ -91,7 +97,9 @@ export function onWelcome(core: PeerCore, msg: MessageOf<typeof Kind.Welcome>): 
   core.grantNonce = 0; // nonces count per session key
   core.session = msg.session;
   core.heartbeatMs = Math.max(100, msg.heartbeatMs);
+  core.handshakeFailure = undefined;
   afterSession(core);
+  return true;
 }
 
 /**
@@ -167,12 +175,13 @@ export function onGridList(core: PeerCore, msg: MessageOf<typeof Kind.GridList>)
   }
 }
 
-export function onMembers(core: PeerCore, msg: MessageOf<typeof Kind.Members>, part: number): void {
+/** A Members reply whose grant opened (peer.ts checks it before taking the request). */
+export function onMembers(core: PeerCore, msg: MessageOf<typeof Kind.Members>, part: number, grant: AdmissionGrant): void {
   if (msg.grid !== core.grid || msg.part !== part) {
     core.counters.drop("unexpected-reply");
     return;
   }
-  if (!applyGrant(core, msg)) return;
+  if (!applyGrant(core, msg, grant)) return;
   core.self = msg.peer;
   for (const m of msg.members) core.rememberMember(m.peer, m.addr);
   if (part === 0) {
@@ -228,17 +237,17 @@ export function onUnknownSession(core: PeerCore): void {
 }
 
 /**
- * Opens the sealed grant in a Members reply (PROTOCOL.md 4.3): the grid's keys by epoch
- * and this peer's ticket. False (and a counted drop) when it does not open.
+ * Opens the sealed grant in a Members reply (PROTOCOL.md 6.4): the grid's keys by epoch
+ * and this peer's ticket. Null when it does not open or does not follow the layout.
  */
-function applyGrant(core: PeerCore, msg: MessageOf<typeof Kind.Members>): boolean {
+export function openGrant(core: PeerCore, msg: MessageOf<typeof Kind.Members>): AdmissionGrant | null {
   const key = core.sessionKey;
   const plain = key === undefined ? null : openFrom(core.crypto, key, Direction.LobbyToPeer, msg.nonce, msg.sealed);
-  const grant = plain === null ? null : decodeGrant(plain);
-  if (grant === null) {
-    core.counters.drop("bad-grant");
-    return false;
-  }
+  return plain === null ? null : decodeGrant(plain);
+}
+
+/** Takes the keys and ticket of an opened grant. False (and a counted drop) when the keyring cannot hold them. */
+function applyGrant(core: PeerCore, msg: MessageOf<typeof Kind.Members>, grant: AdmissionGrant): boolean {
   // Parts asked for together can arrive out of order: an older grant's member list is
   // still good, but its keys would roll the keyring back (a replayed one too).
   if (msg.nonce <= core.grantNonce) return true;

@@ -198,7 +198,8 @@ export class Peer implements Endpoint<PeerEvent> {
     }
     const r = decode(bytes);
     if (!r.ok) {
-      c.invalid(from, r.code);
+      // Past a valid tag, an undecodable body is a member's fault.
+      c.invalid(from, r.code, kind >= 0x10 && kind <= 0x1f);
       return;
     }
     this.dispatch(from, r.msg);
@@ -341,10 +342,21 @@ export class Peer implements Endpoint<PeerEvent> {
       c.counters.drop("unmatched-reply");
       return;
     }
+    // A Members whose grant does not open (forged at the lobby's address, or corrupted) is
+    // dropped as if it never came: the SelectGrid stays outstanding, so its retransmit and
+    // the real reply still get the peer in. Taken first, it used to stall a join for good.
+    const grant = msg.kind === Kind.Members ? lobby.openGrant(c, msg) : undefined;
+    if (grant === null) {
+      c.counters.drop("bad-grant");
+      return;
+    }
+    if (msg.kind === Kind.Welcome) {
+      // Verified before the Hello is taken: a forged Welcome leaves it outstanding.
+      if (lobby.onWelcome(c, msg)) c.requests.take(msg.req);
+      return;
+    }
     c.requests.take(msg.req);
     switch (msg.kind) {
-      case Kind.Welcome:
-        return lobby.onWelcome(c, msg);
       case Kind.Retry:
         return lobby.onRetry(c, msg);
       case Kind.HeartbeatAck:
@@ -354,7 +366,8 @@ export class Peer implements Endpoint<PeerEvent> {
       case Kind.GridList:
         return lobby.onGridList(c, msg);
       case Kind.Members:
-        return lobby.onMembers(c, msg, p.tag.t === "select" ? p.tag.part : 0);
+        if (grant !== undefined) lobby.onMembers(c, msg, p.tag.t === "select" ? p.tag.part : 0, grant);
+        return;
       case Kind.UnknownSession:
         return lobby.onUnknownSession(c);
       case Kind.Error:
@@ -409,7 +422,12 @@ export class Peer implements Endpoint<PeerEvent> {
         if (c.phase === "lobby") {
           c.phase = "idle";
           c.target = undefined;
-          c.emit({ type: "error", code: ErrorCode.Timeout, message: `the lobby at ${c.cfg.lobby} did not answer ${p.tag.t} after ${c.cfg.maxAttempts} tries` });
+          const refused = p.tag.t === "hello" ? c.handshakeFailure : undefined;
+          c.emit(
+            refused !== undefined
+              ? { type: "error", code: ErrorCode.Rejected, message: `the lobby at ${c.cfg.lobby} failed the handshake: ${refused}` }
+              : { type: "error", code: ErrorCode.Timeout, message: `the lobby at ${c.cfg.lobby} did not answer ${p.tag.t} after ${c.cfg.maxAttempts} tries` },
+          );
         } else if (c.rejoining) lobby.sendHello(c); // keep looking for a restarted lobby
         return;
       default:
