@@ -1,5 +1,5 @@
 /** Renders results as the stdout table, latest.md and latest.json. */
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { human, rounded, type Figure } from "./stats.ts";
 import type { GroupResult, Row } from "./types.ts";
 
@@ -14,9 +14,11 @@ export interface RunMeta {
   quick: boolean;
   exposeGc: boolean;
   wallSeconds: number;
+  /** 1-minute load average when the run started and when it ended (other work on the machine skews the figures). */
+  loadAverage: [number, number];
 }
 
-export function runMeta(command: string, runtime: string, quick: boolean, exposeGc: boolean, wallSeconds: number): RunMeta {
+export function runMeta(command: string, runtime: string, quick: boolean, exposeGc: boolean, wallSeconds: number, loadAtStart: number): RunMeta {
   const c = cpus();
   return {
     command,
@@ -29,6 +31,7 @@ export function runMeta(command: string, runtime: string, quick: boolean, expose
     quick,
     exposeGc,
     wallSeconds: Math.round(wallSeconds * 10) / 10,
+    loadAverage: [loadAtStart, Math.round((loadavg()[0] ?? 0) * 100) / 100],
   };
 }
 
@@ -76,6 +79,7 @@ export function renderMarkdown(meta: RunMeta, results: readonly GroupResult[]): 
     `- runtime: Node ${meta.node}${meta.runtime === "node" ? "" : ` (UDP groups on ${udpRuntime(meta, results)})`}, ${meta.platform}${meta.exposeGc ? ", --expose-gc" : ""}`,
     `- CPU: ${meta.cpu} (${meta.cores} cores)`,
     `- wall time: ${meta.wallSeconds} s${meta.quick ? " (--quick)" : ""}`,
+    `- 1-minute load average: ${meta.loadAverage[0]} at the start, ${meta.loadAverage[1]} at the end (${meta.cores} cores; at the start anything above ~0.3 is other work, and the bench itself keeps one or two cores busy)`,
     "",
     "Every figure is the median over n repeats with its min-max; every ratio is taken against a",
     "baseline measured in the same run (per repeat, then the median of those ratios).",

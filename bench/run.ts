@@ -7,6 +7,7 @@
  * a clean heap. The child sends its GroupResult back over the IPC channel.
  */
 import { spawn } from "node:child_process";
+import { loadavg } from "node:os";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -105,6 +106,7 @@ async function main(): Promise<number> {
   }
   mkdirSync(resultsDir, { recursive: true });
   const t0 = performance.now();
+  const loadAtStart = Math.round((loadavg()[0] ?? 0) * 100) / 100;
   const results: GroupResult[] = [];
   let failed = false;
   for (const g of groups) {
@@ -129,14 +131,14 @@ async function main(): Promise<number> {
     }
   }
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`;
-  const meta = runMeta(command, args.runtime, args.quick, true, (performance.now() - t0) / 1000);
+  const meta = runMeta(command, args.runtime, args.quick, true, (performance.now() - t0) / 1000, loadAtStart);
   const json = toJson(meta, results);
   writeFileSync(join(resultsDir, "latest.json"), `${JSON.stringify(json, null, 2)}\n`);
   writeFileSync(join(resultsDir, "latest.md"), renderMarkdown(meta, results));
   if (args.json) console.log(JSON.stringify(json, null, 2));
   else {
     console.log(renderTable(results));
-    console.log(`\n${meta.command} | ${meta.date} | Node ${meta.node} | ${meta.cpu} x${meta.cores} | ${meta.wallSeconds} s`);
+    console.log(`\n${meta.command} | ${meta.date} | Node ${meta.node} | ${meta.cpu} x${meta.cores} | ${meta.wallSeconds} s | load ${meta.loadAverage[0]} -> ${meta.loadAverage[1]}`);
     console.log("figures: median over n repeats (min-max); ratios against baselines measured in the same run");
     console.log(`written: ${join("bench", "results", "latest.json")}, ${join("bench", "results", "latest.md")}`);
   }

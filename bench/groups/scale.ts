@@ -102,7 +102,11 @@ export const scaleGroup: Group = {
   udp: false,
   async run(ctx: BenchContext): Promise<GroupResult> {
     const sizes = ctx.quick ? [100, 1000] : [100, 1000, 2000, 5000, 10_000];
-    const budgetMs = ctx.quick ? 35_000 : 330_000;
+    // --quick: the whole run must stay under 60 s next to the UDP groups and the fault matrix,
+    // so N=1000 (projected 30-45 s on 2 cores) is listed as skipped there.
+    // Without --quick: 150 s keeps the whole run well under 10 minutes beside the fault matrix
+    // (~2 min); N=5000 (projected 80+ s, in practice more) is then listed as skipped.
+    const budgetMs = ctx.quick ? 15_000 : 150_000;
     const start = performance.now();
     const cells: ScaleCell[] = [];
     const rows: Row[] = [];
@@ -112,8 +116,10 @@ export const scaleGroup: Group = {
       for (const limit of LIMITS) {
         const remaining = budgetMs - (performance.now() - start);
         const projected = project(cells, n, limit);
-        if (projected > remaining) {
-          const why = `skipped: projected ${(projected / 1000).toFixed(0)} s > ${(Math.max(0, remaining) / 1000).toFixed(0)} s left of the ${budgetMs / 1000} s budget`;
+        // x1.5: the projection has run short (N=5000 L=4 projected 76-83 s, still unfinished after 79-255 s), and a
+        // cell stopped at the budget only wastes the time it ran.
+        if (projected * 1.5 > remaining) {
+          const why = `skipped: projected ${(projected / 1000).toFixed(0)} s (x1.5) > ${(Math.max(0, remaining) / 1000).toFixed(0)} s left of the ${budgetMs / 1000} s budget`;
           ctx.log(`scale: N=${n} L=${limit} ${why}`);
           rows.push({ key: `n${n}L${limit}Skipped`, measure: `N=${n} L=${limit}`, value: null, note: why });
           notes.push(`N=${n} L=${limit} ${why}.`);

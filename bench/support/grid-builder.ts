@@ -4,6 +4,13 @@
  * of virtual time rather than before every step (an O(N) predicate per step is what makes a
  * 1,000-peer settle slow), creates the grid with room for every peer, and lets the caller
  * count relay traffic through one inspect hook.
+ *
+ * Security: every Peer and the Lobby get a node:crypto provider with seeded randomness
+ * (support/keys.ts seededCrypto), derived from the seed each already draws, so the draws from
+ * the simulator's seed stream are the same as before and one seed still gives one grid. The
+ * default would be pure-JS NobleCrypto over the endpoint's own Random: correct, but about 10x
+ * slower per handshake, and it would consume the Random the endpoint's choices use.
+ * `peer.crypto` / `lobby.crypto` in the options override it.
  */
 import { Lobby } from "../../lib/lobby/lobby.ts";
 import type { LobbyConfig } from "../../lib/lobby/config.ts";
@@ -12,6 +19,7 @@ import type { PeerConfig } from "../../lib/peer/config.ts";
 import type { PeerEvent } from "../../lib/peer/events.ts";
 import { SeededRandom } from "../../lib/rng.ts";
 import { SimNetwork, type InspectFn, type LinkOptions, type SimNode } from "../../platform/memory/index.ts";
+import { seededCrypto } from "./keys.ts";
 
 export const LOBBY_ADDRESS = "lobby";
 export const GRID_NAME = "bench";
@@ -70,14 +78,20 @@ export function buildGrid(o: BuildOptions): BuiltGrid {
     inspect: o.inspect,
     onEvent: o.onEvent === undefined ? undefined : (a, e, now) => o.onEvent?.(a, e as PeerEvent, now),
   });
-  const lobby = sim.add(LOBBY_ADDRESS, new Lobby({ ...lobbyFor(o.peers), ...o.lobby, random: new SeededRandom(sim.nextSeed()) }));
+  const lobbySeed = sim.nextSeed();
+  const lobby = sim.add(
+    LOBBY_ADDRESS,
+    new Lobby({ crypto: seededCrypto(cryptoSeed(lobbySeed)), ...lobbyFor(o.peers), ...o.lobby, random: new SeededRandom(lobbySeed) }),
+  );
   const peers: SimNode<Peer, unknown>[] = [];
   const add = (i: number, create: boolean): void => {
+    const seed = sim.nextSeed();
     const peer = new Peer({
+      crypto: seededCrypto(cryptoSeed(seed)),
       ...o.peer,
       connectionLimit: o.connectionLimit,
       lobby: LOBBY_ADDRESS,
-      random: new SeededRandom(sim.nextSeed()),
+      random: new SeededRandom(seed),
     });
     const node = sim.add(`p${i}`, peer);
     node.with((p, now) => p.join(now, { grid: GRID_NAME, create, capacity: Math.min(0xffff, o.peers + 16) }));
@@ -116,6 +130,11 @@ export function buildGrid(o: BuildOptions): BuiltGrid {
     }
   }
   return { sim, lobby, peers, settleVirtualMs: sim.now - start, settled };
+}
+
+/** The crypto provider's seed, apart from the endpoint's Random seed (same source, other stream). */
+function cryptoSeed(seed: number): number {
+  return (Math.imul(seed ^ 0x5eed_c0de, 0x9e3779b1) >>> 0) || 1;
 }
 
 export function totalLinks(peers: readonly SimNode<Peer, unknown>[]): number {

@@ -5,7 +5,9 @@
  * for every link it forwards to. Same relay rules as the Peer's defaults (not back to the
  * sender, not to the origin, hop limit 127) and the same poll-style output, so both are
  * driven by the same loop. Its Set grows with every message; the bench starts a fresh one
- * per batch (which flatters it).
+ * per batch (which flatters it). It carries the grid-key tag (the envelope's 9th element)
+ * through unchanged and does not check it: it is the baseline of the relay work without the
+ * MAC, like the relay-core figure derived without it.
  */
 import { decode, encode } from "@msgpack/msgpack";
 import { Kind, MAX_HOPS } from "../../wire/index.ts";
@@ -57,8 +59,8 @@ export class NaiveRelay {
     } catch {
       return;
     }
-    if (!Array.isArray(msg) || msg.length !== 8 || msg[1] !== Kind.Data) return;
-    const [version, kind, hops, grid, origin, seq, target, payload] = msg as [number, number, number, number, number, number, number | null, Uint8Array];
+    if (!Array.isArray(msg) || msg.length !== 9 || msg[1] !== Kind.Data) return;
+    const [version, kind, hops, grid, origin, seq, target, payload, tag] = msg as [number, number, number, number, number, number, number | null, Uint8Array, Uint8Array];
     if (grid !== this.grid || origin === this.self) return;
     const key = `${origin}:${seq}`;
     if (this.seen.has(key)) return;
@@ -70,7 +72,7 @@ export class NaiveRelay {
     if (hops >= MAX_HOPS) return;
     for (const link of this.links) {
       if (link.peer === sender.peer || link.peer === origin) continue;
-      this.outbox.push({ to: link.address, bytes: encode([version, kind, hops + 1, grid, origin, seq, target, payload]) });
+      this.outbox.push({ to: link.address, bytes: encode([version, kind, hops + 1, grid, origin, seq, target, payload, tag]) });
     }
   }
 

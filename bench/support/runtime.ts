@@ -32,5 +32,6 @@ export function scriptCommand(runtime: Runtime, script: string, nodeFlags: reado
   }
   const local = fileURLToPath(new URL(`../../node_modules/.bin/${runtime}`, import.meta.url));
   const bin = currentRuntime().name === runtime ? process.execPath : existsSync(local) ? local : runtime;
-  return runtime === "deno" ? [bin, ["run", "-A", script]] : [bin, [script]];
+  // --unstable-net: Deno.listenDatagram, for the udp-hop group's native raw forwarder on Deno.
+  return runtime === "deno" ? [bin, ["run", "-A", "--unstable-net", script]] : [bin, [script]];
 }

@@ -59,7 +59,7 @@ export function runScaleCell(
   const tallies = new Map<number, Tally>();
   const header = newRelayHeader();
   const inspect = (_now: number, from: string, _to: string, bytes: Uint8Array): void => {
-    if (bytes[0] !== 0x98 || bytes[2] !== Kind.Data || readRelay(bytes, header) !== null) return;
+    if (bytes[0] !== 0x99 || bytes[2] !== Kind.Data || readRelay(bytes, header) !== null) return;
     const t = tallies.get(key(header.origin, header.seq));
     if (t === undefined) return;
     t.msgs++;

@@ -1,13 +1,15 @@
 /**
  * The raw node:dgram baselines of the udp-hop group, on 127.0.0.1 only: forwarders in this
  * process that send every datagram on unchanged, and the source and sink in a child process
- * (udp-load.ts), so this process does nothing but forward, as a relaying peer would.
+ * (udp-load.ts), so this process does nothing but forward, as a relaying peer would. The same
+ * child also holds the lobby and the relaygrid members at the ends of the relaygrid paths.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createSocket, type Socket } from "node:dgram";
 import { fileURLToPath } from "node:url";
 import { currentRuntime, scriptCommand } from "./runtime.ts";
-import type { LoadCommand, LoadResult } from "./udp-load.ts";
+import type { Runtime } from "../types.ts";
+import type { LoadRequest, LoadResult, RunCommand } from "./udp-load.ts";
 
 const HOST = "127.0.0.1";
 /** A receiving socket reads at most this many datagrams per event-loop turn (libuv). */
@@ -21,33 +23,64 @@ function bind(): Promise<Socket> {
   });
 }
 
-/** The source/sink child: start once, run many loads, close. */
+/** The load child (udp-load.ts): start once, send it many requests, close. */
 export class LoadProcess {
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+
   private constructor(
     private readonly child: ChildProcess,
+    /** The raw sink's port, and the raw source's (a chain that ends at the source). */
     readonly sinkPort: number,
-  ) {}
+    readonly sourcePort: number,
+  ) {
+    child.on("message", (m) => {
+      const r = m as { id?: number; ok?: boolean; value?: unknown; error?: string };
+      const w = r.id === undefined ? undefined : this.waiting.get(r.id);
+      if (w === undefined || r.id === undefined) return;
+      this.waiting.delete(r.id);
+      if (r.ok === true) w.resolve(r.value);
+      else w.reject(new Error(`load process: ${r.error ?? "failed"}`));
+    });
+    child.on("exit", (code) => {
+      for (const w of this.waiting.values()) w.reject(new Error(`udp load process exited with ${String(code)}`));
+      this.waiting.clear();
+    });
+  }
 
-  static async start(): Promise<LoadProcess> {
-    // The load runs on the same runtime as the forwarders, so both sides of a socket match.
-    const [cmd, args] = scriptCommand(currentRuntime().name, fileURLToPath(new URL("./udp-load.ts", import.meta.url)));
+  /** Starts the load child on `runtime` (defaults to this process's runtime). */
+  static async start(runtime: Runtime = currentRuntime().name): Promise<LoadProcess> {
+    const [cmd, args] = scriptCommand(runtime, fileURLToPath(new URL("./udp-load.ts", import.meta.url)));
     const child = spawn(cmd, args, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
-    const sinkPort = await new Promise<number>((resolve, reject) => {
-      child.once("message", (m) => resolve((m as { sinkPort: number }).sinkPort));
+    const ports = await new Promise<{ sinkPort: number; sourcePort: number }>((resolve, reject) => {
+      child.once("message", (m) => resolve(m as { sinkPort: number; sourcePort: number }));
       child.once("exit", (code) => reject(new Error(`udp load process exited with ${String(code)}`)));
     });
-    return new LoadProcess(child, sinkPort);
+    return new LoadProcess(child, ports.sinkPort, ports.sourcePort);
   }
 
-  run(cmd: LoadCommand): Promise<LoadResult> {
-    return new Promise((resolve) => {
-      this.child.once("message", (m) => resolve(m as LoadResult));
-      this.child.send(cmd);
+  /** One request to the load process (see udp-load.ts LoadRequest). */
+  call<T>(req: LoadRequest): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.child.send({ id, ...req });
     });
   }
 
-  close(): void {
+  run(cmd: RunCommand): Promise<LoadResult> {
+    return this.call<LoadResult>({ op: "run", ...cmd });
+  }
+
+  /** Tells the child to close everything and waits (bounded) for it to exit. */
+  async close(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.child.once("exit", () => resolve()));
     this.child.send("exit");
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([exited, new Promise<void>((r) => (timer = setTimeout(r, 3000)))]);
+    clearTimeout(timer);
+    if (this.child.exitCode === null) this.child.kill();
   }
 }
 
@@ -66,4 +99,38 @@ export function percentile(xs: readonly number[], p: number): number {
   if (xs.length === 0) return NaN;
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number;
+}
+
+interface DenoDatagramConn {
+  receive(p?: Uint8Array): Promise<[Uint8Array, { hostname: string; port: number }]>;
+  send(p: Uint8Array, addr: { transport: "udp"; hostname: string; port: number }): Promise<number>;
+  close(): void;
+  readonly addr: { port: number };
+}
+type DenoNet = { listenDatagram?: (o: { hostname: string; port: number; transport: "udp" }) => DenoDatagramConn };
+
+/**
+ * On Deno with --unstable-net (support/runtime.ts passes it): a chain of `count` forwarders on
+ * Deno's native Deno.listenDatagram instead of node:dgram, ending at `sinkPort`. Undefined
+ * elsewhere. Each forwarder awaits one receive at a time and sends without awaiting.
+ */
+export function denoNativeForwarders(count: number, sinkPort: number): { port: number; close(): void } | undefined {
+  const deno = (globalThis as { Deno?: DenoNet }).Deno;
+  if (deno?.listenDatagram === undefined) return undefined;
+  const listen = deno.listenDatagram;
+  const conns = Array.from({ length: count }, () => listen({ hostname: HOST, port: 0, transport: "udp" }));
+  conns.forEach((c, i) => {
+    const next = { transport: "udp" as const, hostname: HOST, port: conns[i + 1]?.addr.port ?? sinkPort };
+    void (async () => {
+      try {
+        for (;;) {
+          const [data] = await c.receive();
+          void c.send(data, next).catch(() => {});
+        }
+      } catch {
+        // closed
+      }
+    })();
+  });
+  return { port: (conns[0] as DenoDatagramConn).addr.port, close: () => conns.forEach((c) => c.close()) };
 }
