@@ -8,6 +8,7 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { referenceSipHash } from "./support/reference-siphash.ts";
 import { encode as referenceEncode } from "@msgpack/msgpack";
 import { hkdf } from "@noble/hashes/hkdf.js";
 import { sha256 } from "@noble/hashes/sha2.js";
@@ -20,46 +21,6 @@ import { fromHex, positional, readVectorFiles, type SignedDatagram, toHex, vecto
 const { text, security } = readVectorFiles();
 const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
 
-/** SipHash-2-4 from the paper, section 2, in BigInt (test reference only). */
-function referenceSipHash(key: Uint8Array, msg: Uint8Array): Uint8Array {
-  const M = (1n << 64n) - 1n;
-  const rotl = (x: bigint, b: bigint): bigint => ((x << b) | (x >> (64n - b))) & M;
-  const le = (b: Uint8Array, p: number, n: number): bigint => {
-    let x = 0n;
-    for (let i = n - 1; i >= 0; i--) x = (x << 8n) | BigInt(b[p + i] as number);
-    return x;
-  };
-  const k0 = le(key, 0, 8);
-  const k1 = le(key, 8, 8);
-  let v0 = k0 ^ 0x736f6d6570736575n;
-  let v1 = k1 ^ 0x646f72616e646f6dn;
-  let v2 = k0 ^ 0x6c7967656e657261n;
-  let v3 = k1 ^ 0x7465646279746573n;
-  const round = (): void => {
-    v0 = (v0 + v1) & M;
-    v1 = rotl(v1, 13n) ^ v0;
-    v0 = rotl(v0, 32n);
-    v2 = (v2 + v3) & M;
-    v3 = rotl(v3, 16n) ^ v2;
-    v0 = (v0 + v3) & M;
-    v3 = rotl(v3, 21n) ^ v0;
-    v2 = (v2 + v1) & M;
-    v1 = rotl(v1, 17n) ^ v2;
-    v2 = rotl(v2, 32n);
-  };
-  const full = msg.length - (msg.length % 8);
-  for (let p = 0; p <= full; p += 8) {
-    const m = p < full ? le(msg, p, 8) : le(msg, p, msg.length - full) | (BigInt(msg.length & 0xff) << 56n);
-    v3 ^= m;
-    round();
-    round();
-    v0 ^= m;
-  }
-  v2 ^= 0xffn;
-  for (let i = 0; i < 4; i++) round();
-  const h = v0 ^ v1 ^ v2 ^ v3;
-  return Uint8Array.from({ length: 8 }, (_, i) => Number((h >> BigInt(8 * i)) & 0xffn));
-}
 
 function keyring(): GridKeyring {
   const k = new GridKeyring(new NobleCrypto(new SeededRandom(1)));
