@@ -197,6 +197,6 @@ export function writeRelay(
   buf[at] = 0xc4;
   buf[at + 1] = TAG_BYTES;
   if (tag === null) buf.fill(0, at + 2, at + TAG_FIELD);
-  else buf.set(tag.subarray(0, TAG_BYTES), at + 2);
+  else for (let i = 0; i < TAG_BYTES; i++) buf[at + 2 + i] = tag[i] ?? 0; // no subarray view per call
   return at + TAG_FIELD - offset;
 }
