@@ -186,6 +186,17 @@ test("memory: virtual time starts at 0 and a clean link delivers after exactly l
   assert.is(new SimNetwork({ seed: 1 }).linkOptions("x", "y").latencyMs, DEFAULT_LATENCY_MS);
 });
 
+test("memory: a fractional latencyMs delivers at fractional virtual times, as real paths do", () => {
+  const sim = new SimNetwork<TestEvent>({ seed: 3, link: { latencyMs: 2.25 } });
+  const a = sink(sim, "a");
+  const b = sink(sim, "b");
+  sim.withNode("a", () => a.send("b", [DATA]));
+  sim.runFor(3);
+  sim.withNode("a", () => a.send("b", [DATA]));
+  sim.runFor(10);
+  assert.equal(b.received.map((r) => r.now), [2.25, 5.25]);
+});
+
 test("memory: jitter spreads delivery over latencyMs..latencyMs+jitterMs", () => {
   const sim = new SimNetwork<TestEvent>({ seed: 3, link: { latencyMs: 10, jitterMs: 5 } });
   sink(sim, "a");
@@ -541,7 +552,8 @@ test("memory: bad options are caller mistakes that name the field", () => {
     assert.throws(fn, (e: unknown) => e instanceof RelayGridError && e.code === "invalid-config" && field.test(e.message));
   bad(() => new SimNetwork({ seed: -1 }), /seed/);
   bad(() => new SimNetwork({ seed: 1, link: { lossPercent: 101 } }), /lossPercent must be a number from 0 to 100, got 101/);
-  bad(() => new SimNetwork({ seed: 1, link: { latencyMs: 1.5 } }), /latencyMs/);
+  bad(() => new SimNetwork({ seed: 1, link: { latencyMs: -1 } }), /latencyMs/);
+  bad(() => new SimNetwork({ seed: 1, link: { latencyMs: Number.NaN } }), /latencyMs/);
   bad(() => new SimNetwork({ seed: 1, link: { latency: 5 } as Partial<LinkOptions> }), /unknown link option "latency"/);
   bad(() => new SimNetwork({ seed: 1, mtuBytes: 0 }), /mtuBytes/);
   const sim = new SimNetwork({ seed: 1 });

@@ -20,6 +20,12 @@ export type LobbyEvent =
   /** A grid has been in `count` components for longer than islandGraceMs (sent again when the count changes). */
   | { readonly type: "islandsDetected"; readonly grid: number; readonly count: number }
   /** A RepairHint went to `peer`, naming `targets` in the largest component. */
+  /**
+   * A handler threw while handling a datagram of `kind` (byte 2, -1 when shorter): a lobby
+   * bug, never the sender's fault. The datagram was dropped (stats().drops["internal-error"])
+   * and the lobby goes on serving; log `message` and report it.
+   */
+  | { readonly type: "internalError"; readonly kind: number; readonly message: string; readonly error: unknown }
   | {
       readonly type: "repairHintSent";
       readonly grid: number;

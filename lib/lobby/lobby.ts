@@ -120,8 +120,13 @@ export class Lobby extends LobbyView implements Endpoint<LobbyEvent> {
     let reason: DropReason | undefined;
     try {
       reason = this.dispatch(nowMs, from, bytes);
-    } catch {
+    } catch (error) {
+      // A handler threw: a lobby bug, never the sender's fault. The datagram is dropped so
+      // the lobby keeps serving, and the event says what broke (tests fail on it).
       reason = LobbyDrop.InternalError;
+      const kind = bytes.length >= 3 ? (bytes[2] as number) : -1;
+      const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      this.core.emit({ type: "internalError", kind, message, error });
     }
     if (reason === undefined) c.accepted++;
     else c.drop(reason);
@@ -165,8 +170,16 @@ export class Lobby extends LobbyView implements Endpoint<LobbyEvent> {
     return this.closed;
   }
 
+  /**
+   * The lobby counts whole milliseconds: every *Ms option is an integer, and so is every
+   * time it puts on the wire (ConnStatusReply.silentMs). A real driver's clock is
+   * fractional (performance.now()), so time is floored here, at the edge; a fraction that
+   * reached an encoder once made every ConnStatus about a live member throw (issue 11,
+   * bug 1). Time going backwards is ignored.
+   */
   private advance(now: Millis): number {
-    if (now > this.nowMs) this.nowMs = now;
+    const ms = Math.floor(now);
+    if (ms > this.nowMs) this.nowMs = ms;
     return this.nowMs;
   }
 

@@ -20,7 +20,12 @@ export const DEFAULT_REORDER_DELAY_MS = 25;
 const MAX_DELAY_MS = 3_600_000;
 
 export interface LinkOptions {
-  /** One-way base delay of every datagram. Defaults to 10 (DEFAULT_LATENCY_MS). */
+  /**
+   * One-way base delay of every datagram, in ms; a fraction is allowed, as on a real path
+   * (a real driver's clock, performance.now(), is fractional too, and a whole-ms simulator
+   * once hid a lobby bug that only fractional times reach: issue 11, bug 1). Defaults to 10
+   * (DEFAULT_LATENCY_MS).
+   */
   readonly latencyMs: number;
   /** Extra delay drawn uniformly from 0..jitterMs (whole ms) per datagram. Defaults to 0. */
   readonly jitterMs: number;
@@ -49,7 +54,7 @@ export const DEFAULT_LINK: LinkOptions = Object.freeze({
 /** `partial` laid over `base`, validated. Throws RelayGridError(InvalidConfig) naming the bad field. */
 export function resolveLink(base: LinkOptions, partial: Partial<LinkOptions> | undefined): LinkOptions {
   const link: LinkOptions = Object.freeze({ ...base, ...definedOnly(partial) });
-  checkInt("latencyMs", link.latencyMs, 0, MAX_DELAY_MS);
+  checkDelay("latencyMs", link.latencyMs);
   checkInt("jitterMs", link.jitterMs, 0, MAX_DELAY_MS);
   checkInt("reorderDelayMs", link.reorderDelayMs, 0, MAX_DELAY_MS);
   checkPercent("lossPercent", link.lossPercent);
@@ -106,6 +111,12 @@ export class LinkTable {
   /** The options in force from -> to. */
   get(from: Address, to: Address): LinkOptions {
     return this.overrides.get(from)?.get(to)?.resolved ?? this.base;
+  }
+}
+
+function checkDelay(name: string, value: number): void {
+  if (typeof value !== "number" || !(value >= 0 && value <= MAX_DELAY_MS)) {
+    throw new RelayGridError(ErrorCode.InvalidConfig, `${name} must be a number of ms from 0 to ${MAX_DELAY_MS}, got ${String(value)}`);
   }
 }
 

@@ -2,11 +2,12 @@
  * A lobby and a crowd of real Peers on the simulated network, for grid-level tests:
  * every transmit goes through the relay-rule inspector (and any taps a test adds), and
  * deliveries are tallied per (peer, origin, seq) so a test can assert "every member got
- * it exactly once".
+ * it exactly once". An exception the lobby swallows (its `internalError` event) fails the run.
  */
 import type { Address } from "../../lib/endpoint.ts";
 import { Lobby } from "../../lib/lobby/lobby.ts";
 import type { LobbyConfig } from "../../lib/lobby/config.ts";
+import type { LobbyEvent } from "../../lib/lobby/events.ts";
 import { Peer } from "../../lib/peer/peer.ts";
 import type { PeerConfig } from "../../lib/peer/config.ts";
 import type { PeerEvent } from "../../lib/peer/events.ts";
@@ -70,7 +71,13 @@ export class SimGrid {
   }
 
   private onEvent(address: string, e: PeerEvent, now: number): void {
-    if (address === LOBBY) return;
+    if (address === LOBBY) {
+      // An exception the lobby swallowed is a bug in any scenario: fail the run (with its seed).
+      // Peers do not swallow theirs: a throw already fails the run in the simulator's driver.
+      const le = e as unknown as LobbyEvent;
+      if (le.type === "internalError") throw new Error(`the lobby swallowed an exception handling kind ${le.kind}: ${le.message}`, { cause: le.error });
+      return;
+    }
     if (e.type === "data") {
       let m = this.deliveries.get(address);
       if (m === undefined) this.deliveries.set(address, (m = new Map()));
