@@ -253,6 +253,10 @@ export function buildVectors(): Vector[] {
   add("hello-name-31-fixstr-max", paddedHello({ req: 1, name: ascii(31, "a"), cookie: new Uint8Array(0), eph: bytes(32, 204) }));
   add("hello-name-32-str8-limit", paddedHello({ req: 1, name: ascii(32, "b"), cookie: bytes(16, 205), eph: bytes(32, 206) }));
   add("hello-name-utf8", paddedHello({ req: 1, name: "Zoë ✓ 🎮", cookie: new Uint8Array(0), eph: bytes(32, 207) }));
+  // Every UTF-8 length boundary, and the code points just outside the surrogate range: all
+  // well-formed (5.3), 25 bytes of str on the wire.
+  add("hello-name-utf8-boundaries", paddedHello({ req: 1, name: "\u007f\u0080\u07ff\u0800\ud7ff\ue000\uffff\u{10000}\u{10ffff}", cookie: new Uint8Array(0), eph: bytes(32, 211) }));
+  add("hello-name-32-bytes-of-4-byte-utf8", paddedHello({ req: 1, name: "🎮".repeat(8), cookie: new Uint8Array(0), eph: bytes(32, 212) }));
   add("hello-unpadded-decodes", { kind: K.Hello, req: 4, name: "a", cookie: new Uint8Array(0), eph: bytes(32, 208), pad: new Uint8Array(0) });
   add("hello-pad-1024-max", { kind: K.Hello, req: 5, name: "a", cookie: bytes(8, 209), eph: bytes(32, 210), pad: new Uint8Array(1024) });
   add("list-grids", { kind: K.ListGrids, req: 2, session: 0xdeadbeef, filter: "", offset: 0 });
@@ -493,6 +497,39 @@ export function buildInvalid(valid: readonly Vector[]): InvalidVector[] {
   bad("malformed-pad-bin16-over-1200", "970120 01 a0 c400 c420" + "00".repeat(32) + "c504b1", C.Malformed, "Hello.pad as bin16 declaring 1201 bytes");
   bad("malformed-array32-4gib", "970127 01 02 07 03 ddffffffff", C.Malformed, "Heartbeat.links as array32 declaring 4 GiB");
   bad("malformed-array16-129-items", "970127 01 02 07 03 dc0081", C.Malformed, "array of 129 > 128 items, rejected at its header");
+
+  // Step 8c, strings (5.3): a str must be well-formed UTF-8 (RFC 3629), and its bytes are
+  // read and judged on their own, whatever follows them.
+  const helloName = (nameField: string, next = "c400"): string => `970120 01 ${nameField} ${next} c420${"00".repeat(32)} c400`;
+  bad("malformed-utf8-ed-a0-then-bin8", helloName("a2eda0"), C.Malformed, "Hello.name ed a0: a surrogate's first two bytes (bug 11.4: once decoded through the next field's header c4)");
+  bad("malformed-utf8-ed-a0-then-bin16", helloName("a2eda0", "c50000"), C.Malformed, "the same name followed by a bin 16 cookie: the same verdict, whatever the next header");
+  bad("malformed-utf8-truncated-at-str-end", "960121 01 02 a2e282 80", C.Malformed, "ListGrids.filter e2 82: the 0x80 after it would complete U+2080, but it is the next field");
+  bad("malformed-utf8-surrogate", helloName("a3eda080"), C.Malformed, "U+D800 encoded (ed a0 80): surrogates are not UTF-8");
+  bad("malformed-utf8-overlong-2", helloName("a2c080"), C.Malformed, "NUL as c0 80 (overlong)");
+  bad("malformed-utf8-overlong-3", helloName("a3e080af"), C.Malformed, "'/' as e0 80 af (overlong)");
+  bad("malformed-utf8-overlong-4", helloName("a4f08282ac"), C.Malformed, "U+20AC as f0 82 82 ac (overlong)");
+  bad("malformed-utf8-above-10ffff", helloName("a4f4908080"), C.Malformed, "U+110000 (f4 90 80 80)");
+  bad("malformed-utf8-f5", helloName("a4f5808080"), C.Malformed, "lead byte f5: never in UTF-8");
+  bad("malformed-utf8-ff", helloName("a1ff"), C.Malformed, "byte ff: never in UTF-8");
+  bad("malformed-utf8-lone-continuation", helloName("a26180"), C.Malformed, "a continuation byte with no lead");
+  bad("malformed-utf8-cut-4-byte", helloName("a3f09f8e"), C.Malformed, "an emoji (f0 9f 8e ae) cut to 3 bytes");
+  bad("malformed-utf8-96-bytes-of-overlong-nul", helloName("d960" + "e08080".repeat(32)), C.Malformed, "str 8 of 96 bytes, 32 overlong NULs: a lenient decoder made it a 32-byte name within the limit");
+  bad("malformed-utf8-in-list-entry", members([[1, "x", 0]]).replace("a178", "a1c0"), C.Malformed, "Members.members[0].addr c0: invalid UTF-8 inside a list entry");
+
+  // Step 8c, nesting (5.1): arrays and maps nest at most MAX_NESTING_DEPTH (3) deep.
+  bad("malformed-nesting-4-in-ack", ack + "919190", C.Malformed, "Ack.req [[[]]]: an array at depth 4");
+  bad("malformed-nesting-4-in-list-entry", members([[1, "x", []]]), C.Malformed, "Members.members[0].links an array: depth 4 (a list entry's field)");
+  bad("malformed-nesting-map-4", ack + "919180", C.Malformed, "an empty map at depth 4 is a container too");
+  bad("malformed-nesting-1100-deep", ack + "91".repeat(1100) + "c0", C.Malformed, "1100 nested arrays: rejected at depth 4, no deep recursion");
+  bad("wrong-type-nesting-3-in-ack", ack + "9190", C.WrongType, "Ack.req [[]]: depth 3 is within the limit, so it reaches the field check");
+
+  // Step 8b/8c, ext headers (5.1): a length over 0 is malformed as soon as it is read; a
+  // header cut before its length (or an empty ext before its type byte) is truncated.
+  bad("truncated-ext8-no-length", ack + "c7", C.Truncated, "ext 8 header without its length byte");
+  bad("truncated-ext16-length", ack + "c800", C.Truncated, "ext 16 header with one of its two length bytes");
+  bad("truncated-ext8-empty-no-type", ack + "c700", C.Truncated, "an empty ext 8 without its type byte");
+  bad("malformed-ext8-length-then-end", ack + "c705", C.Malformed, "ext 8 of 5 bytes, datagram ends: the length is judged before the data is looked for");
+  bad("malformed-fixext1-at-end", ack + "d4", C.Malformed, "fixext 1 as the last byte: its length is in its type byte");
 
   // Step 9: field types and limits.
   bad("wrong-type-ack-req-nil", ack + "c0", C.WrongType, "req nil");

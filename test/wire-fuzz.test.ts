@@ -40,9 +40,8 @@ function mustNotThrow(bytes: Uint8Array, what: string): DecodeResult {
 /**
  * A decoded message must re-encode (every field within its limit), decode again, and be a
  * fixpoint from there on. It may differ from the input bytes: non-canonical encodings become
- * canonical, and invalid UTF-8 decodes to some string whose UTF-8 can be longer than the bytes
- * it came from (PROTOCOL.md 5.3), so a re-encoded 1200-byte datagram may be a few bytes over
- * the datagram limit; the field limits still hold, which is what the lenient size allows for.
+ * canonical (never longer). Strings are exact: invalid UTF-8 never decodes (PROTOCOL.md 5.3),
+ * so a decoded str re-encodes to the very bytes it came from.
  */
 function checkResult(r: DecodeResult, what: string): void {
   if (!r.ok) {
@@ -57,7 +56,7 @@ function checkResult(r: DecodeResult, what: string): void {
     assert.unreachable(`${what}: decoded message does not re-encode: ${String(e)}`);
     return;
   }
-  const again = decode(once, Math.max(DEFAULT_MAX_DATAGRAM_BYTES, once.length));
+  const again = decode(once);
   if (!again.ok) assert.unreachable(`${what}: re-encoded message does not decode: ${again.code} ${again.detail}`);
   else assert.is(toHex(encode(again.msg)), toHex(once), `${what}: re-encoding drifts`);
 }

@@ -3,29 +3,26 @@
  *
  * decode() is the edge where untrusted bytes become typed messages: it never throws, and
  * checks cheapest first - size, array header, version, kind, arity - before it lets the
- * MessagePack decoder (with every length limit set) build anything. Relay data goes
- * through the hand-written envelope codec so both paths produce the same bytes.
+ * MessagePack reader (wire/msgpack-reader.ts: every length limit, strict UTF-8, a nesting
+ * limit) build anything. Encoding uses @msgpack/msgpack's encoder, so the bytes are any
+ * MessagePack library's. Relay data goes through the hand-written envelope codec so both
+ * paths produce the same bytes.
  */
-import { DecodeError, Decoder, Encoder } from "@msgpack/msgpack";
+import { Encoder } from "@msgpack/msgpack";
 import { DecodeErrorCode } from "./decode-error.ts";
 import { ErrorCode, RelayGridError } from "./errors.ts";
-import { checkValue, type FieldDef } from "./fields.ts";
+import { checkValue, type FieldDef, type Spec } from "./fields.ts";
 import { Kind, kindName } from "./kinds.ts";
-import { DEFAULT_MAX_DATAGRAM_BYTES, MAX_ARRAY_ITEMS, PROTOCOL_VERSION, TAG_BYTES } from "./limits.ts";
+import { DEFAULT_MAX_DATAGRAM_BYTES, PROTOCOL_VERSION, TAG_BYTES } from "./limits.ts";
 import { type Message, type MessageOf, schemaOf } from "./messages.ts";
+import { readValue } from "./msgpack-reader.ts";
 import { newRelayHeader, readRelay, relaySizeBound, writeRelay } from "./relay-envelope.ts";
+import { toWellFormed } from "./utf8.ts";
 
 export type DecodeResult =
   | { readonly ok: true; readonly msg: Message }
   | { readonly ok: false; readonly code: DecodeErrorCode; readonly detail: string };
 
-const decoder = new Decoder({
-  maxStrLength: DEFAULT_MAX_DATAGRAM_BYTES,
-  maxBinLength: DEFAULT_MAX_DATAGRAM_BYTES,
-  maxArrayLength: MAX_ARRAY_ITEMS,
-  maxMapLength: 0,
-  maxExtLength: 0,
-});
 const encoder = new Encoder({ initialBufferSize: 2048 });
 const relayHeader = newRelayHeader();
 
@@ -63,19 +60,10 @@ export function decode(bytes: Uint8Array, maxDatagramBytes: number = DEFAULT_MAX
   }
   if (kind === Kind.Data) return decodeData(bytes);
 
-  let value: unknown;
-  try {
-    value = decoder.decode(bytes);
-  } catch (e) {
-    // @msgpack/msgpack throws RangeError when input ends early or has extra bytes, and
-    // DecodeError for invalid MessagePack; anything else is a bug worth surfacing as malformed.
-    if (e instanceof RangeError) {
-      return /^Extra /.test(e.message)
-        ? fail(DecodeErrorCode.TrailingBytes, e.message)
-        : fail(DecodeErrorCode.Truncated, e.message);
-    }
-    return fail(DecodeErrorCode.Malformed, e instanceof DecodeError || e instanceof Error ? e.message : String(e));
-  }
+  // The bounded reader of msgpack-reader.ts: truncated, malformed or trailing-bytes in byte order.
+  const read = readValue(bytes);
+  if (!read.ok) return fail(read.code, read.detail);
+  const value = read.value;
   const arr = value as unknown[];
   const msg: Record<string, unknown> = { kind };
   for (let i = 0; i < schema.length; i++) {
@@ -113,6 +101,15 @@ function decodeData(bytes: Uint8Array): DecodeResult {
   return { ok: true, msg };
 }
 
+/**
+ * A str is written as well-formed UTF-8 whatever the string holds: a lone surrogate becomes
+ * U+FFFD, as TextEncoder writes it (PROTOCOL.md 5.3), so utf8Length() is the wire size and
+ * no receiver ever sees invalid UTF-8 from us.
+ */
+function wireValue(spec: Spec, v: unknown): unknown {
+  return spec.t === "str" && typeof v === "string" ? toWellFormed(v) : v;
+}
+
 /** The positional array for `msg`, after checking every field against its schema. */
 function toArray(msg: Message): unknown[] {
   const schema = schemaOf(msg.kind);
@@ -126,9 +123,9 @@ function toArray(msg: Message): unknown[] {
     const w =
       spec.t === "list" && Array.isArray(v)
         ? (v as (Record<string, unknown> | null | undefined)[]).map((o) =>
-            spec.of.map(([k]) => (o === null || o === undefined ? undefined : o[k])),
+            spec.of.map(([k, s]) => wireValue(s, o === null || o === undefined ? undefined : o[k])),
           )
-        : v;
+        : wireValue(spec, v);
     const err = checkValue(spec, w, name);
     if (err !== null) throw new RelayGridError(ErrorCode.InvalidConfig, `cannot encode ${kindName(msg.kind)}: ${err}`);
     arr.push(w);

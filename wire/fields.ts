@@ -3,6 +3,9 @@
  * positional MessagePack array. One spec drives encoding, validation on decode, the
  * TypeScript type of the message, and PROTOCOL.md's tables (so they cannot disagree).
  */
+import { utf8Length } from "./utf8.ts";
+
+export { utf8Length };
 
 export type Spec =
   | { readonly t: "uint"; readonly max: number }
@@ -49,24 +52,6 @@ export type ValueOf<S extends Spec> = S extends { t: "uint" }
 export type Fields<F extends readonly FieldDef[]> = {
   -readonly [D in F[number] as D[0]]: ValueOf<D[1]>;
 };
-
-/** Byte length of a string in UTF-8, without TextEncoder (absent in some embedded VMs). */
-export function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        n += 4;
-        i++;
-      } else n += 3;
-    } else n += 3;
-  }
-  return n;
-}
 
 /**
  * Checks `value` against `spec`. Returns null when valid, or a short reason naming the

@@ -47,3 +47,9 @@ export const MAX_DETAIL_BYTES = 128;
 export const MAX_LINKS = 64;
 /** Upper bound on array lengths anywhere in a datagram (checked by the MessagePack decoder). */
 export const MAX_ARRAY_ITEMS = 128;
+/**
+ * Deepest nesting of arrays (and maps) the decoder accepts: the datagram's array (1), a list
+ * in it (2), a list entry (3). Nothing in version 1 nests deeper, so a reader never recurses
+ * further whatever the input (PROTOCOL.md 5.1).
+ */
+export const MAX_NESTING_DEPTH = 3;

@@ -9,7 +9,7 @@ import type { Random } from "../rng.ts";
 import type { CryptoProvider, KeyPair } from "../security/crypto.ts";
 import { type SipKey, sipKeyFrom, SIP_KEY_BYTES } from "../security/siphash.ts";
 import { encode } from "../../wire/codec.ts";
-import { utf8Length } from "../../wire/fields.ts";
+import { truncateUtf8 } from "../../wire/utf8.ts";
 import { Kind, LobbyErrorCode } from "../../wire/kinds.ts";
 import { MAX_DETAIL_BYTES } from "../../wire/limits.ts";
 import type { Message } from "../../wire/messages.ts";
@@ -217,10 +217,11 @@ export class LobbyCore {
   }
 }
 
-/** `detail` cut to MAX_DETAIL_BYTES of UTF-8 (Error.detail and LobbyClosing.reason are bounded on the wire). */
+/**
+ * `detail` cut to MAX_DETAIL_BYTES of UTF-8 (Error.detail and LobbyClosing.reason are
+ * bounded on the wire), between code points: a detail quoting a grid name must not end in
+ * half an emoji.
+ */
 export function clip(detail: string): string {
-  if (utf8Length(detail) <= MAX_DETAIL_BYTES) return detail;
-  let s = detail.slice(0, MAX_DETAIL_BYTES);
-  while (utf8Length(s) > MAX_DETAIL_BYTES) s = s.slice(0, -1);
-  return s;
+  return truncateUtf8(detail, MAX_DETAIL_BYTES);
 }
