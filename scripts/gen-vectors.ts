@@ -5,6 +5,10 @@
  *   test/vectors/invalid.json   malformed datagrams: { name, hex, code, why }
  *   test/vectors/security.json  one grid key, its MAC key, and datagrams before and after
  *                               signing (PROTOCOL.md 6.6), computed by lib/security
+ *   test/vectors/addresses.json socket addresses and their one text form (PROTOCOL.md 4.5),
+ *                               see scripts/vectors/addresses.ts
+ *   test/vectors/admission.json known answers for the handshake, a ticket and sealed grants
+ *                               (PROTOCOL.md 6.1-6.4), see scripts/vectors/admission.ts
  *
  * The hex of a valid vector is @msgpack/msgpack's encode() of the positional array
  * `[version, kind, ...fields]`, an encoder independent of wire/codec.ts and of the
@@ -16,7 +20,7 @@
  * Tags, tickets, keys, signatures and sealed grants in messages.json are just bytes of the
  * right shape (the codec does not verify them): tickets follow the ticket layout with a
  * made-up signature, sealed grants have the length a real grant would have. Only
- * security.json holds values computed with the real constructions.
+ * security.json and admission.json hold values computed with the real constructions.
  *
  *   npx tsx scripts/gen-vectors.ts
  */
@@ -45,6 +49,11 @@ import {
 } from "../wire/limits.ts";
 import { type Message, type MessageOf, schemaOf } from "../wire/messages.ts";
 import { RELAY_HOPS_OFFSET } from "../wire/relay-envelope.ts";
+import { buildAddressVectors, type AddressVector } from "./vectors/addresses.ts";
+import { buildAdmissionVectors, type AdmissionVectors } from "./vectors/admission.ts";
+import { binReplacer, binReviver, fromHex, positional, toHex } from "./vectors/hex.ts";
+
+export { binReviver, fromHex, positional, toHex };
 
 export interface Vector {
   readonly name: string;
@@ -61,12 +70,6 @@ export interface InvalidVector {
 }
 
 const U32_MAX = 0xffffffff;
-
-export function toHex(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i++) s += (bytes[i] as number).toString(16).padStart(2, "0");
-  return s;
-}
 
 /** Seeded bytes, so a payload is the same on every run. */
 function bytes(n: number, seed: number): Uint8Array {
@@ -124,22 +127,6 @@ function ticket(grid: number, peer: number, epoch: number, address: string, seed
 function sealedGrant(keys: number, addressBytes: number, seed: number): Uint8Array {
   const ticketBytes = TICKET_HEADER_BYTES + addressBytes + ED25519_SIGNATURE_BYTES;
   return bytes(4 + 1 + keys * (4 + GRID_KEY_BYTES) + 2 + ticketBytes + AEAD_TAG_BYTES, seed);
-}
-
-/** The positional array `[version, kind, ...fields]`: list entries become arrays too. */
-export function positional(msg: Message): unknown[] {
-  const schema = schemaOf(msg.kind);
-  if (schema === undefined) throw new Error(`no schema for kind ${msg.kind}`);
-  const fields = msg as unknown as Record<string, unknown>;
-  return [
-    PROTOCOL_VERSION,
-    msg.kind,
-    ...schema.map(([name, spec]: FieldDef) => {
-      const v = fields[name];
-      if (spec.t !== "list") return v;
-      return (v as Record<string, unknown>[]).map((entry) => spec.of.map(([k]) => entry[k]));
-    }),
-  ];
 }
 
 function vector(name: string, msg: Message): Vector {
@@ -674,63 +661,48 @@ export function buildSecurityVectors(): SecurityVectors {
   };
 }
 
-export function fromHex(hex: string): Uint8Array {
-  if (hex.length % 2 !== 0 || /[^0-9a-f]/i.test(hex)) throw new Error(`bad hex: ${hex.slice(0, 40)}`);
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-  return out;
-}
-
 const VECTOR_DIR = resolve(fileURLToPath(import.meta.url), "../../test/vectors");
 
-/** JSON.parse reviver: {"$bin": hex} back into a Uint8Array. */
-export function binReviver(_key: string, value: unknown): unknown {
-  if (value !== null && typeof value === "object" && !Array.isArray(value)) {
-    const o = value as Record<string, unknown>;
-    const keys = Object.keys(o);
-    if (keys.length === 1 && keys[0] === "$bin" && typeof o.$bin === "string") return fromHex(o.$bin);
-  }
-  return value;
-}
-
-const binReplacer = (_key: string, value: unknown): unknown => (value instanceof Uint8Array ? { $bin: toHex(value) } : value);
+type FileName = "messages" | "invalid" | "security" | "addresses" | "admission";
+const FILES: readonly FileName[] = ["messages", "invalid", "security", "addresses", "admission"];
 
 /** The vector files as they are on disk, with {"$bin": hex} turned back into Uint8Array. */
 export function readVectorFiles(): {
-  text: { messages: string; invalid: string; security: string };
+  text: Record<FileName, string>;
   valid: Vector[];
   invalid: InvalidVector[];
   security: SecurityVectors;
+  addresses: AddressVector[];
+  admission: AdmissionVectors;
 } {
-  const text = {
-    messages: readFileSync(resolve(VECTOR_DIR, "messages.json"), "utf8"),
-    invalid: readFileSync(resolve(VECTOR_DIR, "invalid.json"), "utf8"),
-    security: readFileSync(resolve(VECTOR_DIR, "security.json"), "utf8"),
-  };
+  const text = Object.fromEntries(FILES.map((f) => [f, readFileSync(resolve(VECTOR_DIR, `${f}.json`), "utf8")])) as Record<FileName, string>;
   return {
     text,
     valid: JSON.parse(text.messages, binReviver) as Vector[],
     invalid: JSON.parse(text.invalid) as InvalidVector[],
     security: JSON.parse(text.security, binReviver) as SecurityVectors,
+    addresses: JSON.parse(text.addresses) as AddressVector[],
+    admission: JSON.parse(text.admission, binReviver) as AdmissionVectors,
   };
 }
 
-/** The three files' contents, exactly as written (the vector tests compare them). */
-export function vectorFiles(): { messages: string; invalid: string; security: string } {
+/** Every file's contents, exactly as written (the vector tests compare them). */
+export function vectorFiles(): Record<FileName, string> {
   const valid = buildVectors();
+  const json = (value: unknown): string => JSON.stringify(value, binReplacer, 2) + "\n";
   return {
-    messages: JSON.stringify(valid, binReplacer, 2) + "\n",
-    invalid: JSON.stringify(buildInvalid(valid), null, 2) + "\n",
-    security: JSON.stringify(buildSecurityVectors(), binReplacer, 2) + "\n",
+    messages: json(valid),
+    invalid: json(buildInvalid(valid)),
+    security: json(buildSecurityVectors()),
+    addresses: json(buildAddressVectors()),
+    admission: json(buildAdmissionVectors()),
   };
 }
 
 const self = fileURLToPath(import.meta.url);
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === self) {
   const files = vectorFiles();
-  writeFileSync(resolve(VECTOR_DIR, "messages.json"), files.messages);
-  writeFileSync(resolve(VECTOR_DIR, "invalid.json"), files.invalid);
-  writeFileSync(resolve(VECTOR_DIR, "security.json"), files.security);
-  const { valid, invalid } = readVectorFiles();
-  console.log(`wrote ${VECTOR_DIR}/messages.json (${valid.length}), invalid.json (${invalid.length}) and security.json`);
+  for (const f of FILES) writeFileSync(resolve(VECTOR_DIR, `${f}.json`), files[f]);
+  const { valid, invalid, addresses } = readVectorFiles();
+  console.log(`wrote ${VECTOR_DIR}: messages.json (${valid.length}), invalid.json (${invalid.length}), security.json, addresses.json (${addresses.length}), admission.json`);
 }

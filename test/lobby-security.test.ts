@@ -318,6 +318,24 @@ test("Rejoin carrying the grid key it holds (sealed for the session) restores th
   assert.equal(h.lobby.keyEpochsOf(88), { epoch: 4, latest: 4 });
 });
 
+test("PROTOCOL.md 4.3: a Rejoin grant is restored only as its layout says (activeEpoch = Rejoin.epoch); any other gets a new key at epoch + 1", () => {
+  const h = new Harness({}, 16);
+  const held = new Uint8Array(32).fill(0x33);
+  const rejoin = (addr: string, grid: number, epoch: number, grantEpoch: number): void => {
+    const c = new Client(h, addr);
+    c.hello();
+    const req = c.req();
+    const sealed = sealFor(h.peerCrypto, c.sessionKey as Uint8Array, Direction.PeerToLobby, req, encodeGrant({ activeEpoch: grantEpoch, keys: [{ epoch: grantEpoch, key: held }], ticket: new Uint8Array(0) }));
+    assert.ok(h.deliver(c.addr, { kind: Kind.Rejoin, req, session: c.session, grid, name: `g${grid}`, peer: 1, limit: 4, links: [], epoch, sealed }).some((m) => m.kind === Kind.Ack));
+  };
+  rejoin("10.4.1.1:4000", 91, 7, 6); // the grant names epoch 6, the Rejoin 7
+  assert.equal(h.lobby.keyEpochsOf(91), { epoch: 8, latest: 8 });
+  rejoin("10.4.1.2:4000", 92, 0, 0); // epoch 0 means "no key", whatever is sealed
+  assert.equal(h.lobby.keyEpochsOf(92), { epoch: 1, latest: 1 });
+  rejoin("10.4.1.3:4000", 93, 7, 7);
+  assert.equal(h.lobby.keyEpochsOf(93), { epoch: 7, latest: 7 });
+});
+
 test("config: identity, cookie and rotation options are checked", () => {
   const crypto = new SeededNodeCrypto(3);
   const a = crypto.ed25519KeyPair();

@@ -216,15 +216,20 @@ test("section 5: the decode-order table names only DecodeErrorCodes, and all of 
 });
 
 test("worked examples: every hex dump in PROTOCOL.md is a test vector, and so is the JSON example", () => {
-  const { valid, text, security } = readVectorFiles();
+  const { valid, text, security, admission } = readVectorFiles();
   const known = new Set(valid.map((v) => v.hex));
   // 6.6 shows the MAC key and signed datagrams of security.json.
   const s = security;
   for (const h of [s.macKey, s.data.unsigned, s.data.signed, s.data.forwarded, s.ping.unsigned, s.ping.signed]) known.add(h);
+  // 6.1 and 6.4 show the session key and the two grant nonces of admission.json.
+  const a = admission;
+  for (const h of [a.handshake.sessionKey, a.grant.nonce, a.rejoinGrant.nonce]) known.add(h);
   const dumps = [...doc.matchAll(/^((?:[0-9a-f]{2} )+[0-9a-f]{2})$/gm)].map((m) => (m[1] as string).replace(/ /g, ""));
   assert.ok(dumps.length >= 8, `found ${dumps.length} hex dumps`);
   for (const d of dumps) assert.ok(known.has(d), `PROTOCOL.md shows ${d}, which is no vector's hex`);
   for (const h of [s.macKey, s.data.signed, s.data.forwarded, s.ping.signed]) assert.ok(dumps.includes(h), `6.6 does not show ${h}`);
+  for (const h of [a.handshake.sessionKey, a.grant.nonce, a.rejoinGrant.nonce]) assert.ok(dumps.includes(h), `6.1 / 6.4 do not show ${h}`);
+  assert.match(doc, `S = ${a.inputs.session} (\`${a.inputs.session.toString(16).padStart(8, "0")}\`)`);
   const json = /```json\n(.*)\n```/.exec(doc);
   assert.ok(json !== null);
   // Compared with the file as written ({"$bin": hex}), not with the revived Uint8Arrays.

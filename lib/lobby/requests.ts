@@ -136,10 +136,11 @@ export function onRejoin(core: LobbyCore, nowMs: number, from: Address, s: Sessi
     }
     if (msg.epoch >= 0xffffffff) return bad(`Rejoin epoch ${msg.epoch} leaves no later epoch`);
     // The grid's key as the peer holds it (sealed under this session): restoring that same
-    // key keeps every member's tags valid. Without it, a new key one epoch later.
-    const plain = openFrom(core.crypto, s.key, Direction.PeerToLobby, msg.req, msg.sealed);
+    // key keeps every member's tags valid. Without it, a new key one epoch later. A Rejoin
+    // grant names the epoch the Rejoin reports (PROTOCOL.md 4.3); epoch 0 holds no key.
+    const plain = msg.epoch === 0 ? null : openFrom(core.crypto, s.key, Direction.PeerToLobby, msg.req, msg.sealed);
     const held = plain === null ? null : decodeGrant(plain);
-    const key = held?.keys.find((k) => k.epoch === held.activeEpoch);
+    const key = held?.activeEpoch === msg.epoch ? held.keys.find((k) => k.epoch === msg.epoch) : undefined;
     // Capacity and metadata are not in Rejoin: the grid comes back with the defaults.
     grid = core.createGrid(
       nowMs,

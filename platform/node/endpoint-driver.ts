@@ -12,7 +12,7 @@
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
 import type { Endpoint } from "../../lib/endpoint.ts";
 import { ErrorCode, RelayGridError } from "../../wire/errors.ts";
-import { formatAddress, parseAddress, socketTypeFor } from "./address.ts";
+import { formatAddress, parseAddress, sendHost, socketTypeFor } from "./address.ts";
 
 /** setTimeout's largest delay (2^31 - 1 ms); a later deadline is re-armed when this fires. */
 const MAX_TIMER_DELAY_MS = 0x7fffffff;
@@ -67,9 +67,20 @@ export function bindUdp(host: string, port: number): Promise<Socket> {
   });
 }
 
+/** Whether a bound socket is IPv6 (dual-stack unless ipv6Only): it sends to IPv4 hosts as ::ffff:a.b.c.d. */
+function isIpv6Socket(socket: Socket): boolean {
+  try {
+    const family: unknown = socket.address().family; // "IPv6", or 6 on older runtimes
+    return family === "IPv6" || family === 6;
+  } catch {
+    return false; // not bound: nothing to map
+  }
+}
+
 /** Drives `endpoint` from `socket` until stop(). The driver owns the socket from now on. */
 export function driveEndpoint<E>(socket: Socket, endpoint: Endpoint<E>, options: DriverOptions<E> = {}): EndpointDriver {
   const clock = options.clock ?? (() => performance.now());
+  const ipv6 = isIpv6Socket(socket);
   const stats: DriverStats = { datagramsReceived: 0, datagramsSent: 0, sendErrors: 0, errors: 0 };
   let timer: ReturnType<typeof setTimeout> | undefined;
   let armedAt: number | undefined;
@@ -121,7 +132,7 @@ export function driveEndpoint<E>(socket: Socket, endpoint: Endpoint<E>, options:
       settle();
     };
     try {
-      socket.send(bytes, dest.port, dest.host, done);
+      socket.send(bytes, dest.port, sendHost(dest.host, ipv6), done);
     } catch (e) {
       done(e instanceof Error ? e : new Error(String(e)));
     }
