@@ -4,8 +4,10 @@
  * against Kind, the limits table against wire/limits.ts, the code tables against
  * DisconnectReason / LobbyErrorCode / LinkStatus, the decode-order table against
  * DecodeErrorCode, the byte layouts of section 6 (ticket, sealed grant) against
- * lib/security and wire/limits.ts, and the worked examples against the test vectors
- * (messages.json, and security.json for the tags of 6.6).
+ * lib/security and wire/limits.ts, the worked examples against the test vectors
+ * (messages.json, security.json for the tags of 6.6, admission.json for 6.1 and 6.4), the
+ * timing defaults of 7.1 against the peer's and the lobby's constants, and every file the
+ * document names against the repository.
  *
  * Table formats it relies on (all GitHub-flavoured markdown pipe tables):
  *   kind fields:   "#### Name (0xNN)" then | # | field | type | limit | meaning |
@@ -15,8 +17,9 @@
  *   codes:         "#### CodeSetName" then | value | name | meaning |
  *   decode order:  | step | check | code |
  *   byte layouts:  "#### Ticket layout" / "#### Sealed grant layout" then | field | bytes | at most | content |
+ *   timing:        | what | constant | default | chosen by | rule |
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import * as limits from "../wire/limits.ts";
@@ -33,6 +36,10 @@ import {
 import { MAX_EPOCHS } from "../lib/security/grid-keys.ts";
 import { AEAD_TAG_BYTES, ED25519_SIGNATURE_BYTES } from "../lib/security/crypto.ts";
 import { TICKET_HEADER_BYTES, TICKET_MAX_ADDRESS_BYTES, TICKET_MAX_BYTES } from "../lib/security/ticket.ts";
+import * as lobbyConfig from "../lib/lobby/config.ts";
+import * as peerConfig from "../lib/peer/config.ts";
+import { MAX_BACKOFF_MS } from "../lib/peer/requests.ts";
+import { DEFAULT_WINDOW_BITS } from "../lib/relay/duplicate-window.ts";
 import { readVectorFiles } from "../scripts/gen-vectors.ts";
 
 const doc = readFileSync(new URL("../wire/PROTOCOL.md", import.meta.url), "utf8");
@@ -278,6 +285,34 @@ test("6.4: the sealed grant layout adds up to MAX_SEALED_BYTES", () => {
   assert.is(rows[4]?.[2], String(TICKET_MAX_BYTES));
   assert.is(rows[5]?.[2], String(AEAD_TAG_BYTES));
   assert.is(max, limits.MAX_SEALED_BYTES);
+});
+
+test("7.1: every timing default in the table is the reference implementation's constant", () => {
+  const t = byHeader("what | constant | default | chosen by | rule")[0];
+  assert.ok(t !== undefined, "PROTOCOL.md has no 7.1 timing table");
+  const constants: Record<string, number> = { ...peerConfig, ...lobbyConfig, DEFAULT_WINDOW_BITS, MAX_BACKOFF_MS } as unknown as Record<string, number>;
+  const heartbeat = lobbyConfig.DEFAULT_HEARTBEAT_MS;
+  assert.ok(t.rows.length >= 15, `${t.rows.length} rows`);
+  for (const [what, constant, value, chooser, rule] of t.rows as [string, string, string, string, string][]) {
+    const name = constant.replace(/`/g, "");
+    const actual = constants[name] ?? Number.NaN;
+    assert.ok(Number.isFinite(actual), `${what}: ${name} is not a constant of lib/peer/config.ts, lib/lobby/config.ts or lib/relay`);
+    const m = /^([0-9.]+) (ms|heartbeats|seqs)?(?: \(([0-9]+) ms\))?$|^([0-9]+)$/.exec(value);
+    assert.ok(m !== null, `${what}: default "${value}"`);
+    assert.is(Number(m[1] ?? m[4]), actual, `${what}: ${name}`);
+    if (m[2] === "heartbeats") assert.is(Number(m[3]), Math.round(actual * heartbeat), `${what}: in ms with the default heartbeat`);
+    assert.ok(["each peer", "the lobby", "each requester", "each joining peer", "each receiver"].includes(chooser), `${what}: chosen by "${chooser}"`);
+    assert.ok(rule.length > 20, `${what}: no rule`);
+  }
+  assert.match(t.rows.find((r) => r[0] === "first retransmission")?.[4] ?? "", `\`MAX_BACKOFF_MS\` (${MAX_BACKOFF_MS} ms)`);
+});
+
+test("1: the document stands alone: no reference to a file outside the repository", () => {
+  assert.not.match(doc, /SPEC\.md|shared\//);
+  for (const m of doc.matchAll(/`((?:docs|lib|wire|test|scripts|platform)\/[A-Za-z0-9_./-]+)`/g)) {
+    const path = (m[1] as string).replace(/\/$/, "");
+    assert.ok(existsSync(new URL(`../${path}`, import.meta.url)), `PROTOCOL.md names ${path}, which is not in the repository`);
+  }
 });
 
 test.run();

@@ -69,9 +69,10 @@
  * - Leave{grid, peer} -> Ack (also when already gone); the peer and its links are removed.
  *   A member is heard from by any request naming it; silent for expireAfterMs, it is removed
  *   (peerExpired). A grid empty for emptyGridGraceMs is removed.
- * - Rejoin{session (fresh), grid, name, peer, limit, links, epoch} -> Ack: recreates the grid
+ * - Rejoin{session (fresh), grid, name, peer, limit, links, epoch, sealed} -> Ack: recreates the grid
  *   with that id and name if missing (capacity maxMembersPerGrid, limit from the Rejoin, meta
- *   "", first key at epoch + 1; the peer then selects the grid for its grant), and the peer
+ *   "", the key sealed in the Rejoin grant when it opens with activeEpoch = epoch, else a new
+ *   key at epoch + 1; the peer then selects the grid for its grant), and the peer
  *   with that id at the datagram's address, with that limit and links. New ids are
  *   allocated above every restored one. Errors: BadRequest (zero ids, empty name, grid id named
  *   differently, peer id held by another address, session holds another id there), NameTaken,

@@ -111,9 +111,10 @@ export function onLeave(core: LobbyCore, nowMs: number, from: Address, s: Sessio
 /**
  * Re-registration after a lobby restart: recreate the grid with its id and name if missing,
  * then the peer with its id, this datagram's address, its limit and its links. A recreated
- * grid's first key takes epoch Rejoin.epoch + 1, later than the key its members send under,
- * so they keep that one as previous while they switch (issue 6, point 2: no gap); later
- * Rejoins of the grid change no key. The peer then selects the grid for its grant.
+ * grid keeps the key its members send under when the Rejoin grant carries it (PROTOCOL.md
+ * 4.3); else its first key takes epoch Rejoin.epoch + 1, later than the key its members send
+ * under, so they keep that one as previous while they switch (issue 6, point 2: no gap);
+ * later Rejoins of the grid change no key. The peer then selects the grid for its grant.
  */
 export function onRejoin(core: LobbyCore, nowMs: number, from: Address, s: Session, msg: Msg<"Rejoin">): undefined {
   const { config, registry } = core;
