@@ -7,6 +7,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Lobby } from "../lib/lobby/lobby.ts";
 import { SeededRandom } from "../lib/rng.ts";
+import { failOnInternalError } from "./support/internal-errors.ts";
 import {
   createEmbeddedLobby,
   createEmbeddedPeer,
@@ -101,7 +102,7 @@ function addLobby(net: VirtualNet, seed: number): Lobby {
   const send = net.sender(LOBBY);
   const drain = (): void => {
     for (let t = lobby.pollTransmit(); t !== undefined; t = lobby.pollTransmit()) send(t.to, t.bytes);
-    while (lobby.pollEvent() !== undefined);
+    for (let e = lobby.pollEvent(); e !== undefined; e = lobby.pollEvent()) failOnInternalError(e);
   };
   net.attach(
     LOBBY,

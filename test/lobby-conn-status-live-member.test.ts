@@ -15,8 +15,12 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { LinkStatus } from "../wire/index.ts";
-import { Client, expectKind, Harness, joinMany } from "./lobby-harness.ts";
+import { Lobby } from "../lib/lobby/lobby.ts";
+import { SeededRandom } from "../lib/rng.ts";
+import { fromHex } from "../scripts/gen-vectors.ts";
+import { decode, encode, LinkStatus } from "../wire/index.ts";
+import { Client, expectKind, Harness, helloMessage, joinMany } from "./lobby-harness.ts";
+import { SeededNodeCrypto } from "./support/seeded-node-crypto.ts";
 import { capture, Kind, linkEvents, mesh, ofKind } from "./support/peer-scenarios.ts";
 import { LOBBY, SimGrid, type PeerNode } from "./support/sim-grid.ts";
 
@@ -84,6 +88,39 @@ test("bug 11.1 (lobby): every ConnStatusReply status is sent on a fractional clo
   assert.is(checking.status, LinkStatus.Checking);
   assert.is(checking.silentMs, 2002, "floor of 2002.125 ms");
   assert.is(h.lobby.stats().drops["internal-error"], undefined);
+});
+
+test("bug 11.1: an exception the lobby swallows is an internalError event (kind, message) and fails the harness", () => {
+  // A crypto provider that breaks on sealing makes every SelectGrid handler throw.
+  const crypto = new SeededNodeCrypto(9);
+  crypto.aeadSeal = () => {
+    throw new RangeError("sealing broke");
+  };
+  const h = new Harness({ crypto }, 9);
+  const c = new Client(h, "10.9.1.1:4000");
+  c.hello();
+  const grid = c.create("boom");
+  assert.throws(() => c.send(Kind.SelectGrid, { grid, limit: 4, part: 0 }), /swallowed an exception handling a datagram of kind 35: RangeError: sealing broke/);
+  assert.is(h.lobby.stats().drops["internal-error"], 1);
+  // The event itself, as a driver sees it: a handshake whose key agreement throws.
+  const broken = new SeededNodeCrypto(10);
+  broken.x25519KeyPair = () => {
+    throw new TypeError("no X25519 here");
+  };
+  const lobby = new Lobby({ random: new SeededRandom(10), crypto: broken });
+  const eph = new SeededNodeCrypto(11).x25519KeyPair().publicKey;
+  lobby.handleDatagram(0, "10.9.1.2:4000", encode(helloMessage(1, "x", new Uint8Array(0), eph)));
+  const retry = decode(lobby.pollTransmit()?.bytes ?? new Uint8Array(0));
+  assert.ok(retry.ok && retry.msg.kind === Kind.Retry);
+  lobby.handleDatagram(0, "10.9.1.2:4000", encode(helloMessage(2, "x", retry.msg.cookie, eph)));
+  const e = lobby.pollEvent();
+  assert.ok(e?.type === "internalError", JSON.stringify(e));
+  assert.equal([e.kind, e.message, e.error instanceof TypeError], [Kind.Hello, "TypeError: no X25519 here", true]);
+  assert.is(lobby.pollTransmit(), undefined, "nothing sent");
+  assert.is(lobby.stats().drops["internal-error"], 1);
+  // A hostile datagram is a counted drop, never an internal error.
+  lobby.handleDatagram(0, "10.9.1.3:4000", fromHex("9301ff00"));
+  assert.is(lobby.pollEvent(), undefined);
 });
 
 test.run();

@@ -18,6 +18,7 @@ import { decode, encode } from "../wire/codec.ts";
 import { Kind, LobbyErrorCode } from "../wire/kinds.ts";
 import { MAX_SEALED_BYTES } from "../wire/limits.ts";
 import { Client, expectKind, Harness, helloMessage, joinMany, type Joined } from "./lobby-harness.ts";
+import { failOnInternalError } from "./support/internal-errors.ts";
 import { SeededNodeCrypto } from "./support/seeded-node-crypto.ts";
 
 /** A simulated host that only counts what reaches it (the victim of a spoofed source). */
@@ -44,7 +45,7 @@ class Sink implements Endpoint<LobbyEvent> {
 test("anti-amplification: spoofed-source Hellos from 1,000 addresses get only Retry, bytes out <= 3x bytes in and no session state", () => {
   // In the simulator: the lobby and 1,000 victims; an attacker's Hellos arrive at the lobby
   // under the victims' addresses, and the victims count every byte the lobby sends them.
-  const net = new SimNetwork<LobbyEvent>({ seed: 6 });
+  const net = new SimNetwork<LobbyEvent>({ seed: 6, onEvent: (_address, e) => void failOnInternalError(e) });
   const lobby = net.add("lobby:1", new Lobby({ random: new SeededRandom(net.nextSeed()), crypto: new SeededNodeCrypto(6) }));
   const victims = Array.from({ length: 1000 }, (_, i) => net.add(`198.51.${i >> 8}.${i & 0xff}:4000`, new Sink()));
   const rng = new SeededRandom(61);

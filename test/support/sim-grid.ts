@@ -7,13 +7,13 @@
 import type { Address } from "../../lib/endpoint.ts";
 import { Lobby } from "../../lib/lobby/lobby.ts";
 import type { LobbyConfig } from "../../lib/lobby/config.ts";
-import type { LobbyEvent } from "../../lib/lobby/events.ts";
 import { Peer } from "../../lib/peer/peer.ts";
 import type { PeerConfig } from "../../lib/peer/config.ts";
 import type { PeerEvent } from "../../lib/peer/events.ts";
 import { SeededRandom } from "../../lib/rng.ts";
 import { SimNetwork, type InspectFn, type SimNode } from "../../platform/memory/index.ts";
 import type { LinkOptions } from "../../platform/memory/index.ts";
+import { failOnInternalError } from "./internal-errors.ts";
 import { RelayInspector } from "./relay-inspector.ts";
 import { SeededNodeCrypto } from "./seeded-node-crypto.ts";
 
@@ -72,10 +72,9 @@ export class SimGrid {
 
   private onEvent(address: string, e: PeerEvent, now: number): void {
     if (address === LOBBY) {
-      // An exception the lobby swallowed is a bug in any scenario: fail the run (with its seed).
-      // Peers do not swallow theirs: a throw already fails the run in the simulator's driver.
-      const le = e as unknown as LobbyEvent;
-      if (le.type === "internalError") throw new Error(`the lobby swallowed an exception handling kind ${le.kind}: ${le.message}`, { cause: le.error });
+      // Fails the run (with its seed). Peers do not swallow exceptions: a throw already fails
+      // a simulated run in the simulator's driver.
+      failOnInternalError(e);
       return;
     }
     if (e.type === "data") {
