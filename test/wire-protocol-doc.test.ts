@@ -40,6 +40,8 @@ import * as lobbyConfig from "../lib/lobby/config.ts";
 import * as peerConfig from "../lib/peer/config.ts";
 import { MAX_BACKOFF_MS } from "../lib/peer/requests.ts";
 import { DEFAULT_WINDOW_BITS } from "../lib/relay/duplicate-window.ts";
+import { formatSocketAddress } from "../wire/address.ts";
+import { parseAddress } from "../platform/node/address.ts";
 import { readVectorFiles } from "../scripts/gen-vectors.ts";
 
 const doc = readFileSync(new URL("../wire/PROTOCOL.md", import.meta.url), "utf8");
@@ -305,6 +307,19 @@ test("7.1: every timing default in the table is the reference implementation's c
     assert.ok(rule.length > 20, `${what}: no rule`);
   }
   assert.match(t.rows.find((r) => r[0] === "first retransmission")?.[4] ?? "", `\`MAX_BACKOFF_MS\` (${MAX_BACKOFF_MS} ms)`);
+});
+
+test("4.5: the address text form's examples are what wire/address.ts writes", () => {
+  const rows = byHeader("address | form | example")[0]?.rows ?? [];
+  assert.is(rows.length, 4);
+  for (const row of rows) {
+    const texts = [...(row[2] ?? "").matchAll(/`([^`]+)`/g)].map((m) => m[1] as string);
+    const shown = texts[texts.length - 1] as string;
+    const hp = parseAddress(shown);
+    assert.ok(hp !== undefined, `${row[0]}: ${shown}`);
+    assert.is(formatSocketAddress(hp.host, hp.port), shown, `${row[0]}: ${shown} is canonical`);
+    if (texts.length === 2) assert.is(formatSocketAddress(texts[0] as string, hp.port), shown, `${row[0]}: ${texts[0]} becomes ${shown}`);
+  }
 });
 
 test("1: the document stands alone: no reference to a file outside the repository", () => {
