@@ -10,7 +10,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createLobby, joinGrid, parseAddress, type LobbyServer, type NodePeer } from "../platform/node/index.ts";
-import { waitFor } from "./support/wait.ts";
+import { closeWithin, waitFor } from "./support/wait.ts";
 
 test("gap 11.6: IPv4 peers of a dual-stack lobby get IPv4 addresses and tickets, link, and deliver a broadcast", async () => {
   let lobby: LobbyServer;
@@ -42,14 +42,10 @@ test("gap 11.6: IPv4 peers of a dual-stack lobby get IPv4 addresses and tickets,
     assert.equal(got, [42]);
     assert.equal(errors, []);
   } finally {
-    let guard: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      (async () => {
-        await Promise.all(peers.map((p) => p.close()));
-        await lobby.close();
-      })(),
-      new Promise((_, reject) => (guard = setTimeout(() => reject(new Error("close hung for 10 s")), 10_000))),
-    ]).finally(() => clearTimeout(guard));
+    await closeWithin(async () => {
+      await Promise.all(peers.map((p) => p.close()));
+      await lobby.close();
+    });
   }
 });
 

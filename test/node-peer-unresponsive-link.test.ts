@@ -19,7 +19,7 @@ import type { PeerEvent } from "../lib/peer/events.ts";
 import { bindUdp, CryptoRandom, driveEndpoint, joinGrid, NodeCrypto, type EndpointDriver, type NodePeer, type RelayGridError } from "../platform/node/index.ts";
 import { formatAddress } from "../platform/node/address.ts";
 import { decode, Kind, LinkStatus, peekKind, type MessageOf } from "../wire/index.ts";
-import { waitFor } from "./support/wait.ts";
+import { closeWithin, waitFor } from "./support/wait.ts";
 
 const FAST_PINGS = { pingIntervalMs: 100, pongTimeoutMs: 80, maxMissedPings: 3 } as const;
 
@@ -70,16 +70,11 @@ test("bug 11.1 (real UDP): a peer whose neighbour stops answering pings gets the
     assert.equal(lobbyErrors, []);
     assert.equal(peerErrors, []);
   } finally {
-    // A hang guard, not a speed claim.
-    let guard: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      (async () => {
-        await a?.close();
-        await bDriver?.stop();
-        await lobbyDriver.stop();
-      })(),
-      new Promise((_, reject) => (guard = setTimeout(() => reject(new Error("close hung for 10 s")), 10_000))),
-    ]).finally(() => clearTimeout(guard));
+    await closeWithin(async () => {
+      await a?.close();
+      await bDriver?.stop();
+      await lobbyDriver.stop();
+    });
   }
 });
 

@@ -19,3 +19,12 @@ export async function rejects(fn: () => Promise<unknown>, check: (e: unknown) =>
   }
   throw new Error(`${what} resolved, expected a rejection${reason === undefined ? "" : ""}`);
 }
+
+/** Runs `close` (closing sockets, peers, lobbies) and fails if it hangs: a hang guard, not a speed claim. */
+export async function closeWithin(close: () => Promise<unknown>, timeoutMs = 10_000): Promise<void> {
+  let guard: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    close(),
+    new Promise((_, reject) => (guard = setTimeout(() => reject(new Error(`close hung for ${timeoutMs} ms`)), timeoutMs))),
+  ]).finally(() => clearTimeout(guard));
+}
