@@ -11,7 +11,8 @@ export { textCodecPolyfilled } from "./text-codec-polyfill.ts";
 export { createEmbeddedPeer, type DataInfo, type EmbeddedPeer, type EmbeddedPeerOptions, type EmbeddedPeerStats } from "./peer.ts";
 export { createEmbeddedLobby, type EmbeddedLobby, type EmbeddedLobbyOptions } from "./lobby.ts";
 export { DEFAULT_MAX_QUEUED_EVENTS, type SendFn } from "./host-pump.ts";
-export type { RandomSource } from "./random-source.ts";
+export { BytesRandom, type RandomSource } from "./random-source.ts";
+export type { RandomBytes } from "../../lib/security/crypto.ts";
 export { Utf8TextDecoder, Utf8TextEncoder, type EncodeIntoResult, type Utf8DecoderOptions } from "./utf8-codec.ts";
 
 export type { Address, Millis } from "../../lib/endpoint.ts";
