@@ -127,11 +127,11 @@ test("cli: --key-file keeps the lobby's identity across restarts (created with m
       if (second.child.exitCode === null) second.child.kill("SIGKILL");
     }
 
-    // A file that is not a seed is refused, and left alone.
+    // A file that is not a seed is refused (the caller's mistake: exit 2, one line), and left alone.
     writeFileSync(path, "not a key\n");
     const bad = start(["lobby", "--port", "0", "--key-file", path]);
     try {
-      assert.is(await within("exit", START_MS, bad.exited), 1);
+      assert.is(await within("exit", START_MS, bad.exited), 2);
       assert.match(bad.errors(), /must hold an Ed25519 seed as 64 hex characters/);
       assert.is(readFileSync(path, "utf8"), "not a key\n");
     } finally {

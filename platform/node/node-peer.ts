@@ -51,6 +51,8 @@ export interface JoinGridOptions extends Omit<PeerConfig, "lobby" | "random" | "
    * that cause. A shorter deadline still names the cause the peer saw so far.
    */
   joinTimeoutMs?: number;
+  /** Aborting it stops a join in progress: joinGrid rejects with code "closed" and closes its socket. */
+  signal?: AbortSignal;
   /** Defaults to DEFAULT_MAX_QUEUED_MESSAGES (4096); the oldest are dropped past it. */
   maxQueuedMessages?: number;
   /** Randomness for the peer's choices. Defaults to a Web Crypto backed source. */
@@ -279,8 +281,11 @@ export async function joinGrid(options: JoinGridOptions): Promise<NodePeer> {
   });
   node = new NodePeer(peer, driver, socket, options.maxQueuedMessages ?? DEFAULT_MAX_QUEUED_MESSAGES);
   const timer = setTimeout(() => settle?.(joinTimeoutError(timeoutMs, lobby, options.grid, peer.phase, peer.stats())), timeoutMs);
+  const onAbort = (): void => settle?.(new RelayGridError(ErrorCode.Closed, `joinGrid aborted by its signal (lobby ${lobby}, grid ${String(options.grid)})`));
+  options.signal?.addEventListener("abort", onAbort);
   try {
-    driver.command((now) => peer.join(now, options));
+    if (options.signal?.aborted === true) onAbort();
+    else driver.command((now) => peer.join(now, options));
     await joined;
     return node;
   } catch (e) {
@@ -288,6 +293,7 @@ export async function joinGrid(options: JoinGridOptions): Promise<NodePeer> {
     throw e;
   } finally {
     clearTimeout(timer);
+    options.signal?.removeEventListener("abort", onAbort);
   }
 }
 
