@@ -67,4 +67,7 @@ const io: CommandIo = {
   err: (line) => void process.stderr.write(`${line}\n`),
   interrupts,
 };
-process.exitCode = await main(process.argv.slice(2), io);
+// No top-level await: the package builds this entry with the library's ES2020 target.
+void main(process.argv.slice(2), io).then((code) => {
+  process.exitCode = code;
+});

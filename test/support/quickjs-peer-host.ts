@@ -66,6 +66,8 @@ export class QuickJsPeerHost {
   readonly logs: string[] = [];
   /** Exceptions from the VM during socket or frame callbacks (there is no caller to throw to). */
   readonly errors: string[] = [];
+  /** How long each call into the VM took, in order (for scripts/quickjs-frame-cost.ts; tests never assert a timing). */
+  readonly calls: { name: string; ms: number }[] = [];
   private frameTimer: ReturnType<typeof setInterval> | undefined;
   private readonly runtime: QuickJSRuntime;
   private readonly vm: QuickJSContext;
@@ -191,9 +193,11 @@ export class QuickJsPeerHost {
 
   private invoke(name: string, args: QuickJSHandle[]): QuickJSHandle {
     const fn = this.vm.getProp(this.vm.global, name);
+    const t0 = performance.now();
     try {
       return this.vm.unwrapResult(this.vm.callFunction(fn, this.vm.undefined, ...args));
     } finally {
+      if (this.calls.length < 100_000) this.calls.push({ name, ms: performance.now() - t0 });
       fn.dispose();
       for (const a of args) a.dispose();
     }
