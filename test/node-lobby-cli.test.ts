@@ -17,6 +17,7 @@ import { bindUdp, parseAddress } from "../platform/node/index.ts";
 import { NodeCrypto } from "../platform/node/node-crypto.ts";
 import { decode, encode } from "../wire/codec.ts";
 import { Kind } from "../wire/kinds.ts";
+import { until, within } from "./support/cli-process.ts";
 import { helloMessage } from "./lobby-harness.ts";
 
 const TSX_CLI = createRequire(import.meta.url).resolve("tsx/cli");
@@ -38,24 +39,6 @@ function start(args: string[]): { child: ChildProcess; lines: string[]; errors: 
   child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   return { child, lines, errors: () => stderr, exited };
-}
-
-async function until(what: string, ms: number, cond: () => boolean): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) assert.unreachable(`${what}: not within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-async function within<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)));
-  try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** The key the second line announces. */

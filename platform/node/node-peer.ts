@@ -4,7 +4,6 @@
  * `stats()`, `setConnectionLimit`, `await close()`. Runs unchanged on Deno and Bun.
  */
 import type { Socket } from "node:dgram";
-import { isIP } from "node:net";
 import { ErrorCode, RelayGridError } from "../../wire/errors.ts";
 import { Peer, type JoinOptions } from "../../lib/peer/peer.ts";
 import type { PeerConfig } from "../../lib/peer/config.ts";
@@ -15,6 +14,7 @@ import { bindUdp, driveEndpoint, type EndpointDriver } from "./endpoint-driver.t
 import { CryptoRandom } from "./crypto-random.ts";
 import { rethrowAsync, TypedEmitter } from "./emitter.ts";
 import { defaultJoinTimeoutMs, DEFAULT_JOIN_TIMEOUT_MS, joinTimeoutError } from "./join-timeout.ts";
+import { checkBindFamily, checkLoss, parseKey } from "./join-options.ts";
 import { defaultBindHost, resolveAddress } from "./resolve-address.ts";
 import { NodeCrypto } from "./node-crypto.ts";
 
@@ -295,32 +295,4 @@ export async function joinGrid(options: JoinGridOptions): Promise<NodePeer> {
     clearTimeout(timer);
     options.signal?.removeEventListener("abort", onAbort);
   }
-}
-
-/** A bind address of the other family than the lobby's could never reach it. */
-function checkBindFamily(host: string, lobbyFamily: 4 | 6): void {
-  const family = isIP(host);
-  if (family !== 0 && family !== lobbyFamily) {
-    throw new RelayGridError(
-      ErrorCode.InvalidConfig,
-      `host "${host}" is IPv${family} but the lobby is IPv${lobbyFamily}: bind an address of the lobby's family, or leave host out`,
-    );
-  }
-}
-
-function checkLoss(percent: number): number {
-  if (!(percent >= 0 && percent <= 100)) {
-    throw new RelayGridError(ErrorCode.InvalidConfig, `simulatedLossPercent must be from 0 to 100, got ${String(percent)}`);
-  }
-  return percent;
-}
-
-function parseKey(key: Uint8Array | string | undefined): Uint8Array | undefined {
-  if (key === undefined || key instanceof Uint8Array) return key;
-  if (!/^[0-9a-fA-F]{64}$/.test(key)) {
-    throw new RelayGridError(ErrorCode.InvalidConfig, `lobbyKey must be 64 hex characters (32 bytes), got ${key.length} characters`);
-  }
-  const out = new Uint8Array(32);
-  for (let i = 0; i < 32; i++) out[i] = parseInt(key.slice(2 * i, 2 * i + 2), 16);
-  return out;
 }
