@@ -57,9 +57,10 @@ test("cli: relaygrid peer refuses a line over the payload limit instead of cutti
   const a = await joinGrid({ lobby: lobby.address(), grid: "chat", create: true });
   const got: string[] = [];
   a.on("data", (payload) => got.push(new TextDecoder("utf-8", { fatal: true }).decode(payload)));
-  const run = startCli(["peer", "-l", lobby.address(), "-g", "chat", "-c", "-k", lobby.publicKey()], { stdin: true });
+  const run = startCli(["peer", "-l", lobby.address(), "-g", "chat", "-c", "-k", lobby.publicKey(), "--host", "127.0.0.1", "-p", "0"], { stdin: true });
   try {
     await until(`joined (stderr: ${run.err.join(" | ")})`, START_MS, () => run.out.some((l) => l.startsWith("joined grid")));
+    assert.match(run.out.find((l) => l.startsWith("joined grid")) ?? "", /^joined grid "chat" as peer \d+ from 127\.0\.0\.1:\d+;/, "--host and --port bind");
     // Issue 11 bug 2: the link to `a` opened before "joined" is printed too.
     await until("an early link line", EXIT_MS, () => run.err.some((l) => l.includes("links at join")));
     const early = run.err.filter((l) => l.includes("links at join"));
