@@ -1,12 +1,17 @@
+import { chmodSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { defineConfig, type Options } from "tsup";
 
 /**
- * dist/relaygrid.embedded.js: platform/embedded with every dependency bundled, one minified
- * ES2020 script that defines a global `relaygrid`, for VMs with no module loader (QuickJS,
- * console engines). test/quickjs.test.ts loads it and checks it names no platform API.
+ * dist/relaygrid.embedded.js (peer and lobby) and dist/relaygrid.embedded-peer.js (the peer
+ * alone): platform/embedded with every dependency bundled, each one minified ES2020 script
+ * that defines a global `relaygrid`, for VMs with no module loader (QuickJS, console
+ * engines). test/quickjs.test.ts loads them and checks they name no platform API.
  */
 export const embeddedBundle: Options = {
-  entry: { "relaygrid.embedded": "platform/embedded/index.ts" },
+  entry: {
+    "relaygrid.embedded": "platform/embedded/index.ts",
+    "relaygrid.embedded-peer": "platform/embedded/peer-only.ts",
+  },
   format: ["iife"],
   globalName: "relaygrid",
   outExtension: () => ({ js: ".js" }),
@@ -24,41 +29,46 @@ export const embeddedBundle: Options = {
   },
 };
 
-// ESM + CJS + .d.ts for every entry in package.json's exports map.
-export default defineConfig([{
-  entry: {
-    index: "lib/index.ts",
-    wire: "wire/index.ts",
-    memory: "platform/memory/index.ts",
-    embedded: "platform/embedded/index.ts",
+/** The package's module entries (package.json "exports"). */
+const ENTRIES = {
+  index: "lib/index.ts",
+  wire: "wire/index.ts",
+  memory: "platform/memory/index.ts",
+  embedded: "platform/embedded/index.ts",
+  node: "platform/node/index.ts",
+};
+
+const CLI_BANNER = "#!/usr/bin/env node\n";
+
+/**
+ * One build of every entry with code splitting, ESM and CJS: the core each entry uses lives
+ * once, in shared chunks, so `RelayGridError` (and every other class) is the same object
+ * whether it is imported from "relaygrid", "relaygrid/node" or "relaygrid/embedded", and
+ * `instanceof` holds across them. The relaygrid command (cli) is an ESM entry of the same
+ * build and shares the chunks too; onSuccess gives it its #! line and drops its CJS twin.
+ *
+ * platform "node" keeps node: built-ins (used by relaygrid/node only) as imports; the core
+ * entries name none, and every dependency stays external. No source maps: the .js files are
+ * unminified, and maps of TypeScript sources the package does not ship were 3.3 MB of 5 MB.
+ */
+export default defineConfig([
+  {
+    entry: { ...ENTRIES, cli: "platform/cli/main.ts" },
+    format: ["esm", "cjs"],
+    dts: { entry: ENTRIES },
+    target: "es2020",
+    platform: "node",
+    sourcemap: false,
+    splitting: true,
+    treeshake: false,
+    // Everything but the embedded bundles, which the second config writes at the same time.
+    clean: ["!relaygrid.embedded*.js"],
+    async onSuccess() {
+      rmSync("dist/cli.cjs", { force: true });
+      const cli = readFileSync("dist/cli.js", "utf8");
+      if (!cli.startsWith("#!")) writeFileSync("dist/cli.js", CLI_BANNER + cli);
+      chmodSync("dist/cli.js", 0o755);
+    },
   },
-  format: ["esm", "cjs"],
-  dts: true,
-  target: "es2020",
-  platform: "neutral",
-  sourcemap: true,
-  // Everything but the embedded bundle, which the second config writes at the same time.
-  clean: ["!relaygrid.embedded.js"],
-  splitting: false,
-  treeshake: true,
-}, {
-  // relaygrid/node (node:dgram, timers) and the relaygrid command: platform "node" so
-  // node: built-ins stay imports; the same files run on Deno and Bun.
-  entry: { node: "platform/node/index.ts" },
-  format: ["esm", "cjs"],
-  dts: true,
-  target: "es2022",
-  platform: "node",
-  sourcemap: true,
-  clean: false,
-  splitting: false,
-}, {
-  entry: { cli: "platform/cli/main.ts" },
-  format: ["esm"],
-  dts: false,
-  target: "es2022",
-  platform: "node",
-  banner: { js: "#!/usr/bin/env node" },
-  clean: false,
-  splitting: false,
-}, embeddedBundle]);
+  embeddedBundle,
+]);

@@ -19,7 +19,7 @@ export const USAGE = `usage: npm run bench -- [group ...] [--quick] [--json] [--
   --runtime NAME   the runtime of the UDP groups (default node); the other groups run on Node
 
 Writes bench/results/latest.json, bench/results/latest.md and, with the scale group,
-bench/results/scale.svg.`;
+bench/results/scale.svg; --quick writes the same files under bench/results/quick/ (git-ignored).`;
 
 export function parseArgs(argv: readonly string[]): Args {
   const a: Args = { quick: false, json: false, help: false, runtime: "node", groups: [] };

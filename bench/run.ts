@@ -1,6 +1,8 @@
 /**
  * `npm run bench`: runs the bench groups, prints a table (or JSON with --json) and writes
- * bench/results/latest.json and latest.md. See bench/args.ts for the command line.
+ * bench/results/latest.json and latest.md (a --quick run: under bench/results/quick/, which
+ * git ignores, so CI's quick run never dirties the tracked full-run results). See
+ * bench/args.ts for the command line.
  *
  * Each group runs in its own child process (`node --expose-gc --import tsx`), so one group's
  * JIT feedback and heap never colour another's figures, and allocation figures can start from
@@ -9,7 +11,7 @@
 import { spawn } from "node:child_process";
 import { loadavg } from "node:os";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs, USAGE, type Args } from "./args.ts";
 import { codecGroup } from "./groups/codec.ts";
@@ -26,7 +28,8 @@ const GROUPS: readonly Group[] = [codecGroup, relayCoreGroup, scaleGroup, udpHop
 /** Set in a child: the group it runs. */
 const CHILD_ENV = "RELAYGRID_BENCH_GROUP";
 const here = dirname(fileURLToPath(import.meta.url));
-const resultsDir = join(here, "results");
+/** Where a run writes: quick runs (CI's) apart from the tracked full-run results. */
+const resultsDirFor = (args: Args): string => (args.quick ? join(here, "results", "quick") : join(here, "results"));
 const log = (m: string): void => void process.stderr.write(`[bench] ${m}\n`);
 
 /**
@@ -62,7 +65,7 @@ async function childMain(name: string, args: Args): Promise<number> {
     log,
     gc: gcFn ?? ((): void => {}),
     hasGc: gcFn !== undefined,
-    resultsDir,
+    resultsDir: resultsDirFor(args),
   };
   const result = await g.run(ctx);
   await new Promise<void>((resolve) => process.send?.(result, () => resolve()));
@@ -104,6 +107,7 @@ async function main(): Promise<number> {
     console.error((e as Error).message);
     return 2;
   }
+  const resultsDir = resultsDirFor(args);
   mkdirSync(resultsDir, { recursive: true });
   const t0 = performance.now();
   const loadAtStart = Math.round((loadavg()[0] ?? 0) * 100) / 100;
@@ -140,7 +144,8 @@ async function main(): Promise<number> {
     console.log(renderTable(results));
     console.log(`\n${meta.command} | ${meta.date} | Node ${meta.node} | ${meta.cpu} x${meta.cores} | ${meta.wallSeconds} s | load ${meta.loadAverage[0]} -> ${meta.loadAverage[1]}`);
     console.log("figures: median over n repeats (min-max); ratios against baselines measured in the same run");
-    console.log(`written: ${join("bench", "results", "latest.json")}, ${join("bench", "results", "latest.md")}`);
+    const shown = relative(join(here, ".."), resultsDir);
+    console.log(`written: ${join(shown, "latest.json")}, ${join(shown, "latest.md")}`);
   }
   return failed ? 1 : 0;
 }

@@ -10,6 +10,11 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { startNetworking, type EngineSocket } from "../platform/embedded/example-host-loop.ts";
 import { createEmbeddedLobby } from "../platform/embedded/index.ts";
+import { SeededRandom } from "../lib/rng.ts";
+import { randomBytesFrom } from "../lib/security/crypto.ts";
+
+/** A seeded stand-in for the engine's CSPRNG, so a failing run replays. */
+const engineRandomBytes = (seed: number): ((n: number) => Uint8Array) => randomBytesFrom(new SeededRandom(seed));
 
 const root = resolve(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..");
 const MARKER = "// --- README example ---\n";
@@ -40,13 +45,13 @@ function memorySockets(): (address: string) => EngineSocket {
 test("the README's host loop runs: three players share state every frame and each gets the others' states exactly once", () => {
   const socketFor = memorySockets();
   const lobbySocket = socketFor("lobby");
-  const lobby = createEmbeddedLobby({ seed: 1, send: (to, bytes) => lobbySocket.sendTo(to, bytes) });
+  const lobby = createEmbeddedLobby({ randomBytes: engineRandomBytes(1), send: (to, bytes) => lobbySocket.sendTo(to, bytes) });
   const names = ["p1", "p2", "p3"];
   const got = new Map<string, Map<string, number>>();
   const frames = names.map((name, i) => {
     const seen = new Map<string, number>();
     got.set(name, seen);
-    return startNetworking(socketFor(name), "lobby", 10 + i, (from, state) => {
+    return startNetworking(socketFor(name), "lobby", engineRandomBytes(10 + i), (from, state) => {
       const k = `${from}:${Array.from(state).join(",")}`;
       seen.set(k, (seen.get(k) ?? 0) + 1);
     });

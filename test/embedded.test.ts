@@ -8,6 +8,12 @@ import * as assert from "uvu/assert";
 import { Lobby } from "../lib/lobby/lobby.ts";
 import { SeededRandom } from "../lib/rng.ts";
 import { failOnInternalError } from "./support/internal-errors.ts";
+import { randomBytes as nodeRandomBytes } from "node:crypto";
+import { x25519 } from "@noble/curves/ed25519.js";
+import { randomBytesFrom } from "../lib/security/crypto.ts";
+import { NobleCrypto } from "../lib/security/noble-crypto.ts";
+import { decode } from "../wire/codec.ts";
+import { Kind } from "../wire/kinds.ts";
 import {
   createEmbeddedLobby,
   createEmbeddedPeer,
@@ -18,6 +24,13 @@ import {
 } from "../platform/embedded/index.ts";
 
 const LOBBY = "lobby";
+
+/**
+ * The host CSPRNG stand-in for these tests: seeded, so a failing run replays. A real host
+ * passes its platform's generator (the "keys and seeds" tests below use node:crypto's).
+ */
+const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+const bytesFor = (seed: number): ((n: number) => Uint8Array) => randomBytesFrom(new SeededRandom(0x5eed0000 + seed));
 const LATENCY_MS = 2;
 const FRAME_MS = 5;
 
@@ -74,7 +87,7 @@ function addPlayer(net: VirtualNet, address: string, seed: number, mode: "callba
     const k = `${origin}:${Array.from(payload).join(",")}`;
     got.set(k, (got.get(k) ?? 0) + 1);
   };
-  const options: EmbeddedPeerOptions = { lobby: LOBBY, seed, connectionLimit: 4, send: net.sender(address) };
+  const options: EmbeddedPeerOptions = { lobby: LOBBY, seed, randomBytes: bytesFor(seed), connectionLimit: 4, send: net.sender(address) };
   if (mode === "callbacks") {
     options.onData = (payload, info) => tally(info.origin, payload);
     options.onEvent = (e) => events.push(e);
@@ -155,7 +168,7 @@ test("three embedded peers and a sans-IO Lobby join one grid and exchange broadc
 test("createEmbeddedLobby serves embedded peers the same way", () => {
   const net = new VirtualNet();
   const lobbyEvents: string[] = [];
-  const lobby = createEmbeddedLobby({ seed: 5, send: net.sender(LOBBY), onEvent: (e) => lobbyEvents.push(e.type) });
+  const lobby = createEmbeddedLobby({ randomBytes: bytesFor(5), send: net.sender(LOBBY), onEvent: (e) => lobbyEvents.push(e.type) });
   net.attach(LOBBY, (now, from, bytes) => lobby.receive(now, from, bytes), (now) => lobby.update(now));
   const players = [addPlayer(net, "a", 21, "callbacks"), addPlayer(net, "b", 22, "poll")];
   joinAll(net, players);
@@ -170,7 +183,7 @@ test("receive() of garbage never throws, counts drops, and leaves a working peer
   const net = new VirtualNet();
   addLobby(net, 2);
   const players = [addPlayer(net, "a", 31, "callbacks"), addPlayer(net, "b", 32, "callbacks")];
-  const idle = createEmbeddedPeer({ lobby: LOBBY, seed: 33, send: () => {} });
+  const idle = createEmbeddedPeer({ lobby: LOBBY, seed: 33, randomBytes: bytesFor(33), send: () => {} });
   joinAll(net, players);
   const rng = new SeededRandom(99);
   const target = players[0] as Player;
@@ -192,7 +205,7 @@ test("receive() of garbage never throws, counts drops, and leaves a working peer
 });
 
 test('broadcast before joined throws a RelayGridError with code "not-joined"', () => {
-  const peer = createEmbeddedPeer({ lobby: LOBBY, seed: 1, send: () => {} });
+  const peer = createEmbeddedPeer({ lobby: LOBBY, seed: 1, randomBytes: bytesFor(1), send: () => {} });
   for (const attempt of [() => peer.broadcast(new Uint8Array([1])), () => peer.broadcast(new Uint8Array([1]), 5)]) {
     try {
       attempt();
@@ -206,21 +219,68 @@ test('broadcast before joined throws a RelayGridError with code "not-joined"', (
   assert.throws(() => peer.broadcast(new Uint8Array([1])), (e: unknown) => e instanceof RelayGridError && e.code === "not-joined");
 });
 
-test("options: no seed/random or no send is the caller's mistake (invalid-config)", () => {
+test("options: no randomBytes, a constant one, seed with random, or no send is the caller's mistake (invalid-config)", () => {
   const isConfig = (e: unknown): boolean => e instanceof RelayGridError && e.code === "invalid-config";
-  const noRandom = { lobby: LOBBY, send: () => {} } as unknown as EmbeddedPeerOptions;
-  assert.throws(() => createEmbeddedPeer(noRandom), isConfig);
-  const noSend = { lobby: LOBBY, seed: 1 } as unknown as EmbeddedPeerOptions;
+  const rb = bytesFor(1);
+  // A seed alone is refused: keys must come from the host's CSPRNG (issue 18, item 1).
+  const seedOnly = { lobby: LOBBY, seed: 1, send: () => {} } as unknown as EmbeddedPeerOptions;
+  assert.throws(() => createEmbeddedPeer(seedOnly), (e: unknown) => isConfig(e) && /randomBytes\(n\) is required/.test((e as Error).message));
+  assert.throws(() => createEmbeddedPeer({ lobby: LOBBY, randomBytes: (n) => new Uint8Array(n), send: () => {} }), (e: unknown) =>
+    isConfig(e) && /same bytes twice/.test((e as Error).message));
+  assert.throws(() => createEmbeddedPeer({ lobby: LOBBY, randomBytes: () => new Uint8Array(3), send: () => {} }), isConfig);
+  const noSend = { lobby: LOBBY, seed: 1, randomBytes: rb } as unknown as EmbeddedPeerOptions;
   assert.throws(() => createEmbeddedPeer(noSend), isConfig);
-  const both = { lobby: LOBBY, seed: 1, random: new SeededRandom(1), send: () => {} } as unknown as EmbeddedPeerOptions;
+  const both = { lobby: LOBBY, seed: 1, random: new SeededRandom(1), randomBytes: rb, send: () => {} } as unknown as EmbeddedPeerOptions;
   assert.throws(() => createEmbeddedPeer(both), isConfig);
-  assert.throws(() => createEmbeddedPeer({ lobby: LOBBY, seed: -1, send: () => {} }), isConfig);
-  assert.ok(createEmbeddedPeer({ lobby: LOBBY, random: new SeededRandom(3), send: () => {} }));
+  assert.throws(() => createEmbeddedPeer({ lobby: LOBBY, seed: -1, randomBytes: rb, send: () => {} }), isConfig);
+  assert.ok(createEmbeddedPeer({ lobby: LOBBY, random: new SeededRandom(3), randomBytes: rb, send: () => {} }));
+  assert.ok(createEmbeddedPeer({ lobby: LOBBY, randomBytes: rb, send: () => {} }), "seed and random are optional");
+  const seededLobby = { seed: 1, randomBytes: rb, send: () => {} } as unknown as Parameters<typeof createEmbeddedLobby>[0];
+  assert.throws(() => createEmbeddedLobby(seededLobby), isConfig);
+  const noBytesLobby = { random: new SeededRandom(1), send: () => {} } as unknown as Parameters<typeof createEmbeddedLobby>[0];
+  assert.throws(() => createEmbeddedLobby(noBytesLobby), isConfig);
+});
+
+/** The Hello an embedded peer sends first: its request id and its X25519 handshake key. */
+function firstHello(seed: number, randomBytes: (n: number) => Uint8Array): { req: number; eph: Uint8Array } {
+  const sent: Uint8Array[] = [];
+  const peer = createEmbeddedPeer({ lobby: LOBBY, seed, randomBytes, send: (_to, bytes) => sent.push(bytes.slice()) });
+  peer.join({ grid: "arena" }, 0);
+  const d = decode(sent[0] as Uint8Array);
+  assert.ok(d.ok && d.msg.kind === Kind.Hello, "the first datagram is a Hello");
+  return { req: d.msg.req, eph: d.msg.eph };
+}
+
+test("issue 18 item 1: two embedded peers with the same seed get different handshake keys (keys come from randomBytes, not the seed)", () => {
+  const csprng = (n: number): Uint8Array => new Uint8Array(nodeRandomBytes(n));
+  const a = firstHello(7, csprng);
+  const b = firstHello(7, csprng);
+  assert.is.not(hex(a.eph), hex(b.eph), "same seed, different X25519 keys");
+  assert.is(a.req, b.req, "the seed still drives the non-secret choices (request ids)");
+  // The key is the public key of bytes the host's generator returned, and no seed reproduces it.
+  const drawn: Uint8Array[] = [];
+  const recorded = (n: number): Uint8Array => {
+    const out = csprng(n);
+    drawn.push(out);
+    return out;
+  };
+  const c = firstHello(7, recorded);
+  assert.ok(drawn.some((d) => d.length === 32 && hex(x25519.getPublicKey(d)) === hex(c.eph)), "eph = X25519(one draw of randomBytes)");
+  const fromSeed = new NobleCrypto(new SeededRandom(7)).x25519KeyPair().publicKey;
+  assert.is.not(hex(c.eph), hex(fromSeed), "not the key the seed alone would give");
+});
+
+test("issue 18 item 1: two embedded lobbies given the same seeded random get different identities", () => {
+  const csprng = (n: number): Uint8Array => new Uint8Array(nodeRandomBytes(n));
+  const a = createEmbeddedLobby({ random: new SeededRandom(1), randomBytes: csprng, send: () => {} });
+  const b = createEmbeddedLobby({ random: new SeededRandom(1), randomBytes: csprng, send: () => {} });
+  assert.is(a.publicKey.length, 32);
+  assert.is.not(hex(a.publicKey), hex(b.publicKey));
 });
 
 test("update() before nextDeadline() sends nothing; at the deadline it retransmits (the host may sleep until then)", () => {
   const sent: number[] = [];
-  const peer = createEmbeddedPeer({ lobby: LOBBY, seed: 4, send: (_to, bytes) => sent.push(bytes.length) });
+  const peer = createEmbeddedPeer({ lobby: LOBBY, seed: 4, randomBytes: bytesFor(4), send: (_to, bytes) => sent.push(bytes.length) });
   assert.is(peer.nextDeadline(), undefined);
   peer.join({ grid: "arena" }, 100);
   assert.is(sent.length, 1, "join sends Hello at once");
@@ -241,6 +301,7 @@ test("a command called from a callback is sent by the running flush, without nes
   const b = createEmbeddedPeer({
     lobby: LOBBY,
     seed: 42,
+    randomBytes: bytesFor(42),
     send: net.sender("b"),
     onData: (payload) => {
       depth++;
@@ -263,7 +324,7 @@ test("events nobody takes wait in a bounded queue: the oldest are dropped and co
   const net = new VirtualNet();
   addLobby(net, 4);
   const host = addPlayer(net, "a", 51, "callbacks");
-  const quiet = createEmbeddedPeer({ lobby: LOBBY, seed: 52, send: net.sender("q"), maxQueuedEvents: 1 });
+  const quiet = createEmbeddedPeer({ lobby: LOBBY, seed: 52, randomBytes: bytesFor(52), send: net.sender("q"), maxQueuedEvents: 1 });
   net.attach("q", (now, from, bytes) => quiet.receive(now, from, bytes), (now) => quiet.update(now));
   host.peer.join({ grid: "arena", create: true }, net.now);
   quiet.join({ grid: "arena", create: true }, net.now);

@@ -17,6 +17,7 @@ import { bindUdp, parseAddress } from "../platform/node/index.ts";
 import { NodeCrypto } from "../platform/node/node-crypto.ts";
 import { decode, encode } from "../wire/codec.ts";
 import { Kind } from "../wire/kinds.ts";
+import { until, within } from "./support/cli-process.ts";
 import { helloMessage } from "./lobby-harness.ts";
 
 const TSX_CLI = createRequire(import.meta.url).resolve("tsx/cli");
@@ -38,24 +39,6 @@ function start(args: string[]): { child: ChildProcess; lines: string[]; errors: 
   child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   return { child, lines, errors: () => stderr, exited };
-}
-
-async function until(what: string, ms: number, cond: () => boolean): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) assert.unreachable(`${what}: not within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-async function within<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)));
-  try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** The key the second line announces. */
@@ -127,11 +110,11 @@ test("cli: --key-file keeps the lobby's identity across restarts (created with m
       if (second.child.exitCode === null) second.child.kill("SIGKILL");
     }
 
-    // A file that is not a seed is refused, and left alone.
+    // A file that is not a seed is refused (the caller's mistake: exit 2, one line), and left alone.
     writeFileSync(path, "not a key\n");
     const bad = start(["lobby", "--port", "0", "--key-file", path]);
     try {
-      assert.is(await within("exit", START_MS, bad.exited), 1);
+      assert.is(await within("exit", START_MS, bad.exited), 2);
       assert.match(bad.errors(), /must hold an Ed25519 seed as 64 hex characters/);
       assert.is(readFileSync(path, "utf8"), "not a key\n");
     } finally {

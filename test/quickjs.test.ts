@@ -1,7 +1,8 @@
 /**
  * Issue 7, point 3: the embedded bundle proven inside QuickJS. A Node test host creates two
- * QuickJS contexts (quickjs-emscripten), loads dist/relaygrid.embedded.js into each with
- * nothing but the host functions send and log, bridges each to a real UDP socket on
+ * QuickJS contexts (quickjs-emscripten), loads dist/relaygrid.embedded-peer.js into each
+ * with nothing but the host functions send, log and hostRandomBytes (the engine's CSPRNG:
+ * keys come from it, issue 18 item 1), bridges each to a real UDP socket on
  * 127.0.0.1, and drives it with a frame loop calling update(now) on the host's clock. They
  * join one grid through a Node lobby together with a Node peer, and broadcasts go both
  * ways, each delivered exactly once. Bounded in time; every socket, context and runtime
@@ -23,10 +24,13 @@ const JOIN_WITHIN_MS = 5000;
 const DELIVER_WITHIN_MS = 3000;
 
 let bundle = "";
+/** The peer-only bundle: what a console loads; the VM peers below run it. */
+let peerBundle = "";
 let QuickJS: QuickJSWASMModule;
 
 test.before(async () => {
-  bundle = await loadBundle();
+  bundle = await loadBundle("full");
+  peerBundle = await loadBundle("peer");
   QuickJS = await getQuickJS();
 });
 
@@ -41,9 +45,24 @@ async function until(done: () => boolean, withinMs: number, describe: () => stri
   }
 }
 
-test("the embedded bundle names no module loader, Node built-in, timer, clock, process or Buffer", () => {
+test("the embedded bundles name no module loader, Node built-in, timer, clock, process or Buffer", () => {
   assert.equal(forbiddenReferences(bundle), []);
+  assert.equal(forbiddenReferences(peerBundle), []);
   assert.ok(bundle.length < 200_000, `bundle is ${bundle.length} bytes`);
+});
+
+test("issue 18 item 6: the peer-only bundle leaves the lobby out (~30 KB smaller) and still loads in a bare context", async () => {
+  assert.ok(bundle.includes("createEmbeddedLobby"));
+  assert.not.ok(peerBundle.includes("createEmbeddedLobby"), "no lobby in the peer bundle");
+  assert.ok(bundle.length - peerBundle.length > 20_000, `full ${bundle.length} B, peer ${peerBundle.length} B`);
+  const host = new QuickJsPeerHost(QuickJS, "peer-probe");
+  try {
+    host.evalString(peerBundle + "\n''");
+    assert.is(host.evalString("typeof relaygrid.createEmbeddedPeer"), "function");
+    assert.is(host.evalString("typeof relaygrid.createEmbeddedLobby"), "undefined");
+  } finally {
+    await host.dispose();
+  }
 });
 
 test("a bare QuickJS context has no TextEncoder or timers; the bundle loads there and installs its UTF-8 fallback", async () => {
@@ -70,7 +89,7 @@ test("issue 7: two QuickJS peers and a Node peer join one grid through a Node lo
     const vms = [new QuickJsPeerHost(QuickJS, "qjs-a"), new QuickJsPeerHost(QuickJS, "qjs-b")];
     for (const [i, vm] of vms.entries()) {
       closers.push(() => vm.dispose());
-      await vm.start(bundle, lobby.address(), 100 + i, FRAME_MS);
+      await vm.start(peerBundle, lobby.address(), 100 + i, FRAME_MS);
     }
     const nodeGot: { origin: number; text: string }[] = [];
     const node = await joinGrid({

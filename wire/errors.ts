@@ -14,6 +14,8 @@ export const ErrorCode = {
   LimitReached: "limit-reached",
   InvalidAddress: "invalid-address",
   Socket: "socket",
+  /** An application listener (e.g. on("data")) threw; the error is its `cause` (platform/node). */
+  Listener: "listener",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

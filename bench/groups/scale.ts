@@ -9,7 +9,7 @@
  * would not fit is reported as skipped with its projected time.
  */
 import { writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { GridBudgetError } from "../support/grid-builder.ts";
 import { runScaleCell, type BroadcastFigures, type ScaleCell } from "../support/scale-run.ts";
 import { chart, type Series } from "../support/svg.ts";
@@ -158,7 +158,7 @@ export const scaleGroup: Group = {
         broadcastWallMs: Math.round(c.broadcastWallMs),
         duplicateDeliveries: c.broadcasts.reduce((s, b) => s + b.duplicateDeliveries, 0),
       })),
-      chart: svg === undefined ? null : "bench/results/scale.svg",
+      chart: svg === undefined ? null : relative(process.cwd(), svg),
     };
     notes.unshift(
       `Peers join in batches of 50 every 100 virtual ms (the first creates the grid), links of 10-20 ms one way, no loss; settled = every peer a member, one component, link count unchanged for 1 s. Then ${ctx.quick ? 5 : "20 (10 from N=5,000)"} random origins broadcast ${PAYLOAD_BYTES} B each; per-broadcast figures are medians over those broadcasts (n), heap and wall time are one grid each (n=1).`,

@@ -1,17 +1,21 @@
 /**
  * `relaygrid demo`: a lobby and a crowd of peers on loopback, each broadcasting game-state
  * updates at a tick rate, with a live table and a closing summary. Exits non-zero if any
- * broadcast missed a peer when no loss was asked for.
+ * broadcast missed a peer when no loss was asked for. Ctrl-C ends the run early: the
+ * summary is printed and the exit code is 0.
  */
 import { createLobby, joinGrid, type LobbyServer, type NodePeer } from "../node/index.ts";
 import { parseFlags, type FlagSpec } from "./args.ts";
 import { DemoTally } from "./demo-tally.ts";
-import type { CommandIo } from "./lobby-command.ts";
+import type { CommandIo } from "./io.ts";
+
+/** How long a broadcast may be in flight: the live "delivery" column counts only older ones, and the run waits this long at its end. */
+export const IN_FLIGHT_MS = 1000;
 
 const FLAGS = {
-  peers: { type: "int", default: 16, min: 2, max: 250 },
+  peers: { type: "int", default: 16, min: 2, max: 250, short: "n" },
   limit: { type: "int", default: 4, min: 2, max: 64 },
-  seconds: { type: "int", default: 20, min: 1, max: 3600 },
+  seconds: { type: "int", default: 20, min: 1, max: 3600, short: "s" },
   tick: { type: "int", default: 20, min: 1, max: 120 },
   loss: { type: "string", default: "0" },
   bytes: { type: "int", default: 64, min: 16, max: 1150 },
@@ -22,18 +26,21 @@ export const DEMO_HELP = `Usage: relaygrid demo [options]
 
 Starts a lobby and a crowd of peers on 127.0.0.1, lets them form a grid, then has every
 peer broadcast a game-state update each tick. Shows links per peer, delivery, hops,
-message rate and RTT live, and a summary at the end.
+message rate and RTT live ("delivery" counts broadcasts older than ${IN_FLIGHT_MS} ms, so
+messages still in flight do not show as missed), and a summary at the end. Ctrl-C stops
+early and still prints the summary.
 
 Options:
-  --peers N      peers in the grid (default 16)
-  --limit N      connection limit of every peer (default 4)
-  --seconds N    how long to broadcast (default 20)
-  --tick N       updates per second per peer (default 20)
-  --loss P       drop this fraction of every peer's outgoing datagrams, e.g. 0.05 (default 0)
-  --bytes N      payload size (default 64, at most 1150)
-  -h, --help     show this help
+  -n, --peers N    peers in the grid (default 16)
+  --limit N        connection limit of every peer (default 4)
+  -s, --seconds N  how long to broadcast (default 20)
+  --tick N         updates per second per peer (default 20)
+  --loss P         drop this fraction of every peer's outgoing datagrams, e.g. 0.05 (default 0)
+  --bytes N        payload size (default 64, at most 1150)
+  -h, --help       show this help
 
-Exit code 0 when every broadcast reached every peer (or loss was asked for), 1 otherwise.`;
+Exit code 0 when every broadcast reached every peer (or loss was asked for, or the run was
+interrupted with Ctrl-C), 1 otherwise.`;
 
 export async function demoCommand(argv: readonly string[], io: CommandIo): Promise<number> {
   const f = parseFlags(argv, FLAGS);
@@ -72,15 +79,16 @@ export async function demoCommand(argv: readonly string[], io: CommandIo): Promi
       });
     }
     io.out(`joined ${peers.length} peers in ${(performance.now() - t0).toFixed(0)} ms; waiting for one connected grid...`);
-    const settled = await settle(lobby, peers, Math.min(f.limit, f.peers - 1, 2), 15_000);
-    io.out(settled ? `grid connected after ${(performance.now() - t0).toFixed(0)} ms` : "grid did not settle in 15 s; broadcasting anyway");
+    const interrupted = (): boolean => io.interrupts.received !== undefined;
+    const settled = await settle(lobby, peers, Math.min(f.limit, f.peers - 1, 2), 15_000, interrupted);
+    if (!interrupted()) io.out(settled ? `grid connected after ${(performance.now() - t0).toFixed(0)} ms` : "grid did not settle in 15 s; broadcasting anyway");
 
     const payload = new Uint8Array(f.bytes);
     const interval = 1000 / f.tick;
     const end = performance.now() + f.seconds * 1000;
     let nextTable = performance.now() + 1000;
     let tick = 0;
-    while (performance.now() < end) {
+    while (performance.now() < end && !interrupted()) {
       const now = performance.now();
       for (const p of peers) {
         payload[0] = tick & 0xff;
@@ -89,18 +97,19 @@ export async function demoCommand(argv: readonly string[], io: CommandIo): Promi
       }
       tick++;
       if (now >= nextTable) {
-        io.out(row(peers, tally, lobby));
+        io.out(row(peers, tally, lobby, now));
         nextTable += 1000;
       }
       const wait = t0Next(now, interval);
-      await new Promise((r) => setTimeout(r, wait));
+      await Promise.race([new Promise((r) => setTimeout(r, wait)), io.interrupts.stopped]);
     }
-    await new Promise((r) => setTimeout(r, 1000)); // let the last updates land
-    io.out(row(peers, tally, lobby));
+    if (interrupted()) io.out(`interrupted after ${tick} ticks: letting the last updates land, then the summary`);
+    await new Promise((r) => setTimeout(r, IN_FLIGHT_MS)); // let the last updates land
+    io.out(row(peers, tally, lobby, performance.now()));
     io.out(summary(peers, tally));
-    const failed = loss === 0 && tally.incomplete() > 0;
-    if (failed) io.err(`relaygrid demo: ${tally.incomplete()} broadcasts missed at least one peer with no loss asked for`);
-    return failed ? 1 : 0;
+    const missed = loss === 0 && tally.incomplete() > 0;
+    if (missed) io.err(`relaygrid demo: ${tally.incomplete()} broadcasts missed at least one peer with no loss asked for`);
+    return missed && !interrupted() ? 1 : 0;
   } finally {
     await Promise.all(peers.map((p) => p.close(1000)));
     await lobby.close();
@@ -111,9 +120,9 @@ function t0Next(now: number, interval: number): number {
   return Math.max(0, interval - (performance.now() - now));
 }
 
-async function settle(lobby: LobbyServer, peers: NodePeer[], minLinks: number, timeoutMs: number): Promise<boolean> {
+async function settle(lobby: LobbyServer, peers: NodePeer[], minLinks: number, timeoutMs: number, interrupted: () => boolean): Promise<boolean> {
   const start = performance.now();
-  while (performance.now() - start < timeoutMs) {
+  while (performance.now() - start < timeoutMs && !interrupted()) {
     const s = lobby.stats();
     if (s.components === 1 && peers.every((p) => p.stats().links.length >= minLinks)) return true;
     await new Promise((r) => setTimeout(r, 50));
@@ -121,7 +130,7 @@ async function settle(lobby: LobbyServer, peers: NodePeer[], minLinks: number, t
   return false;
 }
 
-function row(peers: NodePeer[], t: DemoTally, lobby: LobbyServer): string {
+function row(peers: NodePeer[], t: DemoTally, lobby: LobbyServer, now: number): string {
   const links = peers.map((p) => p.stats().links);
   const counts = links.map((l) => l.length);
   const rtts = links.flat().map((l) => l.srttMs).filter((x) => x > 0);
@@ -129,7 +138,7 @@ function row(peers: NodePeer[], t: DemoTally, lobby: LobbyServer): string {
   return (
     `peers ${peers.length}  links/peer ${Math.min(...counts)}-${Math.max(...counts)} ` +
     `(avg ${(counts.reduce((a, b) => a + b, 0) / counts.length).toFixed(1)})  ` +
-    `islands ${lobby.stats().components}  delivery ${t.deliveryPercent().toFixed(2)}%  ` +
+    `islands ${lobby.stats().components}  delivery ${t.settledDeliveryPercent(now - IN_FLIGHT_MS).toFixed(2)}%  ` +
     `hops ${t.meanHops().toFixed(2)}/${t.hopsMax}  ${t.takeWindow()} msg/s  rtt ${rtt.toFixed(2)} ms`
   );
 }

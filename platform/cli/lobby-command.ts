@@ -17,15 +17,14 @@ import {
 } from "../../lib/lobby/config.ts";
 import type { LobbyStats } from "../../lib/lobby/stats.ts";
 import { parseFlags, type FlagSpec } from "./args.ts";
+import { reportFailure } from "./failure.ts";
+import type { CommandIo } from "./io.ts";
 
-export interface CommandIo {
-  out(line: string): void;
-  err(line: string): void;
-}
+export type { CommandIo } from "./io.ts";
 
 const FLAGS = {
   host: { type: "string", default: "127.0.0.1" },
-  port: { type: "int", default: 7777, min: 0, max: 65535 },
+  port: { type: "int", default: 7777, min: 0, max: 65535, short: "p" },
   "stats-interval": { type: "int", default: 5, min: 0, max: 86_400 },
   "heartbeat-ms": { type: "int", default: DEFAULT_HEARTBEAT_MS, min: 10, max: 3_600_000 },
   "max-grids": { type: "int", default: DEFAULT_MAX_GRIDS, min: 1, max: 1 << 20 },
@@ -33,7 +32,7 @@ const FLAGS = {
   "max-sessions": { type: "int", default: DEFAULT_MAX_SESSIONS, min: 1, max: 1 << 22 },
   rate: { type: "int", default: DEFAULT_REQUESTS_PER_SECOND_PER_SOURCE, min: 1, max: 1_000_000 },
   // "" = none: a new identity for this run only.
-  "key-file": { type: "string", default: "" },
+  "key-file": { type: "string", default: "", short: "k" },
   help: { type: "boolean" },
 } as const satisfies Record<string, FlagSpec>;
 
@@ -45,14 +44,14 @@ SIGINT (Ctrl-C) or SIGTERM.
 
 Options:
   --host HOST             address to bind (default 127.0.0.1; 0.0.0.0 or :: for all)
-  --port PORT             UDP port, 0 picks a free one (default 7777)
+  -p, --port PORT         UDP port, 0 picks a free one (default 7777)
   --stats-interval SECS   seconds between summary lines, 0 for none (default 5)
   --heartbeat-ms MS       heartbeat interval told to peers (default ${DEFAULT_HEARTBEAT_MS})
   --max-grids N           grids open at once (default ${DEFAULT_MAX_GRIDS})
   --max-members N         members per grid (default ${DEFAULT_MAX_MEMBERS_PER_GRID})
   --max-sessions N        peer sessions open at once (default ${DEFAULT_MAX_SESSIONS})
   --rate N                requests per second per source address (default ${DEFAULT_REQUESTS_PER_SECOND_PER_SOURCE})
-  --key-file PATH         the lobby's Ed25519 identity seed, 64 hex characters; created
+  -k, --key-file PATH     the lobby's Ed25519 identity seed, 64 hex characters; created
                           (mode 0600) when missing, so a restarted lobby keeps its identity
                           (default: a new identity every run)
   -h, --help              show this help
@@ -100,23 +99,15 @@ export async function lobbyCommand(argv: readonly string[], io: CommandIo): Prom
       requestsPerSecondPerSource: flags.rate,
     });
   } catch (e) {
-    io.err(`relaygrid lobby: ${e instanceof Error ? e.message : String(e)}`);
-    return 1;
+    return reportFailure("lobby", e, io); // one line; 2 for a bad key file or option, 1 for a bind failure
   }
   server.on("error", (e) => io.err(`relaygrid lobby: ${e.message}`));
   io.out(`relaygrid lobby listening on ${server.address()}`);
   io.out(`relaygrid lobby key ${server.publicKey()}`);
   const interval = flags["stats-interval"] > 0 ? setInterval(() => io.out(summaryLine(server.stats())), flags["stats-interval"] * 1000) : undefined;
 
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off("SIGINT", stop);
-      process.off("SIGTERM", stop);
-      resolve();
-    };
-    process.on("SIGINT", stop);
-    process.on("SIGTERM", stop);
-  });
+  // Handlers installed by main before the first line (signals.ts): a Ctrl-C at any point lands here.
+  await io.interrupts.stopped;
   if (interval !== undefined) clearInterval(interval);
   await server.close("lobby shutting down");
   io.out(`relaygrid lobby closed: ${summaryLine(server.stats())}`);

@@ -4,34 +4,40 @@
  * the grid gracefully.
  */
 import { createInterface } from "node:readline";
-import { joinGrid } from "../node/index.ts";
+import { joinGrid, MAX_PAYLOAD_BYTES, RelayGridError } from "../node/index.ts";
 import { parseFlags, type FlagSpec } from "./args.ts";
-import type { CommandIo } from "./lobby-command.ts";
+import type { CommandIo } from "./io.ts";
 
 const FLAGS = {
-  lobby: { type: "string", default: "127.0.0.1:7777" },
-  grid: { type: "string", default: "lobby" },
-  create: { type: "boolean" },
+  lobby: { type: "string", default: "127.0.0.1:7777", short: "l" },
+  grid: { type: "string", default: "lobby", short: "g" },
+  create: { type: "boolean", short: "c" },
   limit: { type: "int", default: 4, min: 2, max: 64 },
-  name: { type: "string", default: "terminal" },
-  "lobby-key": { type: "string", default: "" },
+  name: { type: "string", default: "terminal", short: "n" },
+  "lobby-key": { type: "string", default: "", short: "k" },
+  host: { type: "string", default: "" },
+  port: { type: "int", default: 0, min: 0, max: 65535, short: "p" },
   help: { type: "boolean" },
 } as const satisfies Record<string, FlagSpec>;
 
 export const PEER_HELP = `Usage: relaygrid peer [options]
 
 Joins a grid and relays for it. Every line you type is broadcast to the grid; every
-message that arrives is printed as "<origin> (+hops): text". Ctrl-C leaves the grid.
+message that arrives is printed as "<origin> (+hops): text". A line over ${MAX_PAYLOAD_BYTES} bytes
+(UTF-8) is refused, not cut. Ctrl-C leaves the grid.
 
 Options:
-  --lobby HOST:PORT  the lobby (default 127.0.0.1:7777)
-  --grid NAME        the grid to join (default "lobby")
-  --create           create the grid if it does not exist
-  --limit N          connection limit (default 4)
-  --name NAME        a name the lobby shows (default "terminal")
-  --lobby-key HEX    the lobby's public key, as "relaygrid lobby" prints it; without it
-                     the peer trusts the key the lobby presents on first contact
-  -h, --help         show this help`;
+  -l, --lobby HOST:PORT  the lobby, an IP or a host name (default 127.0.0.1:7777)
+  -g, --grid NAME        the grid to join (default "lobby")
+  -c, --create           create the grid if it does not exist
+  --limit N              connection limit (default 4)
+  -n, --name NAME        a name the lobby shows (default "terminal")
+  -k, --lobby-key HEX    the lobby's public key, as "relaygrid lobby" prints it; without it
+                         the peer trusts the key the lobby presents on first contact
+  --host HOST            local address to bind (default: loopback for a loopback lobby,
+                         else 0.0.0.0, or :: for an IPv6 lobby)
+  -p, --port PORT        local UDP port (default 0: any free port)
+  -h, --help             show this help`;
 
 export async function peerCommand(argv: readonly string[], io: CommandIo): Promise<number> {
   const f = parseFlags(argv, FLAGS);
@@ -39,15 +45,32 @@ export async function peerCommand(argv: readonly string[], io: CommandIo): Promi
     io.out(PEER_HELP);
     return 0;
   }
-  const peer = await joinGrid({
-    lobby: f.lobby,
-    grid: f.grid,
-    create: f.create,
-    connectionLimit: f.limit,
-    name: f.name,
-    ...(f["lobby-key"] === "" ? {} : { lobbyKey: f["lobby-key"] }),
-  });
+  const abort = new AbortController();
+  void io.interrupts.stopped.then(() => abort.abort());
+  let peer: Awaited<ReturnType<typeof joinGrid>>;
+  try {
+    peer = await joinGrid({
+      lobby: f.lobby,
+      grid: f.grid,
+      create: f.create,
+      connectionLimit: f.limit,
+      name: f.name,
+      port: f.port,
+      signal: abort.signal,
+      ...(f.host === "" ? {} : { host: f.host }),
+      ...(f["lobby-key"] === "" ? {} : { lobbyKey: f["lobby-key"] }),
+    });
+  } catch (e) {
+    if (abort.signal.aborted && e instanceof RelayGridError && e.code === "closed") {
+      io.err("interrupted before joining");
+      return 0;
+    }
+    throw e;
+  }
   io.out(`joined grid "${f.grid}" as peer ${peer.id} from ${peer.address()}; type a line to broadcast it`);
+  // Links opened while joining, before anyone listened for linkOpen (issue 11, bug 2).
+  const early = peer.stats().links;
+  for (const l of early) io.err(`link to ${l.peer} open (${early.length} links at join)`);
   const decoder = new TextDecoder();
   const encoder = new TextEncoder();
   peer.on("data", (payload, info) => io.out(`${info.origin} (+${info.hops}): ${decoder.decode(payload)}`));
@@ -59,15 +82,18 @@ export async function peerCommand(argv: readonly string[], io: CommandIo): Promi
     const rl = createInterface({ input: process.stdin });
     rl.on("line", (line) => {
       const bytes = encoder.encode(line);
+      if (bytes.length > MAX_PAYLOAD_BYTES) {
+        io.err(`not sent: the line is ${bytes.length} bytes of UTF-8, over the ${MAX_PAYLOAD_BYTES}-byte payload limit; split it`);
+        return;
+      }
       try {
-        peer.broadcast(bytes.length > 1150 ? bytes.subarray(0, 1150) : bytes);
+        peer.broadcast(bytes);
       } catch (e) {
         io.err(`cannot broadcast: ${e instanceof Error ? e.message : String(e)}`);
       }
     });
     rl.on("close", () => resolve());
-    process.once("SIGINT", () => rl.close());
-    process.once("SIGTERM", () => rl.close());
+    void io.interrupts.stopped.then(() => rl.close());
   });
   await done;
   await peer.close();

@@ -9,11 +9,11 @@ export interface EngineSocket {
   poll(): { from: string; bytes: Uint8Array } | undefined; // bytes: a fresh buffer per datagram
 }
 
-export function startNetworking(socket: EngineSocket, lobby: string, seed: number, onState: (from: number, state: Uint8Array) => void) {
+export function startNetworking(socket: EngineSocket, lobby: string, randomBytes: (n: number) => Uint8Array, onState: (from: number, state: Uint8Array) => void) {
   let joined = false;
   const peer = createEmbeddedPeer({
     lobby, // "10.0.0.5:7777", or whatever handle your socket layer understands
-    seed, // no Math.random in the core: bring your own entropy
+    randomBytes, // the platform's CSPRNG: every key comes from it (a seed never does)
     connectionLimit: 4,
     send: (address, bytes) => socket.sendTo(address, bytes),
     onData: (payload, info) => onState(info.origin, payload.slice()), // slice: payload is a view

@@ -12,6 +12,7 @@ import type { Phase } from "../../lib/peer/core.ts";
 import type { PeerEvent } from "../../lib/peer/events.ts";
 import { Peer, type JoinOptions } from "../../lib/peer/peer.ts";
 import type { PeerStats } from "../../lib/peer/stats.ts";
+import { NobleCrypto } from "../../lib/security/noble-crypto.ts";
 import { HostPump, type SendFn } from "./host-pump.ts";
 import { resolveRandom, type RandomSource } from "./random-source.ts";
 
@@ -79,8 +80,10 @@ class HostedPeer implements EmbeddedPeer {
   private readonly pump: HostPump<PeerEvent>;
 
   constructor(options: EmbeddedPeerOptions) {
-    const { send, onData, onEvent, maxQueuedEvents, seed, random, ...config } = options;
-    this.peer = new Peer({ ...config, random: resolveRandom({ seed, random }) });
+    const { send, onData, onEvent, maxQueuedEvents, seed, random, randomBytes, ...config } = options;
+    const source = resolveRandom({ randomBytes, seed, random });
+    // Keys come from the host's CSPRNG, never from the seed's SeededRandom (random-source.ts).
+    this.peer = new Peer({ ...config, random: source.random, crypto: config.crypto ?? new NobleCrypto(source.randomBytes) });
     this.pump = new HostPump<PeerEvent>(
       this.peer,
       send,

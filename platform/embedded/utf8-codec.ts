@@ -3,18 +3,23 @@
  * (a bare QuickJS context, some console engines). @msgpack/msgpack builds one of each when
  * it is first evaluated, so without these the bundle cannot even load there.
  *
- * It follows the WHATWG Encoding Standard for UTF-8 (https://encoding.spec.whatwg.org/):
- * lone surrogates encode as U+FFFD; the decoder replaces each maximal invalid subpart with
- * one U+FFFD (or throws a TypeError when `fatal`), strips a leading BOM unless `ignoreBOM`,
- * and keeps a partial sequence across `decode(bytes, { stream: true })` calls. Other
- * encodings are refused with a RangeError, as a conforming TextDecoder does for unknown labels.
+ * They are the WHATWG Encoding Standard's API (https://encoding.spec.whatwg.org/) over the
+ * core's one UTF-8 codec (wire/utf8.ts): lone surrogates encode as U+FFFD; the
+ * decoder replaces each maximal invalid subpart with one U+FFFD (or throws a TypeError when
+ * `fatal`), strips a leading BOM unless `ignoreBOM`, and keeps a partial sequence across
+ * `decode(bytes, { stream: true })` calls. Other encodings are refused with a RangeError, as
+ * a conforming TextDecoder does for unknown labels.
  */
+import {
+  UTF8_ERROR,
+  UTF8_NOTHING,
+  UTF8_REPROCESS,
+  Utf8DecodeState,
+  utf8EncodeSome,
+  type EncodeIntoResult,
+} from "../../lib/security/utf8.ts";
 
-/** The result of encodeInto: UTF-16 code units read and bytes written. */
-export interface EncodeIntoResult {
-  read: number;
-  written: number;
-}
+export type { EncodeIntoResult };
 
 export interface Utf8DecoderOptions {
   fatal?: boolean;
@@ -26,10 +31,6 @@ const UTF8_LABELS = ["unicode-1-1-utf-8", "unicode11utf8", "unicode20utf8", "utf
 const REPLACEMENT = 0xfffd;
 /** Code units per String.fromCharCode call: well below every engine's argument limit. */
 const CHUNK_UNITS = 4096;
-/** step() results that are not code points. */
-const NOTHING = -1;
-const REPROCESS = -2;
-const ERROR = -3;
 
 export class Utf8TextEncoder {
   get encoding(): string {
@@ -40,56 +41,20 @@ export class Utf8TextEncoder {
     const s = String(input);
     // Worst case is 3 bytes per UTF-16 code unit (a surrogate pair is 2 units for 4 bytes).
     const out = new Uint8Array(s.length * 3);
-    return out.slice(0, this.encodeInto(s, out).written);
+    return out.slice(0, utf8EncodeSome(s, out).written);
   }
 
   /** Writes whole characters only: one that does not fit stops the write (as the standard says). */
   encodeInto(input: string, dest: Uint8Array): EncodeIntoResult {
-    const s = String(input);
-    let read = 0;
-    let written = 0;
-    const end = dest.length;
-    while (read < s.length) {
-      let c = s.charCodeAt(read);
-      let units = 1;
-      if (c >= 0xd800 && c <= 0xdfff) {
-        const d = read + 1 < s.length ? s.charCodeAt(read + 1) : 0;
-        if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
-          c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-          units = 2;
-        } else c = REPLACEMENT; // a lone surrogate is not a scalar value
-      }
-      const size = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
-      if (written + size > end) break;
-      if (size === 1) dest[written++] = c;
-      else if (size === 2) {
-        dest[written++] = 0xc0 | (c >> 6);
-        dest[written++] = 0x80 | (c & 0x3f);
-      } else if (size === 3) {
-        dest[written++] = 0xe0 | (c >> 12);
-        dest[written++] = 0x80 | ((c >> 6) & 0x3f);
-        dest[written++] = 0x80 | (c & 0x3f);
-      } else {
-        dest[written++] = 0xf0 | (c >> 18);
-        dest[written++] = 0x80 | ((c >> 12) & 0x3f);
-        dest[written++] = 0x80 | ((c >> 6) & 0x3f);
-        dest[written++] = 0x80 | (c & 0x3f);
-      }
-      read += units;
-    }
-    return { read, written };
+    return utf8EncodeSome(String(input), dest);
   }
 }
 
 export class Utf8TextDecoder {
   readonly fatal: boolean;
   readonly ignoreBOM: boolean;
-  // The standard's UTF-8 decoder state, kept across streaming calls.
-  private codePoint = 0;
-  private bytesSeen = 0;
-  private bytesNeeded = 0;
-  private lower = 0x80;
-  private upper = 0xbf;
+  /** The standard's UTF-8 decoder state, kept across streaming calls. */
+  private readonly state = new Utf8DecodeState();
   /** True until the first code point of a stream has been seen (for the BOM check). */
   private atStart = true;
 
@@ -115,23 +80,22 @@ export class Utf8TextDecoder {
     let out = "";
     let i = 0;
     while (i < bytes.length) {
-      const b = bytes[i] as number;
-      const cp = this.step(b);
-      if (cp === REPROCESS) {
+      const cp = this.state.step(bytes[i] as number);
+      if (cp === UTF8_REPROCESS) {
         this.error(units); // the invalid prefix; the byte is tried again as a lead
         continue;
       }
       i++;
-      if (cp === ERROR) this.error(units);
-      else if (cp !== NOTHING) this.emit(units, cp);
+      if (cp === UTF8_ERROR) this.error(units);
+      else if (cp !== UTF8_NOTHING) this.emit(units, cp);
       if (units.length >= CHUNK_UNITS) {
         out += String.fromCharCode(...units);
         units.length = 0;
       }
     }
     if (options.stream !== true) {
-      if (this.bytesNeeded !== 0) {
-        this.reset();
+      if (this.state.pending) {
+        this.state.reset();
         this.error(units); // a truncated sequence at the end of the stream
       }
       this.atStart = true;
@@ -139,43 +103,10 @@ export class Utf8TextDecoder {
     return out + String.fromCharCode(...units);
   }
 
-  /** One byte through the standard's state machine: a code point, NOTHING, ERROR or REPROCESS. */
-  private step(b: number): number {
-    if (this.bytesNeeded === 0) {
-      if (b <= 0x7f) return b;
-      if (b >= 0xc2 && b <= 0xdf) {
-        this.bytesNeeded = 1;
-        this.codePoint = b & 0x1f;
-      } else if (b >= 0xe0 && b <= 0xef) {
-        if (b === 0xe0) this.lower = 0xa0; // no overlong 3-byte forms
-        if (b === 0xed) this.upper = 0x9f; // no surrogates
-        this.bytesNeeded = 2;
-        this.codePoint = b & 0x0f;
-      } else if (b >= 0xf0 && b <= 0xf4) {
-        if (b === 0xf0) this.lower = 0x90; // no overlong 4-byte forms
-        if (b === 0xf4) this.upper = 0x8f; // nothing above U+10FFFF
-        this.bytesNeeded = 3;
-        this.codePoint = b & 0x07;
-      } else return ERROR;
-      return NOTHING;
-    }
-    if (b < this.lower || b > this.upper) {
-      this.reset();
-      return REPROCESS;
-    }
-    this.lower = 0x80;
-    this.upper = 0xbf;
-    this.codePoint = (this.codePoint << 6) | (b & 0x3f);
-    if (++this.bytesSeen !== this.bytesNeeded) return NOTHING;
-    const cp = this.codePoint;
-    this.reset();
-    return cp;
-  }
-
   /** An invalid sequence: U+FFFD, or a TypeError in fatal mode (the standard's error mode). */
   private error(units: number[]): void {
     if (this.fatal) {
-      this.reset();
+      this.state.reset();
       this.atStart = true;
       throw new TypeError("The encoded data was not valid UTF-8");
     }
@@ -188,13 +119,5 @@ export class Utf8TextDecoder {
     if (first && cp === 0xfeff && !this.ignoreBOM) return;
     if (cp < 0x10000) units.push(cp);
     else units.push(0xd800 + ((cp - 0x10000) >> 10), 0xdc00 + ((cp - 0x10000) & 0x3ff));
-  }
-
-  private reset(): void {
-    this.codePoint = 0;
-    this.bytesSeen = 0;
-    this.bytesNeeded = 0;
-    this.lower = 0x80;
-    this.upper = 0xbf;
   }
 }

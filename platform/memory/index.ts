@@ -6,6 +6,8 @@
 export { SimNetwork } from "./network.ts";
 export { SimNode } from "./handle.ts";
 export { SimulationError } from "./error.ts";
+// The same class as every other entry's (one shared chunk in the package): what SimNetwork throws for caller mistakes.
+export { ErrorCode, RelayGridError } from "../../lib/errors.ts";
 export {
   DEFAULT_EVENT_LOG_LIMIT,
   DEFAULT_MAX_STEPS,

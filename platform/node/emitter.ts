@@ -1,9 +1,21 @@
 /**
  * A small typed event emitter: `on`, `off`, `once`. Written here rather than using
- * node:events so listener types are checked per event name; a listener that throws is
- * reported to the "error" listeners (or swallowed), never thrown into the socket loop.
+ * node:events so listener types are checked per event name.
+ *
+ * A listener that throws never breaks the loop that emitted (the socket driver is in the
+ * middle of draining the endpoint): emit() catches it, calls the remaining listeners, and
+ * hands the exception to onListenerError(), which by default rethrows it asynchronously,
+ * so it surfaces as an uncaught exception with the listener's own stack, as a throw from a
+ * node:events listener on a socket would. Subclasses may route it to an "error" event.
  */
 export type Listener<A extends unknown[]> = (...args: A) => void;
+
+/** Throws `error` from a fresh task: the process's uncaughtException path sees it, the caller does not. */
+export function rethrowAsync(error: unknown): void {
+  queueMicrotask(() => {
+    throw error;
+  });
+}
 
 export class TypedEmitter<M extends { [K in keyof M]: unknown[] }> {
   private readonly listeners: { [K in keyof M]?: Listener<M[K]>[] } = {};
@@ -31,11 +43,32 @@ export class TypedEmitter<M extends { [K in keyof M]: unknown[] }> {
     return this.listeners[name]?.length ?? 0;
   }
 
-  /** Calls every listener of `name`; returns false when there were none. */
+  /** Calls every listener of `name`; returns false when there were none. A throw goes to onListenerError. */
   protected emit<K extends keyof M>(name: K, ...args: M[K]): boolean {
     const list = this.listeners[name];
     if (list === undefined || list.length === 0) return false;
-    for (const fn of [...list]) fn(...args);
+    if (list.length === 1) {
+      // The common case (one on("data")): no copy of the list per call.
+      try {
+        (list[0] as Listener<M[K]>)(...args);
+      } catch (e) {
+        this.onListenerError(name, e);
+      }
+      return true;
+    }
+    for (const fn of [...list]) {
+      try {
+        fn(...args);
+      } catch (e) {
+        this.onListenerError(name, e);
+      }
+    }
     return true;
+  }
+
+  /** What happens to an exception a listener of `name` threw. Defaults to rethrowAsync. */
+  protected onListenerError(name: keyof M, error: unknown): void {
+    void name;
+    rethrowAsync(error);
   }
 }

@@ -12,12 +12,13 @@ import type { PeerStats } from "../../lib/peer/stats.ts";
 import type { Random } from "../../lib/rng.ts";
 import { bindUdp, driveEndpoint, type EndpointDriver } from "./endpoint-driver.ts";
 import { CryptoRandom } from "./crypto-random.ts";
-import { TypedEmitter } from "./emitter.ts";
-import { normalizeAddress } from "./resolve-address.ts";
+import { rethrowAsync, TypedEmitter } from "./emitter.ts";
+import { defaultJoinTimeoutMs, DEFAULT_JOIN_TIMEOUT_MS, joinTimeoutError } from "./join-timeout.ts";
+import { checkBindFamily, checkLoss, parseKey } from "./join-options.ts";
+import { defaultBindHost, resolveAddress } from "./resolve-address.ts";
 import { NodeCrypto } from "./node-crypto.ts";
 
-/** How long joinGrid waits for the "joined" event. Defaults to 10000 ms. */
-export const DEFAULT_JOIN_TIMEOUT_MS = 10_000;
+export { DEFAULT_JOIN_TIMEOUT_MS };
 /** How long close() waits for neighbours and the lobby to acknowledge. Defaults to 2000 ms. */
 export const DEFAULT_CLOSE_TIMEOUT_MS = 2000;
 /** Data messages buffered for `for await` when the loop body is slower than the grid. Defaults to 4096. */
@@ -29,14 +30,29 @@ export interface JoinGridOptions extends Omit<PeerConfig, "lobby" | "random" | "
    * it). Pin it in production; without it the peer trusts the key the lobby first presents.
    */
   lobbyKey?: Uint8Array | string;
-  /** The lobby, "HOST:PORT" ("127.0.0.1:7777", "[::1]:7777", "localhost:7777"). */
+  /**
+   * The lobby, "HOST:PORT": an IP ("127.0.0.1:7777", "[::1]:7777") or a host name
+   * ("lobby.example.com:7777", "localhost:7777"), resolved once with node:dns lookup (its
+   * first IPv4 address, else its first IPv6 one).
+   */
   lobby: string;
-  /** Local address to bind. Defaults to "127.0.0.1" (or "::1" for an IPv6 lobby). Use "0.0.0.0" to be reachable from other hosts. */
+  /**
+   * Local address to bind. Defaults to loopback ("127.0.0.1", or "::1" for an IPv6 lobby)
+   * when the lobby is on loopback, otherwise to every interface of the lobby's family
+   * ("0.0.0.0" or "::"), so members on other hosts can reach this peer.
+   */
   host?: string;
   /** Local UDP port. Defaults to 0 (any free port). */
   port?: number;
-  /** Defaults to DEFAULT_JOIN_TIMEOUT_MS (10000). */
+  /**
+   * How long to wait for "joined". Defaults to DEFAULT_JOIN_TIMEOUT_MS (16000), and never
+   * less than a lobby request takes to give up with the given retransmitMs and maxAttempts
+   * plus 5 s, so a lobby that does not answer, or fails the pinned lobbyKey, rejects with
+   * that cause. A shorter deadline still names the cause the peer saw so far.
+   */
   joinTimeoutMs?: number;
+  /** Aborting it stops a join in progress: joinGrid rejects with code "closed" and closes its socket. */
+  signal?: AbortSignal;
   /** Defaults to DEFAULT_MAX_QUEUED_MESSAGES (4096); the oldest are dropped past it. */
   maxQueuedMessages?: number;
   /** Randomness for the peer's choices. Defaults to a Web Crypto backed source. */
@@ -60,10 +76,24 @@ export interface Message extends DataInfo {
   readonly payload: Uint8Array;
 }
 
+/**
+ * The events. A listener that throws does not stop the peer or the other listeners: the
+ * exception reaches the "error" listeners as a RelayGridError with code "listener" (the
+ * original exception as its `cause`); with no "error" listener, or when an "error"
+ * listener throws, it is rethrown asynchronously, so it surfaces as an uncaught exception
+ * with the listener's stack, as a throwing node:events listener on a socket would.
+ */
 export type NodePeerEvents = {
+  /**
+   * A broadcast from another member, once. `payload` is a view into the received datagram
+   * at whatever byteOffset the envelope gives it, so it is not aligned for a Float32Array
+   * or Float64Array over `payload.buffer`: read it with a DataView, or copy it first
+   * (`payload.slice()` is a fresh, aligned buffer). It stays valid after the listener returns.
+   */
   data: [payload: Uint8Array, info: DataInfo];
   linkOpen: [event: Extract<PeerEvent, { type: "linkOpen" }>];
   linkClosed: [event: Extract<PeerEvent, { type: "linkClosed" }>];
+  /** Protocol failures after joining, socket errors, and exceptions thrown by listeners (code "listener"). */
   error: [error: RelayGridError];
   /** Every PeerEvent, for tools that want them all. */
   event: [event: PeerEvent];
@@ -149,6 +179,18 @@ export class NodePeer extends TypedEmitter<NodePeerEvents> implements AsyncItera
     };
   }
 
+  /** A listener threw: an "error" event with code "listener", or an uncaught exception when nobody listens. */
+  protected override onListenerError(name: keyof NodePeerEvents, error: unknown): void {
+    if (name === "error" || this.listenerCount("error") === 0) {
+      rethrowAsync(error);
+      return;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    const wrapped = new RelayGridError(ErrorCode.Listener, `a "${String(name)}" listener threw: ${message}`);
+    Object.defineProperty(wrapped, "cause", { value: error, writable: true, configurable: true });
+    this.emit("error", wrapped);
+  }
+
   /** @internal every event from the driver loop */
   handleEvent(e: PeerEvent): void {
     this.emit("event", e);
@@ -200,13 +242,17 @@ export class NodePeer extends TypedEmitter<NodePeerEvents> implements AsyncItera
 }
 
 /**
- * Binds a UDP socket, opens a lobby session, finds (or with `create: true` creates) the
- * grid and joins it. Resolves once the peer holds its first link (or is the grid's first
- * member); rejects with a RelayGridError (timeout, unknown-grid, grid-full, socket, ...).
+ * Resolves the lobby's host name, binds a UDP socket, opens a lobby session, finds (or with
+ * `create: true` creates) the grid and joins it. Resolves once the peer holds its first link
+ * (or is the grid's first member); rejects with a RelayGridError: invalid-address (the lobby
+ * does not parse or resolve), timeout (the lobby did not answer), rejected (its Welcome
+ * failed the pinned lobbyKey, or it refused), unknown-grid, grid-full, socket, ...
  */
 export async function joinGrid(options: JoinGridOptions): Promise<NodePeer> {
-  const lobby = normalizeAddress("lobby", options.lobby);
-  const host = options.host ?? (lobby.startsWith("[") ? "::1" : "127.0.0.1");
+  const resolved = await resolveAddress("lobby", options.lobby);
+  const lobby = resolved.address;
+  const host = options.host ?? defaultBindHost(resolved);
+  checkBindFamily(host, resolved.family);
   const peer = new Peer({
     ...options,
     lobby,
@@ -214,13 +260,14 @@ export async function joinGrid(options: JoinGridOptions): Promise<NodePeer> {
     crypto: options.crypto ?? new NodeCrypto(),
     lobbyKey: parseKey(options.lobbyKey),
   });
+  const timeoutMs = options.joinTimeoutMs ?? defaultJoinTimeoutMs(options.retransmitMs, options.maxAttempts);
+  const loss = checkLoss(options.simulatedLossPercent ?? 0);
   const socket = await bindUdp(host, options.port ?? 0);
   let node: NodePeer | undefined;
   let settle: ((err?: RelayGridError) => void) | undefined;
   const joined = new Promise<void>((resolve, reject) => {
     settle = (err) => (err === undefined ? resolve() : reject(err));
   });
-  const loss = checkLoss(options.simulatedLossPercent ?? 0);
   const driver = driveEndpoint<PeerEvent>(socket, peer, {
     sendFilter: loss > 0 ? () => Math.random() * 100 >= loss : undefined,
     onEvent: (e) => {
@@ -233,13 +280,12 @@ export async function joinGrid(options: JoinGridOptions): Promise<NodePeer> {
     },
   });
   node = new NodePeer(peer, driver, socket, options.maxQueuedMessages ?? DEFAULT_MAX_QUEUED_MESSAGES);
-  const timeoutMs = options.joinTimeoutMs ?? DEFAULT_JOIN_TIMEOUT_MS;
-  const timer = setTimeout(
-    () => settle?.(new RelayGridError(ErrorCode.Timeout, `not joined within joinTimeoutMs ${timeoutMs} (lobby ${lobby}, grid ${String(options.grid)})`)),
-    timeoutMs,
-  );
+  const timer = setTimeout(() => settle?.(joinTimeoutError(timeoutMs, lobby, options.grid, peer.phase, peer.stats())), timeoutMs);
+  const onAbort = (): void => settle?.(new RelayGridError(ErrorCode.Closed, `joinGrid aborted by its signal (lobby ${lobby}, grid ${String(options.grid)})`));
+  options.signal?.addEventListener("abort", onAbort);
   try {
-    driver.command((now) => peer.join(now, options));
+    if (options.signal?.aborted === true) onAbort();
+    else driver.command((now) => peer.join(now, options));
     await joined;
     return node;
   } catch (e) {
@@ -247,22 +293,6 @@ export async function joinGrid(options: JoinGridOptions): Promise<NodePeer> {
     throw e;
   } finally {
     clearTimeout(timer);
+    options.signal?.removeEventListener("abort", onAbort);
   }
-}
-
-function checkLoss(percent: number): number {
-  if (!(percent >= 0 && percent <= 100)) {
-    throw new RelayGridError(ErrorCode.InvalidConfig, `simulatedLossPercent must be from 0 to 100, got ${String(percent)}`);
-  }
-  return percent;
-}
-
-function parseKey(key: Uint8Array | string | undefined): Uint8Array | undefined {
-  if (key === undefined || key instanceof Uint8Array) return key;
-  if (!/^[0-9a-fA-F]{64}$/.test(key)) {
-    throw new RelayGridError(ErrorCode.InvalidConfig, `lobbyKey must be 64 hex characters (32 bytes), got ${key.length} characters`);
-  }
-  const out = new Uint8Array(32);
-  for (let i = 0; i < 32; i++) out[i] = parseInt(key.slice(2 * i, 2 * i + 2), 16);
-  return out;
 }

@@ -1,19 +1,24 @@
 /**
- * dist/relaygrid.embedded.js for the QuickJS test: built on demand from the same tsup
- * options as `npm run build` (tsup.config.ts's embeddedBundle), so the test also works
- * from a fresh clone before a full build, and scanned for any platform API it names.
+ * dist/relaygrid.embedded.js (peer and lobby) and dist/relaygrid.embedded-peer.js (peer
+ * only) for the QuickJS test: built on demand from the same tsup options as `npm run build`
+ * (tsup.config.ts's embeddedBundle), so the test also works from a fresh clone before a
+ * full build, and scanned for any platform API they name.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { build } from "tsup";
 import { embeddedBundle } from "../../tsup.config.ts";
 
-export const BUNDLE_PATH = resolve(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "../../dist/relaygrid.embedded.js");
+const DIST = resolve(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "../../dist");
+export const BUNDLE_PATHS = {
+  full: resolve(DIST, "relaygrid.embedded.js"),
+  peer: resolve(DIST, "relaygrid.embedded-peer.js"),
+} as const;
 
-/** The bundle's source, building it first when dist/ does not have it. */
-export async function loadBundle(): Promise<string> {
-  if (!existsSync(BUNDLE_PATH)) await build({ ...embeddedBundle, config: false, silent: true });
-  return readFileSync(BUNDLE_PATH, "utf8");
+/** A bundle's source, building both first when dist/ does not have them. */
+export async function loadBundle(which: keyof typeof BUNDLE_PATHS = "full"): Promise<string> {
+  if (!Object.values(BUNDLE_PATHS).every((p) => existsSync(p))) await build({ ...embeddedBundle, config: false, silent: true });
+  return readFileSync(BUNDLE_PATHS[which], "utf8");
 }
 
 /**

@@ -1,11 +1,13 @@
 /**
  * A QuickJS "console": one QuickJS runtime and context with nothing in it but the language
- * (no console, no timers, no TextEncoder) and two host functions,
- * `send(address, ArrayBuffer)` and `log(message)`. It loads dist/relaygrid.embedded.js as a
+ * (no console, no timers, no TextEncoder, no crypto) and three host functions,
+ * `send(address, ArrayBuffer)`, `log(message)` and `hostRandomBytes(n)` (the engine's
+ * CSPRNG: an ArrayBuffer of n bytes from node:crypto, as a console SDK would provide). It loads dist/relaygrid.embedded.js as a
  * plain script, runs a few lines of game-side glue that use only the global `relaygrid`,
  * and bridges the VM to a real node:dgram socket. The Node side plays the engine: it owns
  * the socket and the clock and calls update(now) every frame.
  */
+import { randomBytes } from "node:crypto";
 import type { Socket } from "node:dgram";
 import {
   DefaultIntrinsics,
@@ -17,7 +19,7 @@ import {
 } from "quickjs-emscripten";
 import { bindLoopback, clock, closeSocket, parseAddress } from "./quickjs-udp.ts";
 
-/** The game's script inside the VM: ES2020, the bundle's global API and the two host functions only. */
+/** The game's script inside the VM: ES2020, the bundle's global API and the three host functions only. */
 const GAME_SCRIPT = `
 var peer = null;
 var received = [];
@@ -25,6 +27,7 @@ function start(lobby, seed) {
   peer = relaygrid.createEmbeddedPeer({
     lobby: lobby,
     seed: seed,
+    randomBytes: function (n) { return new Uint8Array(hostRandomBytes(n)); },
     connectionLimit: 4,
     send: function (address, bytes) {
       send(address, bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
@@ -48,7 +51,7 @@ function leave() { peer.leave(); }
 `;
 
 /** Globals a bare context must not have: the bundle has to do without them. */
-export const BARE_GLOBALS = ["TextEncoder", "TextDecoder", "setTimeout", "setInterval", "queueMicrotask", "console", "process", "Buffer", "performance", "require"];
+export const BARE_GLOBALS = ["TextEncoder", "TextDecoder", "setTimeout", "setInterval", "queueMicrotask", "console", "process", "Buffer", "performance", "require", "crypto"];
 
 export interface VmStatus {
   id: number;
@@ -63,6 +66,8 @@ export class QuickJsPeerHost {
   readonly logs: string[] = [];
   /** Exceptions from the VM during socket or frame callbacks (there is no caller to throw to). */
   readonly errors: string[] = [];
+  /** How long each call into the VM took, in order (for scripts/quickjs-frame-cost.ts; tests never assert a timing). */
+  readonly calls: { name: string; ms: number }[] = [];
   private frameTimer: ReturnType<typeof setInterval> | undefined;
   private readonly runtime: QuickJSRuntime;
   private readonly vm: QuickJSContext;
@@ -162,10 +167,16 @@ export class QuickJsPeerHost {
     const log = this.vm.newFunction("log", (messageHandle) => {
       this.logs.push(this.vm.getString(messageHandle));
     });
+    const hostRandomBytes = this.vm.newFunction("hostRandomBytes", (nHandle) => {
+      const n = this.vm.getNumber(nHandle);
+      return this.vm.newArrayBuffer(Uint8Array.from(randomBytes(n)).buffer);
+    });
     this.vm.setProp(this.vm.global, "send", send);
     this.vm.setProp(this.vm.global, "log", log);
+    this.vm.setProp(this.vm.global, "hostRandomBytes", hostRandomBytes);
     send.dispose();
     log.dispose();
+    hostRandomBytes.dispose();
   }
 
   /** Calls a global function of the game script; consumes `args`; a VM exception is rethrown here. */
@@ -182,9 +193,11 @@ export class QuickJsPeerHost {
 
   private invoke(name: string, args: QuickJSHandle[]): QuickJSHandle {
     const fn = this.vm.getProp(this.vm.global, name);
+    const t0 = performance.now();
     try {
       return this.vm.unwrapResult(this.vm.callFunction(fn, this.vm.undefined, ...args));
     } finally {
+      if (this.calls.length < 100_000) this.calls.push({ name, ms: performance.now() - t0 });
       fn.dispose();
       for (const a of args) a.dispose();
     }
