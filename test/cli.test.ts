@@ -101,10 +101,17 @@ test(`issue 11 bug 3: SIGINT right after relaygrid lobby's first line exits 0, n
   assert.equal(codes, Array<number>(SIGNAL_RUNS).fill(0));
 });
 
-test(`issue 11 bug 3: under tsx, a process-group SIGINT (what Ctrl-C sends) exits 0 after the "closed" line (${SIGNAL_RUNS / 2} runs)`, async () => {
+// Under tsx's own CLI (`npx tsx main.ts`) the exit status is tsx's, not ours: its parent
+// process relays a SIGINT to the child and, when the child's IPC acknowledgement takes more
+// than 2 x 30 ms (tsx/dist/cli.mjs relaySignals), SIGKILLs it and exits 130 itself. On a
+// loaded 2-core machine that happened in 2 of 6 runs after our clean "closed" line, so no
+// code of ours can make it 0: the package's scripts run the CLI as `node --import tsx`
+// (no relaying parent), and this test covers that path with the process-group SIGINT a
+// terminal's Ctrl-C sends.
+test(`issue 11 bug 3: a process-group SIGINT (what Ctrl-C sends) to npm run demo's way of running the CLI exits 0 after the "closed" line (${SIGNAL_RUNS / 2} runs)`, async () => {
   const results: string[] = [];
   for (let i = 0; i < SIGNAL_RUNS / 2; i++) {
-    const r = await interruptAfterFirstLine({ via: "tsx", group: true });
+    const r = await interruptAfterFirstLine({ via: "loader", group: true });
     results.push(`${r.code}${r.out.some((l) => l.startsWith("relaygrid lobby closed")) ? " closed" : ""}`);
   }
   assert.equal(results, Array<string>(SIGNAL_RUNS / 2).fill("0 closed"));

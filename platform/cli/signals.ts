@@ -7,9 +7,10 @@
  *   action (death by signal) in about 4 of 12 runs, because the handler came after the line.
  * - They stay installed until the process exits. Under tsx, a process-group SIGINT reaches
  *   the command twice (directly, and relayed by tsx's parent process when the child's
- *   acknowledgement is late); with the handler already removed, the second one made tsx's
- *   hidden handler exit 130 after a clean "closed" line. Repeats within REPEAT_GRACE_MS of
- *   the first are ignored.
+ *   acknowledgement is late); repeats within REPEAT_GRACE_MS of the first are ignored.
+ *   tsx's parent still exits 130 on its own when the acknowledgement takes over ~60 ms
+ *   (it then SIGKILLs the child), so `npm run demo` runs `node --import tsx`, with no
+ *   relaying parent.
  * - A signal later than that, while the shutdown is still running, means the user insists:
  *   the process exits at once with 128 + the signal number, saying so.
  */
