@@ -1,3 +1,4 @@
+import { cpSync } from "node:fs";
 import { defineConfig, type Options } from "tsup";
 
 /**
@@ -52,6 +53,10 @@ export default defineConfig([{
   sourcemap: true,
   clean: false,
   splitting: false,
+  // The lobby dashboard finds its page at new URL("./dashboard/", import.meta.url): the shim
+  // gives the CJS build an import.meta.url, and the page's files are copied as they are.
+  shims: true,
+  onSuccess: async () => cpSync("platform/http/dashboard", "dist/dashboard", { recursive: true }),
 }, {
   entry: { cli: "platform/cli/main.ts" },
   format: ["esm"],
