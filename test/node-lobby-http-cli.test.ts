@@ -1,5 +1,5 @@
 /**
- * `relaygrid lobby --http HOST:PORT` as a process: the third line
+ * `relaygrid lobby --http HOST:PORT` and `relaygrid demo --http` as processes: the third line
  * names the dashboard's URL, `/metrics` answers against the live lobby, a port in use and a
  * malformed address exit 2 with a message that says why. Real sockets on 127.0.0.1, every
  * wait bounded, the child killed if the test fails halfway.
@@ -38,16 +38,28 @@ test("lobby --http: a port in use exits 2 and says so; a bad address is a usage 
   const holder = createServer();
   await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
   const port = (holder.address() as { port: number }).port;
-  const runs = [runCli(["lobby", "--port", "0", "--http", `127.0.0.1:${port}`]), runCli(["lobby", "--port", "0", "--http", "8080"])];
+  const runs = [runCli(["lobby", "--port", "0", "--http", `127.0.0.1:${port}`]), runCli(["lobby", "--port", "0", "--http", "8080"]), runCli(["demo", "--http", "localhost"])];
   try {
-    const [busy, bare] = runs as [ReturnType<typeof runCli>, ReturnType<typeof runCli>];
+    const [busy, bare, demo] = runs as [ReturnType<typeof runCli>, ReturnType<typeof runCli>, ReturnType<typeof runCli>];
     assert.is(await within("busy exit", START_MS, busy.exited), 2);
     assert.match(busy.stderr(), `relaygrid lobby: cannot listen on http://127.0.0.1:${port}/: the port is in use (EADDRINUSE)`);
     assert.is(await within("bare exit", START_MS, bare.exited), 2);
     assert.match(bare.stderr(), '--http needs HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080 (got "8080")');
+    assert.is(await within("demo exit", START_MS, demo.exited), 2);
+    assert.match(demo.stderr(), "--http needs HOST:PORT");
   } finally {
     for (const r of runs) r.kill();
     holder.close();
+  }
+});
+
+test("demo --crash: must leave two peers (exit 2)", async () => {
+  const run = runCli(["demo", "--peers", "4", "--crash", "3"]);
+  try {
+    assert.is(await within("exit", START_MS, run.exited), 2);
+    assert.match(run.stderr(), "--crash must leave at least 2 of the 4 peers, got 3");
+  } finally {
+    run.kill();
   }
 });
 
