@@ -212,6 +212,7 @@ test("safety: no key, ticket, session id or cookie secret in any page, event or 
     const texts: string[] = [];
     for (const path of ["", "dashboard.js", "dashboard.css", "metrics", "state.json", `state.json?grid=${w.grid}`]) texts.push((await request(`${w.http.url}${path}`)).body);
     texts.push((await readEvents(`${w.http.url}events`, (t) => t.includes("event: log"))).text);
+    texts.push((await request(`${w.http.url}layout.js`)).body);
     const all = texts.join("\n");
     for (const secret of secrets) {
       const hex = Buffer.from(secret).toString("hex");

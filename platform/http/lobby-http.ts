@@ -2,7 +2,8 @@
  * `serveLobbyHttp()`: the lobby's read-only HTTP side (issue 17), on node:http (Node, Deno and
  * Bun all have it). Off unless asked for, on the address the caller names:
  *
- *   GET /             the dashboard page (dashboard/index.html, .js, .css: no build step, no CDN)
+ *   GET /             the dashboard page (dashboard/: index.html, dashboard.js, layout.js,
+ *                     dashboard.css; no build step, no CDN)
  *   GET /events       its live stream (server-sent events; dashboard-feed.ts), ?grid=ID
  *   GET /state.json   the same state once, ?grid=ID (for curl and scripts)
  *   GET /metrics      Prometheus text format (lobby-metrics.ts)
@@ -71,6 +72,7 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   "/": { file: "index.html", type: "text/html; charset=utf-8" },
   "/dashboard.js": { file: "dashboard.js", type: "text/javascript; charset=utf-8" },
   "/dashboard.css": { file: "dashboard.css", type: "text/css; charset=utf-8" },
+  "/layout.js": { file: "layout.js", type: "text/javascript; charset=utf-8" },
 };
 
 const SECURITY_HEADERS = {

@@ -5,8 +5,9 @@
  * layout, the grid list, the members table and the lobby's event log. Plain browser JS,
  * no dependency: served as it is by platform/http/lobby-http.ts. Every text from the
  * lobby (grid names, addresses) goes in through textContent or setAttribute, never as HTML.
- * Type-checked by tsconfig.dashboard.json (npm run typecheck).
+ * Type-checked by tsconfig.dashboard.json (npm run typecheck). The layout is in layout.js.
  */
+import { Layout } from "./layout.js";
 
 /**
  * @typedef {[number, string, number, number, number, number, number]} MemberRow peer, addr, limit, links, reported, heardAgoSeconds, component
@@ -19,7 +20,8 @@
  *   dropped: number, handshakes: number, repairHints: number }, grids: GridRow[], gridsOmitted: number, selected: Selected | null }} State
  * @typedef {{ seq: number, t: number, type: string, grid: number, peer?: number, name?: string, addr?: string, reason?: string,
  *   restored?: boolean, silentMs?: number, count?: number, force?: boolean, targets?: number[], epoch?: number }} LogEntry
- * @typedef {{ x: number, y: number, vx: number, vy: number }} Point
+ * @typedef {import("./layout.js").Point} Point
+ * @typedef {import("./layout.js").Spring} Spring
  */
 
 const SVG_NS = "http://www.w3.org/2000/svg";
@@ -71,8 +73,9 @@ let source;
 let state;
 /** @type {{ t: number, in: number, out: number } | undefined} */
 let lastRate;
-/** @type {Map<number, Point>} */
-const positions = new Map();
+const layout = new Layout();
+/** The links being drawn, as springs for the layout. @type {Spring[]} */
+let springs = [];
 /** @type {Map<number, { g: SVGGElement, circle: SVGCircleElement, label: SVGTextElement, sub: SVGTextElement }>} */
 const nodeEls = new Map();
 /** @type {Map<string, SVGLineElement>} */
@@ -83,13 +86,7 @@ const joinedUntil = new Map();
 let hints = [];
 /** Members that just left or expired, drawn as ghosts. @type {{ peer: number, at: Point, until: number, g: SVGGElement }[]} */
 let ghosts = [];
-let alpha = 0;
 let animating = false;
-/**
- * Layout -> screen: the layout point drawn in the middle, the scale, and a rotation that lays
- * the picture's long axis along the panel's (all eased, so the picture does not jump).
- */
-const view = { cx: 0, cy: 0, s: 1, rot: 0 };
 
 const graph = /** @type {SVGSVGElement} */ (/** @type {unknown} */ (el("graph")));
 const edgeLayer = svg("g", {});
@@ -135,7 +132,8 @@ function select(grid) {
 }
 
 function forgetDrawing() {
-  positions.clear();
+  layout.clear();
+  springs = [];
   for (const n of nodeEls.values()) n.g.remove();
   nodeEls.clear();
   for (const e of edgeEls.values()) e.remove();
@@ -310,7 +308,7 @@ function updateGraph(sel) {
     if (ids.has(peer)) continue;
     n.g.remove();
     nodeEls.delete(peer);
-    positions.delete(peer);
+    layout.remove(peer);
     changed = true;
   }
   /** @type {Map<number, number[]>} */
@@ -322,7 +320,7 @@ function updateGraph(sel) {
   for (const [peer, , limit, links, reported, , component] of rows) {
     let n = nodeEls.get(peer);
     if (n === undefined) {
-      positions.set(peer, placeNear(neighbours.get(peer) ?? []));
+      layout.add(peer, neighbours.get(peer) ?? []);
       const g = /** @type {SVGGElement} */ (svg("g", { class: "node" }));
       const circle = /** @type {SVGCircleElement} */ (svg("circle", { r: 13 }));
       const label = /** @type {SVGTextElement} */ (svg("text", {}));
@@ -361,18 +359,8 @@ function updateGraph(sel) {
     edgeEls.delete(key);
     changed = true;
   }
+  springs = edges.map(([a, b, confirmed]) => ({ a, b, confirmed: confirmed === 1 }));
   kick(changed ? 0.6 : 0);
-}
-
-/** A new node starts next to one of its neighbours already drawn, else somewhere near the middle. @param {number[]} around */
-function placeNear(around) {
-  for (const id of around) {
-    const p = positions.get(id);
-    if (p !== undefined) return { x: p.x + (Math.random() - 0.5) * 40, y: p.y + (Math.random() - 0.5) * 40, vx: 0, vy: 0 };
-  }
-  const r = 60 + Math.random() * 120;
-  const a = Math.random() * Math.PI * 2;
-  return { x: Math.cos(a) * r, y: Math.sin(a) * r, vx: 0, vy: 0 };
 }
 
 /** @param {number} peer @param {number[]} targets @param {number} now */
@@ -384,7 +372,7 @@ function addHint(peer, targets, now) {
 
 /** @param {number} peer @param {number} now */
 function addGhost(peer, now) {
-  const p = positions.get(peer);
+  const p = layout.get(peer);
   if (p === undefined) return;
   const g = /** @type {SVGGElement} */ (svg("g", { class: "ghost" }));
   g.append(svg("circle", { r: 13 }));
@@ -397,101 +385,35 @@ function addGhost(peer, now) {
 
 /** Warms the layout up to at least `a` and makes sure frames are being drawn. @param {number} a */
 function kick(a) {
-  alpha = Math.max(alpha, a);
+  layout.heat(a);
   if (!animating) {
     animating = true;
+    document.body.dataset.settled = "false";
     requestAnimationFrame(frame);
   }
 }
 
 function frame() {
   const now = performance.now();
-  if (alpha > 0.002) step();
+  layout.step(springs);
   draw(now);
   const flashing = hints.length > 0 || ghosts.length > 0 || joinedUntil.size > 0;
-  if (alpha > 0.002 || flashing) requestAnimationFrame(frame);
-  else animating = false;
-}
-
-/** One step of a spring-electrical layout: every pair repels, links pull, everything drifts to the middle. */
-function step() {
-  const ids = [...positions.keys()];
-  const pts = ids.map((id) => /** @type {Point} */ (positions.get(id)));
-  const k = 70;
-  for (let i = 0; i < pts.length; i++) {
-    const p = /** @type {Point} */ (pts[i]);
-    for (let j = i + 1; j < pts.length; j++) {
-      const q = /** @type {Point} */ (pts[j]);
-      let dx = p.x - q.x;
-      let dy = p.y - q.y;
-      let d2 = dx * dx + dy * dy;
-      if (d2 < 0.01) {
-        dx = Math.random() - 0.5;
-        dy = Math.random() - 0.5;
-        d2 = 0.25;
-      }
-      const f = (k * k) / d2;
-      p.vx += dx * f * 0.05;
-      p.vy += dy * f * 0.05;
-      q.vx -= dx * f * 0.05;
-      q.vy -= dy * f * 0.05;
-    }
+  if (layout.moving || flashing) requestAnimationFrame(frame);
+  else {
+    animating = false;
+    // Tests and screenshots wait for this: the picture has stopped moving.
+    document.body.dataset.settled = "true";
   }
-  for (const line of edgeEls.values()) {
-    const p = positions.get(Number(line.dataset.a));
-    const q = positions.get(Number(line.dataset.b));
-    if (p === undefined || q === undefined) continue;
-    const dx = q.x - p.x;
-    const dy = q.y - p.y;
-    const d = Math.sqrt(dx * dx + dy * dy) || 1;
-    const strength = line.classList.contains("confirmed") ? 0.06 : 0.02;
-    const f = (d - k) * strength;
-    p.vx += (dx / d) * f;
-    p.vy += (dy / d) * f;
-    q.vx -= (dx / d) * f;
-    q.vy -= (dy / d) * f;
-  }
-  for (const p of pts) {
-    p.vx -= p.x * 0.004;
-    p.vy -= p.y * 0.004;
-    const speed = Math.sqrt(p.vx * p.vx + p.vy * p.vy);
-    const max = 30 * alpha + 0.5;
-    if (speed > max) {
-      p.vx *= max / speed;
-      p.vy *= max / speed;
-    }
-    p.x += p.vx;
-    p.y += p.vy;
-    p.vx *= 0.6;
-    p.vy *= 0.6;
-  }
-  alpha *= 0.985;
-}
-
-/** Where a layout point is drawn, in screen pixels (node sizes never scale). @param {Point} p */
-function screen(p) {
-  const w = graph.clientWidth || 600;
-  const h = graph.clientHeight || 400;
-  const r = turned(p);
-  return { x: (w / 2 + r.x * view.s).toFixed(1), y: (h / 2 + r.y * view.s).toFixed(1) };
-}
-
-/** A layout point relative to the view's centre, rotated by the view's angle. @param {Point} p */
-function turned(p) {
-  const c = Math.cos(view.rot);
-  const s = Math.sin(view.rot);
-  const dx = p.x - view.cx;
-  const dy = p.y - view.cy;
-  return { x: dx * c - dy * s, y: dx * s + dy * c };
 }
 
 /** @param {number} now */
 function draw(now) {
-  fitView();
+  layout.fit(graph.clientWidth || 600, graph.clientHeight || 400);
+  graph.setAttribute("viewBox", `0 0 ${layout.width} ${layout.height}`);
   for (const [peer, n] of nodeEls) {
-    const p = positions.get(peer);
+    const p = layout.get(peer);
     if (p === undefined) continue;
-    const at = screen(p);
+    const at = layout.screen(p);
     n.g.setAttribute("transform", `translate(${at.x},${at.y})`);
     const links = Number(n.g.dataset.links);
     const limit = Number(n.g.dataset.limit);
@@ -501,8 +423,8 @@ function draw(now) {
   }
   for (const [peer, until] of joinedUntil) if (until <= now) joinedUntil.delete(peer);
   for (const line of edgeEls.values()) {
-    const p = positions.get(Number(line.dataset.a));
-    const q = positions.get(Number(line.dataset.b));
+    const p = layout.get(Number(line.dataset.a));
+    const q = layout.get(Number(line.dataset.b));
     if (p !== undefined && q !== undefined) placeLine(line, p, q);
   }
   hints = hints.filter((h) => {
@@ -511,16 +433,16 @@ function draw(now) {
     return false;
   });
   for (const h of hints) {
-    const p = positions.get(h.peer);
+    const p = layout.get(h.peer);
     h.targets.forEach((t, i) => {
-      const q = positions.get(t);
+      const q = layout.get(t);
       const line = h.lines[i];
       if (p !== undefined && q !== undefined && line !== undefined) placeLine(line, p, q);
     });
   }
   ghosts = ghosts.filter((g) => {
     if (g.until > now && !nodeEls.has(g.peer)) {
-      const at = screen(g.at);
+      const at = layout.screen(g.at);
       g.g.setAttribute("transform", `translate(${at.x},${at.y})`);
       g.g.setAttribute("opacity", ((g.until - now) / (FLASH_MS * 2)).toFixed(2));
       return true;
@@ -532,53 +454,12 @@ function draw(now) {
 
 /** @param {SVGLineElement} line @param {Point} p @param {Point} q */
 function placeLine(line, p, q) {
-  const a = screen(p);
-  const b = screen(q);
+  const a = layout.screen(p);
+  const b = layout.screen(q);
   line.setAttribute("x1", a.x);
   line.setAttribute("y1", a.y);
   line.setAttribute("x2", b.x);
   line.setAttribute("y2", b.y);
-}
-
-/** Eases the view toward one that fits every node in the panel, with room for the labels. */
-function fitView() {
-  const w = graph.clientWidth || 600;
-  const h = graph.clientHeight || 400;
-  graph.setAttribute("viewBox", `0 0 ${w} ${h}`);
-  if (positions.size === 0) return;
-  const ease = 0.15;
-  let mx = 0;
-  let my = 0;
-  for (const p of positions.values()) {
-    mx += p.x / positions.size;
-    my += p.y / positions.size;
-  }
-  // The principal axis of the points (from their covariance) goes along the panel's longer side.
-  let sxx = 0;
-  let syy = 0;
-  let sxy = 0;
-  for (const p of positions.values()) {
-    sxx += (p.x - mx) ** 2;
-    syy += (p.y - my) ** 2;
-    sxy += (p.x - mx) * (p.y - my);
-  }
-  const axis = 0.5 * Math.atan2(2 * sxy, sxx - syy);
-  const want = -axis + (h > w ? Math.PI / 2 : 0);
-  // An axis has no direction: turn the short way (modulo half a turn), and not for a wobble.
-  const diff = ((((want - view.rot) % Math.PI) + 1.5 * Math.PI) % Math.PI) - Math.PI / 2;
-  if (Math.abs(diff) > 0.15 && sxx + syy > 0) view.rot += diff * 0.05;
-  view.cx += (mx - view.cx) * ease;
-  view.cy += (my - view.cy) * ease;
-  let ex = 1;
-  let ey = 1;
-  for (const p of positions.values()) {
-    const r = turned(p);
-    ex = Math.max(ex, Math.abs(r.x));
-    ey = Math.max(ey, Math.abs(r.y));
-  }
-  const pad = 40;
-  const s = Math.min(1.5, (w / 2 - pad) / ex, (h / 2 - pad) / ey);
-  view.s += (s - view.s) * ease;
 }
 
 window.addEventListener("hashchange", () => {
@@ -586,4 +467,3 @@ window.addEventListener("hashchange", () => {
   if (g !== undefined) select(g);
 });
 connect();
-export {};
