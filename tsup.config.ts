@@ -1,4 +1,4 @@
-import { chmodSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { defineConfig, type Options } from "tsup";
 
 /**
@@ -63,7 +63,12 @@ export default defineConfig([
     treeshake: false,
     // Everything but the embedded bundles, which the second config writes at the same time.
     clean: ["!relaygrid.embedded*.js"],
+    // The lobby dashboard finds its page at new URL("./dashboard/", import.meta.url) (its
+    // chunk sits in dist/ beside the entries): the shim gives the CJS build an
+    // import.meta.url, and the page's files are copied as they are.
+    shims: true,
     async onSuccess() {
+      cpSync("platform/http/dashboard", "dist/dashboard", { recursive: true });
       rmSync("dist/cli.cjs", { force: true });
       const cli = readFileSync("dist/cli.js", "utf8");
       if (!cli.startsWith("#!")) writeFileSync("dist/cli.js", CLI_BANNER + cli);

@@ -8,6 +8,7 @@ import { latestEpoch } from "./key-rotation.ts";
 import { nextTimer } from "./maintenance.ts";
 import type { LobbyStats } from "./stats.ts";
 import type { LobbyTimer } from "./timers.ts";
+import { gridTopology, type GridTopology } from "./topology.ts";
 
 export interface GridSummary {
   grid: number;
@@ -141,6 +142,15 @@ export class LobbyView {
   componentsOf(gridId: number): number[][] | undefined {
     const g = this.core.registry.get(gridId);
     return g === undefined ? undefined : g.graph.components().map((c) => [...c]);
+  }
+
+  /**
+   * A grid's members, confirmed and one-sided links and components in one read, for
+   * dashboards (topology.ts); members cut to the `maxMembers` lowest ids. Undefined for an unknown grid.
+   */
+  topologyOf(gridId: number, maxMembers = Number.POSITIVE_INFINITY): GridTopology | undefined {
+    const g = this.core.registry.get(gridId);
+    return g === undefined ? undefined : gridTopology(g, maxMembers);
   }
 
   /** The earliest timer and its name (pollTimeout() is its atMs). */

@@ -4,8 +4,10 @@
  * broadcast missed a peer when no loss was asked for. Ctrl-C ends the run early: the
  * summary is printed and the exit code is 0.
  */
-import { createLobby, joinGrid, type LobbyServer, type NodePeer } from "../node/index.ts";
+import { createLobby, joinGrid, type JoinGridOptions, type LobbyServer, type NodePeer } from "../node/index.ts";
+import { HTTP_FLAG_HELP, parseHttpFlag, startDashboard } from "../http/cli-flag.ts";
 import { parseFlags, type FlagSpec } from "./args.ts";
+import { CrashPlan } from "./demo-crash.ts";
 import { DemoTally } from "./demo-tally.ts";
 import type { CommandIo } from "./io.ts";
 
@@ -19,8 +21,13 @@ const FLAGS = {
   tick: { type: "int", default: 20, min: 1, max: 120 },
   loss: { type: "string", default: "0" },
   bytes: { type: "int", default: 64, min: 16, max: 1150 },
+  crash: { type: "int", default: 0, min: 0, max: 248 },
+  http: { type: "string", default: "" },
   help: { type: "boolean" },
 } as const satisfies Record<string, FlagSpec>;
+
+/** With --http, the gap between two joins. */
+const JOIN_GAP_MS = 400;
 
 export const DEMO_HELP = `Usage: relaygrid demo [options]
 
@@ -37,10 +44,15 @@ Options:
   --tick N         updates per second per peer (default 20)
   --loss P         drop this fraction of every peer's outgoing datagrams, e.g. 0.05 (default 0)
   --bytes N        payload size (default 64, at most 1150)
+  --crash N        a third of the way in, N peers crash (their sockets close, nobody is
+                   told) and the grid heals around them; two thirds in, N new peers join
+  --http HOST:PORT
+                   ${HTTP_FLAG_HELP};
+                   peers then join ${JOIN_GAP_MS} ms apart, so the page shows the grid forming
   -h, --help       show this help
 
-Exit code 0 when every broadcast reached every peer (or loss was asked for, or the run was
-interrupted with Ctrl-C), 1 otherwise.`;
+Exit code 0 when every broadcast reached every peer (or loss or crashes were asked for, or
+the run was interrupted with Ctrl-C), 1 otherwise; 2 for a bad option or an --http port in use.`;
 
 export async function demoCommand(argv: readonly string[], io: CommandIo): Promise<number> {
   const f = parseFlags(argv, FLAGS);
@@ -53,30 +65,36 @@ export async function demoCommand(argv: readonly string[], io: CommandIo): Promi
     io.err(`relaygrid demo: --loss must be a fraction from 0 to 0.99, got "${f.loss}"`);
     return 2;
   }
-  const lobby = await createLobby({ host: "127.0.0.1", port: 0, islandGraceMs: 500, islandCheckMs: 250 });
+  if (f.crash > f.peers - 2) {
+    io.err(`relaygrid demo: --crash must leave at least 2 of the ${f.peers} peers, got ${f.crash}`);
+    return 2;
+  }
+  const httpAt = f.http === "" ? undefined : parseHttpFlag(f.http);
+  // With crashes, 1 s heartbeats: the lobby expires a crashed member after 3.5 s, not 7.
+  const lobby = await createLobby({ host: "127.0.0.1", port: 0, islandGraceMs: 500, islandCheckMs: 250, ...(f.crash > 0 ? { heartbeatMs: 1000 } : {}) });
+  const dashboard = httpAt === undefined ? undefined : await startDashboard(lobby, httpAt, io, "demo");
+  if (httpAt !== undefined && dashboard === undefined) {
+    await lobby.close();
+    return 2;
+  }
   const peers: NodePeer[] = [];
   const tally = new DemoTally();
   const t0 = performance.now();
+  let named = 0;
+  const join = async (): Promise<NodePeer> => {
+    const options: JoinGridOptions = { lobby: lobby.address(), grid: "demo", create: true, name: `player-${++named}`, connectionLimit: f.limit, simulatedLossPercent: loss * 100 };
+    const p = await joinGrid(options);
+    p.on("data", (_payload, info) => tally.onDelivered(info.origin, info.seq, info.hops, performance.now()));
+    return p;
+  };
   try {
     io.out(`relaygrid demo: lobby on ${lobby.address()}, ${f.peers} peers, limit ${f.limit}, ${f.tick} Hz, ${f.bytes}-byte updates, loss ${loss * 100}%`);
-    const joined = await Promise.all(
-      Array.from({ length: f.peers }, (_, i) =>
-        joinGrid({
-          lobby: lobby.address(),
-          grid: "demo",
-          create: true,
-          name: `player-${i + 1}`,
-          connectionLimit: f.limit,
-          simulatedLossPercent: loss * 100,
-        }),
-      ),
-    );
-    peers.push(...joined);
-    for (const p of peers) {
-      p.on("data", (payload, info) => {
-        tally.onDelivered(info.origin, info.seq, info.hops, performance.now());
-        void payload;
-      });
+    if (dashboard === undefined) peers.push(...(await Promise.all(Array.from({ length: f.peers }, join))));
+    else {
+      for (let i = 0; i < f.peers; i++) {
+        peers.push(await join());
+        await new Promise((r) => setTimeout(r, JOIN_GAP_MS));
+      }
     }
     io.out(`joined ${peers.length} peers in ${(performance.now() - t0).toFixed(0)} ms; waiting for one connected grid...`);
     const interrupted = (): boolean => io.interrupts.received !== undefined;
@@ -88,6 +106,7 @@ export async function demoCommand(argv: readonly string[], io: CommandIo): Promi
     const end = performance.now() + f.seconds * 1000;
     let nextTable = performance.now() + 1000;
     let tick = 0;
+    const crashes = f.crash > 0 ? new CrashPlan(f.crash, end - f.seconds * 1000, f.seconds * 1000) : undefined;
     while (performance.now() < end && !interrupted()) {
       const now = performance.now();
       for (const p of peers) {
@@ -100,6 +119,7 @@ export async function demoCommand(argv: readonly string[], io: CommandIo): Promi
         io.out(row(peers, tally, lobby, now));
         nextTable += 1000;
       }
+      crashes?.step(now, peers, lobby, join, io);
       const wait = t0Next(now, interval);
       await Promise.race([new Promise((r) => setTimeout(r, wait)), io.interrupts.stopped]);
     }
@@ -107,11 +127,12 @@ export async function demoCommand(argv: readonly string[], io: CommandIo): Promi
     await new Promise((r) => setTimeout(r, IN_FLIGHT_MS)); // let the last updates land
     io.out(row(peers, tally, lobby, performance.now()));
     io.out(summary(peers, tally));
-    const missed = loss === 0 && tally.incomplete() > 0;
+    const missed = loss === 0 && f.crash === 0 && tally.incomplete() > 0;
     if (missed) io.err(`relaygrid demo: ${tally.incomplete()} broadcasts missed at least one peer with no loss asked for`);
     return missed && !interrupted() ? 1 : 0;
   } finally {
     await Promise.all(peers.map((p) => p.close(1000)));
+    await dashboard?.close();
     await lobby.close();
   }
 }

@@ -19,6 +19,7 @@ import type { LobbyStats } from "../../lib/lobby/stats.ts";
 import { parseFlags, type FlagSpec } from "./args.ts";
 import { reportFailure } from "./failure.ts";
 import type { CommandIo } from "./io.ts";
+import { HTTP_FLAG_HELP, parseHttpFlag, startDashboard } from "../http/cli-flag.ts";
 
 export type { CommandIo } from "./io.ts";
 
@@ -33,6 +34,8 @@ const FLAGS = {
   rate: { type: "int", default: DEFAULT_REQUESTS_PER_SECOND_PER_SOURCE, min: 1, max: 1_000_000 },
   // "" = none: a new identity for this run only.
   "key-file": { type: "string", default: "", short: "k" },
+  // "" = no HTTP at all.
+  http: { type: "string", default: "" },
   help: { type: "boolean" },
 } as const satisfies Record<string, FlagSpec>;
 
@@ -54,10 +57,12 @@ Options:
   -k, --key-file PATH     the lobby's Ed25519 identity seed, 64 hex characters; created
                           (mode 0600) when missing, so a restarted lobby keeps its identity
                           (default: a new identity every run)
+  --http HOST:PORT        ${HTTP_FLAG_HELP}
   -h, --help              show this help
 
 The first line printed is "relaygrid lobby listening on HOST:PORT" with the bound port, the
-second "relaygrid lobby key HEX": the public key peers pin to trust this lobby.`;
+second "relaygrid lobby key HEX": the public key peers pin to trust this lobby. With --http,
+the third is "relaygrid lobby dashboard on http://HOST:PORT/ ..."; a port in use exits 2.`;
 
 /** One line: grids, peers, links, islands, datagrams in/out, drops by reason. */
 export function summaryLine(s: LobbyStats): string {
@@ -78,6 +83,7 @@ export async function lobbyCommand(argv: readonly string[], io: CommandIo): Prom
     io.out(LOBBY_HELP);
     return 0;
   }
+  const httpAt = flags.http === "" ? undefined : parseHttpFlag(flags.http);
   let server: LobbyServer;
   const crypto = new NodeCrypto();
   try {
@@ -104,11 +110,17 @@ export async function lobbyCommand(argv: readonly string[], io: CommandIo): Prom
   server.on("error", (e) => io.err(`relaygrid lobby: ${e.message}`));
   io.out(`relaygrid lobby listening on ${server.address()}`);
   io.out(`relaygrid lobby key ${server.publicKey()}`);
+  const dashboard = httpAt === undefined ? undefined : await startDashboard(server, httpAt, io, "lobby");
+  if (httpAt !== undefined && dashboard === undefined) {
+    await server.close("lobby shutting down");
+    return 2;
+  }
   const interval = flags["stats-interval"] > 0 ? setInterval(() => io.out(summaryLine(server.stats())), flags["stats-interval"] * 1000) : undefined;
 
   // Handlers installed by main before the first line (signals.ts): a Ctrl-C at any point lands here.
   await io.interrupts.stopped;
   if (interval !== undefined) clearInterval(interval);
+  await dashboard?.close();
   await server.close("lobby shutting down");
   io.out(`relaygrid lobby closed: ${summaryLine(server.stats())}`);
   return 0;

@@ -3,7 +3,17 @@ export { createLobby, DEFAULT_LOBBY_HOST, DEFAULT_LOBBY_PORT, type CreateLobbyOp
 export { bindUdp, driveEndpoint, type DriverOptions, type DriverStats, type EndpointDriver } from "./endpoint-driver.ts";
 export { formatAddress, parseAddress, socketTypeFor, type HostPort } from "./address.ts";
 export { CryptoRandom } from "./crypto-random.ts";
-export type { GridSummary, LobbyConfig, LobbyEvent, LobbyEventType, LobbyStats, MemberSummary } from "../../lib/lobby/index.ts";
+export type {
+  GridSummary,
+  GridTopology,
+  LobbyConfig,
+  LobbyEvent,
+  LobbyEventType,
+  LobbyStats,
+  MemberSummary,
+  TopologyEdge,
+  TopologyMember,
+} from "../../lib/lobby/index.ts";
 export {
   joinGrid,
   NodePeer,
@@ -18,3 +28,13 @@ export {
 export { ErrorCode, RelayGridError } from "../../wire/errors.ts";
 export { MAX_PAYLOAD_BYTES } from "../../wire/limits.ts";
 export { NodeCrypto, type NodeCryptoOptions } from "./node-crypto.ts";
+export { REPLY_BUCKETS_SECONDS, ReplyTimer, type ReplyHistogram, type ReplyKind, type ReplyTimes } from "./reply-timer.ts";
+export {
+  DEFAULT_MAX_HTTP_CONNECTIONS,
+  serveLobbyHttp,
+  type LobbyHttpOptions,
+  type LobbyHttpServer,
+} from "../http/lobby-http.ts";
+export { DEFAULT_MAX_CLIENT_BUFFER_BYTES, DEFAULT_MAX_CLIENTS, DEFAULT_PUSH_INTERVAL_MS, DEFAULT_SLOW_CLIENT_MS } from "../http/dashboard-feed.ts";
+export { DEFAULT_MAX_DRAWN_MEMBERS, DEFAULT_MAX_LISTED_GRIDS, type DashboardState } from "../http/dashboard-state.ts";
+export type { LobbyHttpSource } from "../http/source.ts";

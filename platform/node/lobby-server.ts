@@ -9,6 +9,7 @@ import { formatAddress } from "./address.ts";
 import { CryptoRandom } from "./crypto-random.ts";
 import { bindUdp, driveEndpoint, type DriverStats } from "./endpoint-driver.ts";
 import { NodeCrypto } from "./node-crypto.ts";
+import { ReplyTimer, type ReplyTimes } from "./reply-timer.ts";
 
 /** Defaults to "127.0.0.1" (loopback only; pass "0.0.0.0" or "::" to serve a network). */
 export const DEFAULT_LOBBY_HOST = "127.0.0.1";
@@ -41,6 +42,8 @@ export interface LobbyServer {
   publicKey(): string;
   /** The lobby's counters plus the driver's (socket sends and errors). */
   stats(): LobbyStats & { driver: DriverStats };
+  /** How long replies took, by request kind (reply-timer.ts): what /metrics exports as a histogram. */
+  replyTimes(): ReplyTimes;
   /** The sans-IO lobby, for its getters (grids(), membersOf(), graphOf(), componentsOf()). Do not feed it input. */
   readonly lobby: Lobby;
   /** Subscribes to one event type, "event" (all of them) or "error"; returns an unsubscribe function. */
@@ -64,7 +67,8 @@ export async function createLobby(options: CreateLobbyOptions = {}): Promise<Lob
   const fire = (type: string, value: unknown): void => {
     for (const fn of listeners.get(type) ?? []) (fn as (v: unknown) => void)(value);
   };
-  const driver = driveEndpoint(socket, lobby, {
+  const replies = new ReplyTimer(lobby);
+  const driver = driveEndpoint(socket, replies, {
     onEvent: (event) => {
       fire(event.type, event);
       fire("event", event);
@@ -79,6 +83,7 @@ export async function createLobby(options: CreateLobbyOptions = {}): Promise<Lob
     address: () => address,
     publicKey: () => publicKey,
     stats: () => ({ ...lobby.stats(), driver: driver.stats() }),
+    replyTimes: () => replies.snapshot(),
     lobby,
     on(type: string, listener: (value: never) => void): () => void {
       let set = listeners.get(type);

@@ -163,6 +163,19 @@ export class NodePeer extends TypedEmitter<NodePeerEvents> implements AsyncItera
     return this.closing;
   }
 
+  /**
+   * Closes the socket at once and tells nobody: to the grid, this peer crashed (neighbours
+   * notice unanswered pings, the lobby missed heartbeats). For demos and failure tests; a game
+   * leaving calls close(). Idempotent; close() after it resolves at once.
+   */
+  destroy(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.driver.stop();
+      this.finishIterators();
+    })();
+    return this.closing;
+  }
+
   [Symbol.asyncIterator](): AsyncIterator<Message> {
     this.iterating = true;
     return {

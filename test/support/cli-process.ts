@@ -103,3 +103,20 @@ export async function runCli(args: readonly string[], ms = 20_000): Promise<{ co
     run.kill();
   }
 }
+
+/** The first stdout line of `run` matching `re` (its match), within `ms`; fails early if the command exits first. */
+export async function lineOf(run: CliRun, re: RegExp, ms: number): Promise<RegExpExecArray> {
+  let done = false;
+  void run.exited.then(() => (done = true));
+  const deadline = Date.now() + ms;
+  for (;;) {
+    for (const l of run.out) {
+      const m = re.exec(l);
+      if (m !== null) return m;
+    }
+    const tail = `stdout: ${run.out.join(" | ")}; stderr: ${run.err.join(" | ")}`;
+    if (done) throw new Error(`exited before printing ${re}; ${tail}`);
+    if (Date.now() > deadline) throw new Error(`no line ${re} within ${ms} ms; ${tail}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
