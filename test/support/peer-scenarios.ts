@@ -10,7 +10,7 @@ import type { Random } from "../../lib/rng.ts";
 import type { LinkOptions } from "../../platform/memory/index.ts";
 import { decode, Kind, peekKind, type KindValue, type Message, type MessageOf } from "../../wire/index.ts";
 import { SimGrid, type PeerNode } from "./sim-grid.ts";
-import type { PeerCore } from "../../lib/peer/core.ts";
+import { insiderOf } from "../../lib/peer/insider.ts";
 
 export interface Captured<M = Message> {
   readonly now: number;
@@ -217,17 +217,12 @@ export { Kind };
  * sent it. For tests of what an insider (a peer holding the grid key) can and cannot do.
  */
 export function sealAs(node: PeerNode, msg: Message): Uint8Array {
-  const bytes = coreOf(node).seal(msg);
+  const bytes = insiderOf(node.endpoint).seal(msg);
   if (bytes === undefined) throw new Error(`${node.address} has no grid key yet`);
   return bytes;
 }
 
 /** The lobby-signed ticket `node` shows when it opens a link. */
 export function ticketOf(node: PeerNode): Uint8Array {
-  return coreOf(node).ticket;
-}
-
-function coreOf(node: PeerNode): PeerCore {
-  // Tests reach into the Peer's state on purpose: the insider's key is not part of the API.
-  return (node.endpoint as unknown as { core: PeerCore }).core;
+  return insiderOf(node.endpoint).ticket;
 }
