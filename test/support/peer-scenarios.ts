@@ -52,6 +52,7 @@ export function captureRaw(g: SimGrid, keep: (from: Address, to: Address, bytes:
 export class SpyRules implements ConnectionRules {
   readonly name: string;
   readonly positiveCalls: { positives: Response[]; want: number; chosen: Response[] }[] = [];
+  readonly availableCalls: { positives: Response[]; want: number; chosen: Response[] }[] = [];
   readonly forceCalls: { negatives: Response[]; chosen: Response | undefined }[] = [];
   readonly dropCalls: { neighbours: NeighbourInfo[]; chosen: NeighbourInfo | undefined }[] = [];
 
@@ -66,6 +67,17 @@ export class SpyRules implements ConnectionRules {
     const chosen = this.base.selectPositive(positives, want, random);
     this.positiveCalls.push({ positives: [...positives], want, chosen: [...chosen] });
     return chosen;
+  }
+
+  /** Claim 40: the base's choice (arrival order when the base leaves it out). */
+  selectAvailable(positives: readonly Response[], want: number, random: Random): Response[] {
+    const chosen = this.base.selectAvailable?.(positives, want, random) ?? positives.slice(0, want);
+    this.availableCalls.push({ positives: [...positives], want, chosen: [...chosen] });
+    return chosen;
+  }
+
+  get forceBelowLinks(): number | undefined {
+    return this.base.forceBelowLinks;
   }
 
   selectForce(negatives: readonly Response[], random: Random): Response | undefined {
