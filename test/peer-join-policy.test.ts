@@ -6,11 +6,11 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { ErrorCode, RelayGridError } from "../lib/errors.ts";
 import { defaultConnectionRules, type ConnectionRules } from "../lib/peer/connection-rules.ts";
 import { Peer } from "../lib/peer/peer.ts";
 import { SeededRandom } from "../lib/rng.ts";
 import { capture, Kind, mesh, ofKind, SpyRules } from "./support/peer-scenarios.ts";
+import { assertInvalidConfig } from "./support/invalid-config.ts";
 import { LOBBY, SimGrid } from "./support/sim-grid.ts";
 
 test("claim 40 through the rules: a member below its limit sends Connect to exactly whom ConnectionRules.selectAvailable picks from a connection-available round", () => {
@@ -59,18 +59,9 @@ test("claims 32, 42 through the rules: forceBelowLinks 0 turns force connection 
 
 test("a malformed join policy is refused when the Peer is built", () => {
   const make = (rules: ConnectionRules) => () => new Peer({ lobby: LOBBY, random: new SeededRandom(1), connectionRules: rules });
-  const refused = (fn: () => unknown, why: RegExp): void => {
-    try {
-      fn();
-    } catch (e) {
-      assert.ok(e instanceof RelayGridError && e.code === ErrorCode.InvalidConfig && why.test(e.message), String(e));
-      return;
-    }
-    assert.unreachable("no error");
-  };
-  refused(make({ ...defaultConnectionRules, forceBelowLinks: -1 }), /forceBelowLinks/);
-  refused(make({ ...defaultConnectionRules, selectDrop: undefined } as unknown as ConnectionRules), /selectDrop/);
-  refused(make({ ...defaultConnectionRules, selectAvailable: 3 } as unknown as ConnectionRules), /selectAvailable/);
+  assertInvalidConfig(make({ ...defaultConnectionRules, forceBelowLinks: -1 }), /forceBelowLinks/);
+  assertInvalidConfig(make({ ...defaultConnectionRules, selectDrop: undefined } as unknown as ConnectionRules), /selectDrop/);
+  assertInvalidConfig(make({ ...defaultConnectionRules, selectAvailable: 3 } as unknown as ConnectionRules), /selectAvailable/);
   // Left out, the optional parts take their defaults.
   const { selectAvailable: _a, forceBelowLinks: _f, ...minimal } = defaultConnectionRules;
   assert.ok(make(minimal)() instanceof Peer);

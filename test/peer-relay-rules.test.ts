@@ -6,7 +6,6 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { ErrorCode, RelayGridError } from "../lib/errors.ts";
 import { insiderOf } from "../lib/peer/insider.ts";
 import { Peer } from "../lib/peer/peer.ts";
 import { defaultRelayRules, notBackToSender, notToOrigin, type RelayContext, type RelayRule } from "../lib/relay/rules.ts";
@@ -14,6 +13,7 @@ import { SeededRandom } from "../lib/rng.ts";
 import { writeTag } from "../lib/security/grid-keys.ts";
 import { RELAY_HOPS_OFFSET, relaySizeBound, TAG_FIELD_BYTES, writeRelay } from "../wire/index.ts";
 import { broadcastFrom, mesh } from "./support/peer-scenarios.ts";
+import { assertInvalidConfig } from "./support/invalid-config.ts";
 import { LOBBY, SimGrid, type PeerNode } from "./support/sim-grid.ts";
 
 /** A game's area of interest: member `id` stands at position `id` on a line; data goes no further than `radius` from its origin. */
@@ -137,20 +137,11 @@ test("the wire's hop cap runs last in every rule list: a list without a hop limi
 
 test("relay rules are checked when the Peer is built (resolvePeerConfig runs checkRelayRules)", () => {
   const make = (relayRules: readonly RelayRule[]) => () => new Peer({ lobby: LOBBY, random: new SeededRandom(1), relayRules });
-  const invalid = (fn: () => unknown, why: RegExp): void => {
-    try {
-      fn();
-    } catch (e) {
-      assert.ok(e instanceof RelayGridError && e.code === ErrorCode.InvalidConfig && why.test(e.message), String(e));
-      return;
-    }
-    assert.unreachable("no error");
-  };
-  invalid(make([{ name: "x" } as unknown as RelayRule]), /relay rule 0/);
-  invalid(make([notBackToSender, notBackToSender]), /used twice/);
-  invalid(make([{ name: "hop-limit-127", allow: () => true }]), /used twice/); // the wire's cap is added to this list
-  invalid(make([{ name: "s", allow: () => true, forPeer: () => ({ name: "other", allow: () => true }) }]), /same name/);
-  invalid(make([{ name: "e", allow: () => true, excludes: "nobody" } as unknown as RelayRule]), /excludes/);
+  assertInvalidConfig(make([{ name: "x" } as unknown as RelayRule]), /relay rule 0/);
+  assertInvalidConfig(make([notBackToSender, notBackToSender]), /used twice/);
+  assertInvalidConfig(make([{ name: "hop-limit-127", allow: () => true }]), /used twice/); // the wire's cap is added to this list
+  assertInvalidConfig(make([{ name: "s", allow: () => true, forPeer: () => ({ name: "other", allow: () => true }) }]), /same name/);
+  assertInvalidConfig(make([{ name: "e", allow: () => true, excludes: "nobody" } as unknown as RelayRule]), /excludes/);
 });
 
 test.run();
