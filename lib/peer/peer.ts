@@ -27,7 +27,7 @@ import type { PeerEvent } from "./events.ts";
 import { LobbyClient } from "./lobby-client.ts";
 import type { PeerParts } from "./parts.ts";
 import { Pinger } from "./pings.ts";
-import { Receiver } from "./receive.ts";
+import { isRelayData, Receiver } from "./receive.ts";
 import { RelayPath } from "./relay-path.ts";
 import { onGiveUp } from "./replies.ts";
 import { Responder } from "./responder.ts";
@@ -162,10 +162,13 @@ export class Peer extends PeerView implements Endpoint<PeerEvent> {
     c.datagramsIn++;
     c.bytesIn += bytes.length;
     let reason: DropReason | undefined;
-    try {
-      reason = this.receiver.receive(t, from, bytes);
-    } catch {
-      reason = PeerDrop.InternalError;
+    if (isRelayData(bytes)) reason = this.receiver.receiveData(from, bytes);
+    else {
+      try {
+        reason = this.receiver.receive(t, from, bytes);
+      } catch {
+        reason = PeerDrop.InternalError; // a handler threw: a Peer bug, counted (tests assert none)
+      }
     }
     if (reason === undefined) c.accepted++;
     else c.drop(reason);

@@ -29,6 +29,11 @@ function assertNever(x: never): never {
   throw new Error(`unhandled message kind ${String((x as { kind: unknown }).kind)}`);
 }
 
+/** Relay data is recognised by its first three bytes: fixarray(9), version 1, kind 1 (PROTOCOL.md 6.7). */
+export function isRelayData(bytes: Uint8Array): boolean {
+  return bytes.length >= 3 && bytes[0] === 0x99 && bytes[1] === 1 && bytes[2] === Kind.Data;
+}
+
 export class Receiver {
   /** Token buckets for datagrams from addresses that are not links (floods, STYLE.md 6). */
   readonly strangers: SourceLimiter;
@@ -38,14 +43,22 @@ export class Receiver {
     this.strangers = new SourceLimiter(cfg.strangerRatePerSecond, cfg.strangerBurst, cfg.maxTrackedStrangers);
   }
 
-  /** One datagram through the checks above: its drop reason, or undefined when accepted. */
+  /**
+   * Steps 1 and 2 for relay data, the hot path: its checks return codes and never throw on
+   * input (the hand decoder, the tag check and the duplicate window), so the Peer calls it
+   * without the guard it keeps around receive().
+   */
+  receiveData(from: Address, bytes: Uint8Array): DropReason | undefined {
+    const core = this.parts.core;
+    // The phase row first: a phase that takes data is never closed (one load on the hot path).
+    if (core.accepting[Kind.Data] === 1) return this.parts.relay.onData(from, bytes);
+    return core.phase === "closed" ? PeerDrop.Closed : PeerDrop.UnexpectedInState;
+  }
+
+  /** One datagram that is not relay data through the checks above: its drop reason, or undefined when accepted. */
   receive(now: number, from: Address, bytes: Uint8Array): DropReason | undefined {
     const core = this.parts.core;
     if (core.phase === "closed") return PeerDrop.Closed;
-    // Hot path first: a relay envelope goes straight to the hand decoder (fixarray(9), v1, kind 1).
-    if (bytes.length >= 3 && bytes[0] === 0x99 && bytes[1] === 1 && bytes[2] === Kind.Data) {
-      return core.accepting[Kind.Data] === 1 ? this.parts.relay.onData(from, bytes) : PeerDrop.UnexpectedInState;
-    }
     const kind = bytes.length >= 3 ? (bytes[2] as number) : -1;
     if (core.links.byAddr(from) === undefined && from !== core.cfg.lobby && !this.strangers.allow(now, from)) {
       return PeerDrop.RateLimited;

@@ -44,7 +44,12 @@ export class RelayRuleSet {
    * defaults): select() then decides each message from three numbers. -1 in `simpleHops`: none.
    */
   private readonly simple: boolean;
+  /** The first hop limit's position, and every hop limit's maxHops from there, in order. */
   private readonly simpleHops: number;
+  private readonly simpleBounds: number[];
+  /** The forms of rules 0 and 1 when they exclude a peer (GENERAL, naming none, otherwise). */
+  private readonly simpleForm0: number;
+  private readonly simpleForm1: number;
 
   /**
    * `configured` is a checked list (resolvePeerConfig ran checkRelayRules on it). With
@@ -61,7 +66,10 @@ export class RelayRuleSet {
     const excluding = forms.findIndex((f) => f < EXCLUDE_SENDER || f > EXCLUDE_TARGET);
     const lead = excluding < 0 ? forms.length : excluding;
     this.simple = lead <= 2 && forms.slice(lead).every((f) => f === HOPS);
-    this.simpleHops = this.simple && lead < forms.length ? lead : -1;
+    this.simpleHops = lead;
+    this.simpleBounds = this.simple ? this.rules.slice(lead).map((r) => r.maxHops as number) : [];
+    this.simpleForm0 = lead > 0 ? (forms[0] as number) : GENERAL;
+    this.simpleForm1 = lead > 1 ? (forms[1] as number) : GENERAL;
   }
 
   /**
@@ -82,18 +90,19 @@ export class RelayRuleSet {
     if (!this.simple) return this.selectGeneral(candidatePeerIds, n);
     // Up to two excluding rules, then hop limits (the defaults): the same decisions and
     // counts as selectGeneral, from two peer ids and the first hop limit that refuses.
-    const { ctx, rules, form, chosen, suppressed } = this;
+    const ctx = this.ctx;
+    const chosen = this.chosen;
+    const suppressed = this.suppressed;
     let stop = -1;
-    if (this.simpleHops >= 0) {
-      for (let r = this.simpleHops; r < rules.length; r++) {
-        if (ctx.hops >= ((rules[r] as RelayRule).maxHops as number)) {
-          stop = r;
-          break;
-        }
+    const bounds = this.simpleBounds;
+    for (let i = 0; i < bounds.length; i++) {
+      if (ctx.hops >= (bounds[i] as number)) {
+        stop = this.simpleHops + i;
+        break;
       }
     }
-    const x0 = rules.length > 0 ? excludedBy(form[0] as number, ctx) : -1;
-    const x1 = rules.length > 1 ? excludedBy(form[1] as number, ctx) : -1;
+    const x0 = excludedBy(this.simpleForm0, ctx);
+    const x1 = excludedBy(this.simpleForm1, ctx);
     let count = 0;
     for (let c = 0; c < n; c++) {
       const peer = candidatePeerIds[c] as number;
