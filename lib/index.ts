@@ -13,10 +13,15 @@ export {
   hopLimit,
   notBackToSender,
   notToOrigin,
-  selectLinks,
+  excludeRule,
+  messageRule,
+  withWireHopLimit,
+  checkRelayRules,
+  type ExcludedField,
   type RelayContext,
   type RelayRule,
 } from "./relay/rules.ts";
+export { RelayRuleSet, selectLinks } from "./relay/rule-set.ts";
 export * from "./peer/config.ts";
 export * from "./peer/connection-rules.ts";
 export type { LinkCloseReason, PeerEvent } from "./peer/events.ts";

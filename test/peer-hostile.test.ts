@@ -12,6 +12,7 @@ import type { Address } from "../lib/endpoint.ts";
 import { randomInt, SeededRandom } from "../lib/rng.ts";
 import { decode, encode, Kind, newRelayHeader, readRelay, relaySizeBound, writeRelay, type Message } from "../wire/index.ts";
 import { broadcastFrom, capture, captureRaw, notExactlyOnce, ofKind, sealAs, ticketOf } from "./support/peer-scenarios.ts";
+import { peerAccounting } from "./support/fuzz/bounds.ts";
 import { LOBBY, SimGrid, type PeerNode } from "./support/sim-grid.ts";
 
 const MALLORY = "mallory";
@@ -48,6 +49,9 @@ function recoverAndBroadcast(g: SimGrid): { origin: number; seq: number }[] {
   g.settle(2, 20_000);
   const sent = g.live().map((p) => broadcastFrom(p));
   g.sim.runFor(1_000);
+  // The drop table's invariant (lib/peer/drops.ts), for the victim and every other peer.
+  const unaccounted = g.peers.flatMap((p) => peerAccounting(p).map((e) => `${p.address}: ${e}`));
+  assert.equal(unaccounted, [], "every datagram accepted or dropped under one reason");
   return sent;
 }
 

@@ -10,7 +10,7 @@ import type { Address } from "../lib/endpoint.ts";
 import { DEFAULT_MAX_INVALID_PER_LINK, DEFAULT_STRANGER_BURST } from "../lib/peer/config.ts";
 import { issueTicket } from "../lib/security/ticket.ts";
 import { DisconnectReason, encode, Kind, relaySizeBound, writeRelay, type Message } from "../wire/index.ts";
-import { coreOf } from "./support/fuzz/bounds.ts";
+import { insiderOf } from "../lib/peer/insider.ts";
 import { writeTag } from "../lib/security/grid-keys.ts";
 import { broadcastFrom, capture, linkEvents, notExactlyOnce, ofKind, sealAs, ticketOf } from "./support/peer-scenarios.ts";
 import { LOBBY, SimGrid, seededCrypto, type PeerNode } from "./support/sim-grid.ts";
@@ -50,7 +50,7 @@ function dataBytes(gridId: number, origin: number, seq: number, payload: Uint8Ar
  */
 function invalidFrom(g: SimGrid, nb: PeerNode, n: number): Uint8Array[] {
   const out: Uint8Array[] = [];
-  const keyring = coreOf(nb).keyring;
+  const keyring = insiderOf(nb.endpoint).keyring;
   for (let i = 0; i < n; i++) {
     const b = sealAs(nb, { kind: Kind.Ping, req: 1000 + i, grid: g.gridId, from: nb.endpoint.id, tag: NO_TAG });
     const fromAt = b.length - 11 - 1; // the last byte before the tag: `from` (a fixint id)
@@ -175,7 +175,7 @@ test("a peer with the stolen grid key but no ticket for its own address cannot o
     if (to === MALLORY) toMallory.push({ kind: bytes[2] } as Message);
   });
   const links = [...victim.endpoint.linkPeers];
-  const epoch = coreOf(victim).keyring.currentEpoch as number;
+  const epoch = insiderOf(victim.endpoint).keyring.currentEpoch as number;
   const forged = issueTicket(seededCrypto(9), new Uint8Array(32).fill(9), { grid: g.gridId, peer: 99, address: MALLORY, epoch });
   const tickets: [string, Uint8Array, number][] = [
     ["malformed", new Uint8Array(0), 99], // no ticket at all
@@ -224,7 +224,7 @@ test("a peer without the grid key cannot get a byte relayed: its Data is dropped
   inject(victim, MALLORY, dataBytes(g.gridId, origin, 1, marker));
   assert.is(victim.endpoint.stats().drops["not-linked"], 1);
   // Spoofing a linked neighbour's address: the tag is what stops it.
-  const epochByte = (coreOf(victim).keyring.currentEpoch as number) & 0xff;
+  const epochByte = (insiderOf(victim.endpoint).keyring.currentEpoch as number) & 0xff;
   const zeroTag = dataBytes(g.gridId, origin, 2, marker); // tag bytes all zero: epoch 0 is not held
   const guessed = dataBytes(g.gridId, origin, 3, marker);
   guessed[guessed.length - 9] = epochByte; // the right epoch byte, a guessed SipHash

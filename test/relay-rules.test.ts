@@ -8,9 +8,9 @@ import {
   hopLimit,
   notBackToSender,
   notToOrigin,
-  selectLinks,
   suppressedByName,
 } from "../lib/relay/rules.ts";
+import { selectLinks } from "../lib/relay/rule-set.ts";
 import type { RelayContext, RelayRule } from "../lib/relay/rules.ts";
 
 function ctx(fields: Partial<RelayContext> = {}): RelayContext {

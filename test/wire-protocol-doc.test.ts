@@ -38,7 +38,7 @@ import { AEAD_TAG_BYTES, ED25519_SIGNATURE_BYTES } from "../lib/security/crypto.
 import { TICKET_HEADER_BYTES, TICKET_MAX_ADDRESS_BYTES, TICKET_MAX_BYTES } from "../lib/security/ticket.ts";
 import * as lobbyConfig from "../lib/lobby/config.ts";
 import * as peerConfig from "../lib/peer/config.ts";
-import { MAX_BACKOFF_MS } from "../lib/peer/requests.ts";
+import { MAX_BACKOFF_MS } from "../lib/peer/request-table.ts";
 import { DEFAULT_WINDOW_BITS } from "../lib/relay/duplicate-window.ts";
 import { formatSocketAddress } from "../wire/address.ts";
 import { parseAddress } from "../platform/node/address.ts";

@@ -30,14 +30,13 @@
  *   peers, / broadcasts; over the whole window, and from the fault until repaired (counted by
  *   arrival time, which trails the send by at most a few hundred ms).
  */
-import type { LobbyConfig } from "../../lib/lobby/config.ts";
 import type { Lobby } from "../../lib/lobby/lobby.ts";
 import type { Peer } from "../../lib/peer/peer.ts";
 import type { PeerEvent } from "../../lib/peer/events.ts";
 import { SeededRandom, shuffle } from "../../lib/rng.ts";
 import type { SimNode } from "../../platform/memory/index.ts";
 import { Lobby as LobbyClass } from "../../lib/lobby/lobby.ts";
-import { buildGrid, LOBBY_ADDRESS, lobbyFor, type BuiltGrid } from "./grid-builder.ts";
+import { buildGrid, LOBBY_ADDRESS, type BuiltGrid } from "./grid-builder.ts";
 import type { FaultRow, FaultSettings } from "./fault-rows.ts";
 
 export interface PhaseDelivery {
@@ -94,15 +93,6 @@ interface Sent {
 }
 
 const key = (origin: number, seq: number): number => origin * 0x100000000 + seq;
-
-/**
- * The configuration a running Lobby resolved at construction (LobbyCore.config, read through
- * the view's protected `core`), or the bench's lobby limits when it cannot be read.
- */
-function lobbyConfigOf(lobby: SimNode<Lobby, unknown>, peers: number): Omit<LobbyConfig, "random"> {
-  const resolved = (lobby.endpoint as unknown as { core?: { config?: LobbyConfig } }).core?.config;
-  return resolved ?? lobbyFor(peers);
-}
 
 export function runFaultRow(row: FaultRow, seed: number, settings: FaultSettings): FaultRunResult {
   const shape = settings.grid;
@@ -283,10 +273,10 @@ export function runFaultRow(row: FaultRow, seed: number, settings: FaultSettings
       cut = false;
     }
     else if (k.t === "lobby-restart") {
-      // A fresh Lobby at the same address with the configuration the first one resolved (so
-      // the same limits and, once the lobby has a long-term identity, the same identity, as an
-      // operator restarting it would pass), an empty state and its own randomness.
-      lobby = sim.restart(LOBBY_ADDRESS, new LobbyClass({ ...lobbyConfigOf(lobby, n), random: new SeededRandom(sim.nextSeed()) }));
+      // A fresh Lobby at the same address with the configuration the first one was built with
+      // (the same limits, crypto and long-term identity, as an operator restarting it would
+      // pass), an empty state and its own randomness.
+      lobby = sim.restart(LOBBY_ADDRESS, new LobbyClass({ ...g.lobbyConfig, random: new SeededRandom(sim.nextSeed()) }));
     }
   };
 

@@ -53,6 +53,11 @@ export class GridBudgetError extends Error {
 export interface BuiltGrid {
   sim: SimNetwork<unknown>;
   lobby: SimNode<Lobby, unknown>;
+  /**
+   * What the lobby was built with, its crypto and identity included: a restart with this
+   * (and fresh randomness) is the same lobby, as an operator would restart it.
+   */
+  lobbyConfig: Omit<LobbyConfig, "random">;
   peers: SimNode<Peer, unknown>[];
   /** Virtual ms from the first join to settled. */
   settleVirtualMs: number;
@@ -79,10 +84,11 @@ export function buildGrid(o: BuildOptions): BuiltGrid {
     onEvent: o.onEvent === undefined ? undefined : (a, e, now) => o.onEvent?.(a, e as PeerEvent, now),
   });
   const lobbySeed = sim.nextSeed();
-  const lobby = sim.add(
-    LOBBY_ADDRESS,
-    new Lobby({ crypto: seededCrypto(cryptoSeed(lobbySeed)), ...lobbyFor(o.peers), ...o.lobby, random: new SeededRandom(lobbySeed) }),
-  );
+  const crypto = o.lobby?.crypto ?? seededCrypto(cryptoSeed(lobbySeed));
+  // The identity the Lobby would draw from `crypto` itself, drawn here so a restart can reuse it.
+  const identity = o.lobby?.identity ?? crypto.ed25519KeyPair();
+  const lobbyConfig = { ...lobbyFor(o.peers), ...o.lobby, crypto, identity };
+  const lobby = sim.add(LOBBY_ADDRESS, new Lobby({ ...lobbyConfig, random: new SeededRandom(lobbySeed) }));
   const peers: SimNode<Peer, unknown>[] = [];
   const add = (i: number, create: boolean): void => {
     const seed = sim.nextSeed();
@@ -129,7 +135,7 @@ export function buildGrid(o: BuildOptions): BuiltGrid {
       break;
     }
   }
-  return { sim, lobby, peers, settleVirtualMs: sim.now - start, settled };
+  return { sim, lobby, lobbyConfig, peers, settleVirtualMs: sim.now - start, settled };
 }
 
 /** The crypto provider's seed, apart from the endpoint's Random seed (same source, other stream). */

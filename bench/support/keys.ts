@@ -2,9 +2,10 @@
  * The security layer seen from the bench: a fast, seeded CryptoProvider for simulator grids,
  * and a Peer's grid keyring for signing the datagrams the bench feeds it.
  *
- * Reaching into the Peer is deliberate (test/support/peer-scenarios.ts sealAs does the same):
- * the grid key is not part of the API, but a bench that plays a grid member must sign as one.
+ * The grid key is not part of the Peer's API, but a bench that plays a grid member must sign
+ * as one: it reads it through lib/peer/insider.ts, as test/support/peer-scenarios.ts sealAs does.
  */
+import { insiderOf } from "../../lib/peer/insider.ts";
 import type { Peer } from "../../lib/peer/peer.ts";
 import { SeededRandom } from "../../lib/rng.ts";
 import { randomBytesFrom } from "../../lib/security/crypto.ts";
@@ -21,11 +22,9 @@ export function seededCrypto(seed: number): NodeCrypto {
   return new NodeCrypto({ randomBytes: randomBytesFrom(new SeededRandom(seed >>> 0)) });
 }
 
-/** The grid keyring of a sans-IO Peer (its core's; throws before the peer was admitted). */
+/** The grid keyring of a sans-IO Peer (throws before the peer was admitted). */
 export function keyringOf(peer: Peer): GridKeyring {
-  const core = (peer as unknown as { core?: { keyring?: GridKeyring } }).core;
-  const ring = core?.keyring;
-  if (ring === undefined) throw new Error("bench: this Peer has no core.keyring (lib/peer changed shape?)");
+  const ring = insiderOf(peer).keyring;
   if (ring.currentEpoch === undefined) throw new Error("bench: the Peer has no grid key yet (not admitted)");
   return ring;
 }

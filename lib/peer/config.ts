@@ -10,9 +10,14 @@ import type { CryptoProvider } from "../security/crypto.ts";
 import { NobleCrypto } from "../security/noble-crypto.ts";
 import { DEFAULT_WINDOW_BITS } from "../relay/duplicate-window.ts";
 import { DEFAULT_MAX_ORIGINS } from "../relay/origin-table.ts";
-import { defaultRelayRules, type RelayRule } from "../relay/rules.ts";
+import { checkRelayRules, defaultRelayRules, withWireHopLimit, type RelayRule } from "../relay/rules.ts";
 import { MAX_LINKS, MAX_NAME_BYTES, utf8Length } from "../../wire/index.ts";
-import { defaultConnectionRules, type ConnectionRules } from "./connection-rules.ts";
+import {
+  defaultConnectionRules,
+  resolveConnectionRules,
+  type ConnectionRules,
+  type ResolvedConnectionRules,
+} from "./connection-rules.ts";
 
 /** Links each peer keeps at most (claim 1's connection limit). Defaults to 4. */
 export const DEFAULT_CONNECTION_LIMIT = 4;
@@ -81,9 +86,19 @@ export interface PeerConfig {
   retransmitMs?: number;
   /** Defaults to DEFAULT_MAX_ATTEMPTS (8). */
   maxAttempts?: number;
-  /** Claim 14: the relay rules. Defaults to defaultRelayRules (not back to sender, not to origin, hop limit 32). */
+  /**
+   * Claim 14: the relay rules, applied in order to every (message, link) pair; a link gets
+   * the message when every rule allows it. The wire's hop cap (hop-limit-127) always runs
+   * last, added when the list does not end with it. Defaults to defaultRelayRules (not back
+   * to sender, not to origin, hop limit 127).
+   */
   relayRules?: readonly RelayRule[];
-  /** Claims 29-33: how responders are chosen. Defaults to defaultConnectionRules (first, last, then random; force the fastest). */
+  /**
+   * Claims 26-33, 36-43: the join policy (which responders to link with, when and whom to
+   * force, which link a forced member drops). Defaults to defaultConnectionRules (first,
+   * last, then random; the first positive when below the limit; force below 2 links, the
+   * fastest negative responder; drop the most connected neighbour).
+   */
   connectionRules?: ConnectionRules;
   /** Origins whose duplicate windows are kept. Defaults to DEFAULT_MAX_ORIGINS (4096). */
   maxOrigins?: number;
@@ -110,7 +125,10 @@ export interface PeerConfig {
   lobbyKey?: Uint8Array;
 }
 
-export type ResolvedPeerConfig = Required<Omit<PeerConfig, "lobbyKey">> & { lobbyKey: Uint8Array | undefined };
+export type ResolvedPeerConfig = Required<Omit<PeerConfig, "lobbyKey" | "connectionRules">> & {
+  lobbyKey: Uint8Array | undefined;
+  connectionRules: ResolvedConnectionRules;
+};
 
 export function resolvePeerConfig(c: PeerConfig): ResolvedPeerConfig {
   if (typeof c.lobby !== "string" || c.lobby.length === 0) {
@@ -131,8 +149,9 @@ export function resolvePeerConfig(c: PeerConfig): ResolvedPeerConfig {
     seekIntervalMs: checkInt("seekIntervalMs", c.seekIntervalMs ?? DEFAULT_SEEK_INTERVAL_MS, 10, 600_000),
     retransmitMs: checkInt("retransmitMs", c.retransmitMs ?? DEFAULT_RETRANSMIT_MS, 1, 60_000),
     maxAttempts: checkInt("maxAttempts", c.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, 1, 20),
-    relayRules: c.relayRules ?? defaultRelayRules,
-    connectionRules: c.connectionRules ?? defaultConnectionRules,
+    // Checked once here, so the hot path need not (names key stats, so they must be unique).
+    relayRules: checkRelayRules(withWireHopLimit(checkRelayRules(c.relayRules ?? defaultRelayRules))),
+    connectionRules: resolveConnectionRules(c.connectionRules ?? defaultConnectionRules),
     maxOrigins: checkInt("maxOrigins", c.maxOrigins ?? DEFAULT_MAX_ORIGINS, 1, 1 << 20),
     windowBits: c.windowBits ?? DEFAULT_WINDOW_BITS,
     strangerRatePerSecond: checkInt("strangerRatePerSecond", c.strangerRatePerSecond ?? DEFAULT_STRANGER_RATE_PER_SECOND, 1, 1_000_000),

@@ -4,6 +4,8 @@
  * address in one Map lookup.
  */
 import type { Address } from "../endpoint.ts";
+import type { NeighbourInfo } from "./connection-rules.ts";
+import type { LinkCloseReason } from "./events.ts";
 
 export interface Link {
   readonly peer: number;
@@ -20,6 +22,16 @@ export interface Link {
   neighbourLinks: number;
   /** Invalid datagrams from this link since the last ping tick (misbehaviour detection). */
   invalid: number;
+}
+
+/**
+ * A part that keeps state per link (the seeker's cooldowns, the lobby's link reports, the
+ * relay rules): PeerCore calls each observer, in the order the Peer registered them, right
+ * after a link opened or closed.
+ */
+export interface LinkObserver {
+  linkOpened(now: number, link: Link): void;
+  linkClosed(now: number, link: Link, reason: LinkCloseReason): void;
 }
 
 export class LinkTable {
@@ -76,6 +88,11 @@ export class LinkTable {
 
   all(): IterableIterator<Link> {
     return this.byPeer.values();
+  }
+
+  /** What the drop policy (ConnectionRules.selectDrop, claim 32) knows of each neighbour. */
+  neighbours(): NeighbourInfo[] {
+    return [...this.byPeer.values()].map((l) => ({ peer: l.peer, links: l.neighbourLinks, rttMs: l.srttMs }));
   }
 
   private rebuild(): void {

@@ -1,288 +1,319 @@
 /**
  * The peer's side of the lobby protocol (claims 24, 25, 34, 35, 44, 50, 51): open a
- * session, find or create the grid, get admitted with the members' addresses, heartbeat,
- * and register again when a restarted lobby no longer knows the session.
+ * session, find or create the grid, get admitted with the members' addresses and the grid's
+ * keys, heartbeat, report links, answer the lobby's probes, and register again when a
+ * restarted lobby no longer knows the session.
+ *
+ * The lobby client owns the lobby session: the join target, the session id and heartbeat
+ * period, the handshake (lobby-handshake.ts: keys, cookie), the grant nonce, the parts of a
+ * member list still to come, and whether it is re-registering. It arms the heartbeat timer.
+ * What admission starts (the join round, the pings) is the Peer's to wire (LobbyHooks).
  */
 import { ErrorCode } from "../errors.ts";
-import { encode, Kind, LobbyErrorCode, MIN_HELLO_BYTES, type MessageOf } from "../../wire/index.ts";
-import { type AdmissionGrant, decodeGrant, encodeGrant } from "../security/admission.ts";
-import { beginHandshake, Direction, finishHandshake, openFrom, sealFor } from "../security/handshake.ts";
+import { Kind, LobbyErrorCode, type MessageOf } from "../../wire/index.ts";
+import type { AdmissionGrant } from "../security/admission.ts";
 import type { PeerCore } from "./core.ts";
-import type { PendingRequest } from "./requests.ts";
-import { hasCandidates, startRound } from "./seeker.ts";
+import { PeerDrop, type DropReason } from "./drops.ts";
+import type { Link, LinkObserver } from "./links.ts";
+import { LobbyHandshake } from "./lobby-handshake.ts";
+import type { PendingRequest, RequestTag } from "./request-table.ts";
+import { PeerTimer } from "./timers.ts";
 
-/**
- * Opens (or re-opens) the lobby session: a Hello with a fresh X25519 key, the cookie of the
- * lobby's last Retry (none at first), padded to MIN_HELLO_BYTES so the lobby may answer
- * within its 3x anti-amplification budget (PROTOCOL.md 6.2).
- */
-export function sendHello(core: PeerCore, keepKey = false): void {
-  if (!keepKey || core.ephemeral === undefined) core.ephemeral = beginHandshake(core.crypto);
-  const req = core.nextReq();
-  const base = { kind: Kind.Hello, req, name: core.cfg.name, cookie: core.cookie, eph: core.ephemeral.publicKey } as const;
-  const unpadded = encode({ ...base, pad: new Uint8Array(0) }).length;
-  const pad = new Uint8Array(Math.max(0, MIN_HELLO_BYTES - unpadded));
-  core.request(core.cfg.lobby, { ...base, pad }, { t: "hello" });
+export interface JoinTarget {
+  grid: string | number;
+  create: boolean;
+  capacity: number;
+  meta: string;
 }
 
-/** Address validation: echo the lobby's cookie in a new Hello (same handshake key). */
-export function onRetry(core: PeerCore, msg: MessageOf<typeof Kind.Retry>): void {
-  core.cookie = msg.cookie.slice();
-  sendHello(core, true);
+/** What the lobby client reports to the Peer, which decides what follows. */
+export interface LobbyHooks {
+  /** The lobby admitted this peer (every part of the member list is in). */
+  admitted(now: number): void;
+  /** A member's refreshed member list is in. */
+  membersUpdated(now: number): void;
 }
 
-function sendSelect(core: PeerCore, part: number): void {
-  const req = core.nextReq();
-  core.request(
-    core.cfg.lobby,
-    { kind: Kind.SelectGrid, req, session: core.session, grid: core.grid, limit: core.limit, part },
-    { t: "select", part },
-  );
-}
+export class LobbyClient implements LinkObserver {
+  readonly handshake: LobbyHandshake;
+  private target: JoinTarget | undefined;
+  /** The lobby session id (0: none open). */
+  session = 0;
+  private heartbeatMs = 2000;
+  /** Set while re-registering with a restarted lobby (Hello, then Rejoin instead of SelectGrid). */
+  private rejoining = false;
+  /** The highest Members nonce opened this session: an older grant replayed is ignored. */
+  private grantNonce = 0;
+  private partsWanted = 0;
+  private partsSeen = new Set<number>();
 
-function sendList(core: PeerCore, offset: number): void {
-  const t = core.target;
-  const filter = t !== undefined && typeof t.grid === "string" ? t.grid : "";
-  const req = core.nextReq();
-  core.request(core.cfg.lobby, { kind: Kind.ListGrids, req, session: core.session, filter, offset }, { t: "list" });
-}
-
-/** Asks the lobby for the current member list again (idempotent SelectGrid), to find new link candidates. */
-export function refreshMembers(core: PeerCore): void {
-  if (core.session !== 0 && core.grid !== 0) sendSelect(core, 0);
-}
-
-export function sendHeartbeat(core: PeerCore): void {
-  if (core.session === 0 || core.self === 0) return;
-  const req = core.nextReq();
-  core.request(
-    core.cfg.lobby,
-    { kind: Kind.Heartbeat, req, session: core.session, grid: core.grid, peer: core.self, links: core.links.ids.slice(0, 64) },
-    { t: "heartbeat" },
-  );
-}
-
-/** Claim 50: ask the lobby about a connection whose pings went unanswered. */
-export function sendConnStatus(core: PeerCore, other: number): void {
-  if (core.session === 0) return;
-  const req = core.nextReq();
-  core.request(
-    core.cfg.lobby,
-    { kind: Kind.ConnStatus, req, session: core.session, grid: core.grid, peer: core.self, other },
-    { t: "status" },
-  );
-}
-
-/** The signed handshake reply: verify the lobby's identity, derive the session key, go on. */
-/**
- * Returns false (and changes nothing but a counter) when the Welcome does not verify: it
- * may be forged at the lobby's address, so the Hello stays outstanding and the real
- * Welcome can still arrive; if none does, the give-up error names the failure.
- */
-export function onWelcome(core: PeerCore, msg: MessageOf<typeof Kind.Welcome>): boolean {
-  const eph = core.ephemeral;
-  if (eph === undefined) return false;
-  const r = finishHandshake(core.crypto, eph, { lobbyEph: msg.eph, signature: msg.signature, session: msg.session }, core.lobbyKey, msg.identity);
-  if (!r.ok) {
-    core.counters.drop(`handshake-${r.reason}`);
-    core.handshakeFailure =
-      r.reason === "bad-signature" && core.lobbyKey !== undefined
-        ? "its Welcome did not verify under the pinned lobbyKey (wrong key, or not the lobby)"
-        : `its Welcome did not verify (${r.reason})`;
-    return false;
+  constructor(
+    private readonly core: PeerCore,
+    private readonly hooks: LobbyHooks,
+  ) {
+    this.handshake = new LobbyHandshake(core.cfg.crypto, core.credentials);
   }
-  core.ephemeral = undefined;
-  core.lobbyKey = r.lobbyPublicKey; // trust on first use when none was pinned; pinned from now on
-  core.sessionKey = r.sessionKey;
-  core.grantNonce = 0; // nonces count per session key
-  core.session = msg.session;
-  core.heartbeatMs = Math.max(100, msg.heartbeatMs);
-  core.handshakeFailure = undefined;
-  afterSession(core);
-  return true;
-}
 
-/**
- * The grid key this peer sends under, sealed for the lobby (Direction.PeerToLobby, nonce =
- * the Rejoin's req; its retransmits are the same bytes): a restarted lobby restores it.
- */
-function sealHeldKey(core: PeerCore, req: number): Uint8Array {
-  const epoch = core.keyring.currentEpoch;
-  const key = epoch === undefined ? undefined : core.keyring.keyFor(epoch);
-  if (epoch === undefined || key === undefined || core.sessionKey === undefined) return new Uint8Array(0);
-  const plain = encodeGrant({ activeEpoch: epoch, keys: [{ epoch, key }], ticket: new Uint8Array(0) });
-  return sealFor(core.crypto, core.sessionKey, Direction.PeerToLobby, req, plain);
-}
+  /** join(): open a session, then find or create the grid (afterSession). */
+  start(now: number, target: JoinTarget): void {
+    this.target = target;
+    if (typeof target.grid === "string") this.core.gridName = target.grid;
+    this.sendHello(now);
+  }
 
-/** With a session open: re-register, or find/create the grid and select it. */
-function afterSession(core: PeerCore): void {
-  if (core.rejoining) {
+  private sendHello(now: number, keepKey = false): void {
+    const core = this.core;
+    core.request(now, core.cfg.lobby, this.handshake.hello(core.nextReq(), core.cfg.name, keepKey), { t: "hello" });
+  }
+
+  private sendSelect(now: number, part: number): void {
+    const core = this.core;
     const req = core.nextReq();
-    core.request(
-      core.cfg.lobby,
-      {
+    const msg = { kind: Kind.SelectGrid, req, session: this.session, grid: core.grid, limit: core.limit, part } as const;
+    core.request(now, core.cfg.lobby, msg, { t: "select", part });
+  }
+
+  private sendList(now: number, offset: number): void {
+    const t = this.target;
+    const filter = t !== undefined && typeof t.grid === "string" ? t.grid : "";
+    const req = this.core.nextReq();
+    this.core.request(now, this.core.cfg.lobby, { kind: Kind.ListGrids, req, session: this.session, filter, offset }, { t: "list" });
+  }
+
+  /** Asks the lobby for the current member list again (idempotent SelectGrid), to find new link candidates. */
+  refreshMembers(now: number): void {
+    if (this.session !== 0 && this.core.grid !== 0) this.sendSelect(now, 0);
+  }
+
+  /** The heartbeat timer. */
+  onHeartbeatTimer(now: number): void {
+    const core = this.core;
+    core.timers.arm(PeerTimer.Heartbeat, now + this.heartbeatMs);
+    if (this.session === 0 || core.self === 0) return;
+    const req = core.nextReq();
+    const msg = { kind: Kind.Heartbeat, req, session: this.session, grid: core.grid, peer: core.self, links: core.links.ids.slice(0, 64) } as const;
+    core.request(now, core.cfg.lobby, msg, { t: "heartbeat" });
+  }
+
+  /** Claim 50: ask the lobby about a connection whose pings went unanswered. */
+  askLinkStatus(now: number, other: number): void {
+    if (this.session === 0) return;
+    const core = this.core;
+    const req = core.nextReq();
+    core.request(now, core.cfg.lobby, { kind: Kind.ConnStatus, req, session: this.session, grid: core.grid, peer: core.self, other }, { t: "status" });
+  }
+
+  /** leave(): tell the lobby (when there is a session to tell). */
+  sendLeave(now: number): void {
+    if (this.session === 0) return;
+    const core = this.core;
+    core.request(now, core.cfg.lobby, { kind: Kind.Leave, req: core.nextReq(), session: this.session, grid: core.grid, peer: core.self }, { t: "leave" });
+  }
+
+  // Claims 44, 51: the lobby hears of every link that opens or closes.
+  linkOpened(now: number, link: Link): void {
+    this.reportLink(now, link.peer, true);
+  }
+
+  linkClosed(now: number, link: Link): void {
+    this.reportLink(now, link.peer, false);
+  }
+
+  private reportLink(now: number, other: number, open: boolean): void {
+    if (this.session === 0) return;
+    const core = this.core;
+    const req = core.nextReq();
+    core.request(now, core.cfg.lobby, { kind: Kind.ConnUpdate, req, session: this.session, grid: core.grid, peer: core.self, other, open }, { t: "connUpdate" });
+  }
+
+  /** The lobby checks a link it has a one-sided or contradictory report of. */
+  onProbe(msg: MessageOf<typeof Kind.Probe>): void {
+    const core = this.core;
+    const linked = core.links.has(msg.other);
+    core.send(core.cfg.lobby, { kind: Kind.ProbeReply, req: msg.req, session: this.session, grid: core.grid, peer: core.self, other: msg.other, linked });
+  }
+
+  // ---- replies (matched to our requests by the request table) ------------------------------
+
+  onRetry(now: number, msg: MessageOf<typeof Kind.Retry>): void {
+    this.handshake.retry(msg);
+    this.sendHello(now, true);
+  }
+
+  /** The signed handshake reply; a drop reason (and the Hello left outstanding) when it does not verify. */
+  onWelcome(now: number, msg: MessageOf<typeof Kind.Welcome>): DropReason | undefined {
+    const drop = this.handshake.welcome(msg);
+    if (drop !== undefined) return drop;
+    this.grantNonce = 0; // nonces count per session key
+    this.session = msg.session;
+    this.heartbeatMs = Math.max(100, msg.heartbeatMs);
+    this.afterSession(now);
+    return undefined;
+  }
+
+  /** With a session open: re-register, or find/create the grid and select it. */
+  private afterSession(now: number): void {
+    const core = this.core;
+    if (this.rejoining) {
+      const req = core.nextReq();
+      const msg = {
         kind: Kind.Rejoin,
         req,
-        session: core.session,
+        session: this.session,
         grid: core.grid,
         name: core.gridName,
         peer: core.self,
         limit: core.limit,
         links: core.links.ids.slice(0, 64),
-        epoch: core.keyring.currentEpoch ?? 0,
-        sealed: sealHeldKey(core, req),
-      },
-      { t: "rejoin" },
-    );
-    return;
-  }
-  const t = core.target;
-  if (t === undefined) return;
-  if (typeof t.grid === "number") {
-    core.grid = t.grid;
-    sendSelect(core, 0);
-  } else if (t.create) {
-    const req = core.nextReq();
-    core.request(
-      core.cfg.lobby,
-      { kind: Kind.CreateGrid, req, session: core.session, name: t.grid, capacity: t.capacity, limit: core.limit, meta: t.meta },
-      { t: "create" },
-    );
-  } else sendList(core, 0);
-}
-
-export function onGridCreated(core: PeerCore, msg: MessageOf<typeof Kind.GridCreated>): void {
-  core.grid = msg.grid;
-  core.gridName = msg.name;
-  sendSelect(core, 0);
-}
-
-export function onGridList(core: PeerCore, msg: MessageOf<typeof Kind.GridList>): void {
-  const t = core.target;
-  const name = t !== undefined && typeof t.grid === "string" ? t.grid : "";
-  const hit = msg.grids.find((g) => g.name === name);
-  if (hit !== undefined) {
-    core.grid = hit.grid;
-    core.gridName = hit.name;
-    sendSelect(core, 0);
-  } else if (msg.offset + msg.grids.length < msg.total && msg.grids.length > 0) {
-    sendList(core, msg.offset + msg.grids.length);
-  } else if (t?.create === true) {
-    // Created by someone else and removed again before we listed it: create it ourselves.
-    afterSession(core);
-  } else {
-    fail(core, ErrorCode.UnknownGrid, `no grid named "${name}" in the lobby; pass create: true to create it`);
-  }
-}
-
-/** A Members reply whose grant opened (peer.ts checks it before taking the request). */
-export function onMembers(core: PeerCore, msg: MessageOf<typeof Kind.Members>, part: number, grant: AdmissionGrant): void {
-  if (msg.grid !== core.grid || msg.part !== part) {
-    core.counters.drop("unexpected-reply");
-    return;
-  }
-  if (!applyGrant(core, msg, grant)) return;
-  core.self = msg.peer;
-  for (const m of msg.members) core.rememberMember(m.peer, m.addr);
-  if (part === 0) {
-    core.partsWanted = msg.parts;
-    core.partsSeen = new Set([0]);
-    for (let p = 1; p < msg.parts; p++) sendSelect(core, p);
-  } else core.partsSeen.add(part);
-  if (core.partsSeen.size < core.partsWanted) return;
-
-  if (core.phase === "lobby") {
-    core.phase = "joining";
-    core.emit({ type: "admitted", grid: core.grid, gridName: core.gridName, peer: core.self, members: core.members.size });
-    core.timers.heartbeat = core.now + core.heartbeatMs;
-    core.timers.pingTick = core.now + core.cfg.pingIntervalMs;
-    startRound(core, "join");
-  } else if (core.phase === "member" && core.hasRoom() && core.round === undefined && hasCandidates(core)) {
-    // Only with someone new to ask: a round with nobody to ask refreshes the member list
-    // again, and Members -> round -> SelectGrid -> Members would spin at network speed.
-    startRound(core, "available");
-  }
-}
-
-/** An Error reply from the lobby to one of our requests. */
-export function onLobbyError(core: PeerCore, msg: MessageOf<typeof Kind.Error>, p: PendingRequest): void {
-  if (p.tag.t === "create" && msg.code === LobbyErrorCode.NameTaken) {
-    sendList(core, 0); // create: true joins the grid when it already exists
-    return;
-  }
-  if (core.phase === "member" && (msg.code === LobbyErrorCode.BadRequest || msg.code === LobbyErrorCode.UnknownGrid)) {
-    // The lobby expired us (say, while it could not hear us): register again, same ids and links.
-    if (!core.rejoining) {
-      core.rejoining = true;
-      afterSession(core);
+        epoch: core.credentials.keyring.currentEpoch ?? 0,
+        sealed: this.handshake.sealHeldKey(core.credentials.keyring, req),
+      } as const;
+      core.request(now, core.cfg.lobby, msg, { t: "rejoin" });
+      return;
     }
-    return;
+    const t = this.target;
+    if (t === undefined) return;
+    if (typeof t.grid === "number") {
+      core.grid = t.grid;
+      this.sendSelect(now, 0);
+    } else if (t.create) {
+      const req = core.nextReq();
+      const msg = { kind: Kind.CreateGrid, req, session: this.session, name: t.grid, capacity: t.capacity, limit: core.limit, meta: t.meta } as const;
+      core.request(now, core.cfg.lobby, msg, { t: "create" });
+    } else this.sendList(now, 0);
   }
-  if (core.phase !== "lobby") return; // a refresh or update failing later is not fatal
-  const code =
-    msg.code === LobbyErrorCode.UnknownGrid
-      ? ErrorCode.UnknownGrid
-      : msg.code === LobbyErrorCode.GridFull
-        ? ErrorCode.GridFull
-        : ErrorCode.Rejected;
-  fail(core, code, `lobby refused ${p.tag.t}: ${msg.detail}`);
-}
 
-/** A restarted lobby does not know our session: open a new one and re-register. */
-export function onUnknownSession(core: PeerCore): void {
-  core.session = 0;
-  core.requests.cancel((p) => p.to === core.cfg.lobby);
-  if (core.self !== 0 && (core.phase === "member" || core.phase === "joining")) core.rejoining = true;
-  sendHello(core);
-}
-
-/**
- * Opens the sealed grant in a Members reply (PROTOCOL.md 6.4): the grid's keys by epoch
- * and this peer's ticket. Null when it does not open or does not follow the layout.
- */
-export function openGrant(core: PeerCore, msg: MessageOf<typeof Kind.Members>): AdmissionGrant | null {
-  const key = core.sessionKey;
-  const plain = key === undefined ? null : openFrom(core.crypto, key, Direction.LobbyToPeer, msg.nonce, msg.sealed);
-  return plain === null ? null : decodeGrant(plain);
-}
-
-/** Takes the keys and ticket of an opened grant. False (and a counted drop) when the keyring cannot hold them. */
-function applyGrant(core: PeerCore, msg: MessageOf<typeof Kind.Members>, grant: AdmissionGrant): boolean {
-  // Parts asked for together can arrive out of order: an older grant's member list is
-  // still good, but its keys would roll the keyring back (a replayed one too).
-  if (msg.nonce <= core.grantNonce) return true;
-  try {
-    for (const k of grant.keys) core.keyring.add(k.epoch, k.key);
-    core.keyring.activate(grant.activeEpoch);
-  } catch {
-    core.counters.drop("bad-grant"); // epochs the keyring cannot hold together
-    return false;
+  onGridCreated(now: number, msg: MessageOf<typeof Kind.GridCreated>): void {
+    this.core.grid = msg.grid;
+    this.core.gridName = msg.name;
+    this.sendSelect(now, 0);
   }
-  core.ticket = grant.ticket;
-  core.grantNonce = msg.nonce;
-  return true;
-}
 
-/** The lobby's heartbeat answer names the epoch to send under and the newest one issued. */
-export function onHeartbeatAck(core: PeerCore, msg: MessageOf<typeof Kind.HeartbeatAck>): void {
-  if (core.keyring.keyFor(msg.latest) === undefined) {
-    refreshMembers(core); // a rotation started: fetch the new key (and a ticket under it)
-    return;
+  onGridList(now: number, msg: MessageOf<typeof Kind.GridList>): void {
+    const t = this.target;
+    const name = t !== undefined && typeof t.grid === "string" ? t.grid : "";
+    const hit = msg.grids.find((g) => g.name === name);
+    if (hit !== undefined) {
+      this.core.grid = hit.grid;
+      this.core.gridName = hit.name;
+      this.sendSelect(now, 0);
+    } else if (msg.offset + msg.grids.length < msg.total && msg.grids.length > 0) {
+      this.sendList(now, msg.offset + msg.grids.length);
+    } else if (t?.create === true) {
+      // Created by someone else and removed again before we listed it: create it ourselves.
+      this.afterSession(now);
+    } else {
+      this.fail(ErrorCode.UnknownGrid, `no grid named "${name}" in the lobby; pass create: true to create it`);
+    }
   }
-  if (core.keyring.currentEpoch !== msg.epoch && core.keyring.keyFor(msg.epoch) !== undefined) {
-    core.keyring.activate(msg.epoch);
-    refreshMembers(core); // a ticket under the new epoch, before the old one ages out
+
+  /** A Members reply whose grant opened (the receive path checks it before taking the request). */
+  onMembers(now: number, msg: MessageOf<typeof Kind.Members>, part: number, grant: AdmissionGrant): DropReason | undefined {
+    const core = this.core;
+    if (msg.grid !== core.grid || msg.part !== part) return PeerDrop.UnexpectedReply;
+    if (!this.applyGrant(msg, grant)) return PeerDrop.BadGrant;
+    core.self = msg.peer;
+    for (const m of msg.members) core.rememberMember(m.peer, m.addr);
+    if (part === 0) {
+      this.partsWanted = msg.parts;
+      this.partsSeen = new Set([0]);
+      for (let p = 1; p < msg.parts; p++) this.sendSelect(now, p);
+    } else this.partsSeen.add(part);
+    if (this.partsSeen.size < this.partsWanted) return undefined;
+
+    if (core.phase === "lobby") {
+      core.setPhase("joining");
+      core.emit({ type: "admitted", grid: core.grid, gridName: core.gridName, peer: core.self, members: core.members.size });
+      core.timers.arm(PeerTimer.Heartbeat, now + this.heartbeatMs);
+      this.hooks.admitted(now);
+    } else this.hooks.membersUpdated(now);
+    return undefined;
   }
-}
 
-export function onRejoined(core: PeerCore): void {
-  core.rejoining = false;
-  refreshMembers(core); // the restored grid has a new key: get it with a fresh grant
-  core.emit({ type: "reregistered", grid: core.grid, peer: core.self });
-}
+  /** Takes the keys and ticket of an opened grant. False when the keyring cannot hold them. */
+  private applyGrant(msg: MessageOf<typeof Kind.Members>, grant: AdmissionGrant): boolean {
+    // Parts asked for together can arrive out of order: an older grant's member list is
+    // still good, but its keys would roll the keyring back (a replayed one too).
+    if (msg.nonce <= this.grantNonce) return true;
+    const creds = this.core.credentials;
+    try {
+      for (const k of grant.keys) creds.keyring.add(k.epoch, k.key);
+      creds.keyring.activate(grant.activeEpoch);
+    } catch {
+      return false; // epochs the keyring cannot hold together
+    }
+    creds.ticket = grant.ticket;
+    this.grantNonce = msg.nonce;
+    return true;
+  }
 
-function fail(core: PeerCore, code: ErrorCode, message: string): void {
-  core.phase = "idle";
-  core.target = undefined;
-  core.emit({ type: "error", code, message });
+  /** An Error reply from the lobby to one of our requests. */
+  onLobbyError(now: number, msg: MessageOf<typeof Kind.Error>, p: PendingRequest): void {
+    const core = this.core;
+    if (p.tag.t === "create" && msg.code === LobbyErrorCode.NameTaken) {
+      this.sendList(now, 0); // create: true joins the grid when it already exists
+      return;
+    }
+    if (core.phase === "member" && (msg.code === LobbyErrorCode.BadRequest || msg.code === LobbyErrorCode.UnknownGrid)) {
+      // The lobby expired us (say, while it could not hear us): register again, same ids and links.
+      if (!this.rejoining) {
+        this.rejoining = true;
+        this.afterSession(now);
+      }
+      return;
+    }
+    if (core.phase !== "lobby") return; // a refresh or update failing later is not fatal
+    const code =
+      msg.code === LobbyErrorCode.UnknownGrid
+        ? ErrorCode.UnknownGrid
+        : msg.code === LobbyErrorCode.GridFull
+          ? ErrorCode.GridFull
+          : ErrorCode.Rejected;
+    this.fail(code, `lobby refused ${p.tag.t}: ${msg.detail}`);
+  }
+
+  /** A restarted lobby does not know our session: open a new one and re-register. */
+  onUnknownSession(now: number): void {
+    const core = this.core;
+    this.session = 0;
+    core.requests.cancel((p) => p.to === core.cfg.lobby);
+    if (core.self !== 0 && (core.phase === "member" || core.phase === "joining")) this.rejoining = true;
+    this.sendHello(now);
+  }
+
+  /** The lobby's heartbeat answer names the epoch to send under and the newest one issued. */
+  onHeartbeatAck(now: number, msg: MessageOf<typeof Kind.HeartbeatAck>): void {
+    const keyring = this.core.credentials.keyring;
+    if (keyring.keyFor(msg.latest) === undefined) {
+      this.refreshMembers(now); // a rotation started: fetch the new key (and a ticket under it)
+      return;
+    }
+    if (keyring.currentEpoch !== msg.epoch && keyring.keyFor(msg.epoch) !== undefined) {
+      keyring.activate(msg.epoch);
+      this.refreshMembers(now); // a ticket under the new epoch, before the old one ages out
+    }
+  }
+
+  onRejoined(now: number): void {
+    this.rejoining = false;
+    this.refreshMembers(now); // the restored grid has a new key: get it with a fresh grant
+    this.core.emit({ type: "reregistered", grid: this.core.grid, peer: this.core.self });
+  }
+
+  /** A lobby request gave up after every retransmit. */
+  onGiveUp(now: number, tag: RequestTag): void {
+    if (tag.t !== "hello" && tag.t !== "create" && tag.t !== "list" && tag.t !== "select") return; // refreshed later
+    const core = this.core;
+    if (core.phase === "lobby") {
+      const refused = tag.t === "hello" ? this.handshake.failure : undefined;
+      if (refused !== undefined) this.fail(ErrorCode.Rejected, `the lobby at ${core.cfg.lobby} failed the handshake: ${refused}`);
+      else this.fail(ErrorCode.Timeout, `the lobby at ${core.cfg.lobby} did not answer ${tag.t} after ${core.cfg.maxAttempts} tries`);
+    } else if (this.rejoining) this.sendHello(now); // keep looking for a restarted lobby
+  }
+
+  private fail(code: ErrorCode, message: string): void {
+    this.core.setPhase("idle");
+    this.target = undefined;
+    this.core.emit({ type: "error", code, message });
+  }
 }

@@ -1,7 +1,8 @@
 /**
  * Peer: one member of one grid (claims 13, 53): relays, establishes a grid, joins,
  * connects, maintains and disconnects. Sans-IO: it never reads a clock, sets a timer or
- * touches a socket (see lib/endpoint.ts for the driver loop).
+ * touches a socket (see lib/endpoint.ts for the driver loop). Time going backwards is
+ * ignored (the Peer's clock only moves forward, as the Lobby's).
  *
  * Drain order for a driver, after every handle* call or command:
  *   pollTransmit() until undefined, then pollEvent() until undefined, then re-arm one
@@ -9,29 +10,30 @@
  *
  * Commands: join(now, options), broadcast(now, payload), setConnectionLimit(now, n),
  * leave(now). Input: handleDatagram(now, from, bytes), handleTimeout(now).
+ *
+ * Where things are: the checks every datagram goes through, in order (receive.ts), the
+ * phase table (phases.ts), the timer table (timers.ts, fired by handleTimeout below), the
+ * drop table (drops.ts), the relay rules (lib/relay/rules.ts) and the join policy
+ * (connection-rules.ts). The Peer composes its parts (parts.ts) and owns only its clock.
  */
 import type { Address, Endpoint, Transmit } from "../endpoint.ts";
 import { checkInt, ErrorCode, RelayGridError } from "../errors.ts";
-import { suppressedByName } from "../relay/rules.ts";
-import { checkTag } from "../security/grid-keys.ts";
-import {
-  decode,
-  Kind,
-  MAX_META_BYTES,
-  MAX_NAME_BYTES,
-  utf8Length,
-  type Message,
-} from "../../wire/index.ts";
-import { resolvePeerConfig, type PeerConfig } from "./config.ts";
-import { PeerCore, type Phase } from "./core.ts";
+import { MAX_META_BYTES, MAX_NAME_BYTES, utf8Length } from "../../wire/index.ts";
+import { resolvePeerConfig, type PeerConfig, type ResolvedPeerConfig } from "./config.ts";
+import type { NeighbourInfo } from "./connection-rules.ts";
+import { PeerCore } from "./core.ts";
+import { PeerDrop, type DropReason } from "./drops.ts";
 import type { PeerEvent } from "./events.ts";
-import * as lobby from "./lobby-client.ts";
-import * as maintenance from "./maintenance.ts";
-import * as member from "./member-side.ts";
-import { broadcast, onData } from "./relay-path.ts";
-import * as seeker from "./seeker.ts";
-import { onGiveUp, onReply } from "./replies.ts";
-import type { PeerStats } from "./stats.ts";
+import { LobbyClient } from "./lobby-client.ts";
+import type { PeerParts } from "./parts.ts";
+import { Pinger } from "./pings.ts";
+import { isRelayData, Receiver } from "./receive.ts";
+import { RelayPath } from "./relay-path.ts";
+import { onGiveUp } from "./replies.ts";
+import { Responder } from "./responder.ts";
+import { Seeker } from "./seeker.ts";
+import { PeerTimer, TIMER_ORDER } from "./timers.ts";
+import { PeerView } from "./view.ts";
 
 export interface JoinOptions {
   /** The grid's name (looked up in the lobby's grid list) or its numeric id. */
@@ -44,58 +46,49 @@ export interface JoinOptions {
   meta?: string;
 }
 
-export class Peer implements Endpoint<PeerEvent> {
-  private readonly core: PeerCore;
-  private lastNow = 0;
+/**
+ * Builds the parts, each given only the parts it asks for (no part imports another's
+ * module for a value, so there is no import loop), and registers the link observers in
+ * the order they are told: the lobby's link report, the seeker's cooldown, the relay rules.
+ */
+function compose(cfg: ResolvedPeerConfig): [PeerParts, Receiver] {
+  const core = new PeerCore(cfg);
+  const lobby = new LobbyClient(core, {
+    admitted: (now) => {
+      pings.start(now);
+      seeker.onAdmitted(now);
+    },
+    membersUpdated: (now) => seeker.onMembersUpdated(now),
+  });
+  const seeker = new Seeker(core, lobby);
+  const responder = new Responder(core, seeker);
+  const pings = new Pinger(core, lobby);
+  const relay = new RelayPath(core);
+  core.observeLinks(lobby);
+  core.observeLinks(seeker);
+  core.observeLinks(relay);
+  const parts: PeerParts = { core, lobby, seeker, responder, pings, relay };
+  return [parts, new Receiver(parts)];
+}
 
+export class Peer extends PeerView implements Endpoint<PeerEvent> {
+  private nowMs = -Infinity;
+  /** What each named timer does when it fires; handleTimeout walks them in TIMER_ORDER. */
+  private readonly onTimer: Readonly<Record<PeerTimer, (now: number) => void>>;
+
+  /** Throws RelayGridError(invalid-config) when an option is out of range. */
   constructor(config: PeerConfig) {
-    this.core = new PeerCore(resolvePeerConfig(config));
-  }
-
-  // ---- getters -------------------------------------------------------------------------
-
-  /** This peer's id in its grid; 0 until admitted. */
-  get id(): number {
-    return this.core.self;
-  }
-  get grid(): number {
-    return this.core.grid;
-  }
-  get phase(): Phase {
-    return this.core.phase;
-  }
-  get connectionLimit(): number {
-    return this.core.limit;
-  }
-  /** Peer ids of the current links. */
-  get linkPeers(): readonly number[] {
-    return this.core.links.ids;
-  }
-
-  stats(): PeerStats {
-    const c = this.core;
-    const k = c.counters;
-    return {
-      peer: c.self,
-      grid: c.grid,
-      phase: c.phase,
-      connectionLimit: c.limit,
-      links: [...c.links.all()].map((l) => ({ peer: l.peer, address: l.address, srttMs: l.srttMs, neighbourLinks: l.neighbourLinks })),
-      datagramsIn: k.datagramsIn,
-      datagramsOut: k.datagramsOut,
-      bytesIn: k.bytesIn,
-      bytesOut: k.bytesOut,
-      broadcasts: k.broadcasts,
-      delivered: k.delivered,
-      relayed: k.relayed,
-      duplicates: k.duplicates,
-      stale: k.stale,
-      suppressed: suppressedByName(c.cfg.relayRules, c.suppressed),
-      drops: { ...k.drops },
-      linksOpened: k.linksOpened,
-      linksClosed: k.linksClosed,
-      forcedConnections: k.forcedConnections,
-      retransmits: k.retransmits,
+    super(...compose(resolvePeerConfig(config)));
+    const { core, lobby, seeker, pings } = this.parts;
+    core.timers.source(PeerTimer.Retransmit, () => core.requests.nextDeadline());
+    this.onTimer = {
+      [PeerTimer.Retransmit]: (now) => this.retransmit(now),
+      [PeerTimer.RoundEnd]: (now) => seeker.endRound(now),
+      [PeerTimer.PongDeadline]: (now) => pings.onPongDeadline(now),
+      [PeerTimer.PingTick]: (now) => pings.onPingTick(now),
+      [PeerTimer.Heartbeat]: (now) => lobby.onHeartbeatTimer(now),
+      [PeerTimer.SeekTick]: (now) => seeker.onSeekTick(now),
+      [PeerTimer.CloseDeadline]: () => this.finishClose(),
     };
   }
 
@@ -103,9 +96,9 @@ export class Peer implements Endpoint<PeerEvent> {
 
   /** Opens a lobby session, finds (or creates) the grid, and joins it (claims 24-35). */
   join(now: number, options: JoinOptions): void {
-    const c = this.core;
-    this.tick(now);
-    if (c.phase !== "idle") throw new RelayGridError(ErrorCode.InvalidConfig, `join() called while ${c.phase}: one Peer joins one grid`);
+    const t = this.advance(now);
+    const core = this.parts.core;
+    if (core.phase !== "idle") throw new RelayGridError(ErrorCode.InvalidConfig, `join() called while ${core.phase}: one Peer joins one grid`);
     const g = options.grid;
     if (typeof g === "string" ? g.length === 0 || utf8Length(g) > MAX_NAME_BYTES : !Number.isInteger(g) || g < 1 || g > 0xffffffff) {
       throw new RelayGridError(ErrorCode.InvalidConfig, `grid must be a name of 1..${MAX_NAME_BYTES} bytes or a grid id, got ${String(g)}`);
@@ -114,228 +107,130 @@ export class Peer implements Endpoint<PeerEvent> {
     if (utf8Length(meta) > MAX_META_BYTES) {
       throw new RelayGridError(ErrorCode.InvalidConfig, `meta is ${utf8Length(meta)} bytes > ${MAX_META_BYTES}`);
     }
-    c.target = { grid: g, create: options.create ?? false, capacity: checkInt("capacity", options.capacity ?? 256, 2, 0xffff), meta };
-    if (typeof g === "string") c.gridName = g;
-    c.phase = "lobby";
-    lobby.sendHello(c);
+    const capacity = checkInt("capacity", options.capacity ?? 256, 2, 0xffff);
+    core.setPhase("lobby");
+    this.parts.lobby.start(t, { grid: g, create: options.create ?? false, capacity, meta });
   }
 
   /** Sends `payload` to every member of the grid, each exactly once (claims 2-4). Returns its sequence value. */
   broadcast(now: number, payload: Uint8Array, target: number | null = null): number {
-    this.tick(now);
-    return broadcast(this.core, payload, target);
+    this.advance(now);
+    return this.parts.relay.broadcast(payload, target);
   }
 
   /**
    * Claim 10: change this peer's connection limit while running. Lowering it closes the
-   * surplus links (the most connected neighbours first, so the grid stays whole); raising
-   * it makes the peer look for more links.
+   * surplus links (the neighbours the drop policy picks, the most connected first, so the
+   * grid stays whole); raising it makes the peer look for more links.
    */
   setConnectionLimit(now: number, limit: number): void {
-    const c = this.core;
-    this.tick(now);
-    const before = c.limit;
-    c.limit = checkInt("connectionLimit", limit, 2, 64);
+    const t = this.advance(now);
+    const { core, lobby, seeker } = this.parts;
+    const before = core.limit;
+    core.limit = checkInt("connectionLimit", limit, 2, 64);
     // The lobby plans island repair from each member's limit: selecting the grid again is
     // how a member tells it the new one (and it refreshes the member list, for seeking).
-    if (c.limit !== before && c.phase === "member") lobby.refreshMembers(c);
-    while (c.links.size > c.limit) {
-      const neighbours = [...c.links.all()].map((l) => ({ peer: l.peer, links: l.neighbourLinks, rttMs: l.srttMs }));
-      const drop =
-        c.cfg.connectionRules.selectDrop(neighbours, c.random) ??
-        neighbours.reduce((a, b) => (b.links > a.links ? b : a)); // everyone is at 2: drop anyway, the limit wins
-      c.closeLink(drop.peer, "limit-lowered");
+    if (core.limit !== before && core.phase === "member") lobby.refreshMembers(t);
+    while (core.links.size > core.limit) {
+      // Everyone at 2 links: the drop policy refuses them all, but the limit wins.
+      core.closeLink(t, (core.pickDrop(true) as NeighbourInfo).peer, "limit-lowered");
     }
-    if (c.phase === "member" && c.hasRoom()) c.scheduleSeek(0);
+    if (core.phase === "member" && seeker.hasRoom()) seeker.scheduleSeek(t, 0);
   }
 
   /** Leaves gracefully: tells every neighbour and the lobby, then emits "closed". */
   leave(now: number): void {
-    const c = this.core;
-    this.tick(now);
-    if (c.phase === "leaving" || c.phase === "closed") return;
-    const wasMember = c.self !== 0;
-    c.phase = "leaving";
-    c.round = undefined;
-    for (const peer of [...c.links.ids]) c.closeLink(peer, "leave");
-    c.requests.cancel((p) => p.tag.t !== "disconnect" && p.tag.t !== "connUpdate");
-    if (wasMember && c.session !== 0) {
-      const req = c.nextReq();
-      c.request(c.cfg.lobby, { kind: Kind.Leave, req, session: c.session, grid: c.grid, peer: c.self }, { t: "leave" });
-    }
-    for (const k of Object.keys(c.timers) as (keyof typeof c.timers)[]) c.timers[k] = undefined;
-    c.timers.closeDeadline = now + c.cfg.retransmitMs * 4;
+    const t = this.advance(now);
+    const { core, lobby, seeker } = this.parts;
+    if (core.phase === "leaving" || core.phase === "closed") return;
+    const wasMember = core.self !== 0;
+    core.setPhase("leaving");
+    seeker.abandon();
+    for (const peer of [...core.links.ids]) core.closeLink(t, peer, "leave");
+    core.requests.cancel((p) => p.tag.t !== "disconnect" && p.tag.t !== "connUpdate");
+    if (wasMember) lobby.sendLeave(t);
+    core.timers.disarmAll();
+    core.timers.arm(PeerTimer.CloseDeadline, t + core.cfg.retransmitMs * 4);
   }
 
   // ---- input ---------------------------------------------------------------------------
 
+  /** Untrusted input: every datagram is accepted or dropped under one named reason (receive.ts, drops.ts). */
   handleDatagram(now: number, from: Address, bytes: Uint8Array): void {
-    const c = this.core;
-    this.tick(now);
-    c.counters.datagramsIn++;
-    c.counters.bytesIn += bytes.length;
-    if (c.phase === "closed") return;
-    // Hot path first: a relay envelope goes straight to the hand decoder (fixarray(9), v1, kind 1).
-    if (bytes.length >= 3 && bytes[0] === 0x99 && bytes[1] === 1 && bytes[2] === Kind.Data) {
-      onData(c, from, bytes);
-      return;
-    }
-    // Peer<->peer control must carry a valid tag under one of the grid's keys: checked on
-    // the raw bytes before anything is decoded (cheapest check first, STYLE.md 6).
-    const kind = bytes.length >= 3 ? (bytes[2] as number) : -1;
-    const fromLink = c.links.byAddr(from) !== undefined;
-    if (!fromLink && from !== c.cfg.lobby && !c.strangers.allow(c.now, from)) {
-      c.counters.drop("rate-limited");
-      return;
-    }
-    if (kind >= 0x10 && kind <= 0x1f) {
-      const t = checkTag(c.keyring, bytes, -1);
-      if (t !== "ok") {
-        c.invalid(from, `tag-${t}`);
-        return;
+    const t = this.advance(now);
+    const c = this.parts.core.counters;
+    c.datagramsIn++;
+    c.bytesIn += bytes.length;
+    let reason: DropReason | undefined;
+    if (isRelayData(bytes)) reason = this.receiver.receiveData(from, bytes);
+    else {
+      try {
+        reason = this.receiver.receive(t, from, bytes);
+      } catch {
+        reason = PeerDrop.InternalError; // a handler threw: a Peer bug, counted (tests assert none)
       }
     }
-    const r = decode(bytes);
-    if (!r.ok) {
-      // Past a valid tag, an undecodable body is a member's fault.
-      c.invalid(from, r.code, kind >= 0x10 && kind <= 0x1f);
-      return;
-    }
-    this.dispatch(from, r.msg);
+    if (reason === undefined) c.accepted++;
+    else c.drop(reason);
   }
 
+  /** Fires every due timer, in the timer table's order (timers.ts). */
   handleTimeout(now: number): void {
-    const c = this.core;
-    this.tick(now);
-    const t = c.timers;
-    c.requests.due(
-      c.now,
-      (p) => {
-        c.counters.retransmits++;
-        c.transmit(p.to, p.bytes);
-      },
-      (p) => onGiveUp(c, p),
-    );
-    if (t.roundEnd !== undefined && t.roundEnd <= c.now) seeker.endRound(c);
-    if (t.pongDeadline !== undefined && t.pongDeadline <= c.now) maintenance.onPongDeadline(c);
-    if (t.pingTick !== undefined && t.pingTick <= c.now) maintenance.onPingTick(c);
-    if (t.heartbeat !== undefined && t.heartbeat <= c.now) {
-      t.heartbeat = c.now + c.heartbeatMs;
-      lobby.sendHeartbeat(c);
+    const t = this.advance(now);
+    const core = this.parts.core;
+    for (const name of TIMER_ORDER) {
+      const at = core.timers.deadline(name);
+      if (at === undefined) continue;
+      // leave() waits for its acks until the close deadline, or until none is outstanding.
+      if (at <= t || (name === PeerTimer.CloseDeadline && core.requests.size === 0)) this.onTimer[name](t);
     }
-    if (t.seekTick !== undefined && t.seekTick <= c.now) seeker.onSeekTick(c);
-    if (t.closeDeadline !== undefined && (t.closeDeadline <= c.now || c.requests.size === 0)) this.finishClose();
   }
 
   // ---- output --------------------------------------------------------------------------
 
   pollTransmit(): Transmit | undefined {
-    return this.core.outbox.shift();
+    const core = this.parts.core;
+    const tx = core.outbox.shift();
+    if (tx !== undefined) {
+      core.counters.datagramsOut++;
+      core.counters.bytesOut += tx.bytes.length;
+    }
+    return tx;
   }
 
   pollEvent(): PeerEvent | undefined {
-    return this.core.events.shift();
+    return this.parts.core.events.shift();
   }
 
   pollTimeout(): number | undefined {
-    const c = this.core;
-    let min = c.requests.nextDeadline();
-    for (const v of Object.values(c.timers)) if (v !== undefined && (min === undefined || v < min)) min = v;
-    return min;
+    return this.parts.core.timers.earliest();
   }
 
   // ---- internals -----------------------------------------------------------------------
 
-  /** Time going backwards is ignored (STYLE.md 1): the core's clock only moves forward. */
-  private tick(now: number): void {
-    if (now > this.lastNow) this.lastNow = now;
-    this.core.now = this.lastNow;
+  /** Time going backwards is ignored (STYLE.md 1), the same way as in the Lobby. */
+  private advance(now: number): number {
+    if (now > this.nowMs) this.nowMs = now;
+    return this.nowMs;
+  }
+
+  private retransmit(now: number): void {
+    const core = this.parts.core;
+    core.requests.due(
+      now,
+      (p) => {
+        core.counters.retransmits++;
+        core.transmit(p.to, p.bytes);
+      },
+      (p) => onGiveUp(this.parts, now, p),
+    );
   }
 
   private finishClose(): void {
-    const c = this.core;
-    c.timers.closeDeadline = undefined;
-    c.requests.cancel(() => true);
-    c.phase = "closed";
-    c.emit({ type: "closed" });
+    const core = this.parts.core;
+    core.timers.disarm(PeerTimer.CloseDeadline);
+    core.requests.cancel(() => true);
+    core.setPhase("closed");
+    core.emit({ type: "closed" });
   }
-
-  private dispatch(from: Address, msg: Message): void {
-    const c = this.core;
-    const fromLobby = from === c.cfg.lobby;
-    switch (msg.kind) {
-      case Kind.Join:
-      case Kind.Available:
-      case Kind.Connect:
-      case Kind.Force:
-      case Kind.Disconnect:
-      case Kind.Ping:
-        if (msg.grid !== c.grid || c.self === 0 || msg.from === c.self || (c.phase !== "member" && c.phase !== "joining")) {
-          c.counters.drop(msg.grid !== c.grid ? "wrong-grid" : "unexpected-in-state");
-          return;
-        }
-        if (msg.kind === Kind.Join || msg.kind === Kind.Available) member.onAsk(c, from, msg);
-        else if (msg.kind === Kind.Connect) member.onConnect(c, from, msg);
-        else if (msg.kind === Kind.Force) member.onForce(c, from, msg);
-        else if (msg.kind === Kind.Disconnect) member.onDisconnect(c, from, msg);
-        else member.onPing(c, from, msg);
-        return;
-      case Kind.Pong:
-        if (msg.grid !== c.grid) c.counters.drop("wrong-grid");
-        else maintenance.onPong(c, from, msg);
-        return;
-      case Kind.Probe:
-        if (!fromLobby || msg.grid !== c.grid || msg.peer !== c.self) c.counters.drop("unexpected-probe");
-        else member.onProbe(c, msg);
-        return;
-      case Kind.RepairHint:
-        if (!fromLobby || msg.grid !== c.grid || msg.peer !== c.self || c.phase !== "member") c.counters.drop("unexpected-hint");
-        else member.onRepairHint(c, msg);
-        return;
-      case Kind.LobbyClosing:
-        if (!fromLobby) c.counters.drop("unexpected-kind");
-        // The grid keeps relaying without its lobby; heartbeats find a restarted one.
-        return;
-      case Kind.JoinReply:
-      case Kind.AvailableReply:
-      case Kind.ConnectReply:
-      case Kind.ForceReply:
-      case Kind.DisconnectAck:
-      case Kind.Welcome:
-      case Kind.GridList:
-      case Kind.GridCreated:
-      case Kind.Members:
-      case Kind.Ack:
-      case Kind.ConnStatusReply:
-      case Kind.HeartbeatAck:
-      case Kind.UnknownSession:
-      case Kind.Retry:
-      case Kind.Error:
-        onReply(c, from, msg);
-        return;
-      case Kind.Data:
-        onData(c, from, msg.payload); // unreachable: the hot path took it; kept for exhaustiveness
-        return;
-      case Kind.Hello:
-      case Kind.ListGrids:
-      case Kind.CreateGrid:
-      case Kind.SelectGrid:
-      case Kind.ConnUpdate:
-      case Kind.ConnStatus:
-      case Kind.ProbeReply:
-      case Kind.Heartbeat:
-      case Kind.Leave:
-      case Kind.Rejoin:
-        c.counters.drop("unexpected-kind"); // lobby-bound requests are not for a peer
-        return;
-      default:
-        assertNever(msg);
-    }
-  }
-
-
-}
-
-function assertNever(x: never): never {
-  throw new Error(`unhandled message kind ${String((x as { kind: unknown }).kind)}`);
 }

@@ -1,151 +1,84 @@
 /**
- * Replies to this peer's requests (matched by id, kind and sender, so a forged or stale
- * reply changes nothing) and requests that gave up after every retransmit.
+ * Replies to this peer's requests and requests that gave up, each routed to the part that
+ * sent the request: the lobby client's (hello, create, list, select, heartbeat, rejoin, ...)
+ * or the seeker's (join, available, connect, force). A reply is matched by id, source
+ * address and kind first (request-table.ts), so a forged or stale reply changes nothing.
  */
 import type { Address } from "../endpoint.ts";
-import { ErrorCode } from "../errors.ts";
-import { DisconnectReason, Kind, type Message } from "../../wire/index.ts";
-import { NO_TAG, type PeerCore } from "./core.ts";
-import * as lobby from "./lobby-client.ts";
-import type { PendingRequest } from "./requests.ts";
-import * as seeker from "./seeker.ts";
+import { Kind, type Message } from "../../wire/index.ts";
+import { PeerDrop, type DropReason } from "./drops.ts";
+import type { PeerParts } from "./parts.ts";
+import type { PendingRequest } from "./request-table.ts";
 
-/** A reply: matched to its request by id, kind and sender, or dropped (a forged or stale reply changes nothing). */
-export function onReply(c: PeerCore, from: Address, msg: Message & { req: number }): void {
-  const p = c.requests.get(msg.req);
-  if (p === undefined || p.to !== from || !replyFits(p, msg)) {
-    c.counters.drop("unmatched-reply");
-    return;
-  }
+export function onReply(parts: PeerParts, now: number, from: Address, msg: Message & { req: number }): DropReason | undefined {
+  const { core, lobby, seeker } = parts;
+  const p = core.requests.match(from, msg);
+  if (p === undefined) return PeerDrop.UnmatchedReply;
   // A Members whose grant does not open (forged at the lobby's address, or corrupted) is
   // dropped as if it never came: the SelectGrid stays outstanding, so its retransmit and
   // the real reply still get the peer in. Taken first, it used to stall a join for good.
-  const grant = msg.kind === Kind.Members ? lobby.openGrant(c, msg) : undefined;
-  if (grant === null) {
-    c.counters.drop("bad-grant");
-    return;
-  }
+  const grant = msg.kind === Kind.Members ? lobby.handshake.openGrant(msg) : undefined;
+  if (grant === null) return PeerDrop.BadGrant;
   if (msg.kind === Kind.Welcome) {
     // Verified before the Hello is taken: a forged Welcome leaves it outstanding.
-    if (lobby.onWelcome(c, msg)) c.requests.take(msg.req);
-    return;
+    const drop = lobby.onWelcome(now, msg);
+    if (drop === undefined) core.requests.take(msg.req);
+    return drop;
   }
-  c.requests.take(msg.req);
+  core.requests.take(msg.req);
+  const tag = p.tag;
   switch (msg.kind) {
     case Kind.Retry:
-      return lobby.onRetry(c, msg);
+      lobby.onRetry(now, msg);
+      return undefined;
     case Kind.HeartbeatAck:
-      return lobby.onHeartbeatAck(c, msg);
+      lobby.onHeartbeatAck(now, msg);
+      return undefined;
     case Kind.GridCreated:
-      return lobby.onGridCreated(c, msg);
+      lobby.onGridCreated(now, msg);
+      return undefined;
     case Kind.GridList:
-      return lobby.onGridList(c, msg);
+      lobby.onGridList(now, msg);
+      return undefined;
     case Kind.Members:
-      if (grant !== undefined) lobby.onMembers(c, msg, p.tag.t === "select" ? p.tag.part : 0, grant);
-      return;
+      return grant === undefined ? undefined : lobby.onMembers(now, msg, tag.t === "select" ? tag.part : 0, grant);
     case Kind.UnknownSession:
-      return lobby.onUnknownSession(c);
+      lobby.onUnknownSession(now);
+      return undefined;
     case Kind.Error:
-      return lobby.onLobbyError(c, msg, p);
+      lobby.onLobbyError(now, msg, p);
+      return undefined;
     case Kind.Ack:
-      if (p.tag.t === "rejoin") lobby.onRejoined(c);
-      return;
+      if (tag.t === "rejoin") lobby.onRejoined(now);
+      return undefined;
     case Kind.JoinReply:
     case Kind.AvailableReply:
-      if ((p.tag.t === "join" || p.tag.t === "available") && msg.from === p.tag.peer) {
-        seeker.onRoundReply(c, p.tag.round, msg.from, from, msg.positive, msg.links);
+      if ((tag.t === "join" || tag.t === "available") && msg.from === tag.peer) {
+        seeker.onRoundReply(now, tag.round, msg.from, from, msg.positive, msg.links);
       }
-      return;
+      return undefined;
     case Kind.ConnectReply:
-    case Kind.ForceReply: {
-      let ok = msg.kind === Kind.ConnectReply ? msg.accepted : msg.ok;
-      if (ok) {
-        // The member proves it was admitted as this peer id at this address (PROTOCOL.md 6.3).
-        const verdict = c.checkTicket(msg.from, from, msg.ticket);
-        if (verdict !== "ok") {
-          c.counters.drop(`ticket-${verdict}`);
-          c.send(from, { kind: Kind.Disconnect, req: c.nextReq(), grid: c.grid, from: c.self, reason: DisconnectReason.Misbehaving, tag: NO_TAG });
-          ok = false;
-        }
-      }
-      if (ok && c.phase !== "leaving" && c.phase !== "closed") {
-        if (msg.kind === Kind.ForceReply) c.counters.forcedConnections++;
-        const repair = c.repairing.delete(msg.from);
-        if (repair && c.links.size >= c.limit && !c.links.has(msg.from)) makeRoom(c);
-        if (c.links.size < c.limit || c.links.has(msg.from)) {
-          if (!c.openLink(msg.from, from, 0)) seeker.onConnectFailed(c, msg.from);
-        } else c.send(from, { kind: Kind.Disconnect, req: c.nextReq(), grid: c.grid, from: c.self, reason: DisconnectReason.LimitLowered, tag: NO_TAG });
-      } else seeker.onConnectFailed(c, msg.from);
-      return;
-    }
+    case Kind.ForceReply:
+      return seeker.onLinkReply(now, from, msg);
     default:
-      return; // DisconnectAck, HeartbeatAck, ConnStatusReply: the request is done
+      return undefined; // DisconnectAck, ConnStatusReply: the request is done
   }
 }
 
-export function onGiveUp(c: PeerCore, p: PendingRequest): void {
+/** A request sent maxAttempts times without an answer. */
+export function onGiveUp(parts: PeerParts, now: number, p: PendingRequest): void {
   switch (p.tag.t) {
     case "connect":
     case "force":
-      seeker.onConnectFailed(c, p.tag.peer);
+      parts.seeker.onConnectFailed(now, p.tag.peer);
       return;
     case "hello":
     case "create":
     case "list":
     case "select":
-      if (c.phase === "lobby") {
-        c.phase = "idle";
-        c.target = undefined;
-        const refused = p.tag.t === "hello" ? c.handshakeFailure : undefined;
-        c.emit(
-          refused !== undefined
-            ? { type: "error", code: ErrorCode.Rejected, message: `the lobby at ${c.cfg.lobby} failed the handshake: ${refused}` }
-            : { type: "error", code: ErrorCode.Timeout, message: `the lobby at ${c.cfg.lobby} did not answer ${p.tag.t} after ${c.cfg.maxAttempts} tries` },
-        );
-      } else if (c.rejoining) lobby.sendHello(c); // keep looking for a restarted lobby
+      parts.lobby.onGiveUp(now, p.tag);
       return;
     default:
       return; // join/available rounds end on their timer; updates and heartbeats are refreshed later
   }
 }
-
-/** Which reply kinds answer which request tags (Error and UnknownSession answer any lobby request). */
-const REPLY_KINDS: Readonly<Record<PendingRequest["tag"]["t"], readonly number[]>> = {
-  hello: [Kind.Welcome, Kind.Retry],
-  create: [Kind.GridCreated],
-  list: [Kind.GridList],
-  select: [Kind.Members],
-  connUpdate: [Kind.Ack],
-  status: [Kind.ConnStatusReply],
-  heartbeat: [Kind.HeartbeatAck],
-  leave: [Kind.Ack],
-  rejoin: [Kind.Ack],
-  probeReply: [],
-  join: [Kind.JoinReply],
-  available: [Kind.AvailableReply],
-  connect: [Kind.ConnectReply],
-  force: [Kind.ForceReply],
-  disconnect: [Kind.DisconnectAck],
-};
-
-function replyFits(p: PendingRequest, msg: Message): boolean {
-  if (msg.kind === Kind.UnknownSession || msg.kind === Kind.Error) return isLobbyTag(p);
-  if (!REPLY_KINDS[p.tag.t].includes(msg.kind)) return false;
-  // A peer's reply must name the peer that was asked: one naming another id (corrupted or
-  // forged at the right address) would open a link under the wrong id and strand the
-  // request's slot in `pending`.
-  return !("peer" in p.tag) || ("from" in msg && msg.from === p.tag.peer);
-}
-
-function isLobbyTag(p: PendingRequest): boolean {
-  const t = p.tag.t;
-  return t !== "join" && t !== "available" && t !== "connect" && t !== "force" && t !== "disconnect";
-}
-
-/** Drops the neighbour the connection rules pick (the most connected) for an accepted island repair. */
-function makeRoom(c: PeerCore): void {
-  const neighbours = [...c.links.all()].map((l) => ({ peer: l.peer, links: l.neighbourLinks, rttMs: l.srttMs }));
-  const drop = c.cfg.connectionRules.selectDrop(neighbours, c.random);
-  if (drop !== undefined) c.closeLink(drop.peer, "forced");
-}
-

@@ -1,154 +1,307 @@
 /**
- * Finding links: the join round of a joining peer (claims 26-33) and the
- * connection-available round of a member below its limit (claims 36-43). Both send a
- * message to a sample of members, record each positive or negative response with its
- * response time (claims 28, 39), and when the time limit ends pick by the connection
- * rules: positives to connect to, or a negative responder to force (claims 32, 33, 42, 43).
+ * Finding links: the join round of a joining peer (claims 26-33), the connection-available
+ * round of a member below its limit (claims 36-43), and the lobby's island repairs. A round
+ * sends a message to a sample of members, records each positive or negative response with
+ * its response time (claims 28, 39), and when the time limit ends the join policy
+ * (connection-rules.ts) picks: positives to connect to, or a negative responder to force.
+ *
+ * The seeker owns the seeking state: the round in progress, the last round's spare positives
+ * and negatives, the slots held by Connect and Force requests in flight (`pending`, so a peer
+ * never exceeds its limit when many pick each other at once), the repairs in flight, and the
+ * claim 41 cooldowns. It arms the round-end and seek-tick timers.
  */
 import type { Address } from "../endpoint.ts";
 import { shuffle } from "../rng.ts";
-import { Kind } from "../../wire/index.ts";
+import { DisconnectReason, Kind, type MessageOf } from "../../wire/index.ts";
 import type { Response } from "./connection-rules.ts";
-import { NO_TAG } from "./core.ts";
-import type { PeerCore, Round } from "./core.ts";
-import { refreshMembers } from "./lobby-client.ts";
+import { NO_TAG, type PeerCore } from "./core.ts";
+import { TICKET_DROP, type DropReason } from "./drops.ts";
+import type { Link, LinkObserver } from "./links.ts";
+import { PeerTimer } from "./timers.ts";
 
-/** Members worth asking: known, not linked, not pending, not in the claim 41 cooldown. */
-function candidates(core: PeerCore): [number, Address][] {
-  const out: [number, Address][] = [];
-  for (const [peer, addr] of core.members) {
-    if (core.links.has(peer) || core.pending.has(peer) || core.inCooldown(peer)) continue;
-    out.push([peer, addr]);
+/** A join round (claim 26) or a connection-available round (claim 36) in progress. */
+export interface Round {
+  readonly id: number;
+  readonly kind: "join" | "available";
+  readonly sentAt: number;
+  readonly deadline: number;
+  readonly asked: number;
+  readonly responses: Response[];
+}
+
+/** Where the seeker gets more members to ask when it knows nobody new (the lobby client). */
+export interface MemberSource {
+  refreshMembers(now: number): void;
+}
+
+type LinkReply = MessageOf<typeof Kind.ConnectReply> | MessageOf<typeof Kind.ForceReply>;
+
+export class Seeker implements LinkObserver {
+  /** Peers with a Connect or Force in flight: each holds a slot (never exceed the limit). */
+  readonly pending = new Set<number>();
+  /** Island repairs sent while full: when accepted, a link is dropped to make room. */
+  readonly repairing = new Set<number>();
+  /** Claim 41: peer -> time until which it is not chosen again. */
+  readonly cooldown = new Map<number, number>();
+  private round: Round | undefined;
+  private roundSeq = 0;
+  /** Positives of the last round not yet tried, in the rules' order (tried if a connect is refused). */
+  private spare: Response[] = [];
+  /** Negatives of the last round (force candidates, claims 32, 42). */
+  private negatives: Response[] = [];
+
+  constructor(
+    private readonly core: PeerCore,
+    private readonly lobby: MemberSource,
+  ) {}
+
+  /** Links plus slots held by requests in flight. */
+  get used(): number {
+    return this.core.links.size + this.pending.size;
   }
-  return out;
-}
 
-/** Whether a connection-available round would have anyone to ask. */
-export function hasCandidates(core: PeerCore): boolean {
-  return candidates(core).length > 0;
-}
+  hasRoom(): boolean {
+    return this.used < this.core.limit;
+  }
 
-export function startRound(core: PeerCore, kind: Round["kind"]): void {
-  const pool = shuffle(core.random, candidates(core)).slice(0, core.cfg.joinSample);
-  if (pool.length === 0) {
-    if (kind === "join") {
+  // ---- rounds ----------------------------------------------------------------------------
+
+  /** Admitted (claim 34): the join round (claim 26). */
+  onAdmitted(now: number): void {
+    this.startRound(now, "join");
+  }
+
+  /** A fresh member list: a member below its limit asks the newcomers (claim 36). */
+  onMembersUpdated(now: number): void {
+    // Only with someone new to ask: a round with nobody to ask refreshes the member list
+    // again, and Members -> round -> SelectGrid -> Members would spin at network speed.
+    if (this.core.phase === "member" && this.hasRoom() && this.round === undefined && this.candidates(now).length > 0) {
+      this.startRound(now, "available");
+    }
+  }
+
+  /** The seek timer (claim 36): below the limit and no round running, so start one. */
+  onSeekTick(now: number): void {
+    this.core.timers.disarm(PeerTimer.SeekTick);
+    if (this.round !== undefined) return;
+    const phase = this.core.phase;
+    if (phase === "joining" && this.used === 0) this.startRound(now, "join");
+    else if (phase === "member" && this.hasRoom()) this.startRound(now, "available");
+  }
+
+  /** leave(): the round in progress is dropped (its requests are cancelled with the rest). */
+  abandon(): void {
+    this.round = undefined;
+  }
+
+  /** Looks for links at a jittered `inMs` from now, unless a seek is already due sooner. */
+  scheduleSeek(now: number, inMs: number): void {
+    this.core.timers.armEarlier(PeerTimer.SeekTick, now + Math.floor(inMs * (0.5 + this.core.random.next())));
+  }
+
+  private startRound(now: number, kind: Round["kind"]): void {
+    const core = this.core;
+    const pool = shuffle(core.random, this.candidates(now)).slice(0, core.cfg.joinSample);
+    if (pool.length === 0) {
       // The grid's first member (or everyone else is gone): joined with no links yet.
-      core.becomeMember();
-      core.scheduleSeek(core.cfg.seekIntervalMs);
-    } else {
+      if (kind === "join") core.becomeMember();
       // Nobody left to ask: the lobby may know members we do not (claim 24's member list).
-      refreshMembers(core);
-      core.scheduleSeek(core.cfg.seekIntervalMs);
+      else this.lobby.refreshMembers(now);
+      this.scheduleSeek(now, core.cfg.seekIntervalMs);
+      return;
     }
-    return;
+    const id = ++this.roundSeq;
+    this.round = { id, kind, sentAt: now, deadline: now + core.cfg.joinWindowMs, asked: pool.length, responses: [] };
+    core.timers.arm(PeerTimer.RoundEnd, this.round.deadline);
+    for (const [peer, addr] of pool) {
+      const req = core.nextReq();
+      const msg = { req, grid: core.grid, from: core.self, tag: NO_TAG };
+      if (kind === "join") core.request(now, addr, { kind: Kind.Join, ...msg }, { t: "join", peer, round: id });
+      else core.request(now, addr, { kind: Kind.Available, ...msg }, { t: "available", peer, round: id });
+    }
   }
-  const id = ++core.roundSeq;
-  core.round = { id, kind, sentAt: core.now, deadline: core.now + core.cfg.joinWindowMs, asked: pool.length, responses: [] };
-  core.timers.roundEnd = core.round.deadline;
-  for (const [peer, addr] of pool) {
-    const req = core.nextReq();
-    const msg = { req, grid: core.grid, from: core.self, tag: NO_TAG };
-    if (kind === "join") core.request(addr, { kind: Kind.Join, ...msg }, { t: "join", peer, round: id });
-    else core.request(addr, { kind: Kind.Available, ...msg }, { t: "available", peer, round: id });
+
+  /** Members worth asking: known, not linked, not pending, not in the claim 41 cooldown. */
+  private candidates(now: number): [number, Address][] {
+    const out: [number, Address][] = [];
+    for (const [peer, addr] of this.core.members) {
+      if (this.core.links.has(peer) || this.pending.has(peer) || this.inCooldown(now, peer)) continue;
+      out.push([peer, addr]);
+    }
+    return out;
   }
-}
 
-/** A JoinReply or AvailableReply matched to its request (claims 26-28, 36-39). */
-export function onRoundReply(
-  core: PeerCore,
-  roundId: number,
-  peer: number,
-  address: Address,
-  positive: boolean,
-  links: number,
-): void {
-  const round = core.round;
-  if (round === undefined || round.id !== roundId) return; // a late answer to an ended round
-  round.responses.push({
-    peer,
-    addr: address,
-    positive,
-    links,
-    receivedAt: core.now,
-    responseTimeMs: core.now - round.sentAt,
-    order: round.responses.length,
-  });
-  if (round.responses.length >= round.asked) endRound(core);
-}
+  /** A JoinReply or AvailableReply matched to its request (claims 26-28, 36-39). */
+  onRoundReply(now: number, roundId: number, peer: number, address: Address, positive: boolean, links: number): void {
+    const round = this.round;
+    if (round === undefined || round.id !== roundId) return; // a late answer to an ended round
+    round.responses.push({
+      peer,
+      addr: address,
+      positive,
+      links,
+      receivedAt: now,
+      responseTimeMs: now - round.sentAt,
+      order: round.responses.length,
+    });
+    if (round.responses.length >= round.asked) this.endRound(now);
+  }
 
-/** The round's time limit passed (or everyone answered): choose by the connection rules. */
-export function endRound(core: PeerCore): void {
-  const round = core.round;
-  if (round === undefined) return;
-  core.round = undefined;
-  core.timers.roundEnd = undefined;
-  core.requests.cancel((p) => (p.tag.t === "join" || p.tag.t === "available") && p.tag.round === round.id);
+  /** The round's time limit passed (or everyone answered): the join policy chooses. */
+  endRound(now: number): void {
+    const core = this.core;
+    const round = this.round;
+    if (round === undefined) return;
+    this.round = undefined;
+    core.timers.disarm(PeerTimer.RoundEnd);
+    core.requests.cancel((p) => (p.tag.t === "join" || p.tag.t === "available") && p.tag.round === round.id);
 
-  const positives = round.responses.filter((r) => r.positive);
-  core.negatives = round.responses.filter((r) => !r.positive);
-  const want = core.limit - core.used;
-  const chosen =
-    round.kind === "join"
-      ? core.cfg.connectionRules.selectPositive(positives, want, core.random) // claims 29-31
-      : positives.slice(0, want); // claim 40: the first positive (then the next ones) in arrival order
-  core.spare = positives.filter((r) => !chosen.includes(r));
-  for (const r of chosen) connect(core, r);
-  if (chosen.length === 0) {
-    if (round.responses.length === 0) {
+    const rules = core.cfg.connectionRules;
+    const positives = round.responses.filter((r) => r.positive);
+    this.negatives = round.responses.filter((r) => !r.positive);
+    const want = core.limit - this.used;
+    const chosen =
+      round.kind === "join"
+        ? rules.selectPositive(positives, want, core.random) // claims 29-31
+        : rules.selectAvailable(positives, want, core.random); // claim 40
+    this.spare = positives.filter((r) => !chosen.includes(r));
+    for (const r of chosen) this.connect(now, r);
+    if (chosen.length === 0) {
       // Nobody answered (loss, or stale addresses): try again with a fresh member list.
-      refreshMembers(core);
+      if (round.responses.length === 0) this.lobby.refreshMembers(now);
+      this.maybeForce(now);
     }
-    maybeForce(core);
+    if (core.phase === "member" || core.phase === "joining") this.scheduleSeek(now, core.cfg.seekIntervalMs);
   }
-  if (core.phase === "member" || core.phase === "joining") core.scheduleSeek(core.cfg.seekIntervalMs);
-}
 
-/** `overLimit`: an island repair from a full peer, which makes room only once accepted. */
-export function connect(core: PeerCore, r: Response, overLimit = false): void {
-  if ((!overLimit && !core.hasRoom()) || core.links.has(r.peer) || core.pending.has(r.peer)) return;
-  core.pending.add(r.peer);
-  const req = core.nextReq();
-  core.request(r.addr, { kind: Kind.Connect, req, grid: core.grid, from: core.self, ticket: core.ticket, tag: NO_TAG }, { t: "connect", peer: r.peer });
-}
+  // ---- connect and force -----------------------------------------------------------------
 
-/**
- * Claims 32-33 and 42-43: with fewer than two links (or none while joining) and nobody
- * with room, pick a negative responder by the connection rules and force a connection.
- */
-export function maybeForce(core: PeerCore): void {
-  if (core.used >= Math.min(2, core.limit) || !core.hasRoom()) return;
-  const pick = core.cfg.connectionRules.selectForce(
-    core.negatives.filter((r) => !core.links.has(r.peer) && !core.pending.has(r.peer)),
-    core.random,
-  );
-  if (pick === undefined) return;
-  core.negatives = core.negatives.filter((r) => r !== pick);
-  sendForce(core, pick.peer, pick.addr);
-}
+  /** `overLimit`: an island repair from a full peer, which makes room only once accepted. */
+  private connect(now: number, r: Response, overLimit = false): void {
+    const core = this.core;
+    if ((!overLimit && !this.hasRoom()) || core.links.has(r.peer) || this.pending.has(r.peer)) return;
+    this.pending.add(r.peer);
+    const req = core.nextReq();
+    const msg = { kind: Kind.Connect, req, grid: core.grid, from: core.self, ticket: core.credentials.ticket, tag: NO_TAG } as const;
+    core.request(now, r.addr, msg, { t: "connect", peer: r.peer });
+  }
 
-export function sendForce(core: PeerCore, peer: number, addr: Address, overLimit = false): void {
-  if ((!overLimit && !core.hasRoom()) || core.links.has(peer) || core.pending.has(peer)) return;
-  core.pending.add(peer);
-  const req = core.nextReq();
-  core.request(addr, { kind: Kind.Force, req, grid: core.grid, from: core.self, ticket: core.ticket, tag: NO_TAG }, { t: "force", peer });
-}
+  /**
+   * Claims 32-33 and 42-43: below the policy's forceBelowLinks (two by default) and nobody
+   * with room, pick a negative responder by the connection rules and force a connection.
+   */
+  private maybeForce(now: number): void {
+    const core = this.core;
+    const rules = core.cfg.connectionRules;
+    if (this.used >= Math.min(rules.forceBelowLinks, core.limit) || !this.hasRoom()) return;
+    const pick = rules.selectForce(
+      this.negatives.filter((r) => !core.links.has(r.peer) && !this.pending.has(r.peer)),
+      core.random,
+    );
+    if (pick === undefined) return;
+    this.negatives = this.negatives.filter((r) => r !== pick);
+    this.sendForce(now, pick.peer, pick.addr);
+  }
 
-/** A connect or force was refused or went unanswered: free its slot and try the next candidate. */
-export function onConnectFailed(core: PeerCore, peer: number): void {
-  core.pending.delete(peer);
-  if (core.repairing.delete(peer)) return; // a repair attempt: nothing to fall back on
+  private sendForce(now: number, peer: number, addr: Address, overLimit = false): void {
+    const core = this.core;
+    if ((!overLimit && !this.hasRoom()) || core.links.has(peer) || this.pending.has(peer)) return;
+    this.pending.add(peer);
+    const req = core.nextReq();
+    const msg = { kind: Kind.Force, req, grid: core.grid, from: core.self, ticket: core.credentials.ticket, tag: NO_TAG } as const;
+    core.request(now, addr, msg, { t: "force", peer });
+  }
 
-  if (core.links.has(peer)) return;
-  const next = core.spare.shift();
-  if (next !== undefined) connect(core, next);
-  else maybeForce(core);
-  if (core.phase === "joining" && core.used === 0 && core.round === undefined) core.scheduleSeek(core.cfg.seekIntervalMs / 2);
-}
+  /**
+   * The answer to our Connect or Force (matched to it by the request table). An accepting
+   * one must show the member's ticket for its id and address (PROTOCOL.md 6.3); returns the
+   * drop reason when it does not.
+   */
+  onLinkReply(now: number, from: Address, msg: LinkReply): DropReason | undefined {
+    const core = this.core;
+    let ok = msg.kind === Kind.ConnectReply ? msg.accepted : msg.ok;
+    let drop: DropReason | undefined;
+    if (ok) {
+      const verdict = core.checkTicket(msg.from, from, msg.ticket);
+      if (verdict !== "ok") {
+        drop = TICKET_DROP[verdict];
+        core.send(from, { kind: Kind.Disconnect, req: core.nextReq(), grid: core.grid, from: core.self, reason: DisconnectReason.Misbehaving, tag: NO_TAG });
+        ok = false;
+      }
+    }
+    if (!ok || core.phase === "leaving" || core.phase === "closed") {
+      this.onConnectFailed(now, msg.from);
+      return drop;
+    }
+    if (msg.kind === Kind.ForceReply) core.counters.forcedConnections++;
+    if (this.repairing.delete(msg.from) && core.links.size >= core.limit && !core.links.has(msg.from)) {
+      // An accepted island repair from a full peer: drop the neighbour the policy picks.
+      const d = core.pickDrop();
+      if (d !== undefined) core.closeLink(now, d.peer, "forced");
+    }
+    if (core.links.size < core.limit || core.links.has(msg.from)) {
+      this.pending.delete(msg.from);
+      if (!core.openLink(now, msg.from, from, 0)) this.onConnectFailed(now, msg.from);
+    } else {
+      core.send(from, { kind: Kind.Disconnect, req: core.nextReq(), grid: core.grid, from: core.self, reason: DisconnectReason.LimitLowered, tag: NO_TAG });
+    }
+    return undefined;
+  }
 
-/** The seek timer (claim 36): below the limit and no round running, so start one. */
-export function onSeekTick(core: PeerCore): void {
-  core.timers.seekTick = undefined;
-  if (core.round !== undefined) return;
-  if (core.phase === "joining" && core.used === 0) startRound(core, "join");
-  else if (core.phase === "member" && core.hasRoom()) startRound(core, "available");
+  /** A connect or force was refused or went unanswered: free its slot and try the next candidate. */
+  onConnectFailed(now: number, peer: number): void {
+    this.pending.delete(peer);
+    if (this.repairing.delete(peer)) return; // a repair attempt: nothing to fall back on
+    const core = this.core;
+    if (core.links.has(peer)) return;
+    const next = this.spare.shift();
+    if (next !== undefined) this.connect(now, next);
+    else this.maybeForce(now);
+    if (core.phase === "joining" && this.used === 0 && this.round === undefined) this.scheduleSeek(now, core.cfg.seekIntervalMs / 2);
+  }
+
+  /**
+   * Island repair (7,596,633): the lobby names members of the main component to link with
+   * (a RepairHint checked by the receive path). One new link joins the islands. A full island
+   * peer asks first and makes room only once the target has accepted (onLinkReply), so a hint
+   * that cannot succeed (the other island is unreachable, a partition) costs no link.
+   */
+  onRepairHint(now: number, msg: MessageOf<typeof Kind.RepairHint>): void {
+    const core = this.core;
+    for (const t of msg.targets) core.rememberMember(t.peer, t.addr);
+    const t = msg.targets.find((x) => !core.links.has(x.peer) && !this.pending.has(x.peer));
+    if (t === undefined) return;
+    const full = !this.hasRoom();
+    if (full) {
+      // A repair already in flight (an earlier hint's): one at a time.
+      if (this.pending.size > 0 || core.links.size === 0) return;
+      this.repairing.add(t.peer);
+    }
+    this.cooldown.delete(t.peer);
+    if (msg.force) this.sendForce(now, t.peer, t.addr, full);
+    else this.connect(now, { peer: t.peer, addr: t.addr, positive: true, links: 0, receivedAt: now, responseTimeMs: 0, order: 0 }, full);
+  }
+
+  // ---- links and cooldowns ---------------------------------------------------------------
+
+  linkOpened(_now: number, link: Link): void {
+    this.cooldown.delete(link.peer);
+  }
+
+  linkClosed(now: number, link: Link): void {
+    const core = this.core;
+    this.cooldown.set(link.peer, now + core.cfg.disconnectPeriodMs);
+    // Below the limit now: look for a link soon (claim 36), not at the next regular tick.
+    if (core.phase === "member" && this.hasRoom()) this.scheduleSeek(now, core.cfg.seekIntervalMs / 4);
+  }
+
+  private inCooldown(now: number, peer: number): boolean {
+    const until = this.cooldown.get(peer);
+    if (until === undefined) return false;
+    if (until <= now) {
+      this.cooldown.delete(peer);
+      return false;
+    }
+    return true;
+  }
 }

@@ -1,4 +1,9 @@
-/** Counters a Peer keeps; stats() returns a snapshot. Drops are counted by named reason. */
+/**
+ * Counters a Peer keeps; stats() returns a snapshot. Inbound drops are counted by the named
+ * reasons of drops.ts, and `datagramsIn === accepted + sum(drops)` always holds.
+ */
+import type { DropReason, PeerFailure } from "./drops.ts";
+
 export interface PeerStats {
   readonly peer: number;
   readonly grid: number;
@@ -6,23 +11,28 @@ export interface PeerStats {
   readonly connectionLimit: number;
   readonly links: readonly { peer: number; address: string; srttMs: number; neighbourLinks: number }[];
   readonly datagramsIn: number;
+  /** Datagrams handed to the driver by pollTransmit() (as the Lobby counts them). */
   readonly datagramsOut: number;
   readonly bytesIn: number;
   readonly bytesOut: number;
+  /** Inbound datagrams that reached the handler for their kind. */
+  readonly accepted: number;
   /** Broadcasts this peer originated. */
   readonly broadcasts: number;
   /** Data delivered to the application (each (origin, seq) at most once). */
   readonly delivered: number;
   /** Forwards sent on behalf of other origins. */
   readonly relayed: number;
-  /** Copies that arrived again and were dropped (claims 3, 19). */
+  /** Copies that arrived again and were dropped (claims 3, 19). Accepted relay data, not drops. */
   readonly duplicates: number;
-  /** Arrivals older than the duplicate window: dropped, since they cannot be told apart. */
+  /** Arrivals older than the duplicate window: not relayed, since they cannot be told apart. Accepted, not drops. */
   readonly stale: number;
-  /** Forwards each relay rule suppressed, by rule name (claim 14). */
+  /** (message, link) pairs each relay rule was the first to refuse, by rule name (claim 14). */
   readonly suppressed: Readonly<Record<string, number>>;
-  /** Datagrams dropped, by reason (decode error codes, not-linked, wrong-grid, ...). */
+  /** Inbound datagrams dropped, by reason (drops.ts PeerDrop, or a DecodeErrorCode). */
   readonly drops: Readonly<Record<string, number>>;
+  /** Outbound failures, by reason (drops.ts PeerFailure): counted apart from the inbound drops. */
+  readonly failures: Readonly<Record<string, number>>;
   readonly linksOpened: number;
   readonly linksClosed: number;
   readonly forcedConnections: number;
@@ -34,6 +44,7 @@ export class PeerCounters {
   datagramsOut = 0;
   bytesIn = 0;
   bytesOut = 0;
+  accepted = 0;
   broadcasts = 0;
   delivered = 0;
   relayed = 0;
@@ -44,8 +55,19 @@ export class PeerCounters {
   forcedConnections = 0;
   retransmits = 0;
   readonly drops: Record<string, number> = {};
+  readonly failures: Record<string, number> = {};
 
-  drop(reason: string): void {
+  drop(reason: DropReason): void {
     this.drops[reason] = (this.drops[reason] ?? 0) + 1;
+  }
+
+  fail(reason: PeerFailure): void {
+    this.failures[reason] = (this.failures[reason] ?? 0) + 1;
+  }
+
+  totalDrops(): number {
+    let n = 0;
+    for (const k in this.drops) n += this.drops[k] ?? 0;
+    return n;
   }
 }

@@ -18,8 +18,8 @@ import { ErrorCode, RelayGridError, checkInt } from "../errors.ts";
 import { MAX_HOPS } from "../../wire/limits.ts";
 
 /**
- * One relay decision's inputs. The relay reuses a single object per peer and mutates it
- * (selectLinks sets `toPeer` for each candidate), so a rule must not keep a reference to it.
+ * One relay decision's inputs. Each Peer reuses a single object of its own and mutates it
+ * (the selection sets `toPeer` for each candidate), so a rule must not keep a reference to it.
  */
 export interface RelayContext {
   /** Grid id from the envelope; a message is relayed only inside its grid. */
@@ -32,7 +32,7 @@ export interface RelayContext {
   hops: number;
   /** Addressed member, or null for a broadcast to the whole grid. */
   target: number | null;
-  /** Peer id of the link the message arrived on (the sending peer system of claim 14). */
+  /** Peer id of the link the message arrived on (the sending peer system of claim 14); the Peer's own id for its broadcast. */
   fromPeer: number;
   /** Peer id of the candidate link being decided. */
   toPeer: number;
@@ -41,11 +41,42 @@ export interface RelayContext {
 /**
  * A relay rule: `allow` answers whether the data in `ctx` may go to `ctx.toPeer`. It runs per
  * message per link, so it should not allocate. `name` keys the rule's suppression count in stats.
+ *
+ * A rule may also say what it decides as data, so it is decided without a call per link (the
+ * built-in rules do; excludeRule, messageRule and hopLimit build `allow` from the same data):
+ *   - `excludes`: the context field naming the one peer it refuses (every other is allowed):
+ *     the sender (claim 15), the origin (claim 17), the target;
+ *   - `maxHops`: it allows the message on every link while ctx.hops < maxHops;
+ *   - `perMessage: true`: `allow` ignores ctx.toPeer, so it is asked once per message.
+ *
+ * A rule with state of its own per Peer (say, per origin and next hop) gives `forPeer`: each
+ * Peer calls it once and uses the rule it returns (same name). Such a rule may also give
+ * `linkOpened` / `linkClosed`, called with the neighbour's id whenever one of that Peer's
+ * links opens or closes, to set up or clear what it keeps per link.
  */
 export type RelayRule = {
   readonly name: string;
   allow(ctx: RelayContext): boolean;
+  readonly excludes?: ExcludedField;
+  readonly maxHops?: number;
+  readonly perMessage?: boolean;
+  forPeer?(): RelayRule;
+  linkOpened?(peer: number): void;
+  linkClosed?(peer: number): void;
 };
+
+/** The RelayContext fields that name one peer. */
+export type ExcludedField = "fromPeer" | "origin" | "target";
+
+/** A rule that refuses the peer `ctx[field]` names (none when it is null) and allows every other. */
+export function excludeRule(name: string, field: ExcludedField): RelayRule {
+  return Object.freeze({ name, excludes: field, allow: (ctx: RelayContext): boolean => ctx.toPeer !== ctx[field] });
+}
+
+/** A rule decided once per message, whatever the link: `allow` must ignore ctx.toPeer. */
+export function messageRule(name: string, allow: (ctx: RelayContext) => boolean): RelayRule {
+  return Object.freeze({ name, allow, perMessage: true });
+}
 
 /**
  * Relays a message may take before it stops. Loops are already stopped by the duplicate
@@ -57,16 +88,20 @@ export type RelayRule = {
 export const DEFAULT_MAX_HOPS = MAX_HOPS;
 
 /** Claim 15: "the relaying peer system is not to relay to the sending peer system the same data received from the sending peer system". */
-export const notBackToSender: RelayRule = Object.freeze({
-  name: "not-back-to-sender",
-  allow: (ctx: RelayContext): boolean => ctx.toPeer !== ctx.fromPeer,
-});
+export const notBackToSender: RelayRule = excludeRule("not-back-to-sender", "fromPeer");
 
 /** Claim 17: "the relaying peer system is not to relay the data to the peer system indicated as the origin of the data". */
-export const notToOrigin: RelayRule = Object.freeze({
-  name: "not-to-origin",
-  allow: (ctx: RelayContext): boolean => ctx.toPeer !== ctx.origin,
-});
+export const notToOrigin: RelayRule = excludeRule("not-to-origin", "origin");
+
+/**
+ * The wire's own cap (hops <= MAX_HOPS, PROTOCOL.md 4.1): every Peer runs it, last, whatever
+ * rules a game configures (withWireHopLimit), so no copy ever leaves with hops past 127.
+ */
+const WIRE_HOP_LIMIT: RelayRule = hopRule(MAX_HOPS);
+
+function hopRule(max: number): RelayRule {
+  return Object.freeze({ name: `hop-limit-${max}`, maxHops: max, allow: (ctx: RelayContext): boolean => ctx.hops < max });
+}
 
 /**
  * Forward only while `ctx.hops < maxHops`: a message received after `maxHops` relays goes no
@@ -76,10 +111,7 @@ export const notToOrigin: RelayRule = Object.freeze({
  */
 export function hopLimit(maxHops: number = DEFAULT_MAX_HOPS): RelayRule {
   const max = checkInt("maxHops", maxHops, 1, MAX_HOPS);
-  return Object.freeze({
-    name: `hop-limit-${max}`,
-    allow: (ctx: RelayContext): boolean => ctx.hops < max,
-  });
+  return max === MAX_HOPS ? WIRE_HOP_LIMIT : hopRule(max);
 }
 
 /** Claims 15 and 17 plus a hop limit of DEFAULT_MAX_HOPS (127). Claims 2 and 16 are the duplicate filter's (see above). */
@@ -89,11 +121,18 @@ export const defaultRelayRules: readonly RelayRule[] = Object.freeze([
   hopLimit(DEFAULT_MAX_HOPS),
 ]);
 
+/** `rules` ending with the wire's hop cap ("hop-limit-127"), added when the list does not hold it. */
+export function withWireHopLimit(rules: readonly RelayRule[]): readonly RelayRule[] {
+  return rules.includes(WIRE_HOP_LIMIT) ? rules : Object.freeze([...rules, WIRE_HOP_LIMIT]);
+}
+
 /**
  * Checks a rule list from config once, so the hot path need not: each rule has a non-empty
- * name, unique in the list (names key stats), and an `allow` function. Returns the list.
+ * name, unique in the list (names key stats), an `allow` function, and hooks that are
+ * functions when given. Returns the list.
  */
 export function checkRelayRules(rules: readonly RelayRule[]): readonly RelayRule[] {
+  if (!Array.isArray(rules)) throw new RelayGridError(ErrorCode.InvalidConfig, "relayRules must be an array of { name, allow(ctx) }");
   const seen = new Set<string>();
   for (let i = 0; i < rules.length; i++) {
     const rule = rules[i];
@@ -104,6 +143,15 @@ export function checkRelayRules(rules: readonly RelayRule[]): readonly RelayRule
         `relay rule ${i} must be { name: non-empty string, allow(ctx): boolean }`,
       );
     }
+    for (const hook of ["forPeer", "linkOpened", "linkClosed"] as const) {
+      if (rule[hook] !== undefined && typeof rule[hook] !== "function") {
+        throw new RelayGridError(ErrorCode.InvalidConfig, `relay rule "${name}": ${hook} must be a function or left out`);
+      }
+    }
+    if (rule.excludes !== undefined && rule.excludes !== "fromPeer" && rule.excludes !== "origin" && rule.excludes !== "target") {
+      throw new RelayGridError(ErrorCode.InvalidConfig, `relay rule "${name}": excludes must be "fromPeer", "origin" or "target"`);
+    }
+    if (rule.maxHops !== undefined) checkInt(`relay rule "${name}" maxHops`, rule.maxHops, 0, MAX_HOPS);
     if (seen.has(name)) {
       throw new RelayGridError(ErrorCode.InvalidConfig, `relay rule name "${name}" is used twice; names must be unique`);
     }
@@ -112,40 +160,7 @@ export function checkRelayRules(rules: readonly RelayRule[]): readonly RelayRule
   return rules;
 }
 
-/**
- * Claim 14: applies `rules` to each candidate link and writes the allowed peer ids to
- * `out[0..count)`, returning count. Nothing is allocated: `out` is the caller's reused array
- * (entries at count and beyond are left from earlier calls), and `ctx.toPeer` is set to each
- * candidate in turn (it holds the last one afterwards). Candidates must be distinct: each link
- * once (claim 16).
- *
- * `suppressed`, when given, is a counts array parallel to `rules` (length >= rules.length, all
- * numbers): `suppressed[i]` grows by one for each link that `rules[i]` was the first to refuse.
- * Counting by index keeps string keys off the hot path; `suppressedByName` names them for stats.
- */
-export function selectLinks(
-  rules: readonly RelayRule[],
-  ctx: RelayContext,
-  candidatePeerIds: ArrayLike<number>,
-  out: number[],
-  suppressed?: number[],
-): number {
-  let count = 0;
-  const ruleCount = rules.length;
-  candidates: for (let c = 0; c < candidatePeerIds.length; c++) {
-    ctx.toPeer = candidatePeerIds[c] as number;
-    for (let r = 0; r < ruleCount; r++) {
-      if (!(rules[r] as RelayRule).allow(ctx)) {
-        if (suppressed !== undefined) suppressed[r] = (suppressed[r] as number) + 1;
-        continue candidates;
-      }
-    }
-    out[count++] = ctx.toPeer;
-  }
-  return count;
-}
-
-/** Names a `selectLinks` counts array for stats(): { [rule name]: links suppressed }. */
+/** Names a selection's counts array for stats(): { [rule name]: links suppressed }. */
 export function suppressedByName(rules: readonly RelayRule[], suppressed: ArrayLike<number>): Record<string, number> {
   const named: Record<string, number> = {};
   for (let i = 0; i < rules.length; i++) {

@@ -8,7 +8,7 @@
  */
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRANSMIT_MS } from "../../lib/peer/config.ts";
 import type { Phase } from "../../lib/peer/core.ts";
-import { MAX_BACKOFF_MS } from "../../lib/peer/requests.ts";
+import { MAX_BACKOFF_MS } from "../../lib/peer/request-table.ts";
 import type { PeerStats } from "../../lib/peer/stats.ts";
 import { ErrorCode, RelayGridError } from "../../wire/errors.ts";
 

@@ -10,7 +10,7 @@ import type { Random } from "../../lib/rng.ts";
 import type { LinkOptions } from "../../platform/memory/index.ts";
 import { decode, Kind, peekKind, type KindValue, type Message, type MessageOf } from "../../wire/index.ts";
 import { SimGrid, type PeerNode } from "./sim-grid.ts";
-import type { PeerCore } from "../../lib/peer/core.ts";
+import { insiderOf } from "../../lib/peer/insider.ts";
 
 export interface Captured<M = Message> {
   readonly now: number;
@@ -52,6 +52,7 @@ export function captureRaw(g: SimGrid, keep: (from: Address, to: Address, bytes:
 export class SpyRules implements ConnectionRules {
   readonly name: string;
   readonly positiveCalls: { positives: Response[]; want: number; chosen: Response[] }[] = [];
+  readonly availableCalls: { positives: Response[]; want: number; chosen: Response[] }[] = [];
   readonly forceCalls: { negatives: Response[]; chosen: Response | undefined }[] = [];
   readonly dropCalls: { neighbours: NeighbourInfo[]; chosen: NeighbourInfo | undefined }[] = [];
 
@@ -66,6 +67,17 @@ export class SpyRules implements ConnectionRules {
     const chosen = this.base.selectPositive(positives, want, random);
     this.positiveCalls.push({ positives: [...positives], want, chosen: [...chosen] });
     return chosen;
+  }
+
+  /** Claim 40: the base's choice (arrival order when the base leaves it out). */
+  selectAvailable(positives: readonly Response[], want: number, random: Random): Response[] {
+    const chosen = this.base.selectAvailable?.(positives, want, random) ?? positives.slice(0, want);
+    this.availableCalls.push({ positives: [...positives], want, chosen: [...chosen] });
+    return chosen;
+  }
+
+  get forceBelowLinks(): number | undefined {
+    return this.base.forceBelowLinks;
   }
 
   selectForce(negatives: readonly Response[], random: Random): Response | undefined {
@@ -217,17 +229,12 @@ export { Kind };
  * sent it. For tests of what an insider (a peer holding the grid key) can and cannot do.
  */
 export function sealAs(node: PeerNode, msg: Message): Uint8Array {
-  const bytes = coreOf(node).seal(msg);
+  const bytes = insiderOf(node.endpoint).seal(msg);
   if (bytes === undefined) throw new Error(`${node.address} has no grid key yet`);
   return bytes;
 }
 
 /** The lobby-signed ticket `node` shows when it opens a link. */
 export function ticketOf(node: PeerNode): Uint8Array {
-  return coreOf(node).ticket;
-}
-
-function coreOf(node: PeerNode): PeerCore {
-  // Tests reach into the Peer's state on purpose: the insider's key is not part of the API.
-  return (node.endpoint as unknown as { core: PeerCore }).core;
+  return insiderOf(node.endpoint).ticket;
 }

@@ -1,12 +1,15 @@
 /**
  * The bounded-memory invariant (issue 6, point 4: "pending joins, origins, grids and
  * tickets are bounded"), measured on the endpoints' own tables: each table's size against
- * its cap. The fuzzer checks it after every batch and the flood test across a million
- * datagrams. Tests reach into the Peer's core on purpose (as peer-scenarios.ts does): its
- * tables are not part of the API.
+ * its cap, from their footprint(). The fuzzer checks it after every batch and the flood
+ * test across a million datagrams.
  */
 import type { Lobby } from "../../../lib/lobby/lobby.ts";
-import { MAX_KNOWN_MEMBERS, type PeerCore } from "../../../lib/peer/core.ts";
+import { MAX_KNOWN_MEMBERS } from "../../../lib/peer/core.ts";
+import { DEFAULT_MAX_TRACKED_STRANGERS } from "../../../lib/peer/config.ts";
+import { insiderOf } from "../../../lib/peer/insider.ts";
+import { TIMER_ORDER } from "../../../lib/peer/timers.ts";
+import { DEFAULT_MAX_ORIGINS } from "../../../lib/relay/origin-table.ts";
 import { DEFAULT_TICKET_CACHE_ENTRIES } from "../../../lib/security/ticket-cache.ts";
 import type { PeerNode } from "../sim-grid.ts";
 
@@ -19,31 +22,45 @@ export interface Table {
   readonly cap: number;
 }
 
-export function coreOf(node: PeerNode): PeerCore {
-  return (node.endpoint as unknown as { core: PeerCore }).core;
-}
-
 /** Outstanding request ids of a peer, oldest first (for fuzz tokens that answer them). */
 export function outstandingRequests(node: PeerNode): number[] {
-  return [...(coreOf(node).requests as unknown as { byId: Map<number, unknown> }).byId.keys()];
+  return insiderOf(node.endpoint).outstandingRequests();
+}
+
+/** The Peer options that set a table's cap, as the peer under test was configured (defaults when left out). */
+export interface PeerCaps {
+  maxTrackedStrangers?: number;
+  maxOrigins?: number;
 }
 
 /** Every table a Peer keeps that input from the network can grow, with its cap. */
-export function peerTables(node: PeerNode): Table[] {
-  const c = coreOf(node);
+export function peerTables(node: PeerNode, caps: PeerCaps = {}): Table[] {
+  const f = node.endpoint.footprint();
+  const limit = node.endpoint.connectionLimit;
   return [
-    { name: "links", size: c.links.size, cap: c.limit },
-    { name: "pending", size: c.pending.size, cap: c.limit },
-    { name: "members", size: c.members.size, cap: MAX_KNOWN_MEMBERS },
-    { name: "cooldown", size: c.cooldown.size, cap: MAX_KNOWN_MEMBERS },
-    { name: "strangers", size: c.strangers.size, cap: c.cfg.maxTrackedStrangers },
-    { name: "origins", size: c.duplicates.size, cap: c.cfg.maxOrigins },
-    { name: "requests", size: c.requests.size, cap: MAX_PENDING_REQUESTS },
-    { name: "tickets", size: c.tickets?.size ?? 0, cap: DEFAULT_TICKET_CACHE_ENTRIES },
-    { name: "repairing", size: c.repairing.size, cap: c.limit },
-    { name: "outbox", size: c.outbox.length, cap: 4 * MAX_PENDING_REQUESTS },
-    { name: "events", size: c.events.length, cap: 4 * MAX_PENDING_REQUESTS },
+    { name: "links", size: f.links, cap: limit },
+    { name: "pending", size: f.pending, cap: limit },
+    { name: "members", size: f.members, cap: MAX_KNOWN_MEMBERS },
+    { name: "cooldown", size: f.cooldown, cap: MAX_KNOWN_MEMBERS },
+    { name: "strangers", size: f.strangers, cap: caps.maxTrackedStrangers ?? DEFAULT_MAX_TRACKED_STRANGERS },
+    { name: "origins", size: f.origins, cap: caps.maxOrigins ?? DEFAULT_MAX_ORIGINS },
+    { name: "requests", size: f.requests, cap: MAX_PENDING_REQUESTS },
+    { name: "tickets", size: f.tickets, cap: DEFAULT_TICKET_CACHE_ENTRIES },
+    { name: "repairing", size: f.repairing, cap: limit },
+    { name: "timers", size: f.timers, cap: TIMER_ORDER.length },
+    { name: "queuedTransmits", size: f.queuedTransmits, cap: 4 * MAX_PENDING_REQUESTS },
+    { name: "queuedEvents", size: f.queuedEvents, cap: 4 * MAX_PENDING_REQUESTS },
   ];
+}
+
+/** The drop-table invariant (drops.ts): every datagram a Peer took was accepted or dropped once. */
+export function peerAccounting(node: PeerNode): string[] {
+  const s = node.endpoint.stats();
+  const drops = Object.values(s.drops).reduce((a, b) => a + b, 0);
+  const bad: string[] = [];
+  if (s.datagramsIn !== s.accepted + drops) bad.push(`datagramsIn ${s.datagramsIn} != accepted ${s.accepted} + drops ${drops}`);
+  if ((s.drops["internal-error"] ?? 0) > 0) bad.push(`a handler threw (${s.drops["internal-error"]} internal-error drops)`);
+  return bad;
 }
 
 export interface LobbyCaps {

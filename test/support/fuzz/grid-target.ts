@@ -26,7 +26,8 @@ import { writeTag } from "../../../lib/security/grid-keys.ts";
 import { Kind, type KindValue, newRelayHeader, readRelay, RELAY_HOPS_OFFSET, TAG_FIELD_BYTES } from "../../../wire/index.ts";
 import { broadcastFrom, captureRaw, notExactlyOnce, ticketOf, watchLimits } from "../peer-scenarios.ts";
 import { LOBBY, SimGrid, type PeerNode } from "../sim-grid.ts";
-import { coreOf, lobbyTables, outstandingRequests, overCap, peerTables, type LobbyCaps } from "./bounds.ts";
+import { lobbyTables, outstandingRequests, overCap, peerAccounting, peerTables, type LobbyCaps } from "./bounds.ts";
+import { insiderOf } from "../../../lib/peer/insider.ts";
 import { fromHex, payloadArb, payloadBytes, toHex, vectorCorpus, type Payload, type Resolver } from "./inputs.ts";
 import type { FuzzTarget } from "./target.ts";
 
@@ -145,7 +146,7 @@ class GridRun {
     session: (i) => {
       const live = this.g.live();
       const p = live[i % live.length];
-      return p === undefined ? 0 : coreOf(p).session;
+      return p === undefined ? 0 : insiderOf(p.endpoint).session;
     },
     addr: (i) => {
       const all = [...this.g.live().map((p) => p.address), LOBBY, strangerAddress(0)];
@@ -165,7 +166,7 @@ class GridRun {
   seal(bytes: Uint8Array): void {
     const v = this.victim;
     if (v === undefined || bytes.length < TAG_FIELD_BYTES + 3) return;
-    const keyring = coreOf(v).keyring;
+    const keyring = insiderOf(v.endpoint).keyring;
     if (keyring.currentEpoch === undefined) return;
     const isData = bytes[0] === 0x99 && bytes[1] === 1 && bytes[2] === Kind.Data;
     if (isData && readRelay(bytes, this.header) === null && this.g.live().some((p) => p.endpoint.id === this.header.origin)) return;
@@ -197,7 +198,9 @@ class GridRun {
 
   private checkInvariants(): void {
     const bad = [...this.violations];
-    for (const p of this.g.live()) for (const o of overCap(peerTables(p))) bad.push(`${p.address}: ${o}`);
+    for (const p of this.g.live()) for (const o of overCap(peerTables(p, this.spec.peer))) bad.push(`${p.address}: ${o}`);
+    // Every peer, the victim first: each datagram it took was accepted or dropped under one reason.
+    for (const p of this.g.peers) for (const o of peerAccounting(p)) bad.push(`${p.address}: ${o}`);
     if (this.target === "lobby") {
       const s = this.g.lobby.endpoint.stats();
       const drops = Object.values(s.drops).reduce((a, b) => a + b, 0);

@@ -1,10 +1,12 @@
 /**
- * Outstanding control requests (DESIGN.md "Control plane over UDP"): each has an id the
- * reply echoes, is retransmitted with exponential backoff, and gives up after a number
- * of sends. The tag says what the request was for, so a reply is matched by id and
- * checked for the right kind and sender: a forged or stale reply changes nothing.
+ * This peer's outgoing control requests (DESIGN.md "Control plane over UDP"; the requests
+ * the Lobby answers are handled in lib/lobby/requests.ts): each has an id the reply echoes,
+ * is retransmitted with exponential backoff, and gives up after a number of sends. The tag
+ * says what the request was for and which part sent it, so a reply is matched by id, source
+ * address and kind (REPLY_KINDS): a forged or stale reply changes nothing.
  */
 import type { Address } from "../endpoint.ts";
+import { Kind, type Message } from "../../wire/index.ts";
 
 /** Retransmit backoff stops doubling here, so a lossy path keeps trying at a useful pace. */
 export const MAX_BACKOFF_MS = 2000;
@@ -75,6 +77,20 @@ export class RequestTable {
     return this.byId.get(req);
   }
 
+  /**
+   * The outstanding request `msg` answers, if it came from the address the request went to
+   * with a kind that answers it (PROTOCOL.md 7); undefined for a forged or stale reply.
+   */
+  match(from: Address, msg: Message & { req: number }): PendingRequest | undefined {
+    const p = this.byId.get(msg.req);
+    return p !== undefined && p.to === from && replyFits(p, msg) ? p : undefined;
+  }
+
+  /** Outstanding request ids, oldest first. */
+  ids(): number[] {
+    return [...this.byId.keys()];
+  }
+
   /** Removes and returns the request answered by a reply carrying `req`. */
   take(req: number): PendingRequest | undefined {
     const p = this.byId.get(req);
@@ -127,4 +143,38 @@ export class RequestTable {
     this.dirty = true;
     for (const p of expired) giveUp(p);
   }
+}
+
+/** Which reply kinds answer which request tags (Error and UnknownSession answer any lobby request). */
+const REPLY_KINDS: Readonly<Record<RequestTag["t"], readonly number[]>> = {
+  hello: [Kind.Welcome, Kind.Retry],
+  create: [Kind.GridCreated],
+  list: [Kind.GridList],
+  select: [Kind.Members],
+  connUpdate: [Kind.Ack],
+  status: [Kind.ConnStatusReply],
+  heartbeat: [Kind.HeartbeatAck],
+  leave: [Kind.Ack],
+  rejoin: [Kind.Ack],
+  probeReply: [],
+  join: [Kind.JoinReply],
+  available: [Kind.AvailableReply],
+  connect: [Kind.ConnectReply],
+  force: [Kind.ForceReply],
+  disconnect: [Kind.DisconnectAck],
+};
+
+function replyFits(p: PendingRequest, msg: Message): boolean {
+  if (msg.kind === Kind.UnknownSession || msg.kind === Kind.Error) return isLobbyTag(p.tag);
+  if (!REPLY_KINDS[p.tag.t].includes(msg.kind)) return false;
+  // A peer's reply must name the peer that was asked: one naming another id (corrupted or
+  // forged at the right address) would open a link under the wrong id and strand the
+  // request's slot in `pending`.
+  return !("peer" in p.tag) || ("from" in msg && msg.from === p.tag.peer);
+}
+
+/** Requests sent to the lobby (the rest go to other peers). */
+export function isLobbyTag(tag: RequestTag): boolean {
+  const t = tag.t;
+  return t !== "join" && t !== "available" && t !== "connect" && t !== "force" && t !== "disconnect";
 }

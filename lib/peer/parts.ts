@@ -1,0 +1,26 @@
+/**
+ * What a Peer is made of (str0m style: the Peer composes its parts; no part holds another's
+ * state). Each part is constructed with only the parts it asks, through small interfaces
+ * (MemberSource, LinkStatusSource, LobbyHooks), so there is no import loop among them.
+ */
+import type { PeerCore } from "./core.ts";
+import type { LobbyClient } from "./lobby-client.ts";
+import type { Pinger } from "./pings.ts";
+import type { RelayPath } from "./relay-path.ts";
+import type { Responder } from "./responder.ts";
+import type { Seeker } from "./seeker.ts";
+
+export interface PeerParts {
+  /** Shared infrastructure: identity, phase, links, credentials, requests, timers, queues. */
+  readonly core: PeerCore;
+  /** The lobby session: handshake, grid, admission, heartbeats, link reports (claims 24, 34, 44, 50, 51). */
+  readonly lobby: LobbyClient;
+  /** Join and connection-available rounds, connect, force, island repair (claims 26-33, 36-43). */
+  readonly seeker: Seeker;
+  /** Answers other peers' join, available, connect, force, disconnect and ping (claims 27, 32, 38). */
+  readonly responder: Responder;
+  /** Pings every link; closes the silent ones (claims 45-51). */
+  readonly pings: Pinger;
+  /** Broadcast and relay (claims 2-4, 14-19). */
+  readonly relay: RelayPath;
+}

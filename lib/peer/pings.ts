@@ -1,0 +1,71 @@
+/**
+ * Link liveness (claims 45-51): ping every link each pingIntervalMs; a pong that is not back
+ * within pongTimeoutMs is unacceptable (claims 47, 48); maxMissedPings of those in a row
+ * (claim 49) close the link, ask the lobby for the connection's status (claim 50) and report
+ * the close (claim 51, the lobby client's link observer). Arms the ping-tick and
+ * pong-deadline timers; the per-link ping state lives on the Link.
+ */
+import { Kind, type MessageOf } from "../../wire/index.ts";
+import type { Address } from "../endpoint.ts";
+import { NO_TAG, type PeerCore } from "./core.ts";
+import { PeerDrop, type DropReason } from "./drops.ts";
+import { PeerTimer } from "./timers.ts";
+
+/** Who is asked about a link whose pings went unanswered (the lobby client, claim 50). */
+export interface LinkStatusSource {
+  askLinkStatus(now: number, other: number): void;
+}
+
+export class Pinger {
+  constructor(
+    private readonly core: PeerCore,
+    private readonly status: LinkStatusSource,
+  ) {}
+
+  /** Admitted: the first ping tick one interval from now. */
+  start(now: number): void {
+    this.core.timers.arm(PeerTimer.PingTick, now + this.core.cfg.pingIntervalMs);
+  }
+
+  onPingTick(now: number): void {
+    const core = this.core;
+    core.timers.arm(PeerTimer.PingTick, now + core.cfg.pingIntervalMs);
+    if (core.links.size === 0) return;
+    for (const link of core.links.all()) {
+      link.invalid = 0;
+      const req = core.nextReq();
+      link.pingReq = req;
+      link.pingSentAt = now;
+      core.send(link.address, { kind: Kind.Ping, req, grid: core.grid, from: core.self, tag: NO_TAG });
+    }
+    core.timers.arm(PeerTimer.PongDeadline, now + core.cfg.pongTimeoutMs);
+  }
+
+  onPongDeadline(now: number): void {
+    const core = this.core;
+    core.timers.disarm(PeerTimer.PongDeadline);
+    const dead: number[] = [];
+    for (const link of core.links.all()) {
+      if (link.pingReq === -1) continue;
+      link.pingReq = -1;
+      link.missed++;
+      if (link.missed >= core.cfg.maxMissedPings) dead.push(link.peer);
+    }
+    for (const peer of dead) {
+      core.closeLink(now, peer, "unresponsive");
+      this.status.askLinkStatus(now, peer);
+    }
+  }
+
+  onPong(now: number, from: Address, msg: MessageOf<typeof Kind.Pong>): DropReason | undefined {
+    const link = this.core.links.get(msg.from);
+    if (link === undefined) return PeerDrop.PongNotLinked;
+    if (link.address !== from || link.pingReq !== msg.req) return PeerDrop.LatePong;
+    const rtt = now - link.pingSentAt;
+    link.pingReq = -1;
+    link.missed = 0;
+    link.neighbourLinks = msg.links;
+    link.srttMs = link.srttMs === 0 ? rtt : link.srttMs + (rtt - link.srttMs) / 8;
+    return undefined;
+  }
+}
