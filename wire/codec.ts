@@ -58,7 +58,7 @@ export function decode(bytes: Uint8Array, maxDatagramBytes: number = DEFAULT_MAX
   if (arity !== schema.length + 2) {
     return fail(DecodeErrorCode.WrongArity, `${kindName(kind)} has ${schema.length + 2} elements, got ${arity}`);
   }
-  if (kind === Kind.Data) return decodeData(bytes);
+  if (kind === Kind.Data || kind === Kind.Repair) return decodeData(bytes, kind);
 
   // The bounded reader of msgpack-reader.ts: truncated, malformed or trailing-bytes in byte order.
   const read = readValue(bytes);
@@ -84,12 +84,13 @@ function toObjects(of: readonly FieldDef[], rows: unknown[][]): Record<string, u
   });
 }
 
-function decodeData(bytes: Uint8Array): DecodeResult {
-  const err = readRelay(bytes, relayHeader);
-  if (err !== null) return fail(err, "Data envelope");
+/** Data and Repair: the hand-written envelope reader (PROTOCOL.md 5.2). */
+function decodeData(bytes: Uint8Array, kind: typeof Kind.Data | typeof Kind.Repair): DecodeResult {
+  const err = readRelay(bytes, relayHeader, kind);
+  if (err !== null) return fail(err, `${kindName(kind)} envelope`);
   const h = relayHeader;
-  const msg: MessageOf<typeof Kind.Data> = {
-    kind: Kind.Data,
+  const msg: MessageOf<typeof Kind.Data> | MessageOf<typeof Kind.Repair> = {
+    kind,
     hops: h.hops,
     grid: h.grid,
     origin: h.origin,
@@ -139,15 +140,16 @@ function toArray(msg: Message): unknown[] {
  * is the caller's mistake, not the network's.
  */
 export function encodeInto(msg: Message, buf: Uint8Array, offset: number): number {
-  if (msg.kind === Kind.Data) {
+  if (msg.kind === Kind.Data || msg.kind === Kind.Repair) {
+    const name = kindName(msg.kind);
     toArray(msg); // validates every field's range; cheap next to the copy
     if (msg.tag.length !== TAG_BYTES) {
-      throw new RelayGridError(ErrorCode.InvalidConfig, `cannot encode Data: tag must be ${TAG_BYTES} bytes, got ${msg.tag.length}`);
+      throw new RelayGridError(ErrorCode.InvalidConfig, `cannot encode ${name}: tag must be ${TAG_BYTES} bytes, got ${msg.tag.length}`);
     }
     if (buf.length - offset < relaySizeBound(msg.payload.length)) {
-      throw new RelayGridError(ErrorCode.InvalidConfig, `buffer has ${buf.length - offset} bytes from offset ${offset}, Data needs up to ${relaySizeBound(msg.payload.length)}`);
+      throw new RelayGridError(ErrorCode.InvalidConfig, `buffer has ${buf.length - offset} bytes from offset ${offset}, ${name} needs up to ${relaySizeBound(msg.payload.length)}`);
     }
-    return writeRelay(buf, offset, msg.hops, msg.grid, msg.origin, msg.seq, msg.target, msg.payload, msg.tag);
+    return writeRelay(buf, offset, msg.hops, msg.grid, msg.origin, msg.seq, msg.target, msg.payload, msg.tag, msg.kind);
   }
   const bytes = encoder.encodeSharedRef(toArray(msg));
   if (buf.length - offset < bytes.length) {
@@ -159,7 +161,7 @@ export function encodeInto(msg: Message, buf: Uint8Array, offset: number): numbe
 
 /** Encodes `msg` into a new Uint8Array of exactly its size. */
 export function encode(msg: Message): Uint8Array {
-  if (msg.kind === Kind.Data) {
+  if (msg.kind === Kind.Data || msg.kind === Kind.Repair) {
     const tmp = new Uint8Array(relaySizeBound(msg.payload.length));
     const n = encodeInto(msg, tmp, 0);
     return tmp.slice(0, n);

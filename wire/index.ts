@@ -5,7 +5,7 @@ export { ErrorCode, RelayGridError } from "./errors.ts";
 export { utf8Length, type FieldDef, type Fields, type Spec } from "./fields.ts";
 export { DisconnectReason, Kind, kindName, LinkStatus, LobbyErrorCode, type KindName, type KindValue } from "./kinds.ts";
 export * from "./limits.ts";
-export { SCHEMAS, schemaOf, type GridEntry, type HintEntry, type Message, type MessageOf, type PeerEntry } from "./messages.ts";
+export { SCHEMAS, schemaOf, type GraftEntry, type GridEntry, type HintEntry, type RepairWant, type Message, type MessageOf, type PeerEntry } from "./messages.ts";
 export {
   newRelayHeader,
   readRelay,

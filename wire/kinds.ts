@@ -1,12 +1,14 @@
 /**
  * The kinds table (PROTOCOL.md section 3): every datagram is
  * `[version, kind, ...fields]`, and `kind` is one of these positive fixints.
- * Ranges: 0x01 relay data; 0x10-0x1f peer <-> peer control; 0x20-0x3f peer -> lobby;
- * 0x40-0x5f lobby -> peer. `as const` rather than an enum, so type-stripping runtimes
+ * Ranges: 0x01-0x0f the relay family (0x01 relay data, 0x02 a repaired copy of it); 0x10-0x1f
+ * peer <-> peer control; 0x20-0x3f peer -> lobby; 0x40-0x5f lobby -> peer. `as const` rather than an enum, so type-stripping runtimes
  * (Node's --experimental-strip-types, Deno, Bun) run the sources unchanged.
  */
 export const Kind = {
   Data: 0x01,
+  /** A Data envelope sent again to a member that missed it (PROTOCOL.md 4.2.1): never prunes, never relayed on. */
+  Repair: 0x02,
 
   Join: 0x10,
   JoinReply: 0x11,
@@ -20,6 +22,12 @@ export const Kind = {
   Pong: 0x19,
   Disconnect: 0x1a,
   DisconnectAck: 0x1b,
+  /** Redundancy list update (US 7,685,301): "your next messages of these origins are not to be sent to me". */
+  Prune: 0x1c,
+  /** Undoes a Prune ("send me these origins again") and asks for what the sender holds after `have`. */
+  Graft: 0x1d,
+  /** Asks a neighbour for messages this peer missed (origin, seqs), answered by Repair datagrams. */
+  RepairRequest: 0x1e,
 
   Hello: 0x20,
   ListGrids: 0x21,

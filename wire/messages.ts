@@ -13,11 +13,14 @@ import { BOOL, bin, type FieldDef, type Fields, list, OPT_U32, str, U16, U32, u3
 import {
   MAX_ADDRESS_BYTES,
   MAX_DETAIL_BYTES,
+  MAX_GRAFT_ORIGINS,
   MAX_HOPS,
   MAX_LINKS,
   MAX_META_BYTES,
   MAX_NAME_BYTES,
   MAX_PAYLOAD_BYTES,
+  MAX_PRUNE_ORIGINS,
+  MAX_REPAIR_WANTS,
   MAX_SEALED_BYTES,
   MAX_TICKET_BYTES,
   TAG_BYTES,
@@ -37,19 +40,28 @@ const GRID_ENTRY = [
   ["meta", str(MAX_META_BYTES)],
 ] as const;
 const HINT_ENTRY = [["peer", U32], ["addr", str(MAX_ADDRESS_BYTES)]] as const;
+/** Graft: an origin to send again, and the newest seq the sender holds of it (nil: none). */
+const GRAFT_ENTRY = [["origin", U32], ["have", OPT_U32]] as const;
+/** RepairRequest: seqs first + i of `origin` for every bit i set in `mask` (bit 0 = first). */
+const REPAIR_WANT = [["origin", U32], ["first", U32], ["mask", U32]] as const;
+/** The relay envelope's fields after [version, kind]: Data and Repair share them. */
+const RELAY_FIELDS = [
+  ["hops", { t: "uint", max: MAX_HOPS }],
+  ["grid", U32],
+  ["origin", U32],
+  ["seq", U32],
+  ["target", OPT_U32],
+  ["payload", bin(MAX_PAYLOAD_BYTES)],
+  TAG,
+] as const;
 
 export const SCHEMAS = {
   // Relay data (claim 4): data, origin id, sequence value, addressing (grid, target).
   // `hops` comes first so forwarding rewrites one byte at a fixed offset (PROTOCOL.md 4.1).
-  [Kind.Data]: [
-    ["hops", { t: "uint", max: MAX_HOPS }],
-    ["grid", U32],
-    ["origin", U32],
-    ["seq", U32],
-    ["target", OPT_U32],
-    ["payload", bin(MAX_PAYLOAD_BYTES)],
-    TAG,
-  ],
+  [Kind.Data]: RELAY_FIELDS,
+  // A Data envelope sent again (PROTOCOL.md 4.2.1): the same fields, kind 0x02, its tag made
+  // by the member that repairs it.
+  [Kind.Repair]: RELAY_FIELDS,
 
   // Peer <-> peer control (claims 26-49). Every one ends with the grid-key tag; the messages
   // that open a link carry the sender's lobby-signed ticket (PROTOCOL.md 4.2).
@@ -65,6 +77,10 @@ export const SCHEMAS = {
   [Kind.Pong]: [["req", U32], ["grid", U32], ["from", U32], ["links", U8], TAG],
   [Kind.Disconnect]: [["req", U32], ["grid", U32], ["from", U32], ["reason", U8], TAG],
   [Kind.DisconnectAck]: [["req", U32], ["grid", U32], ["from", U32], TAG],
+  // Redundancy lists and repair (PROTOCOL.md 4.2.1): notices between linked members, no req.
+  [Kind.Prune]: [["grid", U32], ["from", U32], ["origins", u32s(MAX_PRUNE_ORIGINS)], TAG],
+  [Kind.Graft]: [["grid", U32], ["from", U32], ["origins", list(MAX_GRAFT_ORIGINS, GRAFT_ENTRY)], TAG],
+  [Kind.RepairRequest]: [["grid", U32], ["from", U32], ["wants", list(MAX_REPAIR_WANTS, REPAIR_WANT)], TAG],
 
   // Peer -> lobby (claims 24, 25, 34, 35, 44, 50, 51).
   // cookie: empty, or the one a Retry handed out; eph: the peer's X25519 handshake key;
@@ -147,6 +163,8 @@ export type Message = { [K in KindValue]: MessageOf<K> }[KindValue];
 export type PeerEntry = Fields<typeof PEER_ENTRY>;
 export type GridEntry = Fields<typeof GRID_ENTRY>;
 export type HintEntry = Fields<typeof HINT_ENTRY>;
+export type GraftEntry = Fields<typeof GRAFT_ENTRY>;
+export type RepairWant = Fields<typeof REPAIR_WANT>;
 
 /** The schema of `kind`, or undefined for a kind this protocol version does not define. */
 export function schemaOf(kind: number): readonly FieldDef[] | undefined {

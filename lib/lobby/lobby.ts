@@ -237,6 +237,10 @@ export class Lobby extends LobbyView implements Endpoint<LobbyEvent> {
       }
       // Relay data and peer <-> peer control belong to peers; lobby -> peer kinds to the lobby.
       case Kind.Data:
+      case Kind.Repair:
+      case Kind.Prune:
+      case Kind.Graft:
+      case Kind.RepairRequest:
       case Kind.Join:
       case Kind.JoinReply:
       case Kind.Connect:
