@@ -8,7 +8,7 @@
  */
 import type { Address, Transmit } from "../endpoint.ts";
 import type { Random } from "../rng.ts";
-import { DisconnectReason, encode, Kind, TAG_BYTES, TAG_FIELD_BYTES, type Message } from "../../wire/index.ts";
+import { DisconnectReason, encode, Kind, RELAY_HOPS_OFFSET, TAG_BYTES, TAG_FIELD_BYTES, type Message } from "../../wire/index.ts";
 import { writeTag } from "../security/grid-keys.ts";
 import type { TicketVerdict } from "../security/ticket.ts";
 import type { ResolvedPeerConfig } from "./config.ts";
@@ -31,9 +31,9 @@ export type { Phase } from "./phases.ts";
  */
 export const NO_TAG: Uint8Array = new Uint8Array(TAG_BYTES);
 
-/** Peer<->peer kinds (0x10-0x1f) and relay data carry the grid-key tag. */
+/** The relay family (0x01-0x0f: Data, Repair) and peer<->peer kinds (0x10-0x1f) carry the grid-key tag. */
 export function isTaggedKind(kind: number): boolean {
-  return kind === Kind.Data || (kind >= 0x10 && kind <= 0x1f);
+  return (kind >= 0x01 && kind <= 0x1f);
 }
 
 /** Known member addresses kept at most; the lobby refreshes them when needed. */
@@ -110,7 +110,8 @@ export class PeerCore {
       this.counters.fail(PeerFailure.NoGridKey);
       return undefined;
     }
-    writeTag(keyring, bytes, bytes.length - TAG_FIELD_BYTES, -1);
+    // The relay envelopes' tag leaves out the hop byte, which every relay rewrites (PROTOCOL.md 6.6).
+    writeTag(keyring, bytes, bytes.length - TAG_FIELD_BYTES, msg.kind === Kind.Data || msg.kind === Kind.Repair ? RELAY_HOPS_OFFSET : -1);
     return bytes;
   }
 

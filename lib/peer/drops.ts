@@ -22,8 +22,10 @@ export const PeerDrop = {
   RateLimited: "rate-limited",
   /** A kind the current phase does not accept (phases.ts), lobby-bound requests included. */
   UnexpectedInState: "unexpected-in-state",
-  /** Relay data from an address that is not one of this peer's links (claim 14). */
+  /** Relay data, or a relay-family control message (Repair, Prune, Graft, RepairRequest), from an address that is not one of this peer's links (claim 14). */
   NotLinked: "not-linked",
+  /** A Prune, Graft or RepairRequest whose `from` is not the peer linked at the address it came from. */
+  WrongSender: "wrong-sender",
   /** Names another grid than this peer's. */
   WrongGrid: "wrong-grid",
   /** A peer <-> peer message claiming to come from this peer's own id. */

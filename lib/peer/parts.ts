@@ -6,7 +6,9 @@
 import type { PeerCore } from "./core.ts";
 import type { LobbyClient } from "./lobby-client.ts";
 import type { Pinger } from "./pings.ts";
+import type { Redundancy } from "./redundancy.ts";
 import type { RelayPath } from "./relay-path.ts";
+import type { Repairer } from "./repair.ts";
 import type { Responder } from "./responder.ts";
 import type { Seeker } from "./seeker.ts";
 
@@ -23,4 +25,8 @@ export interface PeerParts {
   readonly pings: Pinger;
   /** Broadcast and relay (claims 2-4, 14-19). */
   readonly relay: RelayPath;
+  /** Redundancy lists, the receiving side: whose copies to keep, Prunes and Grafts (US 7,685,301). */
+  readonly redundancy: Redundancy;
+  /** Repair of what is lost: retransmit buffer, gaps, requests and answers (undefined with repair off). */
+  readonly repair: Repairer | undefined;
 }

@@ -28,7 +28,10 @@ import { LobbyClient } from "./lobby-client.ts";
 import type { PeerParts } from "./parts.ts";
 import { Pinger } from "./pings.ts";
 import { isRelayData, Receiver } from "./receive.ts";
+import { Redundancy } from "./redundancy.ts";
 import { RelayPath } from "./relay-path.ts";
+import { Repairer, type ParentSource } from "./repair.ts";
+import { RepairServer } from "./repair-server.ts";
 import { onGiveUp } from "./replies.ts";
 import { Responder } from "./responder.ts";
 import { Seeker } from "./seeker.ts";
@@ -49,7 +52,8 @@ export interface JoinOptions {
 /**
  * Builds the parts, each given only the parts it asks for (no part imports another's
  * module for a value, so there is no import loop), and registers the link observers in
- * the order they are told: the lobby's link report, the seeker's cooldown, the relay rules.
+ * the order they are told: the lobby's link report, the seeker's cooldown, the relay rules,
+ * the redundancy part (grafts when a parent's link closes), the repair part.
  */
 function compose(cfg: ResolvedPeerConfig): [PeerParts, Receiver] {
   const core = new PeerCore(cfg);
@@ -64,10 +68,16 @@ function compose(cfg: ResolvedPeerConfig): [PeerParts, Receiver] {
   const responder = new Responder(core, seeker);
   const pings = new Pinger(core, lobby);
   const relay = new RelayPath(core);
+  const parents: ParentSource = { parentOf: (origin) => redundancy.parentOf(origin) };
+  const repair = cfg.repair ? new Repairer(core, relay.duplicates, new RepairServer(core, relay.rules), parents, relay) : undefined;
+  const redundancy = new Redundancy(core, relay.list, repair);
+  relay.use(redundancy, repair);
   core.observeLinks(lobby);
   core.observeLinks(seeker);
   core.observeLinks(relay);
-  const parts: PeerParts = { core, lobby, seeker, responder, pings, relay };
+  core.observeLinks(redundancy);
+  if (repair !== undefined) core.observeLinks(repair);
+  const parts: PeerParts = { core, lobby, seeker, responder, pings, relay, redundancy, repair };
   return [parts, new Receiver(parts)];
 }
 
@@ -79,7 +89,7 @@ export class Peer extends PeerView implements Endpoint<PeerEvent> {
   /** Throws RelayGridError(invalid-config) when an option is out of range. */
   constructor(config: PeerConfig) {
     super(...compose(resolvePeerConfig(config)));
-    const { core, lobby, seeker, pings } = this.parts;
+    const { core, lobby, seeker, pings, redundancy, repair } = this.parts;
     core.timers.source(PeerTimer.Retransmit, () => core.requests.nextDeadline());
     this.onTimer = {
       [PeerTimer.Retransmit]: (now) => this.retransmit(now),
@@ -88,6 +98,8 @@ export class Peer extends PeerView implements Endpoint<PeerEvent> {
       [PeerTimer.PingTick]: (now) => pings.onPingTick(now),
       [PeerTimer.Heartbeat]: (now) => lobby.onHeartbeatTimer(now),
       [PeerTimer.SeekTick]: (now) => seeker.onSeekTick(now),
+      [PeerTimer.RedundancyTick]: (now) => redundancy.onTick(now),
+      [PeerTimer.RepairTick]: (now) => repair?.onTick(now),
       [PeerTimer.CloseDeadline]: () => this.finishClose(),
     };
   }
@@ -114,8 +126,8 @@ export class Peer extends PeerView implements Endpoint<PeerEvent> {
 
   /** Sends `payload` to every member of the grid, each exactly once (claims 2-4). Returns its sequence value. */
   broadcast(now: number, payload: Uint8Array, target: number | null = null): number {
-    this.advance(now);
-    return this.parts.relay.broadcast(payload, target);
+    const t = this.advance(now);
+    return this.parts.relay.broadcast(t, payload, target);
   }
 
   /**
@@ -162,7 +174,7 @@ export class Peer extends PeerView implements Endpoint<PeerEvent> {
     c.datagramsIn++;
     c.bytesIn += bytes.length;
     let reason: DropReason | undefined;
-    if (isRelayData(bytes)) reason = this.receiver.receiveData(from, bytes);
+    if (isRelayData(bytes)) reason = this.receiver.receiveData(t, from, bytes);
     else {
       try {
         reason = this.receiver.receive(t, from, bytes);

@@ -33,7 +33,7 @@ const REPLIES: readonly KindValue[] = [
   Kind.Error,
 ];
 
-/** What a peer in the grid answers or takes from its neighbours (responder.ts, pings.ts, relay-path.ts). */
+/** What a peer in the grid answers or takes from its neighbours (responder.ts, pings.ts, relay-path.ts, redundancy.ts, repair.ts). */
 const IN_GRID: readonly KindValue[] = [
   Kind.Join,
   Kind.Available,
@@ -43,6 +43,10 @@ const IN_GRID: readonly KindValue[] = [
   Kind.Ping,
   Kind.Pong,
   Kind.Data,
+  Kind.Repair,
+  Kind.Prune,
+  Kind.Graft,
+  Kind.RepairRequest,
   Kind.Probe,
 ];
 

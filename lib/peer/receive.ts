@@ -7,20 +7,22 @@
  *      (relay-path.ts onData: not-linked, decode, wrong-grid, tag-*, then the duplicate
  *      window); else                                          -> unexpected-in-state
  *   3. from neither a link nor the lobby, over the strangers' token bucket -> rate-limited
- *   4. kinds 0x10-0x1f: the grid-key tag on the raw bytes      -> tag-missing, tag-unknown-epoch, tag-bad-tag
+ *   4. Repair and kinds 0x10-0x1f: the grid-key tag on the raw bytes (Repair: hop byte read
+ *      as 0, as for Data)                                       -> tag-missing, tag-unknown-epoch, tag-bad-tag
  *   5. decode (never throws)                                   -> its DecodeErrorCode (past a
  *      valid tag, counted against the link too: a member's fault)
  *   6. the phase table (phases.ts) accepts the kind            -> unexpected-in-state
  *   7. per kind: the grid, the sender (not ourselves; the lobby's address for lobby
- *      messages), a reply's match to its request; then the part's own checks (tickets,
- *      pongs) -> wrong-grid, from-self, unexpected-probe, ... (drops.ts)
+ *      messages; for Repair, Prune, Graft and RepairRequest a link, and `from` its peer), a
+ *      reply's match to its request; then the part's own checks (tickets, pongs)
+ *      -> wrong-grid, from-self, not-linked, wrong-sender, unexpected-probe, ... (drops.ts)
  *
  * Anything that passes reaches the part that handles its kind and is counted as accepted.
  */
 import type { Address } from "../endpoint.ts";
 import { checkTag } from "../security/grid-keys.ts";
 import { SourceLimiter } from "../util/rate-limit.ts";
-import { decode, Kind, type Message } from "../../wire/index.ts";
+import { decode, Kind, RELAY_HOPS_OFFSET, type Message } from "../../wire/index.ts";
 import { PeerDrop, TAG_DROP, type DropReason } from "./drops.ts";
 import type { PeerParts } from "./parts.ts";
 import { onReply } from "./replies.ts";
@@ -48,10 +50,10 @@ export class Receiver {
    * input (the hand decoder, the tag check and the duplicate window), so the Peer calls it
    * without the guard it keeps around receive().
    */
-  receiveData(from: Address, bytes: Uint8Array): DropReason | undefined {
+  receiveData(now: number, from: Address, bytes: Uint8Array): DropReason | undefined {
     const core = this.parts.core;
     // The phase row first: a phase that takes data is never closed (one load on the hot path).
-    if (core.accepting[Kind.Data] === 1) return this.parts.relay.onData(from, bytes);
+    if (core.accepting[Kind.Data] === 1) return this.parts.relay.onData(now, from, bytes);
     return core.phase === "closed" ? PeerDrop.Closed : PeerDrop.UnexpectedInState;
   }
 
@@ -63,11 +65,11 @@ export class Receiver {
     if (core.links.byAddr(from) === undefined && from !== core.cfg.lobby && !this.strangers.allow(now, from)) {
       return PeerDrop.RateLimited;
     }
-    // Peer<->peer control must carry a valid tag under one of the grid's keys: checked on
-    // the raw bytes before anything is decoded (cheapest check first, STYLE.md 6).
-    const tagged = kind >= 0x10 && kind <= 0x1f;
+    // Peer<->peer control and Repair must carry a valid tag under one of the grid's keys:
+    // checked on the raw bytes before anything is decoded (cheapest check first, STYLE.md 6).
+    const tagged = (kind >= 0x10 && kind <= 0x1f) || kind === Kind.Repair;
     if (tagged) {
-      const t = checkTag(core.credentials.keyring, bytes, -1);
+      const t = checkTag(core.credentials.keyring, bytes, kind === Kind.Repair ? RELAY_HOPS_OFFSET : -1);
       if (t !== "ok") return TAG_DROP[t];
     }
     const r = decode(bytes);
@@ -77,14 +79,31 @@ export class Receiver {
       return r.code;
     }
     if (core.accepting[r.msg.kind] !== 1) return PeerDrop.UnexpectedInState;
-    return this.dispatch(now, from, r.msg);
+    return this.dispatch(now, from, bytes, r.msg);
   }
 
   /** Step 7: the kind's own checks, then the part that handles it. */
-  private dispatch(now: number, from: Address, msg: Message): DropReason | undefined {
-    const { core, lobby, seeker, responder, pings } = this.parts;
+  private dispatch(now: number, from: Address, bytes: Uint8Array, msg: Message): DropReason | undefined {
+    const { core, lobby, seeker, responder, pings, relay, redundancy, repair } = this.parts;
     const fromLobby = from === core.cfg.lobby;
     switch (msg.kind) {
+      case Kind.Repair: {
+        const link = core.links.byAddr(from);
+        return link === undefined ? PeerDrop.NotLinked : relay.onRepair(now, link, bytes);
+      }
+      case Kind.Prune:
+      case Kind.Graft:
+      case Kind.RepairRequest: {
+        // Redundancy lists and repair are between linked members only, each speaking for itself.
+        if (msg.grid !== core.grid) return PeerDrop.WrongGrid;
+        if (msg.from === core.self) return PeerDrop.FromSelf;
+        const link = core.links.byAddr(from);
+        if (link === undefined) return PeerDrop.NotLinked;
+        if (link.peer !== msg.from) return PeerDrop.WrongSender;
+        if (msg.kind === Kind.Prune) return redundancy.onPrune(link, msg);
+        if (msg.kind === Kind.Graft) return redundancy.onGraft(now, link, msg);
+        return repair?.onRequest(now, link, msg);
+      }
       case Kind.Join:
       case Kind.Available:
       case Kind.Connect:

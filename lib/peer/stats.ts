@@ -3,6 +3,8 @@
  * reasons of drops.ts, and `datagramsIn === accepted + sum(drops)` always holds.
  */
 import type { DropReason, PeerFailure } from "./drops.ts";
+import type { RedundancyCounters } from "./redundancy.ts";
+import type { RepairCounters } from "./repair.ts";
 
 export interface PeerStats {
   readonly peer: number;
@@ -37,6 +39,10 @@ export interface PeerStats {
   readonly linksClosed: number;
   readonly forcedConnections: number;
   readonly retransmits: number;
+  /** Redundancy lists (US 7,685,301): Prunes and Grafts sent and received, quiet origins; `listed`: (origin, neighbour) pairs this peer skips. */
+  readonly redundancy: Readonly<RedundancyCounters> & { readonly listed: number };
+  /** Repair: seqs found missing, repaired, given up; requests and Repairs both ways (all 0 with repair off). */
+  readonly repair: Readonly<RepairCounters>;
 }
 
 export class PeerCounters {

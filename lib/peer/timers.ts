@@ -23,6 +23,10 @@ export const PeerTimer = {
   Heartbeat: "heartbeat",
   /** Below the limit: look for links (claim 36; seeker.ts). */
   SeekTick: "seek-tick",
+  /** Send the Prunes and Grafts batched per link; look for origins gone quiet (redundancy.ts). */
+  RedundancyTick: "redundancy-tick",
+  /** Ask for the missing seqs that are due, give up the ones out of attempts (repair.ts). */
+  RepairTick: "repair-tick",
   /** leave() stops waiting for acks (peer.ts); due early once no request is outstanding. */
   CloseDeadline: "close-deadline",
 } as const;

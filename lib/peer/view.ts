@@ -7,6 +7,7 @@ import { registerParts } from "./insider.ts";
 import type { PeerParts } from "./parts.ts";
 import type { Phase } from "./phases.ts";
 import type { Receiver } from "./receive.ts";
+import type { RepairCounters } from "./repair.ts";
 import type { PeerStats } from "./stats.ts";
 import type { PeerTimer } from "./timers.ts";
 
@@ -28,6 +29,15 @@ export interface PeerFootprint {
   origins: number;
   /** Outstanding control requests (at most 1024). */
   requests: number;
+  /** Origins whose first link this peer tracks (redundancy lists, at most maxOrigins). */
+  routes: number;
+  /** Origins with a redundancy list (neighbours that pruned them, at most maxOrigins). */
+  listed: number;
+  /** Envelopes in the retransmit buffer (at most repairBufferMessages), and their bytes (at most repairBufferBytes). */
+  buffered: number;
+  bufferedBytes: number;
+  /** Missing seqs being pulled from neighbours (at most 4096). */
+  missing: number;
   /** Tickets verified and cached. */
   tickets: number;
   /** Named timers armed (timers.ts). */
@@ -35,6 +45,8 @@ export interface PeerFootprint {
   queuedTransmits: number;
   queuedEvents: number;
 }
+
+const NO_REPAIR: RepairCounters = { missing: 0, repaired: 0, abandoned: 0, requestsSent: 0, asked: 0, requestsReceived: 0, served: 0, refused: 0, duplicates: 0, servedWaiting: 0, servedCatchUp: 0 };
 
 export class PeerView {
   constructor(
@@ -88,7 +100,19 @@ export class PeerView {
       linksClosed: k.linksClosed,
       forcedConnections: k.forcedConnections,
       retransmits: k.retransmits,
+      redundancy: { ...this.parts.redundancy.counters, listed: this.parts.relay.list?.entries ?? 0 },
+      repair: { ...(this.parts.repair?.counters ?? NO_REPAIR) },
     };
+  }
+
+  /**
+   * One origin as this peer relays it (US 7,685,301): the link whose copies it keeps
+   * (`parent`, 0 for none), the links it pruned for it, and the neighbours that pruned it here
+   * (`listed`: this peer does not send them that origin's messages).
+   */
+  redundancyOf(origin: number): { parent: number; pruned: number[]; listed: number[] } {
+    const { redundancy, relay } = this.parts;
+    return { parent: redundancy.parentOf(origin), pruned: redundancy.prunedBy(origin), listed: relay.list?.listed(origin) ?? [] };
   }
 
   /** The earliest timer and its name (pollTimeout() is its atMs). */
@@ -107,6 +131,11 @@ export class PeerView {
       strangers: this.receiver.strangers.size,
       origins: relay.duplicates.size,
       requests: core.requests.size,
+      routes: this.parts.redundancy.size,
+      listed: relay.list?.size ?? 0,
+      buffered: this.parts.repair?.buffer.size ?? 0,
+      bufferedBytes: this.parts.repair?.buffer.bytesHeld ?? 0,
+      missing: this.parts.repair?.pending ?? 0,
       tickets: core.credentials.ticketsCached,
       timers: core.timers.armed,
       queuedTransmits: core.outbox.length,
