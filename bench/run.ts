@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs, USAGE, type Args } from "./args.ts";
 import { codecGroup } from "./groups/codec.ts";
 import { faultsGroup } from "./groups/faults.ts";
+import { gameGroup } from "./groups/game.ts";
 import { relayCoreGroup } from "./groups/relay-core.ts";
 import { scaleGroup } from "./groups/scale.ts";
 import { udpGridGroup } from "./groups/udp-grid.ts";
@@ -24,7 +25,7 @@ import { scriptCommand } from "./support/runtime.ts";
 import { renderMarkdown, renderTable, runMeta, toJson } from "./report.ts";
 import type { BenchContext, Group, GroupResult } from "./types.ts";
 
-const GROUPS: readonly Group[] = [codecGroup, relayCoreGroup, scaleGroup, udpHopGroup, udpGridGroup, faultsGroup];
+const GROUPS: readonly Group[] = [codecGroup, relayCoreGroup, scaleGroup, gameGroup, udpHopGroup, udpGridGroup, faultsGroup];
 /** Set in a child: the group it runs. */
 const CHILD_ENV = "RELAYGRID_BENCH_GROUP";
 const here = dirname(fileURLToPath(import.meta.url));

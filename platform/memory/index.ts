@@ -27,6 +27,7 @@ export {
   DEFAULT_LOSS_PERCENT,
   DEFAULT_REORDER_DELAY_MS,
   DEFAULT_REORDER_PERCENT,
+  type LinkModel,
   type LinkOptions,
 } from "./link.ts";
 export type { LinkCounters, SimStats } from "./stats.ts";

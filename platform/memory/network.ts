@@ -19,7 +19,7 @@ import { Driver } from "./driver.ts";
 import { SimulationError } from "./error.ts";
 import { Fabric } from "./fabric.ts";
 import { SimNode } from "./handle.ts";
-import type { LinkOptions } from "./link.ts";
+import type { LinkModel, LinkOptions } from "./link.ts";
 import { NodeState } from "./node.ts";
 import {
   DEFAULT_EVENT_LOG_LIMIT,
@@ -132,6 +132,14 @@ export class SimNetwork<E = unknown> {
   /** Replaces the network-wide default link; per-link overrides keep their own fields. */
   setDefaultLink(options: Partial<LinkOptions>): void {
     this.fabric.links.setDefault(options);
+  }
+
+  /**
+   * Sets a link model (link.ts LinkModel): per directed pair, the options it returns laid over
+   * the default (setLink overrides still win). undefined removes it.
+   */
+  setLinkModel(model: LinkModel | undefined): void {
+    this.fabric.links.setModel(model);
   }
 
   /** Overrides the link both ways between a and b; fields left out follow the default. */
