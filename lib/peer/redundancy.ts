@@ -29,11 +29,12 @@
  * In "flood" mode nothing is pruned and an arriving Prune changes nothing; with repair on, a
  * quiet origin still sends its parent a Graft, as a catch-up request.
  */
-import { Kind, MAX_GRAFT_ORIGINS, MAX_LINKS, MAX_PRUNE_ORIGINS, type GraftEntry, type MessageOf } from "../../wire/index.ts";
+import { MAX_LINKS, type Kind, type MessageOf } from "../../wire/index.ts";
 import type { RedundancyList } from "../relay/redundancy-list.ts";
-import { NO_TAG, type PeerCore } from "./core.ts";
+import type { PeerCore } from "./core.ts";
 import type { DropReason } from "./drops.ts";
 import type { Link, LinkObserver } from "./links.ts";
+import { RedundancyOutbox } from "./redundancy-outbox.ts";
 import { PeerTimer } from "./timers.ts";
 
 /** What a Graft asks of the repair part (repair.ts): what this peer holds, and a catch-up. */
@@ -88,8 +89,7 @@ export interface RedundancyCounters {
 export class Redundancy implements LinkObserver {
   readonly counters: RedundancyCounters = { prunesSent: 0, prunesReceived: 0, graftsSent: 0, graftsReceived: 0, quiet: 0, parentsLost: 0 };
   private readonly routes = new Map<number, Route>();
-  private readonly outPrunes = new Map<number, number[]>();
-  private readonly outGrafts = new Map<number, GraftEntry[]>();
+  private readonly out: RedundancyOutbox;
   private quietCheckAt = Infinity;
   private flushAt = Infinity;
   private readonly pruning: boolean;
@@ -104,6 +104,7 @@ export class Redundancy implements LinkObserver {
     private readonly repair: CatchUp | undefined,
   ) {
     this.pruning = list !== undefined;
+    this.out = new RedundancyOutbox(core, this.counters);
   }
 
   /** Origins tracked (at most maxOrigins). */
@@ -192,7 +193,10 @@ export class Redundancy implements LinkObserver {
   /** The redundancy tick: send the batched Prunes and Grafts, look for quiet origins. */
   onTick(now: number): void {
     if (now >= this.quietCheckAt) this.checkQuiet(now);
-    if (now >= this.flushAt) this.flush();
+    if (now >= this.flushAt) {
+      this.flushAt = Infinity;
+      this.out.flush();
+    }
     this.rearm();
   }
 
@@ -200,8 +204,7 @@ export class Redundancy implements LinkObserver {
 
   linkClosed(now: number, link: Link): void {
     const peer = link.peer;
-    this.outPrunes.delete(peer);
-    this.outGrafts.delete(peer);
+    this.out.forget(peer);
     for (const r of this.routes.values()) {
       const i = r.pruned.indexOf(peer);
       if (i >= 0) {
@@ -239,9 +242,7 @@ export class Redundancy implements LinkObserver {
       r.pruned.push(peer);
       r.prunedAt.push(now);
     }
-    let out = this.outPrunes.get(peer);
-    if (out === undefined) this.outPrunes.set(peer, (out = []));
-    if (!out.includes(r.origin)) out.push(r.origin);
+    this.out.prune(peer, r.origin);
     this.scheduleFlush(now);
   }
 
@@ -264,16 +265,8 @@ export class Redundancy implements LinkObserver {
     r.pruned.length = 0;
     r.prunedAt.length = 0;
     const have = this.repair?.newest(r.origin) ?? null;
-    for (const peer of ids) this.queueGraft(peer, r.origin, ask.includes(peer) ? have : null);
+    for (const peer of ids) this.out.graft(peer, r.origin, ask.includes(peer) ? have : null);
     this.scheduleFlush(now);
-  }
-
-  private queueGraft(peer: number, origin: number, have: number | null): void {
-    let out = this.outGrafts.get(peer);
-    if (out === undefined) this.outGrafts.set(peer, (out = []));
-    const e = out.find((x) => x.origin === origin);
-    if (e !== undefined) e.have = e.have ?? have;
-    else out.push({ origin, have });
   }
 
   /**
@@ -315,7 +308,7 @@ export class Redundancy implements LinkObserver {
   private ask(now: number, r: Route, peer: number): void {
     const have = this.repair?.newest(r.origin) ?? null;
     if (have === null) return;
-    this.queueGraft(peer, r.origin, have);
+    this.out.graft(peer, r.origin, have);
     this.scheduleFlush(now);
   }
 
@@ -334,28 +327,5 @@ export class Redundancy implements LinkObserver {
     const next = Math.min(this.quietCheckAt, this.flushAt);
     if (next === Infinity) this.core.timers.disarm(PeerTimer.RedundancyTick);
     else this.core.timers.arm(PeerTimer.RedundancyTick, next);
-  }
-
-  private flush(): void {
-    this.flushAt = Infinity;
-    const core = this.core;
-    for (const [peer, origins] of this.outPrunes) {
-      const link = core.links.get(peer);
-      if (link === undefined) continue;
-      for (let i = 0; i < origins.length; i += MAX_PRUNE_ORIGINS) {
-        core.send(link.address, { kind: Kind.Prune, grid: core.grid, from: core.self, origins: origins.slice(i, i + MAX_PRUNE_ORIGINS), tag: NO_TAG });
-        this.counters.prunesSent++;
-      }
-    }
-    this.outPrunes.clear();
-    for (const [peer, entries] of this.outGrafts) {
-      const link = core.links.get(peer);
-      if (link === undefined) continue;
-      for (let i = 0; i < entries.length; i += MAX_GRAFT_ORIGINS) {
-        core.send(link.address, { kind: Kind.Graft, grid: core.grid, from: core.self, origins: entries.slice(i, i + MAX_GRAFT_ORIGINS), tag: NO_TAG });
-        this.counters.graftsSent++;
-      }
-    }
-    this.outGrafts.clear();
   }
 }

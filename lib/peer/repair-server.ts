@@ -18,6 +18,32 @@ export interface ServeCounters {
   refused: number;
 }
 
+/** The repair part's counters (stats().repair). */
+export interface RepairCounters {
+  /** Seqs found missing (gaps opened, pull() included). */
+  missing: number;
+  /** Missing seqs that arrived: by a Repair, or a late Data copy. */
+  repaired: number;
+  /** Missing seqs given up (out of attempts, out of the window, over the bounds). */
+  abandoned: number;
+  /** RepairRequest datagrams sent, and the seqs they asked for. */
+  requestsSent: number;
+  asked: number;
+  requestsReceived: number;
+  /** Repair datagrams sent (requests, catch-ups and waiting askers), and refused (rules, budget). */
+  served: number;
+  refused: number;
+  /** Of served: to askers waiting for a seq this peer missed too, and catch-ups after a Graft. */
+  servedWaiting: number;
+  servedCatchUp: number;
+  /** Repair datagrams that arrived for a seq already had (a reordered copy won, or two answers). */
+  duplicates: number;
+}
+
+export function newRepairCounters(): RepairCounters {
+  return { missing: 0, repaired: 0, abandoned: 0, requestsSent: 0, asked: 0, requestsReceived: 0, served: 0, refused: 0, servedWaiting: 0, servedCatchUp: 0, duplicates: 0 };
+}
+
 interface Bucket {
   tokens: number;
   at: number;

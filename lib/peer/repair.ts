@@ -6,12 +6,12 @@
  *   - Every relay envelope this peer sends or takes fresh is kept in the retransmit buffer
  *     (lib/relay/retransmit-buffer.ts, bounded in messages and bytes, oldest out first).
  *   - Seqs of an origin are contiguous, so a seq that arrives past the newest one leaves a gap:
- *     each missing seq is asked for repairDelayMs later (a reordered copy lands first), of the
- *     link whose copies this peer keeps for the origin (redundancy.ts), then of the other
- *     links in turn (waitFor: about a round trip each, growing 1.5x, at most 2 s), at most
- *     maxRepairAttempts times. Requests to one link are batched into RepairRequests.
+ *     each missing seq is asked for repairDelayMs later (a reordered copy lands first; one
+ *     round trip more when the parent is not the origin: it probably missed it too, and
+ *     passes its own repair on), of the parent, then of the other links in turn
+ *     (repair-asker.ts), at most maxRepairAttempts times, batched per link.
  *   - A lost last message leaves no gap; the quiet-origin Graft (redundancy.ts) finds it, and
- *     catchUp answers it.
+ *     catchUp answers it. A fresh Repair goes on to the members below (relay-path.ts).
  *   - A RepairRequest is answered from the buffer with Repair datagrams (the envelope with
  *     kind 0x02 and this peer's tag), if the relay rules would have sent the message to the
  *     asker (the redundancy list aside: a neighbour that pruned an origin may still miss one
@@ -20,14 +20,15 @@
  * Only linked members are answered (receive.ts drops the rest as not-linked), and never more
  * than 128 Repairs per request, so a request cannot be turned into a flood at a third party.
  */
-import { Kind, MAX_REPAIR_WANTS, type MessageOf, type RepairWant } from "../../wire/index.ts";
+import type { Kind, MessageOf } from "../../wire/index.ts";
 import type { DuplicateFilter } from "../relay/origin-table.ts";
 import { SeqResult } from "../relay/duplicate-window.ts";
 import { newOriginIndex, RetransmitBuffer, type OriginIndex } from "../relay/retransmit-buffer.ts";
-import { NO_TAG, type PeerCore } from "./core.ts";
+import type { PeerCore } from "./core.ts";
 import type { DropReason } from "./drops.ts";
 import type { Link, LinkObserver } from "./links.ts";
-import { RepairServer } from "./repair-server.ts";
+import { MAX_WAIT_MS, RepairAsker, type Gap } from "./repair-asker.ts";
+import { newRepairCounters, RepairServer, type RepairCounters } from "./repair-server.ts";
 import { PeerTimer } from "./timers.ts";
 
 /** Who delivers an origin's copies here (redundancy.ts): the first link asked for a repair. */
@@ -46,18 +47,6 @@ export interface RepairObserver {
   abandoned?(now: number, origin: number, seq: number): void;
 }
 
-interface Gap {
-  readonly seq: number;
-  dueAt: number;
-  attempts: number;
-  /** The link asked last (0: none yet), and the last link asked that is not the parent. */
-  asked: number;
-  other: number;
-  /** Links that asked us for this seq while we miss it too, and when: answered when it arrives, if they still wait. */
-  readonly waiting: number[];
-  readonly waitingSince: number[];
-}
-
 /** One origin's repair state. */
 interface Track {
   readonly idx: OriginIndex;
@@ -74,36 +63,15 @@ export const MAX_GAPS_PER_ORIGIN = 64;
 export const MAX_GAPS = 4096;
 const MAX_WAITING = 8;
 const TICK_MS = 10;
-const DEFAULT_RTT_MS = 200;
-const MAX_WAIT_MS = 1000;
-
-export interface RepairCounters {
-  /** Seqs found missing (gaps opened, pull() included). */
-  missing: number;
-  /** Missing seqs that arrived: by a Repair, or a late Data copy. */
-  repaired: number;
-  /** Missing seqs given up (out of attempts, out of the window, over the bounds). */
-  abandoned: number;
-  /** RepairRequest datagrams sent, and the seqs they asked for. */
-  requestsSent: number;
-  asked: number;
-  requestsReceived: number;
-  /** Repair datagrams sent (requests, catch-ups and waiting askers), and refused (rules, budget). */
-  served: number;
-  refused: number;
-  servedWaiting: number;
-  servedCatchUp: number;
-  /** Repair datagrams that arrived for a seq already had (a reordered copy won, or two answers). */
-  duplicates: number;
-}
 
 export class Repairer implements LinkObserver {
-  readonly counters: RepairCounters = { missing: 0, repaired: 0, abandoned: 0, requestsSent: 0, asked: 0, requestsReceived: 0, served: 0, refused: 0, duplicates: 0, servedWaiting: 0, servedCatchUp: 0 };
+  readonly counters: RepairCounters = newRepairCounters();
   readonly buffer: RetransmitBuffer;
   private readonly server: RepairServer;
   private readonly tracks = new Map<number, Track>();
   private readonly withGaps = new Set<Track>();
   private readonly observers: RepairObserver[] = [];
+  private readonly asker: RepairAsker;
   private gapCount = 0;
   private tickAt = Infinity;
 
@@ -116,10 +84,10 @@ export class Repairer implements LinkObserver {
   ) {
     this.buffer = server.buffer;
     this.server = server;
+    this.asker = new RepairAsker(core, parents, this.counters);
   }
 
   // ---- the API other parts build on ------------------------------------------------------
-
   /** Whether (origin, seq) arrived here (the duplicate window remembers it). */
   has(origin: number, seq: number): boolean {
     return this.seen.peek(origin, seq) === SeqResult.Duplicate;
@@ -164,7 +132,6 @@ export class Repairer implements LinkObserver {
   }
 
   // ---- called by the relay path ----------------------------------------------------------
-
   /**
    * An envelope taken fresh (Data or Repair, or this peer's own broadcast with fromPeer its
    * own id): kept for others, and a seq past the newest opens gaps for those in between.
@@ -188,9 +155,7 @@ export class Repairer implements LinkObserver {
   onDuplicateRepair(): void {
     this.counters.duplicates++;
   }
-
   // ---- inbound control ---------------------------------------------------------------------
-
   /** A RepairRequest from a link: answer from the buffer, or wait for our own repair. */
   onRequest(now: number, link: Link, msg: MessageOf<typeof Kind.RepairRequest>): DropReason | undefined {
     this.counters.requestsReceived++;
@@ -238,7 +203,6 @@ export class Repairer implements LinkObserver {
   }
 
   // ---- timer and links ---------------------------------------------------------------------
-
   /** The repair tick: ask for every missing seq that is due, give up those out of attempts. */
   onTick(now: number): void {
     this.tickAt = Infinity;
@@ -259,8 +223,8 @@ export class Repairer implements LinkObserver {
           next = Math.min(next, g.dueAt);
           continue;
         }
-        const peer = this.pick(origin, g);
-        g.dueAt = now + (peer === 0 ? MAX_WAIT_MS : this.waitFor(peer, g.attempts, peer !== origin && peer === this.parents.parentOf(origin)));
+        const peer = this.asker.pick(origin, g);
+        g.dueAt = now + (peer === 0 ? MAX_WAIT_MS : this.asker.waitFor(peer, g.attempts, peer !== origin && peer === this.parents.parentOf(origin)));
         next = Math.min(next, g.dueAt);
         if (peer === 0) continue;
         g.attempts++;
@@ -271,7 +235,7 @@ export class Repairer implements LinkObserver {
       }
       if (t.gaps.length === 0) this.withGaps.delete(t);
     }
-    for (const [peer, list] of wants) this.request(peer, list);
+    for (const [peer, list] of wants) this.asker.request(peer, list);
     if (next !== Infinity) this.schedule(next);
   }
 
@@ -294,7 +258,6 @@ export class Repairer implements LinkObserver {
   }
 
   // ---- internals -----------------------------------------------------------------------------
-
   private track(origin: number, seq: number): Track {
     let t = this.tracks.get(origin);
     if (t !== undefined) return t;
@@ -334,7 +297,7 @@ export class Repairer implements LinkObserver {
     // ask only once that has had time to land.
     const origin = t.idx.origin;
     const parent = this.parents.parentOf(origin);
-    const due = now + this.core.cfg.repairDelayMs + (parent !== 0 && parent !== origin ? this.slowestRtt() : 0);
+    const due = now + this.core.cfg.repairDelayMs + (parent !== 0 && parent !== origin ? this.asker.slowestRtt() : 0);
     t.gaps.push({ seq, dueAt: due, attempts: 0, asked: 0, other: 0, waiting: [], waitingSince: [] });
     this.gapCount++;
     this.counters.missing++;
@@ -353,7 +316,7 @@ export class Repairer implements LinkObserver {
       // Not to one the relay path just sent it to, nor to an asker that waited longer than it
       // waits for us (it has asked someone else by now).
       const peer = g.waiting[k] as number;
-      if (this.sent.sentTo(peer) || now - (g.waitingSince[k] as number) > this.waitFor(peer, 0, true)) continue;
+      if (this.sent.sentTo(peer) || now - (g.waitingSince[k] as number) > this.asker.waitFor(peer, 0, true)) continue;
       this.counters.servedWaiting++;
       server.serve(this.counters, peer, t.idx.origin, seq, bytes, hops, fromPeer);
     }
@@ -375,81 +338,6 @@ export class Repairer implements LinkObserver {
   private serveId(now: number, peer: number, origin: number, seq: number, id: number): void {
     const b = this.buffer;
     this.server.at(now).serve(this.counters, peer, origin, seq, b.bytesOf(id), b.hopsOf(id), b.fromOf(id));
-  }
-
-  /**
-   * The link to ask (0: no link): the origin itself when linked (it holds every message of its
-   * own), else the parent on every other try (the likeliest to hold it, or to get it soon:
-   * it answers then), and the other links in turn in between.
-   */
-  private pick(origin: number, g: Gap): number {
-    const links = this.core.links;
-    if (links.has(origin)) return origin;
-    const p = this.parents.parentOf(origin);
-    const parent = p !== 0 && links.has(p) ? p : 0;
-    if (parent !== 0 && g.attempts % 2 === 0) return parent;
-    const ids = links.ids;
-    if (ids.length === 0) return 0;
-    let at = ids.indexOf(g.other);
-    for (let k = 0; k < ids.length; k++) {
-      at = (at + 1) % ids.length;
-      const peer = ids[at] as number;
-      if (peer !== parent || ids.length === 1) {
-        g.other = peer;
-        return peer;
-      }
-    }
-    return parent;
-  }
-
-  /**
-   * How long to wait for `peer`'s answer after `tried` earlier tries: 2 x RTT + 20 ms, x1.5 per
-   * try (at most 2 s). A parent that misses the seq too answers once its own repair lands,
-   * about one round trip further up: waiting on it covers the slowest of this peer's links too.
-   */
-  private waitFor(peer: number, tried: number, parent: boolean): number {
-    const srtt = this.core.links.get(peer)?.srttMs || DEFAULT_RTT_MS;
-    let wait = 2 * srtt + 20;
-    if (parent) wait = Math.max(wait, 1.5 * this.slowestRtt() + 20);
-    return Math.min(MAX_WAIT_MS, Math.max(50, wait) * (1 + 0.25 * tried));
-  }
-
-  /** The slowest of this peer's links' smoothed RTT (about one round trip anywhere in the grid). */
-  private slowestRtt(): number {
-    let slowest = 0;
-    for (const l of this.core.links.all()) slowest = Math.max(slowest, l.srttMs || DEFAULT_RTT_MS);
-    return slowest;
-  }
-
-  /** Sends `peer` RepairRequests for the (origin, seq) pairs in `list`, packed into (origin, first, mask). */
-  private request(peer: number, list: number[]): void {
-    const core = this.core;
-    const link = core.links.get(peer);
-    if (link === undefined) return;
-    let wants: RepairWant[] = [];
-    let last: RepairWant | undefined;
-    for (let i = 0; i < list.length; i += 2) {
-      const origin = list[i] as number;
-      const seq = list[i + 1] as number;
-      const d = last === undefined ? -1 : (seq - last.first) >>> 0;
-      if (last !== undefined && last.origin === origin && d < 32) last.mask = (last.mask | (1 << d)) >>> 0;
-      else {
-        if (wants.length === MAX_REPAIR_WANTS) {
-          this.send(link, wants);
-          wants = [];
-        }
-        last = { origin, first: seq, mask: 1 };
-        wants.push(last);
-      }
-      this.counters.asked++;
-    }
-    if (wants.length > 0) this.send(link, wants);
-  }
-
-  private send(link: Link, wants: RepairWant[]): void {
-    const core = this.core;
-    core.send(link.address, { kind: Kind.RepairRequest, grid: core.grid, from: core.self, wants, tag: NO_TAG });
-    this.counters.requestsSent++;
   }
 
   private schedule(at: number): void {

@@ -4,7 +4,7 @@
  */
 import type { DropReason, PeerFailure } from "./drops.ts";
 import type { RedundancyCounters } from "./redundancy.ts";
-import type { RepairCounters } from "./repair.ts";
+import type { RepairCounters } from "./repair-server.ts";
 
 export interface PeerStats {
   readonly peer: number;

@@ -7,7 +7,7 @@ import { registerParts } from "./insider.ts";
 import type { PeerParts } from "./parts.ts";
 import type { Phase } from "./phases.ts";
 import type { Receiver } from "./receive.ts";
-import type { RepairCounters } from "./repair.ts";
+import { newRepairCounters, type RepairCounters } from "./repair-server.ts";
 import type { PeerStats } from "./stats.ts";
 import type { PeerTimer } from "./timers.ts";
 
@@ -46,7 +46,7 @@ export interface PeerFootprint {
   queuedEvents: number;
 }
 
-const NO_REPAIR: RepairCounters = { missing: 0, repaired: 0, abandoned: 0, requestsSent: 0, asked: 0, requestsReceived: 0, served: 0, refused: 0, duplicates: 0, servedWaiting: 0, servedCatchUp: 0 };
+const NO_REPAIR: RepairCounters = newRepairCounters();
 
 export class PeerView {
   constructor(
