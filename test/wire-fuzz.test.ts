@@ -206,7 +206,7 @@ test("3000 random schema-valid messages: reference bytes, round trip, every fix 
     }
     // The Data envelope's tag is always exactly 9 bytes (PROTOCOL.md 4.1): the schema only
     // bounds it (bin <= 9), and the hand-written envelope writes a shorter one as 9 bytes.
-    if (kind === Kind.Data) msg.tag = new Uint8Array(TAG_BYTES).map(() => rng.nextU32() & 0xff);
+    if (kind === Kind.Data || kind === Kind.Repair) msg.tag = new Uint8Array(TAG_BYTES).map(() => rng.nextU32() & 0xff);
     const m = msg as unknown as Message;
     const bytes = encode(m);
     assert.is(toHex(bytes), toHex(referenceEncode(positional(m))), `case ${i} kind ${kind}`);
