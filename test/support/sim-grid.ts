@@ -102,6 +102,15 @@ export class SimGrid {
         crypto: seededCrypto(this.sim.nextSeed()),
       }),
     );
+    if (this.options.inspect !== false) {
+      // Claim 15 is about where a peer got the data from: the inspector sees every arrival.
+      const peer = node.endpoint;
+      const handle = peer.handleDatagram.bind(peer);
+      peer.handleDatagram = (now, from, bytes) => {
+        this.inspector.arrived(from, address, bytes);
+        handle(now, from, bytes);
+      };
+    }
     this.peers.push(node);
     this.byAddr.set(address, node);
     node.with((p, now) => p.join(now, { grid, create }));
