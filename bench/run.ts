@@ -19,13 +19,14 @@ import { faultsGroup } from "./groups/faults.ts";
 import { gameGroup } from "./groups/game.ts";
 import { relayCoreGroup } from "./groups/relay-core.ts";
 import { scaleGroup } from "./groups/scale.ts";
+import { udpGameGroup } from "./groups/udp-game.ts";
 import { udpGridGroup } from "./groups/udp-grid.ts";
 import { udpHopGroup } from "./groups/udp-hop.ts";
 import { scriptCommand } from "./support/runtime.ts";
 import { renderMarkdown, renderTable, runMeta, toJson } from "./report.ts";
 import type { BenchContext, Group, GroupResult } from "./types.ts";
 
-const GROUPS: readonly Group[] = [codecGroup, relayCoreGroup, scaleGroup, gameGroup, udpHopGroup, udpGridGroup, faultsGroup];
+const GROUPS: readonly Group[] = [codecGroup, relayCoreGroup, scaleGroup, gameGroup, udpHopGroup, udpGridGroup, udpGameGroup, faultsGroup];
 /** Set in a child: the group it runs. */
 const CHILD_ENV = "RELAYGRID_BENCH_GROUP";
 const here = dirname(fileURLToPath(import.meta.url));
