@@ -171,10 +171,25 @@ export function rows(t: FaultTiming): FaultRow[] {
 /** Environment variables that narrow a run to some rows and seeds (the runner's argv has no room for them). */
 export const ROWS_ENV = "RELAYGRID_FAULTS";
 export const SEEDS_ENV = "RELAYGRID_FAULT_SEEDS";
+/**
+ * RELAYGRID_FAULT_REDUNDANCY=flood runs the matrix with flooding and repair off (the Peer
+ * before redundancy lists), for comparison; unset, the Peer's defaults (redundancy lists +
+ * repair). Only a run with the defaults rewrites docs/RELIABILITY.md.
+ */
+export const REDUNDANCY_ENV = "RELAYGRID_FAULT_REDUNDANCY";
+
+/** The Peer options the matrix runs with (REDUNDANCY_ENV). */
+export function redundancyOptions(): { redundancy?: "flood"; repair?: false } {
+  const v = process.env[REDUNDANCY_ENV];
+  if (v === undefined || v === "" || v === "prune") return {};
+  if (v === "flood") return { redundancy: "flood", repair: false };
+  throw new Error(`${REDUNDANCY_ENV} must be "flood" or "prune", got ${JSON.stringify(v)}`);
+}
 
 /** The command that reproduces one row (all its seeds, or one). */
 export function rowCommand(id: string, seeds: readonly number[], quick: boolean): string {
-  return `${ROWS_ENV}=${id} ${SEEDS_ENV}=${seeds.join(",")} npm run bench -- faults${quick ? " --quick" : ""}`;
+  const mode = redundancyOptions().redundancy === "flood" ? `${REDUNDANCY_ENV}=flood ` : "";
+  return `${mode}${ROWS_ENV}=${id} ${SEEDS_ENV}=${seeds.join(",")} npm run bench -- faults${quick ? " --quick" : ""}`;
 }
 
 /** Parses a comma list from the environment; undefined when unset or empty. */
