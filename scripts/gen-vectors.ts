@@ -205,6 +205,16 @@ export function buildVectors(): Vector[] {
   add("repair-payload-1150-max", {
     kind: K.Repair, hops: 126, grid: U32_MAX, origin: U32_MAX, seq: U32_MAX, target: U32_MAX, payload: bytes(MAX_PAYLOAD_BYTES, 8), tag: tag(U32_MAX, 142),
   });
+  // 4.1.1 Message and MessageRepair: the Data envelope with kinds 0x06 and 0x07, the payload
+  // starting with a message header (flags, [prev], [index, count], [team], body).
+  add("message-reliable-ordered", { kind: K.Message, hops: 0, grid: 1, origin: 2, seq: 5, target: null, payload: Uint8Array.from([0x03, 0, 0, 0, 4, 0x68, 0x69]), tag: ZERO_TAG });
+  add("message-fragment-team", {
+    // RELIABLE | FRAGMENT | TEAM, prev 70000, fragment 1 of 58, team 9, a 1131-byte body (1150 in all).
+    kind: K.Message, hops: 3, grid: 7, origin: 300, seq: 70002, target: null,
+    payload: Uint8Array.from([0x0d, 0, 1, 0x11, 0x70, 0, 1, 0, 58, 0, 0, 0, 9, ...bytes(MAX_PAYLOAD_BYTES - 13, 9)]), tag: tag(2, 143),
+  });
+  add("message-unreliable-target", { kind: K.Message, hops: 1, grid: 1, origin: 2, seq: 6, target: 9, payload: Uint8Array.from([0x08, 0, 0, 0, 1, 0x21]), tag: tag(7, 144) });
+  add("message-repair-reliable", { kind: K.MessageRepair, hops: 2, grid: 1, origin: 2, seq: 5, target: null, payload: Uint8Array.from([0x01, 0, 0, 0, 4, 0x68, 0x69]), tag: tag(7, 145) });
   // Prune, Graft, RepairRequest: empty lists, one entry, nil and u32 `have`, the item limits.
   add("prune-one-origin", { kind: K.Prune, grid: 7, from: 3, origins: [5], tag: tag(1, 143) });
   add("prune-empty", { kind: K.Prune, grid: 7, from: 3, origins: [], tag: ZERO_TAG });
@@ -598,6 +608,10 @@ export function buildInvalid(valid: readonly Vector[]): InvalidVector[] {
   bad("wrong-type-retry-cookie-17", ref([1, 0x4b, 1, bin(17)]), C.WrongType, "Retry.cookie 17 bytes > 16");
   bad("wrong-type-retry-cookie-str", ref([1, 0x4b, 1, "cookie"]), C.WrongType, "Retry.cookie as a string");
 
+  // 4.1.1 Message, MessageRepair: the envelope's rules hold for them too.
+  const message = hexOf("message-reliable-ordered");
+  bad("message-tag-8-bytes", message.slice(0, -2 * TAG_FIELD_BYTES) + "c408" + "00".repeat(8), C.WrongType, "Message tag of 8 bytes: exactly bin8 of 9, as for Data");
+  bad("wrong-arity-message-repair-no-tag", "98" + hexOf("message-repair-reliable").slice(2, -2 * TAG_FIELD_BYTES), C.WrongArity, "MessageRepair without its tag: fixarray of 8, it has 9 elements");
   // 4.2.1 Repair, Prune, Graft, RepairRequest.
   const repair = hexOf("repair-hello");
   bad("repair-tag-8-bytes", repair.slice(0, -2 * TAG_FIELD_BYTES) + "c408" + "00".repeat(8), C.WrongType, "Repair tag of 8 bytes: exactly bin8 of 9, as for Data");

@@ -12,7 +12,7 @@ import { Encoder } from "@msgpack/msgpack";
 import { DecodeErrorCode } from "./decode-error.ts";
 import { ErrorCode, RelayGridError } from "./errors.ts";
 import { checkValue, type FieldDef, type Spec } from "./fields.ts";
-import { Kind, kindName } from "./kinds.ts";
+import { type EnvelopeKind, isEnvelopeKind, kindName } from "./kinds.ts";
 import { DEFAULT_MAX_DATAGRAM_BYTES, PROTOCOL_VERSION, TAG_BYTES } from "./limits.ts";
 import { type Message, type MessageOf, schemaOf } from "./messages.ts";
 import { readValue } from "./msgpack-reader.ts";
@@ -58,7 +58,7 @@ export function decode(bytes: Uint8Array, maxDatagramBytes: number = DEFAULT_MAX
   if (arity !== schema.length + 2) {
     return fail(DecodeErrorCode.WrongArity, `${kindName(kind)} has ${schema.length + 2} elements, got ${arity}`);
   }
-  if (kind === Kind.Data || kind === Kind.Repair) return decodeData(bytes, kind);
+  if (isEnvelopeKind(kind)) return decodeData(bytes, kind);
 
   // The bounded reader of msgpack-reader.ts: truncated, malformed or trailing-bytes in byte order.
   const read = readValue(bytes);
@@ -84,12 +84,16 @@ function toObjects(of: readonly FieldDef[], rows: unknown[][]): Record<string, u
   });
 }
 
-/** Data and Repair: the hand-written envelope reader (PROTOCOL.md 5.2). */
-function decodeData(bytes: Uint8Array, kind: typeof Kind.Data | typeof Kind.Repair): DecodeResult {
+function isEnvelope(msg: Message): msg is MessageOf<EnvelopeKind> {
+  return isEnvelopeKind(msg.kind);
+}
+
+/** Data, Repair, Message and MessageRepair: the hand-written envelope reader (PROTOCOL.md 5.2). */
+function decodeData(bytes: Uint8Array, kind: EnvelopeKind): DecodeResult {
   const err = readRelay(bytes, relayHeader, kind);
   if (err !== null) return fail(err, `${kindName(kind)} envelope`);
   const h = relayHeader;
-  const msg: MessageOf<typeof Kind.Data> | MessageOf<typeof Kind.Repair> = {
+  const msg: MessageOf<EnvelopeKind> = {
     kind,
     hops: h.hops,
     grid: h.grid,
@@ -140,7 +144,7 @@ function toArray(msg: Message): unknown[] {
  * is the caller's mistake, not the network's.
  */
 export function encodeInto(msg: Message, buf: Uint8Array, offset: number): number {
-  if (msg.kind === Kind.Data || msg.kind === Kind.Repair) {
+  if (isEnvelope(msg)) {
     const name = kindName(msg.kind);
     toArray(msg); // validates every field's range; cheap next to the copy
     if (msg.tag.length !== TAG_BYTES) {
@@ -161,7 +165,7 @@ export function encodeInto(msg: Message, buf: Uint8Array, offset: number): numbe
 
 /** Encodes `msg` into a new Uint8Array of exactly its size. */
 export function encode(msg: Message): Uint8Array {
-  if (msg.kind === Kind.Data || msg.kind === Kind.Repair) {
+  if (isEnvelope(msg)) {
     const tmp = new Uint8Array(relaySizeBound(msg.payload.length));
     const n = encodeInto(msg, tmp, 0);
     return tmp.slice(0, n);

@@ -14,6 +14,8 @@ export const ErrorCode = {
   LimitReached: "limit-reached",
   InvalidAddress: "invalid-address",
   Socket: "socket",
+  /** A reliable message could not be delivered: repair gave it up, or the receiver fell too far behind (delivery.ts). */
+  MessageLost: "message-lost",
   /** An application listener (e.g. on("data")) threw; the error is its `cause` (platform/node). */
   Listener: "listener",
 } as const;

@@ -1,7 +1,8 @@
 /**
  * The kinds table (PROTOCOL.md section 3): every datagram is
  * `[version, kind, ...fields]`, and `kind` is one of these positive fixints.
- * Ranges: 0x01-0x0f the relay family (0x01 relay data, 0x02 a repaired copy of it); 0x10-0x1f
+ * Ranges: 0x01-0x0f the relay family (0x01 relay data, 0x02 a repaired copy of it, 0x06 a
+ * message with a header, 0x07 a repaired copy of that); 0x10-0x1f
  * peer <-> peer control; 0x20-0x3f peer -> lobby; 0x40-0x5f lobby -> peer. `as const` rather than an enum, so type-stripping runtimes
  * (Node's --experimental-strip-types, Deno, Bun) run the sources unchanged.
  */
@@ -9,6 +10,10 @@ export const Kind = {
   Data: 0x01,
   /** A Data envelope sent again to a member that missed it (PROTOCOL.md 4.2.1): never prunes, never relayed on. */
   Repair: 0x02,
+  /** Relay data whose payload starts with a message header (PROTOCOL.md 4.1.1): reliable, ordered, fragmented, team. */
+  Message: 0x06,
+  /** A Message envelope sent again to a member that missed it (as Repair is for Data). */
+  MessageRepair: 0x07,
 
   Join: 0x10,
   JoinReply: 0x11,
@@ -57,6 +62,19 @@ export const Kind = {
 } as const;
 
 export type KindName = keyof typeof Kind;
+
+/** The kinds that are relay envelopes (PROTOCOL.md 4.1): Data, Repair, Message, MessageRepair. */
+export type EnvelopeKind = typeof Kind.Data | typeof Kind.Repair | typeof Kind.Message | typeof Kind.MessageRepair;
+
+/** Whether `kind` is a relay envelope (read by readRelay, tagged over all but the hop byte). */
+export function isEnvelopeKind(kind: number): kind is EnvelopeKind {
+  return kind === Kind.Data || kind === Kind.Repair || kind === Kind.Message || kind === Kind.MessageRepair;
+}
+
+/** The kind a repaired copy of an envelope of `kind` is sent as: Repair for Data, MessageRepair for Message. */
+export function repairKindOf(kind: number): typeof Kind.Repair | typeof Kind.MessageRepair {
+  return kind === Kind.Message || kind === Kind.MessageRepair ? Kind.MessageRepair : Kind.Repair;
+}
 export type KindValue = (typeof Kind)[KindName];
 
 const NAMES: Record<number, KindName> = {};

@@ -62,6 +62,10 @@ export const SCHEMAS = {
   // A Data envelope sent again (PROTOCOL.md 4.2.1): the same fields, kind 0x02, its tag made
   // by the member that repairs it.
   [Kind.Repair]: RELAY_FIELDS,
+  // A relay envelope whose payload starts with a message header (PROTOCOL.md 4.1.1), and its
+  // repaired copy: the same fields again.
+  [Kind.Message]: RELAY_FIELDS,
+  [Kind.MessageRepair]: RELAY_FIELDS,
 
   // Peer <-> peer control (claims 26-49). Every one ends with the grid-key tag; the messages
   // that open a link carry the sender's lobby-signed ticket (PROTOCOL.md 4.2).

@@ -238,6 +238,8 @@ export class Lobby extends LobbyView implements Endpoint<LobbyEvent> {
       // Relay data and peer <-> peer control belong to peers; lobby -> peer kinds to the lobby.
       case Kind.Data:
       case Kind.Repair:
+      case Kind.Message:
+      case Kind.MessageRepair:
       case Kind.Prune:
       case Kind.Graft:
       case Kind.RepairRequest:

@@ -12,6 +12,7 @@ import { DEFAULT_WINDOW_BITS } from "../relay/duplicate-window.ts";
 import { DEFAULT_MAX_ORIGINS } from "../relay/origin-table.ts";
 import { checkRelayRules, defaultRelayRules, withWireHopLimit, type RelayRule } from "../relay/rules.ts";
 import { redundancyList, REDUNDANCY_LIST_RULE } from "../relay/redundancy-list.ts";
+import { resolveMessageOptions, type MessageOptions } from "./message-config.ts";
 import { DEFAULT_REPAIR_BUFFER_BYTES, DEFAULT_REPAIR_BUFFER_MESSAGES } from "../relay/retransmit-buffer.ts";
 import { MAX_LINKS, MAX_NAME_BYTES, utf8Length } from "../../wire/index.ts";
 import {
@@ -93,7 +94,7 @@ export const DEFAULT_REPAIR_BYTES_PER_SECOND = 1 << 20;
  */
 export const DEFAULT_QUIET_MS = 250;
 
-export interface PeerConfig {
+export interface PeerConfig extends MessageOptions {
   /** The lobby's address, as the driver spells it ("127.0.0.1:7777"). Required. */
   lobby: Address;
   /** Injected randomness (DESIGN.md: the core never calls Math.random). Required. */
@@ -221,6 +222,7 @@ export function resolvePeerConfig(c: PeerConfig): ResolvedPeerConfig {
     maxInvalidPerLink: checkInt("maxInvalidPerLink", c.maxInvalidPerLink ?? DEFAULT_MAX_INVALID_PER_LINK, 1, 1_000_000),
     crypto: c.crypto ?? new NobleCrypto(c.random),
     lobbyKey: checkKey(c.lobbyKey),
+    ...resolveMessageOptions(c),
   };
   if (r.pongTimeoutMs >= r.pingIntervalMs) {
     throw new RelayGridError(

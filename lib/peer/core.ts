@@ -8,7 +8,7 @@
  */
 import type { Address, Transmit } from "../endpoint.ts";
 import type { Random } from "../rng.ts";
-import { DisconnectReason, encode, Kind, RELAY_HOPS_OFFSET, TAG_BYTES, TAG_FIELD_BYTES, type Message } from "../../wire/index.ts";
+import { DisconnectReason, encode, isEnvelopeKind, Kind, RELAY_HOPS_OFFSET, TAG_BYTES, TAG_FIELD_BYTES, type Message } from "../../wire/index.ts";
 import { writeTag } from "../security/grid-keys.ts";
 import type { TicketVerdict } from "../security/ticket.ts";
 import type { ResolvedPeerConfig } from "./config.ts";
@@ -111,7 +111,7 @@ export class PeerCore {
       return undefined;
     }
     // The relay envelopes' tag leaves out the hop byte, which every relay rewrites (PROTOCOL.md 6.6).
-    writeTag(keyring, bytes, bytes.length - TAG_FIELD_BYTES, msg.kind === Kind.Data || msg.kind === Kind.Repair ? RELAY_HOPS_OFFSET : -1);
+    writeTag(keyring, bytes, bytes.length - TAG_FIELD_BYTES, isEnvelopeKind(msg.kind) ? RELAY_HOPS_OFFSET : -1);
     return bytes;
   }
 

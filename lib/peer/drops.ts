@@ -64,6 +64,8 @@ export const PeerDrop = {
   HandshakeNoLobbyKey: "handshake-no-lobby-key",
   HandshakeBadSignature: "handshake-bad-signature",
   HandshakeBadKey: "handshake-bad-key",
+  /** A Message (0x06, 0x07) whose header is malformed, or whose fragment disagrees with the message's others (PROTOCOL.md 4.1.1). */
+  BadMessage: "bad-message",
   /** A handler threw: a Peer bug, never the sender's fault. Tests assert it stays 0. */
   InternalError: "internal-error",
 } as const;

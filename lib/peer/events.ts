@@ -39,10 +39,22 @@ export type PeerEvent =
       readonly seq: number;
       readonly hops: number;
       readonly target: number | null;
+      /** Sent with send({ reliable }) or send({ ordered }) (PROTOCOL.md 4.1.1); absent for a plain broadcast. */
+      readonly reliable?: boolean;
+      readonly ordered?: boolean;
+      /** The team it was sent to (send({ team })), null for everyone; absent for a plain broadcast. */
+      readonly team?: number | null;
     }
   /** The lobby restarted and this peer registered again with the same grid and peer ids. */
   | { readonly type: "reregistered"; readonly grid: number; readonly peer: number }
   /** A procedure failed: joining, creating a grid, reaching the lobby. */
-  | { readonly type: "error"; readonly code: ErrorCode; readonly message: string }
+  | {
+      readonly type: "error";
+      readonly code: ErrorCode;
+      readonly message: string;
+      /** For message-lost: the origin and the seq of the reliable message lost. */
+      readonly origin?: number;
+      readonly seq?: number;
+    }
   /** leave() finished: neighbours and the lobby were told (or timed out). */
   | { readonly type: "closed" };

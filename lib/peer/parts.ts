@@ -4,6 +4,8 @@
  * (MemberSource, LinkStatusSource, LobbyHooks), so there is no import loop among them.
  */
 import type { PeerCore } from "./core.ts";
+import type { Delivery } from "./delivery.ts";
+import type { Messenger } from "./messages.ts";
 import type { LobbyClient } from "./lobby-client.ts";
 import type { Pinger } from "./pings.ts";
 import type { Redundancy } from "./redundancy.ts";
@@ -27,6 +29,10 @@ export interface PeerParts {
   readonly relay: RelayPath;
   /** Redundancy lists, the receiving side: whose copies to keep, Prunes and Grafts (US 7,685,301). */
   readonly redundancy: Redundancy;
+  /** Messages, the receiving side: reassembly, reliable and ordered delivery, teams (PROTOCOL.md 4.1.1). */
+  readonly delivery: Delivery;
+  /** Messages, the sending side: headers and fragments (send()). */
+  readonly messenger: Messenger;
   /** Repair of what is lost: retransmit buffer, gaps, requests and answers (undefined with repair off). */
   readonly repair: Repairer | undefined;
 }

@@ -8,7 +8,8 @@
  *   pollTransmit() until undefined, then pollEvent() until undefined, then re-arm one
  *   timer at pollTimeout().
  *
- * Commands: join(now, options), broadcast(now, payload), setConnectionLimit(now, n),
+ * Commands: join(now, options), broadcast(now, payload), send(now, payload, options),
+ * joinTeam(team), leaveTeam(team), setConnectionLimit(now, n),
  * leave(now). Input: handleDatagram(now, from, bytes), handleTimeout(now).
  *
  * Where things are: the checks every datagram goes through, in order (receive.ts), the
@@ -22,6 +23,8 @@ import { MAX_META_BYTES, MAX_NAME_BYTES, utf8Length } from "../../wire/index.ts"
 import { resolvePeerConfig, type PeerConfig, type ResolvedPeerConfig } from "./config.ts";
 import type { NeighbourInfo } from "./connection-rules.ts";
 import { PeerCore } from "./core.ts";
+import { Delivery } from "./delivery.ts";
+import { Messenger, type SendOptions } from "./messages.ts";
 import { PeerDrop, type DropReason } from "./drops.ts";
 import type { PeerEvent } from "./events.ts";
 import { LobbyClient } from "./lobby-client.ts";
@@ -71,13 +74,15 @@ function compose(cfg: ResolvedPeerConfig): [PeerParts, Receiver] {
   const parents: ParentSource = { parentOf: (origin) => redundancy.parentOf(origin) };
   const repair = cfg.repair ? new Repairer(core, relay.duplicates, new RepairServer(core, relay.rules), parents, relay) : undefined;
   const redundancy = new Redundancy(core, relay.list, repair);
-  relay.use(redundancy, repair);
+  const delivery = new Delivery(core, repair);
+  const messenger = new Messenger(core, relay);
+  relay.use(redundancy, repair, delivery);
   core.observeLinks(lobby);
   core.observeLinks(seeker);
   core.observeLinks(relay);
   core.observeLinks(redundancy);
   if (repair !== undefined) core.observeLinks(repair);
-  const parts: PeerParts = { core, lobby, seeker, responder, pings, relay, redundancy, repair };
+  const parts: PeerParts = { core, lobby, seeker, responder, pings, relay, redundancy, repair, delivery, messenger };
   return [parts, new Receiver(parts)];
 }
 
@@ -89,7 +94,7 @@ export class Peer extends PeerView implements Endpoint<PeerEvent> {
   /** Throws RelayGridError(invalid-config) when an option is out of range. */
   constructor(config: PeerConfig) {
     super(...compose(resolvePeerConfig(config)));
-    const { core, lobby, seeker, pings, redundancy, repair } = this.parts;
+    const { core, lobby, seeker, pings, redundancy, repair, delivery } = this.parts;
     core.timers.source(PeerTimer.Retransmit, () => core.requests.nextDeadline());
     this.onTimer = {
       [PeerTimer.Retransmit]: (now) => this.retransmit(now),
@@ -100,6 +105,7 @@ export class Peer extends PeerView implements Endpoint<PeerEvent> {
       [PeerTimer.SeekTick]: (now) => seeker.onSeekTick(now),
       [PeerTimer.RedundancyTick]: (now) => redundancy.onTick(now),
       [PeerTimer.RepairTick]: (now) => repair?.onTick(now),
+      [PeerTimer.DeliveryTick]: (now) => delivery.onTick(now),
       [PeerTimer.CloseDeadline]: () => this.finishClose(),
     };
   }
@@ -128,6 +134,27 @@ export class Peer extends PeerView implements Endpoint<PeerEvent> {
   broadcast(now: number, payload: Uint8Array, target: number | null = null): number {
     const t = this.advance(now);
     return this.parts.relay.broadcast(t, payload, target);
+  }
+
+  /**
+   * Sends `payload` (up to MAX_MESSAGE_BYTES, 256 KiB) to every member, or with `to` to one
+   * member, as `options` say: unreliable by default, `reliable`, `ordered` (per origin), or to
+   * a `team` only (PROTOCOL.md 4.1.1). Returns the seq the receivers see it under.
+   * Throws RelayGridError: payload-too-large over the maximum, invalid-config for a bad option.
+   */
+  send(now: number, payload: Uint8Array, options: SendOptions & { to?: number } = {}): number {
+    const t = this.advance(now);
+    return this.parts.messenger.send(t, payload, options.to ?? null, options);
+  }
+
+  /** Joins team `team` (a u32 > 0) inside this grid: its team messages are delivered here from now on. */
+  joinTeam(team: number): void {
+    this.parts.delivery.teams.add(checkInt("team", team, 1, 0xffffffff));
+  }
+
+  /** Leaves team `team`: its team messages are relayed but no longer delivered here. */
+  leaveTeam(team: number): void {
+    this.parts.delivery.teams.delete(team);
   }
 
   /**

@@ -44,6 +44,8 @@ const IN_GRID: readonly KindValue[] = [
   Kind.Pong,
   Kind.Data,
   Kind.Repair,
+  Kind.Message,
+  Kind.MessageRepair,
   Kind.Prune,
   Kind.Graft,
   Kind.RepairRequest,

@@ -3,11 +3,11 @@
  * order (STYLE.md 6, PROTOCOL.md 6.7); the first that fails names the drop (drops.ts):
  *
  *   1. the peer has closed                                    -> closed
- *   2. relay data (first bytes 99 01 01), if the phase takes it, goes to the hot path
+ *   2. relay data (first bytes 99 01 01, or 99 01 06 for a Message), if the phase takes it, goes to the hot path
  *      (relay-path.ts onData: not-linked, decode, wrong-grid, tag-*, then the duplicate
  *      window); else                                          -> unexpected-in-state
  *   3. from neither a link nor the lobby, over the strangers' token bucket -> rate-limited
- *   4. Repair and kinds 0x10-0x1f: the grid-key tag on the raw bytes (Repair: hop byte read
+ *   4. Repair, MessageRepair and kinds 0x10-0x1f: the grid-key tag on the raw bytes (hop byte read
  *      as 0, as for Data)                                       -> tag-missing, tag-unknown-epoch, tag-bad-tag
  *   5. decode (never throws)                                   -> its DecodeErrorCode (past a
  *      valid tag, counted against the link too: a member's fault)
@@ -31,9 +31,9 @@ function assertNever(x: never): never {
   throw new Error(`unhandled message kind ${String((x as { kind: unknown }).kind)}`);
 }
 
-/** Relay data is recognised by its first three bytes: fixarray(9), version 1, kind 1 (PROTOCOL.md 6.7). */
+/** Relay data is recognised by its first three bytes: fixarray(9), version 1, kind 1 or 6 (Data, Message; PROTOCOL.md 6.7). */
 export function isRelayData(bytes: Uint8Array): boolean {
-  return bytes.length >= 3 && bytes[0] === 0x99 && bytes[1] === 1 && bytes[2] === Kind.Data;
+  return bytes.length >= 3 && bytes[0] === 0x99 && bytes[1] === 1 && (bytes[2] === Kind.Data || bytes[2] === Kind.Message);
 }
 
 export class Receiver {
@@ -67,9 +67,10 @@ export class Receiver {
     }
     // Peer<->peer control and Repair must carry a valid tag under one of the grid's keys:
     // checked on the raw bytes before anything is decoded (cheapest check first, STYLE.md 6).
-    const tagged = (kind >= 0x10 && kind <= 0x1f) || kind === Kind.Repair;
+    const repaired = kind === Kind.Repair || kind === Kind.MessageRepair;
+    const tagged = (kind >= 0x10 && kind <= 0x1f) || repaired;
     if (tagged) {
-      const t = checkTag(core.credentials.keyring, bytes, kind === Kind.Repair ? RELAY_HOPS_OFFSET : -1);
+      const t = checkTag(core.credentials.keyring, bytes, repaired ? RELAY_HOPS_OFFSET : -1);
       if (t !== "ok") return TAG_DROP[t];
     }
     const r = decode(bytes);
@@ -87,7 +88,8 @@ export class Receiver {
     const { core, lobby, seeker, responder, pings, relay, redundancy, repair } = this.parts;
     const fromLobby = from === core.cfg.lobby;
     switch (msg.kind) {
-      case Kind.Repair: {
+      case Kind.Repair:
+      case Kind.MessageRepair: {
         const link = core.links.byAddr(from);
         return link === undefined ? PeerDrop.NotLinked : relay.onRepair(now, link, bytes);
       }
@@ -148,6 +150,7 @@ export class Receiver {
       case Kind.Error:
         return onReply(this.parts, now, from, msg);
       case Kind.Data:
+      case Kind.Message:
         return PeerDrop.InternalError; // unreachable: decode() yields Data only for bytes step 2 took
       case Kind.Hello:
       case Kind.ListGrids:

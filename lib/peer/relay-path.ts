@@ -33,6 +33,7 @@ import { PeerDrop, TAG_DROP, type DropReason } from "./drops.ts";
 import type { Link, LinkObserver } from "./links.ts";
 import type { Redundancy } from "./redundancy.ts";
 import type { Repairer } from "./repair.ts";
+import type { Delivery } from "./delivery.ts";
 
 export class RelayPath implements LinkObserver {
   readonly duplicates: DuplicateFilter;
@@ -44,6 +45,7 @@ export class RelayPath implements LinkObserver {
   private seq = 0;
   private tree: Redundancy | undefined;
   private repair: Repairer | undefined;
+  private messages: Delivery | undefined;
   /** Links the envelope being handled was forwarded to (rules.chosen[0..sent)). */
   private sent = 0;
 
@@ -55,16 +57,18 @@ export class RelayPath implements LinkObserver {
   }
 
   /** The parts every arrival is shown to (the Peer composes them after this one). */
-  use(tree: Redundancy, repair: Repairer | undefined): void {
+  use(tree: Redundancy, repair: Repairer | undefined, messages: Delivery): void {
     this.tree = tree;
     this.repair = repair;
+    this.messages = messages;
   }
 
   /**
    * Originates a broadcast (or, with `target`, data addressed to one member but relayed
-   * through the grid). Returns its sequence value.
+   * through the grid): a Data envelope, or with `kind` Message one whose payload begins with
+   * a message header (messages.ts). Returns its sequence value.
    */
-  broadcast(now: number, payload: Uint8Array, target: number | null): number {
+  broadcast(now: number, payload: Uint8Array, target: number | null, kind: typeof Kind.Data | typeof Kind.Message = Kind.Data): number {
     const core = this.core;
     if (core.self === 0 || (core.phase !== "member" && core.phase !== "joining")) {
       throw new RelayGridError(ErrorCode.NotJoined, `cannot broadcast while ${core.phase}: wait for the "joined" event`);
@@ -80,7 +84,7 @@ export class RelayPath implements LinkObserver {
     }
     this.seq = (this.seq + 1) >>> 0;
     const buf = new Uint8Array(relaySizeBound(payload.length));
-    const n = writeRelay(buf, 0, 0, core.grid, core.self, this.seq, target, payload);
+    const n = writeRelay(buf, 0, 0, core.grid, core.self, this.seq, target, payload, null, kind);
     const bytes = buf.subarray(0, n);
     const keyring = core.credentials.keyring;
     if (keyring.currentEpoch === undefined) throw new RelayGridError(ErrorCode.NotJoined, "no grid key yet: wait for the \"joined\" event");
@@ -104,7 +108,8 @@ export class RelayPath implements LinkObserver {
     // Only links may inject data (claim 14: "from a sending peer system connected to").
     if (link === undefined) return PeerDrop.NotLinked;
     const header = this.header;
-    const err = readRelay(bytes, header);
+    const kind = bytes[2] as number; // Data or Message (receive.ts isRelayData)
+    const err = readRelay(bytes, header, kind);
     if (err !== null) return err;
     if (header.grid !== core.grid) return PeerDrop.WrongGrid;
     // Authenticated relay: a tag under one of the grid's keys, over all but the hop byte,
@@ -126,7 +131,8 @@ export class RelayPath implements LinkObserver {
       return undefined;
     }
     tree?.onCopy(now, link.peer, header.origin, true);
-    this.deliver(header.target, bytes);
+    const bad = this.deliver(now, kind, bytes);
+    if (bad !== undefined) return bad; // a malformed Message is not relayed on
     const target = header.target;
     // Not relayed further once it reached its addressee.
     this.sent = target === core.self ? 0 : this.forward(header.grid, header.origin, header.seq, header.hops, target, link.peer, bytes, header.hops + 1, 0);
@@ -152,7 +158,8 @@ export class RelayPath implements LinkObserver {
   onRepair(now: number, link: Link, bytes: Uint8Array): DropReason | undefined {
     const core = this.core;
     const header = this.header;
-    const err = readRelay(bytes, header, Kind.Repair);
+    const kind = bytes[2] as number; // Repair or MessageRepair (receive.ts)
+    const err = readRelay(bytes, header, kind);
     if (err !== null) return err;
     if (header.grid !== core.grid) return PeerDrop.WrongGrid;
     if (header.origin === core.self || this.duplicates.check(header.origin, header.seq) !== SeqResult.Fresh) {
@@ -160,7 +167,8 @@ export class RelayPath implements LinkObserver {
       return undefined;
     }
     this.tree?.onRepaired(now, header.origin);
-    this.deliver(header.target, bytes);
+    const bad = this.deliver(now, kind, bytes);
+    if (bad !== undefined) return bad;
     // We missed it, so the members we relay this origin to missed it too (a lost last
     // message they cannot even see missing): it goes on to them by the relay rules, as a
     // Repair (never pruned, never a path), but not to the parent, which delivers to us.
@@ -173,10 +181,16 @@ export class RelayPath implements LinkObserver {
     return undefined;
   }
 
-  /** Delivers the envelope in the header (to the application, when it is for everyone or for us). */
-  private deliver(target: number | null, bytes: Uint8Array): void {
+  /**
+   * Delivers the envelope in the header (to the application, when it is for everyone or for
+   * us); a Message goes to the delivery part (delivery.ts), which returns a drop when its
+   * header is malformed.
+   */
+  private deliver(now: number, kind: number, bytes: Uint8Array): DropReason | undefined {
     const core = this.core;
     const header = this.header;
+    if (kind === Kind.Message || kind === Kind.MessageRepair) return this.messages?.accept(now, header, bytes);
+    const target = header.target;
     if (target === null || target === core.self) {
       core.counters.delivered++;
       core.emit({
@@ -188,6 +202,7 @@ export class RelayPath implements LinkObserver {
         target,
       });
     }
+    return undefined;
   }
 
   linkOpened(_now: number, link: Link): void {

@@ -6,6 +6,7 @@
  * (origin, first, mask) entries.
  */
 import { Kind, MAX_REPAIR_WANTS, type RepairWant } from "../../wire/index.ts";
+import type { OriginIndex } from "../relay/retransmit-buffer.ts";
 import { NO_TAG, type PeerCore } from "./core.ts";
 import type { Link } from "./links.ts";
 import type { ParentSource } from "./repair.ts";
@@ -21,6 +22,16 @@ export interface Gap {
   /** Links that asked us for this seq while we miss it too, and when: answered when it arrives, if they still wait. */
   readonly waiting: number[];
   readonly waitingSince: number[];
+}
+
+/** One origin's repair state (repair.ts). */
+export interface Track {
+  readonly idx: OriginIndex;
+  /** The first seq seen of this origin, and the newest. */
+  readonly first: number;
+  top: number;
+  /** Missing seqs, oldest first. */
+  readonly gaps: Gap[];
 }
 
 const DEFAULT_RTT_MS = 200;

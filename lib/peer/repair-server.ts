@@ -5,7 +5,7 @@
  * peer forwarded it, and a tag under this peer's current grid key (so a copy made before a key
  * rotation still verifies, and it can never pass for a Data copy: the tag covers the kind).
  */
-import { Kind, MAX_HOPS, newRelayHeader, readRelay, RELAY_HOPS_OFFSET, TAG_FIELD_BYTES } from "../../wire/index.ts";
+import { isEnvelopeKind, MAX_HOPS, newRelayHeader, repairKindOf, readRelay, RELAY_HOPS_OFFSET, TAG_FIELD_BYTES } from "../../wire/index.ts";
 import { REDUNDANCY_LIST_RULE } from "../relay/redundancy-list.ts";
 import type { RelayRuleSet } from "../relay/rule-set.ts";
 import { RetransmitBuffer } from "../relay/retransmit-buffer.ts";
@@ -85,7 +85,7 @@ export class RepairServer {
     const core = this.core;
     const link = core.links.get(peer);
     const kind = bytes[2] as number;
-    if (link === undefined || readRelay(bytes, this.header, kind === Kind.Repair ? Kind.Repair : Kind.Data) !== null) {
+    if (link === undefined || !isEnvelopeKind(kind) || readRelay(bytes, this.header, kind) !== null) {
       c.refused++;
       return false;
     }
@@ -111,7 +111,7 @@ export class RepairServer {
     }
     const out = new Uint8Array(bytes.length);
     out.set(bytes);
-    out[2] = Kind.Repair;
+    out[2] = repairKindOf(kind); // Data and Repair as Repair, Message and MessageRepair as MessageRepair
     out[RELAY_HOPS_OFFSET] = hopsOut;
     writeTag(keyring, out, out.length - TAG_FIELD_BYTES, RELAY_HOPS_OFFSET);
     core.transmit(link.address, out);

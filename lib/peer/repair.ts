@@ -23,11 +23,11 @@
 import type { Kind, MessageOf } from "../../wire/index.ts";
 import type { DuplicateFilter } from "../relay/origin-table.ts";
 import { SeqResult } from "../relay/duplicate-window.ts";
-import { newOriginIndex, RetransmitBuffer, type OriginIndex } from "../relay/retransmit-buffer.ts";
+import { newOriginIndex, RetransmitBuffer } from "../relay/retransmit-buffer.ts";
 import type { PeerCore } from "./core.ts";
 import type { DropReason } from "./drops.ts";
 import type { Link, LinkObserver } from "./links.ts";
-import { MAX_WAIT_MS, RepairAsker, type Gap } from "./repair-asker.ts";
+import { MAX_WAIT_MS, RepairAsker, type Gap, type Track } from "./repair-asker.ts";
 import { newRepairCounters, RepairServer, type RepairCounters } from "./repair-server.ts";
 import { PeerTimer } from "./timers.ts";
 
@@ -45,15 +45,6 @@ export interface SentSource {
 export interface RepairObserver {
   repaired?(now: number, origin: number, seq: number): void;
   abandoned?(now: number, origin: number, seq: number): void;
-}
-
-/** One origin's repair state. */
-interface Track {
-  readonly idx: OriginIndex;
-  /** The newest seq seen of this origin. */
-  top: number;
-  /** Missing seqs, oldest first. */
-  readonly gaps: Gap[];
 }
 
 const HALF = 0x80000000;
@@ -101,14 +92,19 @@ export class Repairer implements LinkObserver {
 
   /**
    * Pulls (origin, seq) from the neighbours, as if a gap had shown it missing: asked after
-   * repairDelayMs, the parent first. False when it is here already, already pulled, or the
-   * bounds are full. Its arrival (or the give-up) reaches the observers.
+   * repairDelayMs, the parent first. True when it is being pulled (now or already): its
+   * arrival (or the give-up) reaches the observers. False when it is here already or the
+   * bounds are full.
    */
   pull(now: number, origin: number, seq: number): boolean {
     if (this.has(origin, seq)) return false;
     const t = this.track(origin, seq);
-    if (t.gaps.some((g) => g.seq === seq >>> 0)) return false;
-    return this.open(now, t, seq >>> 0);
+    return t.gaps.some((g) => g.seq === seq >>> 0) || this.open(now, t, seq >>> 0);
+  }
+
+  /** The first seq of `origin` this peer saw (those before it are not repaired), or null. */
+  since(origin: number): number | null {
+    return this.tracks.get(origin)?.first ?? null;
   }
 
   /** Registers an observer of repairs and give-ups (in registration order). */
@@ -262,7 +258,7 @@ export class Repairer implements LinkObserver {
     let t = this.tracks.get(origin);
     if (t !== undefined) return t;
     if (this.tracks.size >= this.core.cfg.maxOrigins) this.evictOne();
-    t = { idx: newOriginIndex(origin), top: (seq - 1) >>> 0, gaps: [] };
+    t = { idx: newOriginIndex(origin), first: seq >>> 0, top: (seq - 1) >>> 0, gaps: [] };
     this.tracks.set(origin, t);
     return t;
   }

@@ -5,6 +5,7 @@
 import type { DropReason, PeerFailure } from "./drops.ts";
 import type { RedundancyCounters } from "./redundancy.ts";
 import type { RepairCounters } from "./repair-server.ts";
+import type { MessageCounters } from "./delivery.ts";
 
 export interface PeerStats {
   readonly peer: number;
@@ -43,6 +44,8 @@ export interface PeerStats {
   readonly redundancy: Readonly<RedundancyCounters> & { readonly listed: number };
   /** Repair: seqs found missing, repaired, given up; requests and Repairs both ways (all 0 with repair off). */
   readonly repair: Readonly<RepairCounters>;
+  /** Messages (send()): delivered, reassembled, held for order, reported lost, ... (delivery.ts). */
+  readonly messages: Readonly<MessageCounters>;
 }
 
 export class PeerCounters {

@@ -27,6 +27,8 @@ export const PeerTimer = {
   RedundancyTick: "redundancy-tick",
   /** Ask for the missing seqs that are due, give up the ones out of attempts (repair.ts). */
   RepairTick: "repair-tick",
+  /** Unfinished large messages time out; ordered messages that waited maxHoldMs skip their gap (delivery.ts). */
+  DeliveryTick: "delivery-tick",
   /** leave() stops waiting for acks (peer.ts); due early once no request is outstanding. */
   CloseDeadline: "close-deadline",
 } as const;

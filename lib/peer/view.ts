@@ -38,6 +38,12 @@ export interface PeerFootprint {
   bufferedBytes: number;
   /** Missing seqs being pulled from neighbours (at most 4096). */
   missing: number;
+  /** Ordered messages held for an earlier one (at most maxHeldMessages per origin), and their bytes (at most maxHeldBytes). */
+  held: number;
+  heldBytes: number;
+  /** Unfinished large messages, and their bytes (at most reassemblyBytes). */
+  reassembling: number;
+  reassemblyBytes: number;
   /** Tickets verified and cached. */
   tickets: number;
   /** Named timers armed (timers.ts). */
@@ -102,6 +108,7 @@ export class PeerView {
       retransmits: k.retransmits,
       redundancy: { ...this.parts.redundancy.counters, listed: this.parts.relay.list?.entries ?? 0 },
       repair: { ...(this.parts.repair?.counters ?? NO_REPAIR) },
+      messages: { ...this.parts.delivery.counters },
     };
   }
 
@@ -136,6 +143,10 @@ export class PeerView {
       buffered: this.parts.repair?.buffer.size ?? 0,
       bufferedBytes: this.parts.repair?.buffer.bytesHeld ?? 0,
       missing: this.parts.repair?.pending ?? 0,
+      held: this.parts.delivery.holding.messages,
+      heldBytes: this.parts.delivery.holding.bytes,
+      reassembling: this.parts.delivery.reassembly.size,
+      reassemblyBytes: this.parts.delivery.reassembly.bytesHeld,
       tickets: core.credentials.ticketsCached,
       timers: core.timers.armed,
       queuedTransmits: core.outbox.length,

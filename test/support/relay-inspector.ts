@@ -5,7 +5,8 @@
  *    asked for it again (a RepairRequest naming it, or a Graft asking for a catch-up past a
  *    seq below it): a lost copy may be sent again, an unasked one never;
  *  - claim 17: never to the origin.
- * Data and Repair (PROTOCOL.md 4.2.1) are both checked: a Repair is the same data. A
+ * Data and Repair (PROTOCOL.md 4.2.1), Message and MessageRepair (4.1.1) are all checked: a
+ * repaired copy is the same data. A
  * neighbour that pruned an origin (redundancy lists, US 7,685,301) getting nothing is a
  * legitimate skip: the rules say where data must not go, not where it must.
  * It throws, which fails the simulation run with its seed.
@@ -14,7 +15,7 @@
  * from every peer's handleDatagram), so the check holds under loss, jitter and reordering.
  */
 import type { Address } from "../../lib/endpoint.ts";
-import { decode, Kind, newRelayHeader, readRelay } from "../../wire/index.ts";
+import { decode, isEnvelopeKind, Kind, newRelayHeader, readRelay } from "../../wire/index.ts";
 
 export class RelayInspector {
   /** peer id -> address, filled by the test as peers are admitted. */
@@ -38,7 +39,7 @@ export class RelayInspector {
   inspect = (_now: number, from: Address, to: Address, bytes: Uint8Array): void => {
     const kind = bytes.length >= 3 ? (bytes[2] as number) : -1;
     if (kind === Kind.RepairRequest || kind === Kind.Graft) return this.noteAsk(from, to, bytes);
-    if (bytes.length < 3 || bytes[0] !== 0x99 || (kind !== Kind.Data && kind !== Kind.Repair)) return;
+    if (bytes.length < 3 || bytes[0] !== 0x99 || !isEnvelopeKind(kind)) return;
     if (readRelay(bytes, this.header, kind) !== null) return;
     const { origin, seq } = this.header;
     this.checked++;
@@ -59,7 +60,7 @@ export class RelayInspector {
   /** A Data or Repair datagram `from` -> `to` is handed to `to`: the first one of an id is where `to` got it from. */
   arrived(from: Address, to: Address, bytes: Uint8Array): void {
     const kind = bytes.length >= 3 ? (bytes[2] as number) : -1;
-    if (bytes[0] !== 0x99 || (kind !== Kind.Data && kind !== Kind.Repair) || readRelay(bytes, this.header, kind) !== null) return;
+    if (bytes[0] !== 0x99 || !isEnvelopeKind(kind) || readRelay(bytes, this.header, kind) !== null) return;
     const key = `${to}|${this.header.origin}:${this.header.seq}`;
     if (!this.firstFrom.has(key) && !this.olderFirstFrom.has(key)) this.firstFrom.set(key, from);
   }
