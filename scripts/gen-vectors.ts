@@ -215,6 +215,7 @@ export function buildVectors(): Vector[] {
   });
   add("message-unreliable-target", { kind: K.Message, hops: 1, grid: 1, origin: 2, seq: 6, target: 9, payload: Uint8Array.from([0x08, 0, 0, 0, 1, 0x21]), tag: tag(7, 144) });
   add("message-repair-reliable", { kind: K.MessageRepair, hops: 2, grid: 1, origin: 2, seq: 5, target: null, payload: Uint8Array.from([0x01, 0, 0, 0, 4, 0x68, 0x69]), tag: tag(7, 145) });
+  add("routed-to-one-member", { kind: K.Routed, hops: 2, grid: 1, origin: 2, seq: 1, target: 9, payload: hello, tag: tag(7, 146) });
   // Prune, Graft, RepairRequest: empty lists, one entry, nil and u32 `have`, the item limits.
   add("prune-one-origin", { kind: K.Prune, grid: 7, from: 3, origins: [5], tag: tag(1, 143) });
   add("prune-empty", { kind: K.Prune, grid: 7, from: 3, origins: [], tag: ZERO_TAG });

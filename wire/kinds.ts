@@ -2,7 +2,7 @@
  * The kinds table (PROTOCOL.md section 3): every datagram is
  * `[version, kind, ...fields]`, and `kind` is one of these positive fixints.
  * Ranges: 0x01-0x0f the relay family (0x01 relay data, 0x02 a repaired copy of it, 0x06 a
- * message with a header, 0x07 a repaired copy of that); 0x10-0x1f
+ * message with a header, 0x07 a repaired copy of that, 0x08 a message routed to one member); 0x10-0x1f
  * peer <-> peer control; 0x20-0x3f peer -> lobby; 0x40-0x5f lobby -> peer. `as const` rather than an enum, so type-stripping runtimes
  * (Node's --experimental-strip-types, Deno, Bun) run the sources unchanged.
  */
@@ -14,6 +14,8 @@ export const Kind = {
   Message: 0x06,
   /** A Message envelope sent again to a member that missed it (as Repair is for Data). */
   MessageRepair: 0x07,
+  /** A message to one member, routed towards it link by link rather than flooded (PROTOCOL.md 4.1.2). */
+  Routed: 0x08,
 
   Join: 0x10,
   JoinReply: 0x11,
@@ -63,12 +65,12 @@ export const Kind = {
 
 export type KindName = keyof typeof Kind;
 
-/** The kinds that are relay envelopes (PROTOCOL.md 4.1): Data, Repair, Message, MessageRepair. */
-export type EnvelopeKind = typeof Kind.Data | typeof Kind.Repair | typeof Kind.Message | typeof Kind.MessageRepair;
+/** The kinds that are relay envelopes (PROTOCOL.md 4.1): Data, Repair, Message, MessageRepair, Routed. */
+export type EnvelopeKind = typeof Kind.Data | typeof Kind.Repair | typeof Kind.Message | typeof Kind.MessageRepair | typeof Kind.Routed;
 
 /** Whether `kind` is a relay envelope (read by readRelay, tagged over all but the hop byte). */
 export function isEnvelopeKind(kind: number): kind is EnvelopeKind {
-  return kind === Kind.Data || kind === Kind.Repair || kind === Kind.Message || kind === Kind.MessageRepair;
+  return kind === Kind.Data || kind === Kind.Repair || kind === Kind.Message || kind === Kind.MessageRepair || kind === Kind.Routed;
 }
 
 /** The kind a repaired copy of an envelope of `kind` is sent as: Repair for Data, MessageRepair for Message. */

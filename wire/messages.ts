@@ -66,6 +66,9 @@ export const SCHEMAS = {
   // repaired copy: the same fields again.
   [Kind.Message]: RELAY_FIELDS,
   [Kind.MessageRepair]: RELAY_FIELDS,
+  // A message routed to one member (PROTOCOL.md 4.1.2): the envelope again, `seq` counting the
+  // origin's routed messages (its own space), `target` required.
+  [Kind.Routed]: RELAY_FIELDS,
 
   // Peer <-> peer control (claims 26-49). Every one ends with the grid-key tag; the messages
   // that open a link carry the sender's lobby-signed ticket (PROTOCOL.md 4.2).

@@ -240,6 +240,7 @@ export class Lobby extends LobbyView implements Endpoint<LobbyEvent> {
       case Kind.Repair:
       case Kind.Message:
       case Kind.MessageRepair:
+      case Kind.Routed:
       case Kind.Prune:
       case Kind.Graft:
       case Kind.RepairRequest:

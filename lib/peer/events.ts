@@ -44,6 +44,8 @@ export type PeerEvent =
       readonly ordered?: boolean;
       /** The team it was sent to (send({ team })), null for everyone; absent for a plain broadcast. */
       readonly team?: number | null;
+      /** Sent with send({ to }) and routed to this member (PROTOCOL.md 4.1.2): `seq` counts the origin's routed messages, apart from its broadcasts. */
+      readonly routed?: boolean;
     }
   /** The lobby restarted and this peer registered again with the same grid and peer ids. */
   | { readonly type: "reregistered"; readonly grid: number; readonly peer: number }

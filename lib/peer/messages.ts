@@ -3,12 +3,15 @@
  * broadcast of at most MAX_PAYLOAD_BYTES stays a Data envelope (no header, the hot path of
  * claims 2-4); anything else is one Message envelope, or consecutive fragments of at most
  * MAX_FRAGMENT_BYTES each, all in the origin's one seq space, so the grid's redundancy lists
- * and repair carry them as they carry Data. The receiving side is delivery.ts.
+ * and repair carry them as they carry Data. The receiving side is delivery.ts. A small
+ * unreliable message to one member is routed (router.ts); a reliable, large or team one to one
+ * member is a Message with `target`, carried (and repaired) on the grid's broadcast paths.
  */
 import { ErrorCode, RelayGridError } from "../errors.ts";
 import { Kind, MAX_MESSAGE_BYTES, MAX_PAYLOAD_BYTES, MessageFlag, messageHeaderBytes, writeMessageHeader } from "../../wire/index.ts";
 import type { PeerCore } from "./core.ts";
 import type { RelayPath } from "./relay-path.ts";
+import type { Router } from "./router.ts";
 
 /** How one message is delivered (Peer.send). */
 export interface SendOptions {
@@ -31,6 +34,7 @@ export class Messenger {
   constructor(
     private readonly core: PeerCore,
     private readonly relay: RelayPath,
+    private readonly router: Router,
   ) {}
 
   /** Sends `payload` to the grid (or `target`); returns the seq of its first envelope. */
@@ -48,7 +52,10 @@ export class Messenger {
     if (reliable && !this.core.cfg.repair) {
       throw new RelayGridError(ErrorCode.InvalidConfig, "reliable and ordered delivery need repair: create the Peer with repair: true (the default)");
     }
-    if (!reliable && team === undefined && payload.length <= MAX_PAYLOAD_BYTES) return this.relay.broadcast(now, payload, target);
+    if (!reliable && team === undefined && payload.length <= MAX_PAYLOAD_BYTES) {
+      // To one member: routed (PROTOCOL.md 4.1.2), O(path length) datagrams. For everyone: Data.
+      return target === null ? this.relay.broadcast(now, payload, null) : this.router.send(now, payload, target);
+    }
     let flags = (reliable ? MessageFlag.Reliable : 0) | (ordered ? MessageFlag.Ordered : 0) | (team !== undefined ? MessageFlag.Team : 0);
     const room = MAX_PAYLOAD_BYTES - messageHeaderBytes(flags);
     let count = 1;

@@ -6,6 +6,7 @@
 import type { PeerCore } from "./core.ts";
 import type { Delivery } from "./delivery.ts";
 import type { Messenger } from "./messages.ts";
+import type { Router } from "./router.ts";
 import type { LobbyClient } from "./lobby-client.ts";
 import type { Pinger } from "./pings.ts";
 import type { Redundancy } from "./redundancy.ts";
@@ -33,6 +34,8 @@ export interface PeerParts {
   readonly delivery: Delivery;
   /** Messages, the sending side: headers and fragments (send()). */
   readonly messenger: Messenger;
+  /** Messages to one member, routed towards it (PROTOCOL.md 4.1.2). */
+  readonly router: Router;
   /** Repair of what is lost: retransmit buffer, gaps, requests and answers (undefined with repair off). */
   readonly repair: Repairer | undefined;
 }

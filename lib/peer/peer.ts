@@ -25,6 +25,7 @@ import type { NeighbourInfo } from "./connection-rules.ts";
 import { PeerCore } from "./core.ts";
 import { Delivery } from "./delivery.ts";
 import { Messenger, type SendOptions } from "./messages.ts";
+import { Router } from "./router.ts";
 import { PeerDrop, type DropReason } from "./drops.ts";
 import type { PeerEvent } from "./events.ts";
 import { LobbyClient } from "./lobby-client.ts";
@@ -75,14 +76,15 @@ function compose(cfg: ResolvedPeerConfig): [PeerParts, Receiver] {
   const repair = cfg.repair ? new Repairer(core, relay.duplicates, new RepairServer(core, relay.rules), parents, relay) : undefined;
   const redundancy = new Redundancy(core, relay.list, repair);
   const delivery = new Delivery(core, repair);
-  const messenger = new Messenger(core, relay);
+  const router = new Router(core, relay.rules, parents);
+  const messenger = new Messenger(core, relay, router);
   relay.use(redundancy, repair, delivery);
   core.observeLinks(lobby);
   core.observeLinks(seeker);
   core.observeLinks(relay);
   core.observeLinks(redundancy);
   if (repair !== undefined) core.observeLinks(repair);
-  const parts: PeerParts = { core, lobby, seeker, responder, pings, relay, redundancy, repair, delivery, messenger };
+  const parts: PeerParts = { core, lobby, seeker, responder, pings, relay, redundancy, repair, delivery, messenger, router };
   return [parts, new Receiver(parts)];
 }
 

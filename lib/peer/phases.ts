@@ -46,6 +46,7 @@ const IN_GRID: readonly KindValue[] = [
   Kind.Repair,
   Kind.Message,
   Kind.MessageRepair,
+  Kind.Routed,
   Kind.Prune,
   Kind.Graft,
   Kind.RepairRequest,

@@ -7,7 +7,7 @@
  *      (relay-path.ts onData: not-linked, decode, wrong-grid, tag-*, then the duplicate
  *      window); else                                          -> unexpected-in-state
  *   3. from neither a link nor the lobby, over the strangers' token bucket -> rate-limited
- *   4. Repair, MessageRepair and kinds 0x10-0x1f: the grid-key tag on the raw bytes (hop byte read
+ *   4. Repair, MessageRepair, Routed and kinds 0x10-0x1f: the grid-key tag on the raw bytes (hop byte read
  *      as 0, as for Data)                                       -> tag-missing, tag-unknown-epoch, tag-bad-tag
  *   5. decode (never throws)                                   -> its DecodeErrorCode (past a
  *      valid tag, counted against the link too: a member's fault)
@@ -22,7 +22,7 @@
 import type { Address } from "../endpoint.ts";
 import { checkTag } from "../security/grid-keys.ts";
 import { SourceLimiter } from "../util/rate-limit.ts";
-import { decode, Kind, RELAY_HOPS_OFFSET, type Message } from "../../wire/index.ts";
+import { decode, isEnvelopeKind, Kind, RELAY_HOPS_OFFSET, type Message } from "../../wire/index.ts";
 import { PeerDrop, TAG_DROP, type DropReason } from "./drops.ts";
 import type { PeerParts } from "./parts.ts";
 import { onReply } from "./replies.ts";
@@ -67,10 +67,10 @@ export class Receiver {
     }
     // Peer<->peer control and Repair must carry a valid tag under one of the grid's keys:
     // checked on the raw bytes before anything is decoded (cheapest check first, STYLE.md 6).
-    const repaired = kind === Kind.Repair || kind === Kind.MessageRepair;
-    const tagged = (kind >= 0x10 && kind <= 0x1f) || repaired;
+    const envelope = isEnvelopeKind(kind);
+    const tagged = (kind >= 0x10 && kind <= 0x1f) || envelope;
     if (tagged) {
-      const t = checkTag(core.credentials.keyring, bytes, repaired ? RELAY_HOPS_OFFSET : -1);
+      const t = checkTag(core.credentials.keyring, bytes, envelope ? RELAY_HOPS_OFFSET : -1);
       if (t !== "ok") return TAG_DROP[t];
     }
     const r = decode(bytes);
@@ -85,13 +85,17 @@ export class Receiver {
 
   /** Step 7: the kind's own checks, then the part that handles it. */
   private dispatch(now: number, from: Address, bytes: Uint8Array, msg: Message): DropReason | undefined {
-    const { core, lobby, seeker, responder, pings, relay, redundancy, repair } = this.parts;
+    const { core, lobby, seeker, responder, pings, relay, redundancy, repair, router } = this.parts;
     const fromLobby = from === core.cfg.lobby;
     switch (msg.kind) {
       case Kind.Repair:
       case Kind.MessageRepair: {
         const link = core.links.byAddr(from);
         return link === undefined ? PeerDrop.NotLinked : relay.onRepair(now, link, bytes);
+      }
+      case Kind.Routed: {
+        const link = core.links.byAddr(from);
+        return link === undefined ? PeerDrop.NotLinked : router.onRouted(now, link, bytes);
       }
       case Kind.Prune:
       case Kind.Graft:

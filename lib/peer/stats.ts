@@ -6,6 +6,7 @@ import type { DropReason, PeerFailure } from "./drops.ts";
 import type { RedundancyCounters } from "./redundancy.ts";
 import type { RepairCounters } from "./repair-server.ts";
 import type { MessageCounters } from "./delivery.ts";
+import type { RoutedCounters } from "./router.ts";
 
 export interface PeerStats {
   readonly peer: number;
@@ -46,6 +47,8 @@ export interface PeerStats {
   readonly repair: Readonly<RepairCounters>;
   /** Messages (send()): delivered, reassembled, held for order, reported lost, ... (delivery.ts). */
   readonly messages: Readonly<MessageCounters>;
+  /** Messages to one member, routed (router.ts): sent, delivered, forwarded, flooded for want of a route. */
+  readonly routed: Readonly<RoutedCounters>;
 }
 
 export class PeerCounters {

@@ -109,6 +109,7 @@ export class PeerView {
       redundancy: { ...this.parts.redundancy.counters, listed: this.parts.relay.list?.entries ?? 0 },
       repair: { ...(this.parts.repair?.counters ?? NO_REPAIR) },
       messages: { ...this.parts.delivery.counters },
+      routed: { ...this.parts.router.counters },
     };
   }
 

@@ -43,7 +43,7 @@ export class RelayInspector {
     if (readRelay(bytes, this.header, kind) !== null) return;
     const { origin, seq } = this.header;
     this.checked++;
-    const id = `${origin}:${seq}`;
+    const id = `${kind === Kind.Routed ? "r" : ""}${origin}:${seq}`; // routed messages count their own seqs
     const hop = `${from}>${to}:${id}`;
     if (this.carried.has(hop) || this.olderCarried.has(hop)) {
       if (!this.takeAsk(from, to, origin, seq)) throw new Error(`claim 16: ${from} sent ${id} to ${to} twice, unasked`);
@@ -61,7 +61,7 @@ export class RelayInspector {
   arrived(from: Address, to: Address, bytes: Uint8Array): void {
     const kind = bytes.length >= 3 ? (bytes[2] as number) : -1;
     if (bytes[0] !== 0x99 || !isEnvelopeKind(kind) || readRelay(bytes, this.header, kind) !== null) return;
-    const key = `${to}|${this.header.origin}:${this.header.seq}`;
+    const key = `${to}|${kind === Kind.Routed ? "r" : ""}${this.header.origin}:${this.header.seq}`;
     if (!this.firstFrom.has(key) && !this.olderFirstFrom.has(key)) this.firstFrom.set(key, from);
   }
 
