@@ -1,13 +1,15 @@
 /**
  * `createLobby()`: the lobby on a real UDP socket (relaygrid/node). A thin shell over the
- * sans-IO Lobby and the shared endpoint driver; it runs unchanged on Node, Deno and Bun.
+ * sans-IO Lobby and the shared endpoint driver; it runs on Node, Deno and Bun, on the
+ * runtime's native UDP socket where it has one (udp-transport.ts).
  */
 import { checkInt, ErrorCode, RelayGridError } from "../../wire/errors.ts";
 import { Lobby, type LobbyConfig, type LobbyEvent, type LobbyEventType, type LobbyStats } from "../../lib/lobby/index.ts";
 import type { Random } from "../../lib/rng.ts";
 import { formatAddress } from "./address.ts";
 import { CryptoRandom } from "./crypto-random.ts";
-import { bindUdp, driveEndpoint, type DriverStats } from "./endpoint-driver.ts";
+import { driveEndpoint, type DriverStats } from "./endpoint-driver.ts";
+import { openUdp, type UdpTransportChoice } from "./udp-transport.ts";
 import { NodeCrypto } from "./node-crypto.ts";
 
 /** Defaults to "127.0.0.1" (loopback only; pass "0.0.0.0" or "::" to serve a network). */
@@ -30,6 +32,8 @@ export interface CreateLobbyOptions extends Omit<LobbyConfig, "random"> {
   port?: number;
   /** Defaults to a CryptoRandom (Web Crypto); pass a SeededRandom to replay a run. */
   random?: Random;
+  /** The socket API: "auto" (the default) takes Bun's or Deno's native UDP socket where there is one, else node:dgram. */
+  udp?: UdpTransportChoice;
 }
 
 export type LobbyEventOf<T extends LobbyEventType> = Extract<LobbyEvent, { type: T }>;
@@ -53,13 +57,13 @@ export interface LobbyServer {
 
 /** Binds a UDP lobby and resolves once it is listening. Rejects with a RelayGridError (invalid-config or socket). */
 export async function createLobby(options: CreateLobbyOptions = {}): Promise<LobbyServer> {
-  const { host = DEFAULT_LOBBY_HOST, port = DEFAULT_LOBBY_PORT, random, crypto, ...limits } = options;
+  const { host = DEFAULT_LOBBY_HOST, port = DEFAULT_LOBBY_PORT, random, crypto, udp, ...limits } = options;
   checkInt("port", port, 0, 65535);
   if (typeof host !== "string" || host === "") throw new RelayGridError(ErrorCode.InvalidConfig, `host must be a non-empty string, got ${String(host)}`);
   // Built before binding, so a bad option never leaves a socket open.
   const lobby = new Lobby({ ...limits, random: random ?? new CryptoRandom(), crypto: crypto ?? new NodeCrypto() });
   const publicKey = Buffer.from(lobby.publicKey).toString("hex");
-  const socket = await bindUdp(host, port);
+  const socket = await openUdp(host, port, { udp });
   const listeners = new Map<string, Set<(value: never) => void>>();
   const fire = (type: string, value: unknown): void => {
     for (const fn of listeners.get(type) ?? []) (fn as (v: unknown) => void)(value);
