@@ -120,6 +120,7 @@ test("udp: a transport the runtime lacks is a clear error, a bad choice too", as
   if (expectedNative !== "deno") await rejects(() => openUdp("127.0.0.1", 0, { udp: "deno" }), /--unstable-net/);
   await rejects(() => openUdp("127.0.0.1", 0, { udp: "quic" as never }), /udp must be "auto", "node:dgram", "bun" or "deno"/);
   await rejects(() => createLobby({ port: 0, udp: "quic" as never }), /udp must be/);
+  await rejects(() => createLobby({ port: 0, receiveBufferBytes: 10 }), /receiveBufferBytes must be an integer from 1024/);
 });
 
 test("AddressCache: one string per source, parsed destinations, bounded both ways", () => {
@@ -135,8 +136,12 @@ test("AddressCache: one string per source, parsed destinations, bounded both way
   // A spoofer cycling through source ports never grows the cache past its bound.
   for (let port = 1; port < 1000; port++) cache.source("10.0.0.2", port);
   for (let port = 1; port < 1000; port++) cache.destination(`10.0.0.3:${port}`);
-  assert.ok(cache.size.sources <= 4 && cache.size.destinations <= 4, JSON.stringify(cache.size));
+  assert.ok(cache.size.sources <= 8 && cache.size.destinations <= 8, `at most two generations of 4: ${JSON.stringify(cache.size)}`);
   assert.is(cache.source("10.0.0.1", 5), "10.0.0.1:5", "still right after starting over");
+  // The last 4 addresses in use always hit: the same string object comes back.
+  const recent = [1, 2, 3, 4].map((port) => cache.source("10.0.0.9", port));
+  for (let i = 0; i < 3; i++) cache.source("10.0.0.8", i + 1);
+  recent.forEach((text, i) => assert.ok(cache.source("10.0.0.9", i + 1) === text, `recent source ${i} kept`));
 });
 
 test.run();

@@ -53,7 +53,7 @@ export const BUN_MAX_BATCH = 256;
 export class BunTransport implements UdpTransport {
   readonly kind = "bun";
   sendErrors = 0;
-  private readonly cache = new AddressCache<HostPort>((hp) => (isIpLiteral(hp.host) ? hp : null));
+  private readonly cache: AddressCache<HostPort>;
   /** [bytes, port, host, bytes, port, host, ...]: sendMany's layout for an unconnected socket. */
   private readonly queue: (Uint8Array | number | string)[] = [];
   private queued = 0;
@@ -73,6 +73,10 @@ export class BunTransport implements UdpTransport {
       this.receiver?.error(ErrorCode.Socket, `socket error: ${e instanceof Error ? e.message : String(e)}`);
     },
   };
+
+  constructor(addressCacheEntries?: number) {
+    this.cache = new AddressCache<HostPort>((hp) => (isIpLiteral(hp.host) ? hp : null), addressCacheEntries);
+  }
 
   attach(socket: BunUdpSocket): void {
     this.socket = socket;
@@ -158,10 +162,10 @@ export class BunTransport implements UdpTransport {
 }
 
 /** Binds a Bun UDP socket on host:port. Rejects with Bun's bind error. */
-export async function openBunUdp(host: string, port: number): Promise<UdpTransport> {
+export async function openBunUdp(host: string, port: number, addressCacheEntries?: number): Promise<UdpTransport> {
   const b = bun();
   if (b === undefined) throw new Error("Bun.udpSocket is not available on this runtime");
-  const t = new BunTransport();
+  const t = new BunTransport(addressCacheEntries);
   t.attach(await b.udpSocket({ hostname: host, port, binaryType: "uint8array", socket: t.handlers }));
   return t;
 }

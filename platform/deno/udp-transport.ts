@@ -54,9 +54,7 @@ const MAX_RECEIVE_FAILURES = 100;
 export class DenoTransport implements UdpTransport {
   readonly kind = "deno";
   sendErrors = 0;
-  private readonly cache = new AddressCache<DenoNetAddr>((hp) =>
-    isIpLiteral(hp.host) ? { transport: "udp", hostname: hp.host, port: hp.port } : null,
-  );
+  private readonly cache: AddressCache<DenoNetAddr>;
   private readonly buffer = new Uint8Array(RECEIVE_BUFFER_BYTES);
   private receiver: DatagramReceiver | undefined;
   /** Datagrams waiting for the pump, and their destinations. */
@@ -66,7 +64,12 @@ export class DenoTransport implements UdpTransport {
   private pumping = false;
   private closed = false;
 
-  constructor(private readonly conn: DenoDatagramConn) {}
+  constructor(
+    private readonly conn: DenoDatagramConn,
+    addressCacheEntries?: number,
+  ) {
+    this.cache = new AddressCache<DenoNetAddr>((hp) => (isIpLiteral(hp.host) ? { transport: "udp", hostname: hp.host, port: hp.port } : null), addressCacheEntries);
+  }
 
   address(): UdpAddressInfo {
     const a = this.conn.addr;
@@ -154,8 +157,8 @@ export class DenoTransport implements UdpTransport {
 }
 
 /** Binds a Deno datagram socket on host:port. Throws Deno's bind error. */
-export function openDenoUdp(host: string, port: number): UdpTransport {
+export function openDenoUdp(host: string, port: number, addressCacheEntries?: number): UdpTransport {
   const d = deno();
   if (d === undefined) throw new Error("Deno.listenDatagram is not available (run deno with --unstable-net)");
-  return new DenoTransport(d.listenDatagram({ hostname: host, port, transport: "udp" }));
+  return new DenoTransport(d.listenDatagram({ hostname: host, port, transport: "udp" }), addressCacheEntries);
 }

@@ -39,20 +39,29 @@ export function socketTypeFor(host: string): "udp4" | "udp6" {
   return host.includes(":") ? "udp6" : "udp4";
 }
 
-/** Entries an AddressCache holds in each direction before it starts over. Defaults to 4096. */
+/** Addresses an AddressCache keeps in each direction (at least; at most twice this). Defaults to 4096. */
 export const DEFAULT_ADDRESS_CACHE_ENTRIES = 4096;
+
+type SourceTable = Map<string, Map<number, string>>;
 
 /**
  * The driver's per-datagram address work, done once per address: the "host:port" text of a
  * datagram's source (the same string object every time, so the Peer's Map lookups by address
- * hash it once) and the parsed destination of a transmit. Bounded both ways: past `maxEntries`
- * a side is cleared and refilled, so a spoofer cycling through source addresses costs a
- * format per datagram (what an uncached driver pays), never memory.
+ * hash it once) and the parsed destination of a transmit.
+ *
+ * Bounded both ways, in two generations: entries go into the current one; when it holds
+ * `maxEntries` it becomes the old one (the older is dropped) and an entry found only in the
+ * old one moves back. So the last `maxEntries` addresses in use always hit, at most twice
+ * that many are held, and a spoofer cycling through source addresses costs a format per
+ * datagram (what an uncached driver pays), never memory. Size it to the addresses an
+ * endpoint talks to: a peer's links and lobby, a lobby's sessions.
  */
 export class AddressCache<D = HostPort> {
-  private readonly sources = new Map<string, Map<number, string>>();
+  private sources: SourceTable = new Map();
+  private oldSources: SourceTable = new Map();
   private sourceCount = 0;
-  private readonly destinations = new Map<string, D | null>();
+  private destinations = new Map<string, D | null>();
+  private oldDestinations = new Map<string, D | null>();
 
   constructor(
     /** Turns a parsed destination into what the transport sends to (a HostPort, or a native address object). */
@@ -67,34 +76,43 @@ export class AddressCache<D = HostPort> {
 
   /** The transport's destination for `address`, or null when it does not parse (or the transport cannot send there). Cached, failures too. */
   destination(address: string): D | null {
-    let d = this.destinations.get(address);
-    if (d === undefined) {
-      const hp = parseAddress(address);
-      d = hp === undefined ? null : this.toDestination(hp);
-      if (this.destinations.size >= this.maxEntries) this.destinations.clear();
-      this.destinations.set(address, d);
-    }
-    return d;
+    const d = this.destinations.get(address);
+    return d !== undefined ? d : this.addDestination(address);
   }
 
-  /** Cached entries (sources, destinations), for tests and stats. */
+  /** Cached entries (sources, destinations) in both generations, for tests and stats. */
   get size(): { sources: number; destinations: number } {
-    return { sources: this.sourceCount, destinations: this.destinations.size };
+    let old = 0;
+    for (const ports of this.oldSources.values()) old += ports.size;
+    return { sources: this.sourceCount + old, destinations: this.destinations.size + this.oldDestinations.size };
   }
 
   private addSource(host: string, port: number): string {
-    if (this.sourceCount >= this.maxEntries) this.clearSources();
+    const text = this.oldSources.get(host)?.get(port) ?? formatAddress(host, port);
+    if (this.sourceCount >= this.maxEntries) {
+      this.oldSources = this.sources;
+      this.sources = new Map();
+      this.sourceCount = 0;
+    }
     let ports = this.sources.get(host);
     if (ports === undefined) this.sources.set(host, (ports = new Map()));
-    const text = formatAddress(host, port);
     ports.set(port, text);
     this.sourceCount++;
     return text;
   }
 
-  private clearSources(): void {
-    this.sources.clear();
-    this.sourceCount = 0;
+  private addDestination(address: string): D | null {
+    let d = this.oldDestinations.get(address);
+    if (d === undefined) {
+      const hp = parseAddress(address);
+      d = hp === undefined ? null : this.toDestination(hp);
+    }
+    if (this.destinations.size >= this.maxEntries) {
+      this.oldDestinations = this.destinations;
+      this.destinations = new Map();
+    }
+    this.destinations.set(address, d);
+    return d;
   }
 }
 

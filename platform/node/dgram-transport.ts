@@ -13,7 +13,7 @@
  */
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
 import { ErrorCode } from "../../wire/errors.ts";
-import { AddressCache, type HostPort, isIpLiteral, socketTypeFor } from "./address.ts";
+import { AddressCache, DEFAULT_ADDRESS_CACHE_ENTRIES, type HostPort, isIpLiteral, socketTypeFor } from "./address.ts";
 import type { DatagramReceiver, UdpAddressInfo, UdpTransport } from "./udp-transport.ts";
 
 /** One send in this many carries a completion callback (and so reports a failure). */
@@ -25,7 +25,7 @@ type Checked = HostPort & { checked: boolean; resolves: boolean };
 export class DgramTransport implements UdpTransport {
   readonly kind = "node:dgram";
   sendErrors = 0;
-  private readonly cache = new AddressCache<Checked>((hp) => ({ host: hp.host, port: hp.port, checked: false, resolves: !isIpLiteral(hp.host) }));
+  private readonly cache: AddressCache<Checked>;
   private receiver: DatagramReceiver | undefined;
   private sends = 0;
   /** Sends with a callback not yet called back. */
@@ -46,7 +46,12 @@ export class DgramTransport implements UdpTransport {
   };
 
   /** Takes over a bound node:dgram socket. */
-  constructor(readonly socket: Socket) {}
+  constructor(
+    readonly socket: Socket,
+    addressCacheEntries = DEFAULT_ADDRESS_CACHE_ENTRIES,
+  ) {
+    this.cache = new AddressCache<Checked>((hp) => ({ host: hp.host, port: hp.port, checked: false, resolves: !isIpLiteral(hp.host) }), addressCacheEntries);
+  }
 
   address(): UdpAddressInfo {
     const a = this.socket.address();
@@ -127,6 +132,14 @@ export function bindDgram(host: string, port: number): Promise<Socket> {
   });
 }
 
-export async function openDgramUdp(host: string, port: number): Promise<UdpTransport> {
-  return new DgramTransport(await bindDgram(host, port));
+export async function openDgramUdp(host: string, port: number, receiveBufferBytes?: number, addressCacheEntries?: number): Promise<UdpTransport> {
+  const socket = await bindDgram(host, port);
+  if (receiveBufferBytes !== undefined) {
+    try {
+      socket.setRecvBufferSize(receiveBufferBytes); // the kernel caps it (Linux: net.core.rmem_max)
+    } catch {
+      // a runtime without it keeps the OS default
+    }
+  }
+  return new DgramTransport(socket, addressCacheEntries);
 }

@@ -1,5 +1,5 @@
 /** relaygrid/node: the UDP drivers for Node, Deno and Bun (native UDP sockets on Bun and Deno where available). */
-export { createLobby, DEFAULT_LOBBY_HOST, DEFAULT_LOBBY_PORT, type CreateLobbyOptions, type LobbyEventOf, type LobbyServer } from "./lobby-server.ts";
+export { createLobby, DEFAULT_LOBBY_HOST, DEFAULT_LOBBY_PORT, DEFAULT_LOBBY_RECEIVE_BUFFER_BYTES, type CreateLobbyOptions, type LobbyEventOf, type LobbyServer } from "./lobby-server.ts";
 export { bindUdp, driveEndpoint, DEFAULT_FLUSH_WAIT_MS, type DriverOptions, type DriverStats, type EndpointDriver } from "./endpoint-driver.ts";
 export {
   openUdp,

@@ -11,7 +11,7 @@
  * bounded), so the hot path allocates no address.
  */
 import { ErrorCode, RelayGridError } from "../../wire/errors.ts";
-import { formatAddress } from "./address.ts";
+import { DEFAULT_ADDRESS_CACHE_ENTRIES, formatAddress } from "./address.ts";
 import { bunAvailable, openBunUdp } from "../bun/udp-transport.ts";
 import { denoAvailable, openDenoUdp } from "../deno/udp-transport.ts";
 import { openDgramUdp } from "./dgram-transport.ts";
@@ -61,6 +61,19 @@ export interface UdpTransport {
 export interface OpenUdpOptions {
   /** Defaults to "auto" (DEFAULT_UDP_TRANSPORT). */
   udp?: UdpTransportChoice;
+  /**
+   * The socket's receive buffer (SO_RCVBUF) in bytes, for a server that must ride out a
+   * burst or a pause without dropping datagrams; the OS caps it (Linux: net.core.rmem_max).
+   * node:dgram only: Bun.udpSocket and Deno.listenDatagram have no such option and keep
+   * the OS default. Defaults to the OS default.
+   */
+  receiveBufferBytes?: number;
+  /**
+   * Addresses whose text and parsed form the transport keeps (AddressCache): size it to the
+   * addresses the endpoint talks to at once. Defaults to 4096 (DEFAULT_ADDRESS_CACHE_ENTRIES);
+   * createLobby passes its maxSessions.
+   */
+  addressCacheEntries?: number;
 }
 
 /** The transport "auto" picks on this runtime. */
@@ -91,9 +104,10 @@ export async function openUdp(host: string, port: number, options: OpenUdpOption
     throw new RelayGridError(ErrorCode.InvalidConfig, `udp must be "auto", "node:dgram", "bun" or "deno", got ${String(choice)}`);
   }
   try {
-    if (kind === "bun") return await openBunUdp(host, port);
-    if (kind === "deno") return openDenoUdp(host, port);
-    return await openDgramUdp(host, port);
+    const entries = options.addressCacheEntries ?? DEFAULT_ADDRESS_CACHE_ENTRIES;
+    if (kind === "bun") return await openBunUdp(host, port, entries);
+    if (kind === "deno") return openDenoUdp(host, port, entries);
+    return await openDgramUdp(host, port, options.receiveBufferBytes, entries);
   } catch (e) {
     if (e instanceof RelayGridError) throw e;
     throw new RelayGridError(ErrorCode.Socket, `cannot bind UDP ${formatAddress(host, port)} (${kind}): ${e instanceof Error ? e.message : String(e)}`);
