@@ -89,7 +89,9 @@ function select(args: Args, log: (m: string) => void): Job[] {
   if (runtime === "node") return chosen.map((group) => ({ group, runtime }));
   // No --runtime: every group on Node, and a UDP group with more runtimes once on each (in order).
   const jobs: Job[] = chosen.map((group) => ({ group, runtime: "node" as Runtime }));
-  for (const group of chosen) for (const r of group.runtimes ?? []) if (r !== "node") jobs.push({ group, runtime: r });
+  for (const group of chosen) {
+    for (const r of (args.quick ? group.quickRuntimes : undefined) ?? group.runtimes ?? []) if (r !== "node") jobs.push({ group, runtime: r });
+  }
   return jobs;
 }
 

@@ -54,5 +54,7 @@ export interface Group {
   readonly udp: boolean;
   /** A UDP group's runtimes when no --runtime is given (it runs once on each, Node first). Defaults to Node only. */
   readonly runtimes?: readonly Runtime[];
+  /** The same for --quick (CI's time budget). Defaults to `runtimes`. */
+  readonly quickRuntimes?: readonly Runtime[];
   run(ctx: BenchContext): Promise<GroupResult>;
 }
