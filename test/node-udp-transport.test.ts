@@ -18,17 +18,10 @@ import {
   openUdp,
   type UdpTransportKind,
 } from "../platform/node/index.ts";
-import { waitFor } from "./support/wait.ts";
+import { rejects as rejectsWith, waitFor } from "./support/wait.ts";
 
-async function rejects(fn: () => Promise<unknown>, pattern: RegExp): Promise<void> {
-  try {
-    await fn();
-  } catch (e) {
-    assert.match(e instanceof Error ? e.message : String(e), pattern);
-    return;
-  }
-  assert.unreachable(`expected a rejection matching ${pattern}`);
-}
+const rejects = (fn: () => Promise<unknown>, pattern: RegExp): Promise<void> =>
+  rejectsWith(fn, (e) => pattern.test(e instanceof Error ? e.message : String(e)), String(pattern));
 
 declare const Bun: unknown;
 declare const Deno: { listenDatagram?: unknown } | undefined;

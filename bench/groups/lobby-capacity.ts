@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { currentRuntime, scriptCommand } from "../support/runtime.ts";
 import { MemberFleet, type HeartbeatResult } from "../support/lobby-members.ts";
 import type { LobbyRequest, ProcessUsage } from "../support/lobby-process.ts";
-import { percentile } from "../support/udp-raw.ts";
+import { closeChild, percentile } from "../support/udp-raw.ts";
 import { figure, ratio } from "../stats.ts";
 import type { BenchContext, Group, GroupResult, Row } from "../types.ts";
 import { DEFAULT_HEARTBEAT_MS } from "../../lib/lobby/config.ts";
@@ -58,14 +58,8 @@ class LobbyProcess {
     return v as T;
   }
 
-  async close(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.child.once("exit", () => resolve()));
-    this.child.send("exit");
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([exited, new Promise<void>((r) => (timer = setTimeout(r, 3000)))]);
-    clearTimeout(timer);
-    if (this.child.exitCode === null) this.child.kill();
+  close(): Promise<void> {
+    return closeChild(this.child);
   }
 }
 

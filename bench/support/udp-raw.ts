@@ -73,15 +73,20 @@ export class LoadProcess {
   }
 
   /** Tells the child to close everything and waits (bounded) for it to exit. */
-  async close(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.child.once("exit", () => resolve()));
-    this.child.send("exit");
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([exited, new Promise<void>((r) => (timer = setTimeout(r, 3000)))]);
-    clearTimeout(timer);
-    if (this.child.exitCode === null) this.child.kill();
+  close(): Promise<void> {
+    return closeChild(this.child);
   }
+}
+
+/** Sends a bench child "exit" over IPC and waits up to 3 s for it to exit, then kills it. */
+export async function closeChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.send("exit");
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([exited, new Promise<void>((r) => (timer = setTimeout(r, 3000)))]);
+  clearTimeout(timer);
+  if (child.exitCode === null) child.kill();
 }
 
 /** A chain of `count` raw forwarders ending at `sinkPort`; returns the first one's port. */

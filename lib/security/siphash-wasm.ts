@@ -73,13 +73,13 @@ const load64 = (address: number[], offset: number): number[] => [...address, 0x2
 const add = (a: number, b: number): number[] => [...get(a), ...get(b), 0x7c, ...set(a)];
 const xor = (a: number, b: number): number[] => [...get(a), ...get(b), 0x85, ...set(a)];
 const rotl = (a: number, r: number): number[] => [...get(a), ...i64(r.toString(16)), 0x89, ...set(a)];
-/** SipRound (paper figure 2.1). */
-const ROUND = [
-  ...add(V0, V1), ...add(V2, V3), ...rotl(V1, 13), ...rotl(V3, 16), ...xor(V1, V0), ...xor(V3, V2), ...rotl(V0, 32),
-  ...add(V2, V1), ...add(V0, V3), ...rotl(V1, 17), ...rotl(V3, 21), ...xor(V1, V2), ...xor(V3, V0), ...rotl(V2, 32),
-];
 
 function assemble(): Uint8Array {
+  // SipRound (paper figure 2.1). Built here, not at load: a runtime without WebAssembly never runs this (nor needs BigInt).
+  const ROUND = [
+    ...add(V0, V1), ...add(V2, V3), ...rotl(V1, 13), ...rotl(V3, 16), ...xor(V1, V0), ...xor(V3, V2), ...rotl(V0, 32),
+    ...add(V2, V1), ...add(V0, V3), ...rotl(V1, 17), ...rotl(V3, 21), ...xor(V1, V2), ...xor(V3, V0), ...rotl(V2, 32),
+  ];
   const body = [
     // Initialization: v = k xor "somepseudorandomlygeneratedbytes".
     ...load64(i32(0), 0), ...i64("736f6d6570736575"), 0x85, ...set(V0),
