@@ -158,7 +158,16 @@ async function handle(op: string, a: Args): Promise<unknown> {
     case "peer.report": {
       const p = peerOf(a);
       const s = p.peer.stats();
-      return { id: p.peer.id, links: s.links.map((l) => ({ peer: l.peer, address: l.address })), received: p.received, events: p.events, drops: s.drops };
+      return {
+        id: p.peer.id,
+        links: s.links.map((l) => ({ peer: l.peer, address: l.address })),
+        received: p.received,
+        events: p.events,
+        drops: s.drops,
+        retransmits: s.retransmits,
+        duplicates: s.duplicates,
+        datagramsOut: s.datagramsOut,
+      };
     }
     case "peer.close":
       await peerOf(a).peer.close();

@@ -14,6 +14,7 @@ import { natBenchAvailability } from "./bench.ts";
 export * from "./agent-client.ts";
 export * from "./bench.ts";
 export * from "./nft.ts";
+export * from "./matrix.ts";
 export * from "./probe.ts";
 export * from "./standard.ts";
 

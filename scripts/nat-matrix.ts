@@ -1,0 +1,65 @@
+/**
+ * The NAT matrix on the standard NAT bench (test/support/netns): which pairs of NAT kinds
+ * link, how long it takes, and what a grid over every kind does. Needs root, `ip` and `nft`
+ * (apt-get install -y nftables iproute2); builds the bench, runs, removes the bench.
+ *
+ *   npx tsx scripts/nat-matrix.ts [--pairs-only | --grid-only] [--out FILE]
+ *
+ * Prints markdown (and writes it to FILE with --out), and the raw results as JSON to
+ * FILE.json. About 1 to 2 minutes: a pair that cannot link waits out joinGrid()'s 10 s.
+ */
+import { writeFileSync } from "node:fs";
+import {
+  gridReport,
+  LOBBY_HOST,
+  MEMBER_HOSTS,
+  NatBench,
+  natBenchAvailability,
+  pairTable,
+  runGrid,
+  runPairs,
+  STANDARD_BENCH,
+  startAgents,
+  startLobby,
+  type GridResult,
+  type PairResult,
+} from "../test/support/netns/index.ts";
+
+const args = process.argv.slice(2);
+const outAt = args.indexOf("--out");
+const out = outAt >= 0 ? args[outAt + 1] : undefined;
+
+const avail = natBenchAvailability();
+if (!avail.ok) {
+  console.error(`nat-matrix: the NAT bench cannot be built here: ${avail.reason}`);
+  process.exit(2);
+}
+
+const bench = NatBench.create(STANDARD_BENCH);
+try {
+  const hosts = [LOBBY_HOST, ...Object.values(MEMBER_HOSTS).flat()];
+  const agents = await startAgents(bench, hosts, 600_000);
+  const lobbyAgent = agents.get(LOBBY_HOST);
+  if (lobbyAgent === undefined) throw new Error("no lobby agent");
+  const lobby = await startLobby(lobbyAgent);
+  const ctx = { agents, lobby: lobby.address, lobbyKey: lobby.key };
+  const started = new Date().toISOString();
+  let pairs: PairResult[] = [];
+  let grid: GridResult | undefined;
+  if (!args.includes("--grid-only")) pairs = await runPairs(ctx);
+  if (!args.includes("--pairs-only")) grid = await runGrid(ctx, lobbyAgent);
+  const md = [
+    `NAT matrix, ${started}, commit-independent run of scripts/nat-matrix.ts on the standard bench.`,
+    "",
+    ...(pairs.length > 0 ? ["Pairs (a two-member grid per cell; rows: the joiner's NAT, columns: the member's):", "", pairTable(pairs), ""] : []),
+    ...(grid !== undefined ? ["Grid (one peer per member host, the open host first):", "", gridReport(grid), ""] : []),
+  ].join("\n");
+  console.log(md);
+  if (out !== undefined) {
+    writeFileSync(out, `${md}\n`);
+    writeFileSync(`${out}.json`, `${JSON.stringify({ started, pairs, grid }, null, 2)}\n`);
+  }
+  await Promise.all([...agents.values()].map((a) => a.stop()));
+} finally {
+  bench.destroy();
+}
