@@ -8,6 +8,7 @@
  * Prints markdown (and writes it to FILE with --out), and the raw results as JSON to
  * FILE.json. About 1 to 2 minutes: a pair that cannot link waits out joinGrid()'s 10 s.
  */
+import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import {
   gridReport,
@@ -29,6 +30,14 @@ const args = process.argv.slice(2);
 const outAt = args.indexOf("--out");
 const out = outAt >= 0 ? args[outAt + 1] : undefined;
 
+function commit(): string {
+  try {
+    return execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
+  } catch {
+    return "unknown";
+  }
+}
+
 const avail = natBenchAvailability();
 if (!avail.ok) {
   console.error(`nat-matrix: the NAT bench cannot be built here: ${avail.reason}`);
@@ -49,7 +58,7 @@ try {
   if (!args.includes("--grid-only")) pairs = await runPairs(ctx);
   if (!args.includes("--pairs-only")) grid = await runGrid(ctx, lobbyAgent);
   const md = [
-    `NAT matrix, ${started}, commit-independent run of scripts/nat-matrix.ts on the standard bench.`,
+    `NAT matrix, ${started}: scripts/nat-matrix.ts at commit ${commit()} on the standard bench (test/support/netns/standard.ts).`,
     "",
     ...(pairs.length > 0 ? ["Pairs (a two-member grid per cell; rows: the joiner's NAT, columns: the member's):", "", pairTable(pairs), ""] : []),
     ...(grid !== undefined ? ["Grid (one peer per member host, the open host first):", "", gridReport(grid), ""] : []),
