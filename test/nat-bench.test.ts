@@ -70,7 +70,7 @@ natTest("open host: the reflector sees its own address, and anyone reaches it", 
   assert.ok(p.beforeOutbound, "no NAT in front: even the first datagram arrives");
 });
 
-natTest("full cone: one mapping for every remote, and anyone may send to it once it exists", async () => {
+natTest("full cone: one mapping for every remote (also one that sent first), and anyone may send to it once it exists", async () => {
   const p = await probe("fc1h");
   assert.ok(p.mapped[0].startsWith("198.18.1.1:"), p.mapped[0]);
   assert.ok(p.independentMapping, `mapped ${p.mapped.join(", ")}`);
@@ -78,7 +78,7 @@ natTest("full cone: one mapping for every remote, and anyone may send to it once
   assert.not.ok(p.beforeOutbound, "nothing is mapped before the host sends");
 });
 
-natTest("port-restricted cone: one mapping for every remote, but only the remote endpoint it sent to gets in", async () => {
+natTest("port-restricted cone: one mapping for every remote (also one that sent first), but only the remote endpoint it sent to gets in", async () => {
   const p = await probe("pr1h");
   assert.ok(p.mapped[0].startsWith("198.18.3.1:"), p.mapped[0]);
   assert.ok(p.independentMapping, `mapped ${p.mapped.join(", ")}`);

@@ -12,6 +12,10 @@
  *   lobby.view  {}                              -> stats, grids and each grid's members and graph
  *   peer.join   {lobby, lobbyKey, grid, ...}    -> {id, address, joinedMs} or {error: {code, message, afterMs}}
  *   peer.broadcast {handle, text}; peer.report {handle}; peer.close {handle}
+ *   punch.run  {id, to: [addr], intervalMs, durationMs, linger}  -> {sent, received}  hole
+ *             punching as PROTOCOL.md 4.7 does it, without the crypto: "punch" to every
+ *             candidate every intervalMs, "ack" to whoever punched in, stop `linger` rounds
+ *             after something arrived (so the other side's NAT sees us answer)
  *   exit
  *
  * Bounded: it exits after --lifetime-ms (default 120000) whatever happens, and at once when
@@ -119,6 +123,32 @@ async function join(a: Args): Promise<unknown> {
   }
 }
 
+/** See punch.run in the header. Uses the socket's inbox; returns what arrived, with times from the start. */
+async function punch(a: Args): Promise<unknown> {
+  const s = socketOf(a);
+  const to = (a["to"] as string[]).map(hostPort);
+  const interval = Number(a["intervalMs"] ?? 50);
+  const deadline = performance.now() + Number(a["durationMs"] ?? 2000);
+  const t0 = performance.now();
+  const received: { from: string; text: string; atMs: number }[] = [];
+  let sent = 0;
+  let linger = Number(a["linger"] ?? 3);
+  s.inbox.splice(0);
+  while (performance.now() < deadline && linger > 0) {
+    for (const t of to) {
+      s.socket.send("punch", t.port, t.host);
+      sent++;
+    }
+    await new Promise((r) => setTimeout(r, interval));
+    for (const d of s.inbox.splice(0)) {
+      received.push({ ...d, atMs: Math.round(performance.now() - t0) });
+      if (d.text === "punch") s.socket.send("ack", hostPort(d.from).port, hostPort(d.from).host);
+    }
+    if (received.length > 0) linger--;
+  }
+  return { sent, received };
+}
+
 async function handle(op: string, a: Args): Promise<unknown> {
   switch (op) {
     case "udp.open":
@@ -173,6 +203,8 @@ async function handle(op: string, a: Args): Promise<unknown> {
       await peerOf(a).peer.close();
       peers.delete(Number(a["handle"]));
       return null;
+    case "punch.run":
+      return punch(a);
     case "exit":
       setTimeout(() => process.exit(0), 10);
       return null;

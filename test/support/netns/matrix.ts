@@ -10,8 +10,14 @@
  *   who joined, which pairs linked, how many components the lobby sees, whether every
  *   broadcast reached every joined member exactly once.
  *
- * The results are data (PairResult, GridResult) and markdown (pairTable, gridReport); the
- * CLI is scripts/nat-matrix.ts.
+ * - punches: for every pair of kinds, what hole punching as PROTOCOL.md 4.7 does it can do
+ *   on these NATs, without relaygrid: both hosts learn their mapping from a reflector on the
+ *   lobby's address (what Registered.observed says), then punch each other's mapping (and
+ *   LAN address behind one NAT) at once. It tells which pairs plain punching opens, and
+ *   which need more (port prediction, or a relay): what NAT traversal can reach at best.
+ *
+ * The results are data (PairResult, GridResult, PunchResult) and markdown (pairTable,
+ * gridReport, punchTable); the CLI is scripts/nat-matrix.ts.
  */
 import type { Agent } from "./agent-client.ts";
 import { HOST_KINDS, kindOf, LOBBY_ADDR, LOBBY_PORT, MEMBER_HOSTS, type HostKind } from "./standard.ts";
@@ -254,6 +260,98 @@ export async function runGrid(
     broadcastsSent: sent,
     everyBroadcastEverywhere: members.every((m) => m.error !== undefined || (m.received === expectedEach && m.receivedTwice === 0)),
   };
+}
+
+export interface PunchResult {
+  readonly a: HostKind;
+  readonly b: HostKind;
+  readonly hostA: string;
+  readonly hostB: string;
+  /** The mappings the reflector saw (the addresses an Introduction would name). */
+  readonly mappedA: string;
+  readonly mappedB: string;
+  /** Both sides received the other's datagrams. */
+  readonly opened: boolean;
+  /** Punch datagrams both sides sent in all, and the time until the later side first heard the other. */
+  readonly sent: number;
+  readonly openMs: number | undefined;
+  /** The source each side heard the other from (a symmetric NAT shows another port than its mapping). */
+  readonly heardA: string | undefined;
+  readonly heardB: string | undefined;
+}
+
+interface PunchRun {
+  sent: number;
+  received: { from: string; text: string; atMs: number }[];
+}
+
+/** Every unordered pair of kinds: punch between host [1] of the first and host [0] of the second. */
+export async function runPunches(
+  ctx: MatrixContext,
+  reflector: { agent: Agent; endpoint: string },
+  lanAddrOf: (host: string) => string,
+  options: { intervalMs?: number; durationMs?: number } = {},
+): Promise<PunchResult[]> {
+  const { intervalMs = 50, durationMs = 3000 } = options;
+  await reflector.agent.call("udp.open", { bind: reflector.endpoint, echo: true });
+  const out: PunchResult[] = [];
+  for (let i = 0; i < HOST_KINDS.length; i++) {
+    for (let j = i; j < HOST_KINDS.length; j++) {
+      const [a, b] = [HOST_KINDS[i] as HostKind, HOST_KINDS[j] as HostKind];
+      const [hostA, hostB] = [MEMBER_HOSTS[a][1], MEMBER_HOSTS[b][0]];
+      const sockets = await Promise.all([hostA, hostB].map((h) => agentOn(ctx, h).call<{ id: number; address: string }>("udp.open", {})));
+      const mapped: string[] = [];
+      for (const [k, h] of [hostA, hostB].entries()) {
+        const id = (sockets[k] as { id: number }).id;
+        await agentOn(ctx, h).call("udp.send", { id, to: reflector.endpoint, text: "who" });
+        const got = await agentOn(ctx, h).call<{ text: string }[]>("udp.take", { id, waitMs: 2000, min: 1 });
+        mapped.push((got[0]?.text ?? "").slice(5));
+      }
+      const port = (addr: string): string => addr.slice(addr.lastIndexOf(":") + 1);
+      const sameNat = mapped[0]?.split(":")[0] === mapped[1]?.split(":")[0];
+      const candidates = (other: number): string[] => {
+        const list = [mapped[other] as string];
+        const h = other === 0 ? hostA : hostB;
+        if (sameNat) list.push(`${lanAddrOf(h)}:${port((sockets[other] as { address: string }).address)}`);
+        return list;
+      };
+      const runs = await Promise.all(
+        [hostA, hostB].map((h, k) =>
+          agentOn(ctx, h).call<PunchRun>("punch.run", { id: (sockets[k] as { id: number }).id, to: candidates(1 - k), intervalMs, durationMs }, durationMs + 10_000),
+        ),
+      );
+      for (const [k, h] of [hostA, hostB].entries()) await agentOn(ctx, h).call("udp.close", { id: (sockets[k] as { id: number }).id });
+      const [ra, rb] = runs as [PunchRun, PunchRun];
+      const firstA = ra.received[0];
+      const firstB = rb.received[0];
+      out.push({
+        a,
+        b,
+        hostA,
+        hostB,
+        mappedA: mapped[0] as string,
+        mappedB: mapped[1] as string,
+        opened: firstA !== undefined && firstB !== undefined,
+        sent: ra.sent + rb.sent,
+        openMs: firstA !== undefined && firstB !== undefined ? Math.max(firstA.atMs, firstB.atMs) : undefined,
+        heardA: firstA?.from,
+        heardB: firstB?.from,
+      });
+    }
+  }
+  return out;
+}
+
+/** Markdown: one row per pair of kinds. */
+export function punchTable(results: readonly PunchResult[]): string {
+  return [
+    "| kind | kind | mappings | opened | datagrams sent | heard from |",
+    "|---|---|---|---|---|---|",
+    ...results.map(
+      (r) =>
+        `| ${r.a} | ${r.b} | ${r.mappedA}, ${r.mappedB} | ${r.opened ? `yes, ${String(r.openMs)} ms` : "no"} | ${r.sent} | ${r.heardA ?? "-"}, ${r.heardB ?? "-"} |`,
+    ),
+  ].join("\n");
 }
 
 const cell = (r: PairResult | undefined): string => {

@@ -22,6 +22,13 @@
  *   port the NAT chose), and a prerouting rule that sends any inbound datagram for a mapped
  *   port there; the forward chain then also accepts what that rule translated.
  *
+ * - The router itself drops what arrives on its WAN unsolicited (chain `router_input`), as a
+ *   home router's firewall does. Without that, such a datagram (the other side's first
+ *   Punch, which the router has no mapping for) is answered with ICMP and leaves a conntrack
+ *   entry behind; the inside's own first datagram to that remote then clashes with it and
+ *   masquerade picks another port, so the mapping the other side punches goes nowhere
+ *   (seen on the bench: port-restricted pairs did not open until this chain was added).
+ *
  * Only UDP is mapped by the cone map; TCP keeps conntrack's usual behaviour. The prerouting
  * nat chain is there even when empty: without one registered, the kernel does no reverse
  * translation for inbound datagrams.
@@ -80,6 +87,11 @@ export function natRuleset(behaviour: NatBehaviour, mappingTimeoutS = DEFAULT_MA
     `    iifname "${WAN_IF}" ct state established,related accept`,
     ...(cone ? [`    iifname "${WAN_IF}" ct status dnat accept`] : []),
     `    iifname "${WAN_IF}" counter drop`,
+    "  }",
+    "  chain router_input {",
+    "    type filter hook input priority filter; policy accept;",
+    `    iifname "${WAN_IF}" ct state established,related accept`,
+    `    iifname "${WAN_IF}" drop`,
     "  }",
     "}",
   ];

@@ -41,9 +41,13 @@ export async function startReflector(agent: Agent, addrs: readonly [string, stri
 export interface NatProbe {
   /** The client's socket address inside its home. */
   readonly local: string;
-  /** What the reflector saw from the client on its first and on its second address. */
-  readonly mapped: readonly [string, string];
-  /** The same mapping towards both remotes (RFC 4787 endpoint-independent mapping). */
+  /**
+   * What the reflector saw from the client on its first and second address, and from a third
+   * endpoint that had sent the client an unsolicited datagram first (as the other side's
+   * first Punch does in a simultaneous open).
+   */
+  readonly mapped: readonly [string, string, string];
+  /** The same mapping towards all three remotes (RFC 4787 endpoint-independent mapping). */
   readonly independentMapping: boolean;
   /** Arrived from the remote the client sent to (every NAT lets this in). */
   readonly fromContacted: boolean;
@@ -71,7 +75,7 @@ export async function probeNat(client: Agent, reflector: Reflector, wanAddress: 
     const early = await client.call<Datagram[]>("udp.take", { id: sock.id, waitMs: QUIET_WAIT_MS, min: 1 });
 
     const seen: string[] = [];
-    for (const i of [0, 1]) {
+    for (const i of [0, 1, 4]) {
       await client.call("udp.send", { id: sock.id, to: r.endpoints[i], text: "who" });
       const got = await client.call<Datagram[]>("udp.take", { id: sock.id, waitMs: PROBE_WAIT_MS, min: 1 });
       const reply = got.find((d) => d.text.startsWith("seen ") && d.from === r.endpoints[i]);
@@ -87,8 +91,8 @@ export async function probeNat(client: Agent, reflector: Reflector, wanAddress: 
     const arrived = (label: string, from: string | undefined): boolean => inbound.some((d) => d.text === label && d.from === from);
     return {
       local: sock.address,
-      mapped: [seen[0] as string, seen[1] as string],
-      independentMapping: seen[0] === seen[1],
+      mapped: [seen[0] as string, seen[1] as string, seen[2] as string],
+      independentMapping: seen[0] === seen[1] && seen[1] === seen[2],
       fromContacted: arrived("contacted", r.endpoints[0]),
       fromOtherPort: arrived("other-port", r.endpoints[2]),
       fromOtherAddress: arrived("other-address", r.endpoints[3]),
