@@ -8,7 +8,7 @@
  * - `ticketV2`, `punchProof`, `register`: known answers from fixed keys. The lobby identity
  *   is RFC 8032 section 7.1 test 1's (admission.json's), the link key test 2's; the session
  *   key is admission.json's handshake key, the grid key security.json's. Computed through
- *   lib/security; test/wire-nat-vectors.test.ts recomputes them by hand from the formulas.
+ *   lib/security; test/wire-vectors-nat.test.ts recomputes them by hand from the formulas.
  *
  * Tags, tickets and proofs in `messages` are bytes of the right shape only, as in
  * messages.json.

@@ -16,6 +16,10 @@
  *             punching as PROTOCOL.md 4.7 does it, without the crypto: "punch" to every
  *             candidate every intervalMs, "ack" to whoever punched in, stop `linger` rounds
  *             after something arrived (so the other side's NAT sees us answer)
+ *   nat.join   {lobby, lobbyKey, grid, create, locals}  -> {handle, grid, peer, observed, ticket, local}
+ *             (a local address ending in ":0" gets the socket's port)
+ *             a scripted member speaking the lobby side of NAT traversal (nat-member.ts)
+ *   nat.introduce {handle, targets} -> results;  nat.introductions {handle, waitMs, min} -> [Introduction]
  *   exit
  *
  * Bounded: it exits after --lifetime-ms (default 120000) whatever happens, and at once when
@@ -25,6 +29,7 @@
 import { createSocket, type Socket } from "node:dgram";
 import { createInterface } from "node:readline";
 import { createLobby, joinGrid, type LobbyServer, type NodePeer } from "../../../platform/node/index.ts";
+import { NatMember } from "./nat-member.ts";
 
 const started = performance.now();
 const lifetimeArg = process.argv.indexOf("--lifetime-ms");
@@ -34,6 +39,7 @@ setTimeout(() => process.exit(3), lifetimeMs).unref();
 type Args = Record<string, unknown>;
 const sockets = new Map<number, { socket: Socket; inbox: { from: string; text: string }[] }>();
 const peers = new Map<number, PeerRecord>();
+const natMembers = new Map<number, NatMember>();
 let lobby: LobbyServer | undefined;
 let nextId = 1;
 
@@ -84,6 +90,12 @@ async function take(a: Args): Promise<unknown> {
   const deadline = performance.now() + Number(a["waitMs"] ?? 0);
   while (s.inbox.length < min && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   return s.inbox.splice(0);
+}
+
+function natMemberOf(a: Args): NatMember {
+  const m = natMembers.get(Number(a["handle"]));
+  if (m === undefined) throw new Error(`no NAT member ${String(a["handle"])}`);
+  return m;
 }
 
 function peerOf(a: Args): PeerRecord {
@@ -203,6 +215,17 @@ async function handle(op: string, a: Args): Promise<unknown> {
       await peerOf(a).peer.close();
       peers.delete(Number(a["handle"]));
       return null;
+    case "nat.join": {
+      const m = await NatMember.open(String(a["lobby"]), String(a["lobbyKey"]));
+      const info = await m.join(String(a["grid"]), a["create"] === true, (a["locals"] as string[] | undefined ?? []).map((l) => l.replace(/:0$/, `:${m.port}`)));
+      const handle = nextId++;
+      natMembers.set(handle, m);
+      return { handle, ...info };
+    }
+    case "nat.introduce":
+      return natMemberOf(a).introduce(a["targets"] as number[]);
+    case "nat.introductions":
+      return natMemberOf(a).introductions(Number(a["waitMs"] ?? 1000), Number(a["min"] ?? 1));
     case "punch.run":
       return punch(a);
     case "exit":
