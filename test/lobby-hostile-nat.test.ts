@@ -14,8 +14,8 @@ import type { LobbyStats } from "../lib/lobby/index.ts";
 import { encode } from "../wire/codec.ts";
 import { IntroStatus, Kind, LobbyErrorCode, NatKind } from "../wire/kinds.ts";
 import type { AnyMessage } from "../wire/messages.ts";
-import { Client, expectKind, Harness } from "./lobby-harness.ts";
-import { NatClient, registeredMembers } from "./lobby-nat-harness.ts";
+import { expectKind } from "./lobby-harness.ts";
+import { natGrid, NatClient, registeredMembers } from "./lobby-nat-harness.ts";
 
 function counted(s: LobbyStats): void {
   const drops = Object.values(s.drops).reduce((a, b) => a + b, 0);
@@ -23,15 +23,9 @@ function counted(s: LobbyStats): void {
   assert.is(s.drops["internal-error"], undefined, "no handler threw");
 }
 
-function setup(config = {}): { h: Harness; grid: number } {
-  const h = new Harness(config);
-  const owner = new Client(h, "198.18.200.1:1");
-  owner.hello();
-  return { h, grid: owner.create("arena") };
-}
 
 test("spoofer: an Introduce with a member's session from another address is dropped; nobody is sent anything", () => {
-  const { h, grid } = setup();
+  const { h, grid } = natGrid();
   const [a, b] = registeredMembers(h, grid, 2) as [NatClient, NatClient];
   h.take();
   const forged = encode({ kind: NatKind.Introduce, req: 5, session: a.session, grid, peer: a.peer, targets: [b.peer] });
@@ -44,7 +38,7 @@ test("spoofer: an Introduce with a member's session from another address is drop
 });
 
 test("spoofer: a made-up session gets UnknownSession within 3x, and introduces nobody", () => {
-  const { h, grid } = setup();
+  const { h, grid } = natGrid();
   registeredMembers(h, grid, 4);
   h.take();
   const bytes = encode({ kind: NatKind.Introduce, req: 5, session: 12345, grid, peer: 1, targets: [1, 2, 3, 4] });
@@ -55,7 +49,7 @@ test("spoofer: a made-up session gets UnknownSession within 3x, and introduces n
 });
 
 test("member: a Register sealed for one membership does not register another", () => {
-  const { h, grid } = setup();
+  const { h, grid } = natGrid();
   const a = new NatClient(h, "198.18.1.1:1").join(grid);
   const b = new NatClient(h, "198.18.2.1:1").join(grid);
   // What a's Register carried (seen on the path), pasted into b's own Register, same req:
@@ -68,7 +62,7 @@ test("member: a Register sealed for one membership does not register another", (
 });
 
 test("member: a victim's address cannot be planted as a local address, so no Introduction can aim punches at it", () => {
-  const { h, grid } = setup();
+  const { h, grid } = natGrid();
   const m = new NatClient(h, "198.18.7.1:40000").join(grid);
   for (const victim of ["203.0.113.5:53", "198.51.100.9:80", "[2001:db8::1]:443", "127.0.0.1:7777", "[::1]:7777", "0.0.0.0:1"]) {
     assert.is(expectKind(m.register([victim])[0], Kind.Error).code, LobbyErrorCode.BadRequest, victim);
@@ -79,7 +73,7 @@ test("member: asking introductions to everyone draws a bounded trickle, only to 
   const rate = 8;
   const burst = 16;
   // A long heartbeat: the targets stay members for the whole attack without heartbeating.
-  const { h, grid } = setup({ introductionsPerSecond: rate, introductionBurst: burst, requestsPerSecondPerSource: 1000, requestBurstPerSource: 1000, heartbeatMs: 60_000 });
+  const { h, grid } = natGrid({ introductionsPerSecond: rate, introductionBurst: burst, requestsPerSecondPerSource: 1000, requestBurstPerSource: 1000, heartbeatMs: 60_000 });
   const members = registeredMembers(h, grid, 64);
   const [attacker, ...others] = members as [NatClient, ...NatClient[]];
   attacker.registered(["192.168.1.50:4000"]);
@@ -122,7 +116,7 @@ test("member: asking introductions to everyone draws a bounded trickle, only to 
 });
 
 test("members: many asking for one target make it punch at most its own budget", () => {
-  const { h, grid } = setup({ introductionsPerSecond: 8, introductionBurst: 16 });
+  const { h, grid } = natGrid({ introductionsPerSecond: 8, introductionBurst: 16 });
   const members = registeredMembers(h, grid, 40);
   const [target, ...askers] = members as [NatClient, ...NatClient[]];
   h.take();
@@ -131,7 +125,7 @@ test("members: many asking for one target make it punch at most its own budget",
 });
 
 test("corrupted NAT datagrams are counted, never thrown, and the lobby keeps serving", () => {
-  const { h, grid } = setup({ requestsPerSecondPerSource: 1_000_000, requestBurstPerSource: 1_000_000 });
+  const { h, grid } = natGrid({ requestsPerSecondPerSource: 1_000_000, requestBurstPerSource: 1_000_000 });
   const [a, b] = registeredMembers(h, grid, 2) as [NatClient, NatClient];
   const valid: Uint8Array[] = [];
   const capture = h.deliver.bind(h);

@@ -8,7 +8,8 @@ import type { KeyPair } from "../lib/security/crypto.ts";
 import { sealLinkKey } from "../lib/security/link-key.ts";
 import { NatKind } from "../wire/kinds.ts";
 import type { AnyMessage, NatMessageOf } from "../wire/messages.ts";
-import { Client, expectKind, type Harness } from "./lobby-harness.ts";
+import type { LobbyConfig } from "../lib/lobby/index.ts";
+import { Client, expectKind, Harness } from "./lobby-harness.ts";
 
 export class NatClient extends Client {
   readonly linkKey: KeyPair;
@@ -57,4 +58,12 @@ export function registeredMembers(h: Harness, grid: number, n: number, prefix = 
     out.push(c);
   }
   return out;
+}
+
+/** A harness with `config` and one grid, "arena", created by a session that never joins it. */
+export function natGrid(config: Partial<LobbyConfig> = {}): { h: Harness; grid: number } {
+  const h = new Harness(config);
+  const owner = new Client(h, "198.18.200.1:1");
+  owner.hello();
+  return { h, grid: owner.create("arena") };
 }

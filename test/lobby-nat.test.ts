@@ -10,18 +10,12 @@ import * as assert from "uvu/assert";
 import { sealLinkKey } from "../lib/security/link-key.ts";
 import { ticketVersion, verifyTicketV2 } from "../lib/security/ticket.ts";
 import { IntroStatus, Kind, LobbyErrorCode, NatKind } from "../wire/kinds.ts";
-import { Client, expectKind, Harness } from "./lobby-harness.ts";
-import { NatClient, registeredMembers } from "./lobby-nat-harness.ts";
+import { Client, expectKind } from "./lobby-harness.ts";
+import { natGrid, NatClient, registeredMembers } from "./lobby-nat-harness.ts";
 
-function setup(config = {}): { h: Harness; grid: number } {
-  const h = new Harness(config);
-  const owner = new Client(h, "198.18.200.1:1");
-  owner.hello();
-  return { h, grid: owner.create("arena") };
-}
 
 test("Register: Registered carries the address the lobby sees and a key-bound ticket for this key, grid, peer and epoch", () => {
-  const { h, grid } = setup();
+  const { h, grid } = natGrid();
   const a = new NatClient(h, "198.18.3.1:40000").join(grid);
   const r = a.registered(["192.168.1.2:40000"]);
   assert.equal([r.grid, r.peer, r.observed], [grid, a.peer, "198.18.3.1:40000"]);
@@ -34,7 +28,7 @@ test("Register: Registered carries the address the lobby sees and a key-bound ti
 });
 
 test("Register: another key for the same membership, a seal that does not open, or a bad local address is a BadRequest", () => {
-  const { h, grid } = setup();
+  const { h, grid } = natGrid();
   const a = new NatClient(h, "198.18.3.1:40000").join(grid);
   a.registered();
   const other = h.peerCrypto.ed25519KeyPair().publicKey;
@@ -60,7 +54,7 @@ test("Register: another key for the same membership, a seal that does not open, 
 });
 
 test("Register and Introduce need the membership: another session's peer id gets BadRequest, an unknown grid UnknownGrid", () => {
-  const { h, grid } = setup();
+  const { h, grid } = natGrid();
   const a = new NatClient(h, "198.18.3.1:40000").join(grid);
   const b = new NatClient(h, "198.18.4.1:40000").join(grid);
   const err = expectKind(b.send(NatKind.Introduce, { grid, peer: a.peer, targets: [b.peer] })[0], Kind.Error);
@@ -72,7 +66,7 @@ test("Register and Introduce need the membership: another session's peer id gets
 });
 
 test("Introduce: both ends get an Introduction at once, one id, each naming the other's public address; Introduced gives a status per target", () => {
-  const { h, grid } = setup();
+  const { h, grid } = natGrid();
   const [a, b, c] = registeredMembers(h, grid, 3) as [NatClient, NatClient, NatClient];
   const legacy = new Client(h, "198.18.9.9:4000");
   legacy.hello();
@@ -105,7 +99,7 @@ test("Introduce: both ends get an Introduction at once, one id, each naming the 
 });
 
 test("same NAT: local addresses pass only between members on one public IP address", () => {
-  const { h, grid } = setup();
+  const { h, grid } = natGrid();
   const a = new NatClient(h, "198.18.7.1:40000").join(grid);
   const b = new NatClient(h, "198.18.7.1:40001").join(grid);
   const c = new NatClient(h, "198.18.8.1:40000").join(grid);
@@ -120,7 +114,7 @@ test("same NAT: local addresses pass only between members on one public IP addre
 });
 
 test("a retransmitted Introduce gets the same replies and sends the target no second notice", () => {
-  const { h, grid } = setup();
+  const { h, grid } = natGrid();
   const [a, b] = registeredMembers(h, grid, 2) as [NatClient, NatClient];
   const first = a.introduce([b.peer], 77);
   h.take(b.addr);
@@ -134,7 +128,7 @@ test("a retransmitted Introduce gets the same replies and sends the target no se
 });
 
 test("budgets: a member gets introductionBurst at once then introductionsPerSecond; a target receives no more", () => {
-  const { h, grid } = setup({ introductionsPerSecond: 4, introductionBurst: 6 });
+  const { h, grid } = natGrid({ introductionsPerSecond: 4, introductionBurst: 6 });
   const members = registeredMembers(h, grid, 20);
   const [asker, ...rest] = members as [NatClient, ...NatClient[]];
   const statuses = (targets: number[]): number[] =>
@@ -154,7 +148,7 @@ test("budgets: a member gets introductionBurst at once then introductionsPerSeco
 });
 
 test("PunchReport is acknowledged, counted and reported as an event", () => {
-  const { h, grid } = setup();
+  const { h, grid } = natGrid();
   const [a, b] = registeredMembers(h, grid, 2) as [NatClient, NatClient];
   h.takeEvents();
   const report = (ok: boolean, other = b.peer) => a.send(NatKind.PunchReport, { grid, peer: a.peer, other, ok, attempts: 3, elapsedMs: 180 });
@@ -173,7 +167,7 @@ test("PunchReport is acknowledged, counted and reported as an event", () => {
 });
 
 test("isolation: a member with no confirmed link for isolatedAfterMs, in a grid with others, is counted once; linking ends it", () => {
-  const { h, grid } = setup({ isolatedAfterMs: 5000, islandCheckMs: 1000, heartbeatMs: 60_000 });
+  const { h, grid } = natGrid({ isolatedAfterMs: 5000, islandCheckMs: 1000, heartbeatMs: 60_000 });
   const lone = new NatClient(h, "198.18.1.1:1").join(grid);
   h.advance(8000);
   assert.is(h.lobby.stats().isolated, 0, "the only member of its grid is not isolated");
@@ -196,7 +190,7 @@ test("isolation: a member with no confirmed link for isolatedAfterMs, in a grid 
 });
 
 test("after a key rotation, registering again gives a key-bound ticket under the new epoch", () => {
-  const { h, grid } = setup({ rotateAfterDepartures: 1, rotationDelayMs: 1000, islandCheckMs: 3_600_000 });
+  const { h, grid } = natGrid({ rotateAfterDepartures: 1, rotationDelayMs: 1000, islandCheckMs: 3_600_000 });
   const a = new NatClient(h, "198.18.3.1:40000").join(grid);
   const first = a.registered();
   const b = new NatClient(h, "198.18.4.1:40000").join(grid);
@@ -210,7 +204,7 @@ test("after a key rotation, registering again gives a key-bound ticket under the
 });
 
 test("a member that never registers gets version 1 tickets in its grants, as before", () => {
-  const { h, grid } = setup();
+  const { h, grid } = natGrid();
   const c = new Client(h, "198.18.3.1:40000");
   c.hello();
   const m = c.select(grid);

@@ -36,11 +36,6 @@ export function isLocalCandidate(text: string): boolean {
   return (first & 0xfe00) === 0xfc00 || (first & 0xffc0) === 0xfe80;
 }
 
-/** The host part of an address (everything for a non-IP handle): members behind one NAT share it. */
-export function publicHost(addr: string): string {
-  return splitSocketAddress(addr)?.host ?? addr;
-}
-
 /**
  * Whether two members' admitted addresses are on one public IP address (one NAT, or one
  * carrier NAT): their local addresses may reach each other over a LAN. A non-IP handle is

@@ -44,20 +44,6 @@ export const RECENT_INTRODUCES = 4;
 const STATUS_NAMES: Record<number, string> = {};
 for (const [name, code] of Object.entries(IntroStatus)) STATUS_NAMES[code] = name;
 
-export function newMemberNat(nowMs: number, burst: number): MemberNat {
-  return {
-    sinceMs: nowMs,
-    linkKey: undefined,
-    locals: [],
-    linkTicket: undefined,
-    askTokens: burst,
-    receiveTokens: burst,
-    tokensAtMs: nowMs,
-    recent: [],
-    isolated: false,
-  };
-}
-
 /** Refills `m`'s buckets to now. */
 function refill(core: LobbyCore, nowMs: number, n: MemberNat): void {
   const { introductionsPerSecond: rate, introductionBurst: burst } = core.config;

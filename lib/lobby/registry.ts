@@ -85,6 +85,21 @@ export interface Grid extends Deadline {
   roster: Roster | undefined;
 }
 
+/** A member's NAT traversal state before it registers anything: full introduction budgets. */
+export function newMemberNat(nowMs: number, burst: number): MemberNat {
+  return {
+    sinceMs: nowMs,
+    linkKey: undefined,
+    locals: [],
+    linkTicket: undefined,
+    askTokens: burst,
+    receiveTokens: burst,
+    tokensAtMs: nowMs,
+    recent: [],
+    isolated: false,
+  };
+}
+
 export class GridRegistry {
   private readonly byId = new Map<number, Grid>();
   private readonly byName = new Map<string, Grid>();
