@@ -17,7 +17,7 @@ import { SimGrid, type PeerNode } from "./support/sim-grid.ts";
 type Sent = { origin: number; seq: number };
 
 function grid(seed: number, n = 12): SimGrid {
-  const g = new SimGrid({ seed, peer: { connectionLimit: 4 } });
+  const g = new SimGrid({ seed, peer: { connectionLimit: 4, redundancy: "prune" } });
   g.keepEvents = false;
   for (let i = 0; i < n; i++) g.addPeer();
   g.settle(2);

@@ -38,7 +38,7 @@ function countData(g: SimGrid): Map<string, number> {
 const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
 
 function grid(seed: number, n: number, limit: number, link = {}): SimGrid {
-  const g = new SimGrid({ seed, link, peer: { connectionLimit: limit } });
+  const g = new SimGrid({ seed, link, peer: { connectionLimit: limit, redundancy: "prune" } });
   g.keepEvents = false;
   for (let i = 0; i < n; i++) g.addPeer();
   g.settle(2);
@@ -157,7 +157,7 @@ test("repair, a neighbour dies: the parent of a subtree crashes; the subtree rea
 });
 
 test("repair, a link reopens: two members lose their link (3 missed pings) and open it again; it starts unpruned both ways, is pruned again where redundant, and no broadcast is lost or doubled", () => {
-  const g = new SimGrid({ seed: 0x2e09, peer: { connectionLimit: 4, disconnectPeriodMs: 0 } });
+  const g = new SimGrid({ seed: 0x2e09, peer: { connectionLimit: 4, disconnectPeriodMs: 0, redundancy: "prune" } });
   g.keepEvents = false;
   const k5 = mesh(g, 5); // every member linked to every other, each at its limit
   g.sim.runFor(1_500);

@@ -1,7 +1,7 @@
 /**
  * udp-game ("the cost of a game" on real UDP): 16 relaygrid peers (joinGrid, limit 4) on
  * 127.0.0.1, each broadcasting 64 B at 30 Hz, once with `redundancy: "flood"` (repair off:
- * the Peer before redundancy lists) and once with the default (redundancy lists + repair),
+ * the Peer before redundancy lists) and once with `redundancy: "prune"` (redundancy lists + repair),
  * at 0, 5 and 20% loss (joinGrid's simulatedLossPercent: each peer drops that share of what
  * it sends, pings and lobby traffic included). Per member per second: datagrams received per
  * delivery, upload and download bytes (mean and busiest), delivery %, duplicates, latency

@@ -7,6 +7,7 @@
  * schedule for every row up to the fault, so rows compare on identical grids.
  */
 import type { LinkOptions } from "../../platform/memory/index.ts";
+import type { Redundancy } from "../../lib/peer/config.ts";
 
 /** What happens at the fault. */
 export type FaultKind =
@@ -172,23 +173,25 @@ export function rows(t: FaultTiming): FaultRow[] {
 export const ROWS_ENV = "RELAYGRID_FAULTS";
 export const SEEDS_ENV = "RELAYGRID_FAULT_SEEDS";
 /**
- * RELAYGRID_FAULT_REDUNDANCY=flood runs the matrix with flooding and repair off (the Peer
- * before redundancy lists), for comparison; unset, the Peer's defaults (redundancy lists +
- * repair). Only a run with the defaults rewrites docs/RELIABILITY.md.
+ * RELAYGRID_FAULT_REDUNDANCY=prune runs the matrix with redundancy lists + repair, =flood with
+ * flooding and repair off; unset, the Peer's defaults (today flooding, repair off). Only a run
+ * with the defaults rewrites docs/RELIABILITY.md.
  */
 export const REDUNDANCY_ENV = "RELAYGRID_FAULT_REDUNDANCY";
 
 /** The Peer options the matrix runs with (REDUNDANCY_ENV). */
-export function redundancyOptions(): { redundancy?: "flood"; repair?: false } {
+export function redundancyOptions(): { redundancy?: Redundancy; repair?: boolean } {
   const v = process.env[REDUNDANCY_ENV];
-  if (v === undefined || v === "" || v === "prune") return {};
+  if (v === undefined || v === "") return {};
+  if (v === "prune") return { redundancy: "prune", repair: true };
   if (v === "flood") return { redundancy: "flood", repair: false };
   throw new Error(`${REDUNDANCY_ENV} must be "flood" or "prune", got ${JSON.stringify(v)}`);
 }
 
 /** The command that reproduces one row (all its seeds, or one). */
 export function rowCommand(id: string, seeds: readonly number[], quick: boolean): string {
-  const mode = redundancyOptions().redundancy === "flood" ? `${REDUNDANCY_ENV}=flood ` : "";
+  const r = redundancyOptions().redundancy;
+  const mode = r === undefined ? "" : `${REDUNDANCY_ENV}=${r} `;
   return `${mode}${ROWS_ENV}=${id} ${SEEDS_ENV}=${seeds.join(",")} npm run bench -- faults${quick ? " --quick" : ""}`;
 }
 
