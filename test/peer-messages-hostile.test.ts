@@ -14,7 +14,7 @@ import { broadcastFrom, notExactlyOnce, sealAs } from "./support/peer-scenarios.
 import { SimGrid, type PeerNode } from "./support/sim-grid.ts";
 
 function grid(seed: number, n = 8): SimGrid {
-  const g = new SimGrid({ seed, peer: { connectionLimit: 4 } });
+  const g = new SimGrid({ seed, peer: { connectionLimit: 4, redundancy: "prune" } });
   g.keepEvents = false;
   for (let i = 0; i < n; i++) g.addPeer();
   g.settle(2);

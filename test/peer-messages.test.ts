@@ -12,7 +12,7 @@ import { SimGrid, type PeerNode } from "./support/sim-grid.ts";
 type DataEvent = Extract<PeerEvent, { type: "data" }>;
 
 function grid(seed: number, n: number, limit = 4, link = {}): SimGrid {
-  const g = new SimGrid({ seed, link, peer: { connectionLimit: limit } });
+  const g = new SimGrid({ seed, link, peer: { connectionLimit: limit, redundancy: "prune" } });
   g.keepEvents = false;
   for (let i = 0; i < n; i++) g.addPeer();
   g.settle(2);

@@ -16,7 +16,7 @@ import { SimGrid, type PeerNode } from "./support/sim-grid.ts";
 type DataEvent = Extract<PeerEvent, { type: "data" }>;
 
 function grid(seed: number, n: number): SimGrid {
-  const g = new SimGrid({ seed, link: { latencyMs: 10, jitterMs: 4 }, peer: { connectionLimit: 4 } });
+  const g = new SimGrid({ seed, link: { latencyMs: 10, jitterMs: 4 }, peer: { connectionLimit: 4, redundancy: "prune" } });
   g.keepEvents = false;
   for (let i = 0; i < n; i++) g.addPeer();
   g.settle(2);

@@ -17,7 +17,7 @@ import type { Router } from "./router.ts";
 export interface SendOptions {
   /**
    * Every live member gets it exactly once, repaired when lost; a loss repair gives up on is
-   * reported to the receiver as an "error" event (message-lost). Needs repair (the default).
+   * reported to the receiver as an "error" event (message-lost). Needs repair (redundancy "prune", or repair: true).
    * Defaults to false: best effort (the grid still repairs what it can).
    */
   reliable?: boolean;
@@ -50,7 +50,7 @@ export class Messenger {
       throw new RelayGridError(ErrorCode.PayloadTooLarge, `message ${payload.length} bytes > MAX_MESSAGE_BYTES ${MAX_MESSAGE_BYTES}: send it in parts, or a delta`);
     }
     if (reliable && !this.core.cfg.repair) {
-      throw new RelayGridError(ErrorCode.InvalidConfig, "reliable and ordered delivery need repair: create the Peer with repair: true (the default)");
+      throw new RelayGridError(ErrorCode.InvalidConfig, "reliable and ordered delivery need repair: create the Peer with redundancy: \"prune\" (repair follows) or repair: true");
     }
     if (!reliable && team === undefined && payload.length <= MAX_PAYLOAD_BYTES) {
       // To one member: routed (PROTOCOL.md 4.1.2), O(path length) datagrams. For everyone: Data.
