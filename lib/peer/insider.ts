@@ -8,6 +8,7 @@
 import type { Message } from "../../wire/index.ts";
 import type { GridKeyring } from "../security/grid-keys.ts";
 import type { PeerParts } from "./parts.ts";
+import { SeqResult } from "../relay/duplicate-window.ts";
 
 export interface PeerInsider {
   /** The grid keyring the peer tags with (empty until admitted). */
@@ -20,6 +21,8 @@ export interface PeerInsider {
   seal(msg: Message): Uint8Array | undefined;
   /** Ids of the peer's outstanding requests, oldest first. */
   outstandingRequests(): number[];
+  /** Whether (origin, seq) is in the peer's duplicate window: it took that message. */
+  seen(origin: number, seq: number): boolean;
 }
 
 const registry = new WeakMap<object, PeerParts>();
@@ -32,7 +35,7 @@ export function registerParts(peer: object, parts: PeerParts): void {
 export function insiderOf(peer: object): PeerInsider {
   const parts = registry.get(peer);
   if (parts === undefined) throw new Error("insiderOf: not a relaygrid Peer");
-  const { core, lobby } = parts;
+  const { core, lobby, relay } = parts;
   return {
     get keyring() {
       return core.credentials.keyring;
@@ -45,5 +48,6 @@ export function insiderOf(peer: object): PeerInsider {
     },
     seal: (msg) => core.seal(msg),
     outstandingRequests: () => core.requests.ids(),
+    seen: (origin, seq) => relay.duplicates.peek(origin, seq) === SeqResult.Duplicate,
   };
 }

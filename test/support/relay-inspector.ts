@@ -10,8 +10,9 @@
  * legitimate skip: the rules say where data must not go, not where it must.
  * It throws, which fails the simulation run with its seed.
  *
- * "First received from" is the link an id first arrived over (arrived(), which SimGrid calls
- * from every peer's handleDatagram), so the check holds under loss, jitter and reordering.
+ * "First received from" is the link an id was first taken from (arrived(), which SimGrid calls
+ * when a peer's handleDatagram took an id as new), so the check holds under loss, jitter and
+ * reordering.
  */
 import type { Address } from "../../lib/endpoint.ts";
 import { decode, Kind, newRelayHeader, readRelay } from "../../wire/index.ts";
@@ -56,11 +57,21 @@ export class RelayInspector {
     }
   };
 
-  /** A Data or Repair datagram `from` -> `to` is handed to `to`: the first one of an id is where `to` got it from. */
-  arrived(from: Address, to: Address, bytes: Uint8Array): void {
+  /** The (origin, seq) of a Data or Repair datagram, or undefined for anything else. */
+  idOf(bytes: Uint8Array): { origin: number; seq: number } | undefined {
     const kind = bytes.length >= 3 ? (bytes[2] as number) : -1;
-    if (bytes[0] !== 0x99 || (kind !== Kind.Data && kind !== Kind.Repair) || readRelay(bytes, this.header, kind) !== null) return;
-    const key = `${to}|${this.header.origin}:${this.header.seq}`;
+    if (bytes[0] !== 0x99 || (kind !== Kind.Data && kind !== Kind.Repair) || readRelay(bytes, this.header, kind) !== null) return undefined;
+    return { origin: this.header.origin, seq: this.header.seq };
+  }
+
+  /**
+   * `to` took (origin, seq) from `from` as new (its duplicate window did not have it before
+   * this datagram and has it after): that is where `to` got it from. An arrival the peer
+   * dropped (not yet a link at its end, a bad tag, a forged copy) is not, or a datagram that
+   * lost its way would make a later, correct forward look like claim 15 broken.
+   */
+  arrived(from: Address, to: Address, origin: number, seq: number): void {
+    const key = `${to}|${origin}:${seq}`;
     if (!this.firstFrom.has(key) && !this.olderFirstFrom.has(key)) this.firstFrom.set(key, from);
   }
 

@@ -8,6 +8,7 @@ import type { Address } from "../../lib/endpoint.ts";
 import { Lobby } from "../../lib/lobby/lobby.ts";
 import type { LobbyConfig } from "../../lib/lobby/config.ts";
 import { Peer } from "../../lib/peer/peer.ts";
+import { insiderOf } from "../../lib/peer/insider.ts";
 import type { PeerConfig } from "../../lib/peer/config.ts";
 import type { PeerEvent } from "../../lib/peer/events.ts";
 import { SeededRandom } from "../../lib/rng.ts";
@@ -104,11 +105,16 @@ export class SimGrid {
     );
     if (this.options.inspect !== false) {
       // Claim 15 is about where a peer got the data from: the inspector sees every arrival.
+      // Regression (fuzz peer seed 1869970042): counting an arrival the peer dropped made a
+      // correct forward look like claim 15 broken; only a copy taken as new counts.
       const peer = node.endpoint;
+      const insider = insiderOf(peer);
       const handle = peer.handleDatagram.bind(peer);
       peer.handleDatagram = (now, from, bytes) => {
-        this.inspector.arrived(from, address, bytes);
+        const id = this.inspector.idOf(bytes);
+        const fresh = id !== undefined && !insider.seen(id.origin, id.seq);
         handle(now, from, bytes);
+        if (fresh && insider.seen(id.origin, id.seq)) this.inspector.arrived(from, address, id.origin, id.seq);
       };
     }
     this.peers.push(node);
