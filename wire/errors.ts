@@ -14,6 +14,8 @@ export const ErrorCode = {
   LimitReached: "limit-reached",
   InvalidAddress: "invalid-address",
   Socket: "socket",
+  /** Admitted, but no member could be reached (NAT traversal failed for every one): see the message for why and the fix. */
+  Unreachable: "unreachable",
   /** An application listener (e.g. on("data")) threw; the error is its `cause` (platform/node). */
   Listener: "listener",
 } as const;

@@ -5,6 +5,7 @@
  */
 import type { PeerCore } from "./core.ts";
 import type { LobbyClient } from "./lobby-client.ts";
+import type { NatClient } from "./nat-client.ts";
 import type { Pinger } from "./pings.ts";
 import type { RelayPath } from "./relay-path.ts";
 import type { Responder } from "./responder.ts";
@@ -23,4 +24,6 @@ export interface PeerParts {
   readonly pings: Pinger;
   /** Broadcast and relay (claims 2-4, 14-19). */
   readonly relay: RelayPath;
+  /** NAT traversal: registration, introductions, punching, the unreachable deadline (PROTOCOL.md 4.7). */
+  readonly nat: NatClient;
 }

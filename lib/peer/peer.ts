@@ -25,6 +25,7 @@ import { PeerCore } from "./core.ts";
 import { PeerDrop, type DropReason } from "./drops.ts";
 import type { PeerEvent } from "./events.ts";
 import { LobbyClient } from "./lobby-client.ts";
+import { NatClient } from "./nat-client.ts";
 import type { PeerParts } from "./parts.ts";
 import { Pinger } from "./pings.ts";
 import { isRelayData, Receiver } from "./receive.ts";
@@ -49,25 +50,32 @@ export interface JoinOptions {
 /**
  * Builds the parts, each given only the parts it asks for (no part imports another's
  * module for a value, so there is no import loop), and registers the link observers in
- * the order they are told: the lobby's link report, the seeker's cooldown, the relay rules.
+ * the order they are told: the lobby's link report, the seeker's cooldown, the relay rules,
+ * the pinger (a link opened on the neighbour's request is pinged at once, to confirm it).
  */
 function compose(cfg: ResolvedPeerConfig): [PeerParts, Receiver] {
   const core = new PeerCore(cfg);
   const lobby = new LobbyClient(core, {
     admitted: (now) => {
       pings.start(now);
+      nat.onAdmitted(now);
       seeker.onAdmitted(now);
     },
-    membersUpdated: (now) => seeker.onMembersUpdated(now),
+    membersUpdated: (now) => {
+      nat.onMembersUpdated(now);
+      seeker.onMembersUpdated(now);
+    },
   });
-  const seeker = new Seeker(core, lobby);
+  const nat = new NatClient(core, lobby);
+  const seeker = new Seeker(core, lobby, nat);
   const responder = new Responder(core, seeker);
   const pings = new Pinger(core, lobby);
   const relay = new RelayPath(core);
   core.observeLinks(lobby);
   core.observeLinks(seeker);
   core.observeLinks(relay);
-  const parts: PeerParts = { core, lobby, seeker, responder, pings, relay };
+  core.observeLinks(pings);
+  const parts: PeerParts = { core, lobby, seeker, responder, pings, relay, nat };
   return [parts, new Receiver(parts)];
 }
 
@@ -79,7 +87,7 @@ export class Peer extends PeerView implements Endpoint<PeerEvent> {
   /** Throws RelayGridError(invalid-config) when an option is out of range. */
   constructor(config: PeerConfig) {
     super(...compose(resolvePeerConfig(config)));
-    const { core, lobby, seeker, pings } = this.parts;
+    const { core, lobby, seeker, pings, nat } = this.parts;
     core.timers.source(PeerTimer.Retransmit, () => core.requests.nextDeadline());
     this.onTimer = {
       [PeerTimer.Retransmit]: (now) => this.retransmit(now),
@@ -88,6 +96,8 @@ export class Peer extends PeerView implements Endpoint<PeerEvent> {
       [PeerTimer.PingTick]: (now) => pings.onPingTick(now),
       [PeerTimer.Heartbeat]: (now) => lobby.onHeartbeatTimer(now),
       [PeerTimer.SeekTick]: (now) => seeker.onSeekTick(now),
+      [PeerTimer.Punch]: (now) => nat.onTimer(now),
+      [PeerTimer.Unreachable]: () => nat.onUnreachableTimer(),
       [PeerTimer.CloseDeadline]: () => this.finishClose(),
     };
   }
@@ -141,11 +151,12 @@ export class Peer extends PeerView implements Endpoint<PeerEvent> {
   /** Leaves gracefully: tells every neighbour and the lobby, then emits "closed". */
   leave(now: number): void {
     const t = this.advance(now);
-    const { core, lobby, seeker } = this.parts;
+    const { core, lobby, seeker, nat } = this.parts;
     if (core.phase === "leaving" || core.phase === "closed") return;
     const wasMember = core.self !== 0;
     core.setPhase("leaving");
     seeker.abandon();
+    nat.abandon();
     for (const peer of [...core.links.ids]) core.closeLink(t, peer, "leave");
     core.requests.cancel((p) => p.tag.t !== "disconnect" && p.tag.t !== "connUpdate");
     if (wasMember) lobby.sendLeave(t);

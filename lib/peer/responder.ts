@@ -41,14 +41,14 @@ export class Responder {
       const link = core.links.get(msg.from);
       if (link !== undefined) accepted = link.address === from;
       else if (core.links.byAddr(from) !== undefined) accepted = false; // another link's address: a stale or forged id
-      else if (this.seeker.hasRoom() && !pending.has(msg.from)) accepted = core.openLink(now, msg.from, from, 0);
+      else if (this.seeker.hasRoom() && !pending.has(msg.from)) accepted = core.openLink(now, msg.from, from, 0, false);
       else if (pending.has(msg.from) && core.self < msg.from) {
         // Both sides asked each other at once: the lower id yields its own request and accepts.
         pending.delete(msg.from);
-        accepted = core.openLink(now, msg.from, from, 0);
+        accepted = core.openLink(now, msg.from, from, 0, false);
       }
     }
-    core.send(from, { kind: Kind.ConnectReply, req: msg.req, grid: core.grid, from: core.self, accepted, ticket: core.credentials.ticket, tag: NO_TAG });
+    core.send(from, { kind: Kind.ConnectReply, req: msg.req, grid: core.grid, from: core.self, accepted, ticket: core.credentials.ticketFor(from), tag: NO_TAG });
     return drop;
   }
 
@@ -72,11 +72,11 @@ export class Responder {
         if (d !== undefined && core.closeLink(now, d.peer, "forced")) ok = this.seeker.hasRoom();
       }
       if (ok && !core.links.has(msg.from)) {
-        ok = core.openLink(now, msg.from, from, 0);
+        ok = core.openLink(now, msg.from, from, 0, false);
         if (ok) core.counters.forcedConnections++;
       }
     }
-    core.send(from, { kind: Kind.ForceReply, req: msg.req, grid: core.grid, from: core.self, ok, ticket: core.credentials.ticket, tag: NO_TAG });
+    core.send(from, { kind: Kind.ForceReply, req: msg.req, grid: core.grid, from: core.self, ok, ticket: core.credentials.ticketFor(from), tag: NO_TAG });
     return drop;
   }
 
@@ -96,6 +96,7 @@ export class Responder {
     const link = core.links.get(msg.from);
     if ((link !== undefined && link.address === from) || (link === undefined && this.seeker.pending.has(msg.from))) {
       core.send(from, { kind: Kind.Pong, req: msg.req, grid: core.grid, from: core.self, links: core.links.size, tag: NO_TAG });
+      if (link !== undefined) core.confirmLink(link); // it pings us: it holds the link
       return undefined;
     }
     // The sender thinks we are linked but we are not (our close or its connect got lost):
@@ -104,7 +105,10 @@ export class Responder {
     return PeerDrop.PingNotLinked;
   }
 
-  /** A link-opening request must show a ticket the lobby signed for this peer id and address (PROTOCOL.md 6.3). */
+  /**
+   * A link-opening request must show a ticket the lobby signed for this peer id and address,
+   * or a key-bound one whose key the source proved (PROTOCOL.md 6.3).
+   */
   private ticketDrop(from: Address, msg: LinkRequest): DropReason | undefined {
     const verdict = this.core.checkTicket(msg.from, from, msg.ticket);
     return verdict === "ok" ? undefined : TICKET_DROP[verdict];

@@ -3,6 +3,7 @@
  * reasons of drops.ts, and `datagramsIn === accepted + sum(drops)` always holds.
  */
 import type { DropReason, PeerFailure } from "./drops.ts";
+import type { NatStats } from "./nat-client.ts";
 
 export interface PeerStats {
   readonly peer: number;
@@ -37,6 +38,8 @@ export interface PeerStats {
   readonly linksClosed: number;
   readonly forcedConnections: number;
   readonly retransmits: number;
+  /** NAT traversal (PROTOCOL.md 4.7): registration, introductions, punches, proven paths. */
+  readonly nat: NatStats;
 }
 
 export class PeerCounters {

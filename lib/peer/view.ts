@@ -30,6 +30,10 @@ export interface PeerFootprint {
   requests: number;
   /** Tickets verified and cached. */
   tickets: number;
+  /** Punches under way or still answering (at most MAX_PUNCH_SESSIONS). */
+  punches: number;
+  /** Proven paths (at most MAX_PROVEN_PATHS). */
+  paths: number;
   /** Named timers armed (timers.ts). */
   timers: number;
   queuedTransmits: number;
@@ -88,6 +92,7 @@ export class PeerView {
       linksClosed: k.linksClosed,
       forcedConnections: k.forcedConnections,
       retransmits: k.retransmits,
+      nat: this.parts.nat.stats(),
     };
   }
 
@@ -97,7 +102,7 @@ export class PeerView {
   }
 
   footprint(): PeerFootprint {
-    const { core, seeker, relay } = this.parts;
+    const { core, seeker, relay, nat } = this.parts;
     return {
       links: core.links.size,
       pending: seeker.pending.size,
@@ -108,6 +113,8 @@ export class PeerView {
       origins: relay.duplicates.size,
       requests: core.requests.size,
       tickets: core.credentials.ticketsCached,
+      punches: nat.punches.sessions.size,
+      paths: core.credentials.paths.size,
       timers: core.timers.armed,
       queuedTransmits: core.outbox.length,
       queuedEvents: core.events.length,

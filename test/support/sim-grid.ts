@@ -37,6 +37,8 @@ export interface GridOptions {
   peer?: Omit<PeerConfig, "random" | "lobby">;
   /** Check the relay rules on every transmit. Defaults to true. */
   inspect?: boolean;
+  /** The lobby's address. Defaults to LOBBY ("lobby"); NAT tests put it on an IP address. */
+  lobbyAddress?: string;
 }
 
 export class SimGrid {
@@ -52,6 +54,7 @@ export class SimGrid {
   /** Called with every peer event as it is drained; may issue commands, must not step the network. */
   readonly listeners: PeerListener[] = [];
   keepEvents = true;
+  readonly lobbyAddress: string;
   private n = 0;
   private readonly byAddr = new Map<Address, PeerNode>();
 
@@ -67,11 +70,12 @@ export class SimGrid {
       },
       onEvent: (address, event, now) => this.onEvent(address, event as PeerEvent, now),
     });
-    this.lobby = this.sim.add(LOBBY, new Lobby({ ...options.lobby, random: new SeededRandom(this.sim.nextSeed()), crypto: seededCrypto(this.sim.nextSeed()) }));
+    this.lobbyAddress = options.lobbyAddress ?? LOBBY;
+    this.lobby = this.sim.add(this.lobbyAddress, new Lobby({ ...options.lobby, random: new SeededRandom(this.sim.nextSeed()), crypto: seededCrypto(this.sim.nextSeed()) }));
   }
 
   private onEvent(address: string, e: PeerEvent, now: number): void {
-    if (address === LOBBY) {
+    if (address === this.lobbyAddress) {
       // Fails the run (with its seed). Peers do not swallow exceptions: a throw already fails
       // a simulated run in the simulator's driver.
       failOnInternalError(e);
@@ -92,15 +96,22 @@ export class SimGrid {
   /** Adds a peer and starts its join (create: true by default, so the first one creates the grid). */
   addPeer(overrides: Omit<PeerConfig, "random" | "lobby"> = {}, grid = "arena", create = true): PeerNode {
     const address = `peer-${++this.n}`;
+    // As relaygrid/node fills them in: the peer's own socket address (it is on no NAT).
+    return this.addPeerAt(address, { localAddresses: [address], ...overrides }, grid, create);
+  }
+
+  /** addPeer at a given address, optionally behind a simulated NAT router (platform/memory/nat.ts). */
+  addPeerAt(address: Address, overrides: Omit<PeerConfig, "random" | "lobby"> = {}, grid = "arena", create = true, behind?: string): PeerNode {
     const node = this.sim.add(
       address,
       new Peer({
         ...this.options.peer,
         ...overrides,
-        lobby: LOBBY,
+        lobby: this.lobbyAddress,
         random: new SeededRandom(this.sim.nextSeed()),
         crypto: seededCrypto(this.sim.nextSeed()),
       }),
+      behind === undefined ? {} : { behind },
     );
     this.peers.push(node);
     this.byAddr.set(address, node);
