@@ -21,6 +21,7 @@ import {
   SpyRules,
   watchLimits,
 } from "./support/peer-scenarios.ts";
+import type { LinkOptions } from "../platform/memory/index.ts";
 import { SimGrid, type PeerNode } from "./support/sim-grid.ts";
 
 /** A broadcast from every live member; returns what was sent after letting it spread. */
@@ -219,14 +220,25 @@ test("claims 26, 36, 44 under 20% loss and 20% duplication: the join and connect
 
 test("claims 32, 36, 42 under 20% loss, with every datagram of the joining peer duplicated: one force, one dropped link, and the dropped peer finds a link again", () => {
   const spy = new SpyRules(defaultConnectionRules);
-  // Seed 18: its loss pattern loses the first Force exchange, so the Force is retransmitted
-  // (seed 3 did before NAT traversal added its own datagrams to the run).
+  // The first Force's replies are lost (both copies, whatever the seed): it is retransmitted.
+  const loseFirstForceReply = (grid: SimGrid, joiner: string): void => {
+    let sends = 0;
+    let saved: LinkOptions | undefined;
+    grid.taps.push((_now, from, to, bytes) => {
+      if (from !== joiner || bytes[2] !== Kind.Force) return;
+      if (++sends === 1) {
+        saved = grid.sim.linkOptions(to, joiner);
+        grid.sim.setDirectedLink(to, joiner, { lossPercent: 100 });
+      } else if (sends === 2 && saved !== undefined) grid.sim.setDirectedLink(to, joiner, saved);
+    });
+  };
   const { g, j, log, events, splits, over } = forceIntoFullK5(
-    18,
+    3,
     spy,
     { maxAttempts: 8 },
     { lossPercent: 20, duplicatePercent: 20 },
     { duplicatePercent: 100 },
+    loseFirstForceReply,
   );
   g.settle(2, 20_000);
   assert.ok(j.endpoint.stats().forcedConnections >= 1, "it got in by force");

@@ -142,7 +142,7 @@ export class NatClient implements PathSource {
 
   /** Where to send to `peer`: its proven path, else the address the lobby listed. */
   addressOf(now: number, peer: number, listed: Address): Address {
-    return this.core.credentials.paths.use(now, peer) ?? listed;
+    return this.core.credentials.paths.of(peer) ?? listed;
   }
 
   /** PathSource.punch: at most 8 introduced per call (one Introduce); the rest wait for a later round. */
@@ -152,7 +152,7 @@ export class NatClient implements PathSource {
     const paths = this.core.credentials.paths;
     const introduce: number[] = [];
     for (const p of peers) {
-      if (paths.use(now, p) !== undefined || (this.unreachable.get(p) ?? 0) > now) continue;
+      if (paths.of(p) !== undefined || (this.unreachable.get(p) ?? 0) > now) continue;
       if (this.punches.sessions.get(p)?.ended === false) held.add(p); // its punch is under way
       else if (introduce.length < MAX_INTRODUCE_TARGETS) {
         introduce.push(p);

@@ -50,8 +50,7 @@ export interface JoinOptions {
 /**
  * Builds the parts, each given only the parts it asks for (no part imports another's
  * module for a value, so there is no import loop), and registers the link observers in
- * the order they are told: the lobby's link report, the seeker's cooldown, the relay rules,
- * the pinger (a link opened on the neighbour's request is pinged at once, to confirm it).
+ * the order they are told: the lobby's link report, the seeker's cooldown, the relay rules.
  */
 function compose(cfg: ResolvedPeerConfig): [PeerParts, Receiver] {
   const core = new PeerCore(cfg);
@@ -68,13 +67,12 @@ function compose(cfg: ResolvedPeerConfig): [PeerParts, Receiver] {
   });
   const nat = new NatClient(core, lobby);
   const seeker = new Seeker(core, lobby, nat);
-  const responder = new Responder(core, seeker);
   const pings = new Pinger(core, lobby);
+  const responder = new Responder(core, seeker, pings);
   const relay = new RelayPath(core);
   core.observeLinks(lobby);
   core.observeLinks(seeker);
   core.observeLinks(relay);
-  core.observeLinks(pings);
   const parts: PeerParts = { core, lobby, seeker, responder, pings, relay, nat };
   return [parts, new Receiver(parts)];
 }

@@ -9,7 +9,7 @@ import { Kind, type MessageOf } from "../../wire/index.ts";
 import type { Address } from "../endpoint.ts";
 import { NO_TAG, type PeerCore } from "./core.ts";
 import { PeerDrop, type DropReason } from "./drops.ts";
-import type { Link, LinkObserver } from "./links.ts";
+import type { Link } from "./links.ts";
 import { PeerTimer } from "./timers.ts";
 
 /** Who is asked about a link whose pings went unanswered (the lobby client, claim 50). */
@@ -17,7 +17,7 @@ export interface LinkStatusSource {
   askLinkStatus(now: number, other: number): void;
 }
 
-export class Pinger implements LinkObserver {
+export class Pinger {
   constructor(
     private readonly core: PeerCore,
     private readonly status: LinkStatusSource,
@@ -47,14 +47,17 @@ export class Pinger implements LinkObserver {
     core.send(link.address, { kind: Kind.Ping, req, grid: core.grid, from: core.self, tag: NO_TAG });
   }
 
-  /** A link we opened by accepting its request is pinged at once: its Pong confirms it (core.ts openLink). */
-  linkOpened(now: number, link: Link): void {
-    if (link.confirmed) return;
+  /**
+   * A link we opened by accepting its request is pinged at once, right after our reply: its
+   * Pong confirms it (core.ts openLink). Before the reply, the neighbour would answer as one
+   * whose Connect is still unanswered, whatever it then makes of our ticket.
+   */
+  probe(now: number, peer: number): void {
+    const link = this.core.links.get(peer);
+    if (link === undefined || link.confirmed) return;
     this.ping(now, link);
     this.core.timers.armEarlier(PeerTimer.PongDeadline, now + this.core.cfg.pongTimeoutMs);
   }
-
-  linkClosed(): void {}
 
   onPongDeadline(now: number): void {
     const core = this.core;

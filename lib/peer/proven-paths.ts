@@ -5,9 +5,9 @@
  * and the seeker sends to a member's proven path instead of the address the lobby listed:
  * behind a NAT that gives every destination its own port, that is the only address that works.
  *
- * A path nobody uses is forgotten after DEFAULT_PATH_IDLE_MS (7.2: a NAT forgets an idle
- * mapping after about 30 s; a link's Pings keep its own path in use), and punched again when
- * needed. Bounded by MAX_PROVEN_PATHS (the oldest goes first).
+ * A path no link uses is forgotten DEFAULT_PATH_IDLE_MS after it was proven or last used
+ * (7.2: a NAT forgets an idle mapping after about 30 s; a link's Pings keep its own path
+ * open), and punched again when needed. Bounded by MAX_PROVEN_PATHS (the oldest goes first).
  */
 import type { Address } from "../endpoint.ts";
 
@@ -61,12 +61,9 @@ export class ProvenPaths {
     return this.byAddress.has(address);
   }
 
-  /** `peer`'s proven path, marked used now; undefined when it has none. */
-  use(now: number, peer: number): Address | undefined {
-    const p = this.byPeer.get(peer);
-    if (p === undefined) return undefined;
-    p.usedAt = now;
-    return p.address;
+  /** `peer`'s proven path, or undefined when it has none. Sending there does not keep it: only a link on it does (expire). */
+  of(peer: number): Address | undefined {
+    return this.byPeer.get(peer)?.address;
   }
 
   /** Forgets `peer`'s paths (it left, or its punch must start over). */

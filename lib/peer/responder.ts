@@ -15,11 +15,17 @@ import type { Seeker } from "./seeker.ts";
 type Ask = MessageOf<typeof Kind.Join> | MessageOf<typeof Kind.Available>;
 type LinkRequest = MessageOf<typeof Kind.Connect> | MessageOf<typeof Kind.Force>;
 
+/** Pings a link just opened on the neighbour's request, to confirm it (pings.ts). */
+export interface LinkProbe {
+  probe(now: number, peer: number): void;
+}
+
 export class Responder {
   constructor(
     private readonly core: PeerCore,
     /** Room and the slots held by our own requests in flight are the seeker's. */
     private readonly seeker: Seeker,
+    private readonly pings: LinkProbe,
   ) {}
 
   onAsk(from: Address, msg: Ask): DropReason | undefined {
@@ -49,6 +55,7 @@ export class Responder {
       }
     }
     core.send(from, { kind: Kind.ConnectReply, req: msg.req, grid: core.grid, from: core.self, accepted, ticket: core.credentials.ticketFor(from), tag: NO_TAG });
+    if (accepted) this.pings.probe(now, msg.from);
     return drop;
   }
 
@@ -77,6 +84,7 @@ export class Responder {
       }
     }
     core.send(from, { kind: Kind.ForceReply, req: msg.req, grid: core.grid, from: core.self, ok, ticket: core.credentials.ticketFor(from), tag: NO_TAG });
+    if (ok) this.pings.probe(now, msg.from);
     return drop;
   }
 

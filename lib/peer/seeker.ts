@@ -110,8 +110,9 @@ export class Seeker implements LinkObserver {
     const core = this.core;
     const pool = shuffle(core.random, this.candidates(now)).slice(0, core.cfg.joinSample);
     if (pool.length === 0) {
-      // The grid's first member (or everyone else is gone): joined with no links yet.
-      if (kind === "join") core.becomeMember();
+      // The grid's first member (or everyone else is gone): joined with no links yet. Members
+      // all in their claim 41 cooldown (they just dropped us) are not "gone": ask again later.
+      if (kind === "join" && core.members.size === 0) core.becomeMember();
       // Nobody left to ask: the lobby may know members we do not (claim 24's member list).
       else this.lobby.refreshMembers(now);
       this.scheduleSeek(now, core.cfg.seekIntervalMs);

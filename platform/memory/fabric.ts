@@ -3,8 +3,8 @@
  * handleDatagram(). Checks run in a fixed order, cheapest and most structural first, and
  * every datagram ends in exactly one stats bucket:
  *
- *   send:    inspect -> MTU -> NAT routing (nat.ts, once a router exists) -> unknown address
- *            -> partition -> crashed receiver -> loss -> schedule (jitter, reorder)
+ *   send:    NAT routing (nat.ts, once a router exists) -> inspect -> MTU -> NAT drops
+ *            -> unknown address -> partition -> crashed receiver -> loss -> schedule (jitter, reorder)
  *            -> maybe a duplicate
  *   arrival: stale (receiver crashed meanwhile, counted at crash) -> partition -> deliver
  *
@@ -77,24 +77,23 @@ export class Fabric<E> {
     let to = transmit.to;
     let source = from;
     c.sent++;
-    this.inspectTransmit(from, transmit);
+    // Routed first (a NAT gives the source its mapping), so inspect knows which node it reaches.
+    const r = this.nat.active ? this.nat.route(this.agenda.now, from, to, (a) => this.nodes.has(a)) : undefined;
+    this.inspectTransmit(from, transmit, typeof r === "object" ? r.to : r === undefined ? to : undefined);
     if (bytes.length > this.mtuBytes) {
       this.linkCounters.sent(from, to, bytes.length);
       c.mtuDrops++;
       if (this.strictMtu) this.fail(`${from} sent ${bytes.length} bytes to ${to} > mtuBytes ${this.mtuBytes}`);
       return;
     }
-    if (this.nat.active) {
-      const r = this.nat.route(this.agenda.now, from, to, (a) => this.nodes.has(a));
-      if (r === "unknown") to = UNKNOWN;
-      else if (typeof r === "string") {
-        this.linkCounters.sent(from, to, bytes.length);
-        c.natDrops++;
-        return;
-      } else {
-        to = r.to;
-        source = r.from;
-      }
+    if (r === "unknown") to = UNKNOWN;
+    else if (typeof r === "string") {
+      this.linkCounters.sent(from, to, bytes.length);
+      c.natDrops++;
+      return;
+    } else if (r !== undefined) {
+      to = r.to;
+      source = r.from;
     }
     this.linkCounters.sent(from, to, bytes.length);
     // With routers, "unknown" is also a LAN address of another home: reachable only from inside it.
@@ -124,11 +123,11 @@ export class Fabric<E> {
     }
   }
 
-  private inspectTransmit(from: Address, transmit: Transmit): void {
+  private inspectTransmit(from: Address, transmit: Transmit, landsAt: Address | undefined): void {
     const { to, bytes } = transmit;
     if (this.inspect !== undefined) {
       try {
-        this.inspect(this.agenda.now, from, to, bytes);
+        this.inspect(this.agenda.now, from, to, bytes, landsAt);
       } catch (err) {
         // Keep going so the books balance; the run fails when this drain ends.
         this.fail(`inspect rejected ${bytes.length} bytes ${from} -> ${to}: ${describe(err)}`, err);

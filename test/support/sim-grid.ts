@@ -64,9 +64,10 @@ export class SimGrid {
       seed: options.seed,
       link: options.link,
       eventLogLimit: 0,
-      inspect: (now, from, to, bytes) => {
-        if (checkRelay) this.inspector.inspect(now, from, to, bytes);
-        for (const t of this.taps) t(now, from, to, bytes);
+      inspect: (now, from, to, bytes, landsAt) => {
+        // Relay rules are between nodes: behind a NAT, `to` is a mapping of the node it lands at.
+        if (checkRelay && landsAt !== undefined) this.inspector.inspect(now, from, landsAt, bytes);
+        for (const t of this.taps) t(now, from, to, bytes, landsAt);
       },
       onEvent: (address, event, now) => this.onEvent(address, event as PeerEvent, now),
     });
