@@ -46,6 +46,8 @@ interface JoinAnswer {
   address?: string;
   joinedMs?: number;
   error?: JoinError;
+  /** The events up to a failed join (PeerReport.events when it joined). */
+  events?: PeerReport["events"];
 }
 
 export interface PeerReport {
@@ -76,6 +78,20 @@ export interface PairResult {
   readonly error: JoinError | undefined;
   /** The member's drops by reason (a refused ticket shows here). */
   readonly memberDrops: Record<string, number>;
+  /** The joiner's punch towards the member (PROTOCOL.md 4.7): its first "punched" event, if any. */
+  readonly punch: PunchOutcome | undefined;
+  /** The address the joiner's link to the member uses (its LAN address behind one NAT). */
+  readonly linkAddress: string | undefined;
+}
+
+export interface PunchOutcome {
+  readonly ok: boolean;
+  /** Punches the joiner sent until the proof (or in all, when it failed). */
+  readonly attempts: number;
+  /** From the Introduction to the proof, or to giving up. */
+  readonly elapsedMs: number;
+  /** The proven path is one of the member's LAN addresses. */
+  readonly local: boolean;
 }
 
 export interface MatrixContext {
@@ -120,7 +136,10 @@ async function onePair(ctx: MatrixContext, joinerKind: HostKind, memberKind: Hos
     const j = await joinOn(ctx, joiner, grid, false);
     let linked = false;
     let retransmits: number | undefined;
+    let punch: PunchOutcome | undefined;
+    let linkAddress: string | undefined;
     const events = { opened: 0, closed: 0 };
+    let joinerEvents = j.events ?? [];
     if (j.handle !== undefined) await new Promise((r) => setTimeout(r, PAIR_SETTLE_MS));
     const mr = await report(ctx, member, m.handle);
     if (j.handle !== undefined) {
@@ -129,8 +148,12 @@ async function onePair(ctx: MatrixContext, joinerKind: HostKind, memberKind: Hos
       retransmits = jr.retransmits;
       events.opened = jr.events.filter((e) => e.type === "linkOpen").length;
       events.closed = jr.events.filter((e) => e.type === "linkClosed").length;
+      linkAddress = jr.links.find((l) => l.peer === m.id)?.address;
+      joinerEvents = jr.events;
       await close(ctx, joiner, j.handle);
     }
+    const p = joinerEvents.find((e) => e.type === "punched" && e["peer"] === m.id);
+    if (p !== undefined) punch = { ok: p["ok"] === true, attempts: Number(p["attempts"]), elapsedMs: Number(p["elapsedMs"]), local: p["local"] === true };
     return {
       joinerKind,
       memberKind,
@@ -142,6 +165,8 @@ async function onePair(ctx: MatrixContext, joinerKind: HostKind, memberKind: Hos
       joinerRetransmits: retransmits,
       error: j.error,
       memberDrops: mr.drops,
+      punch,
+      linkAddress,
     };
   } finally {
     await close(ctx, member, m.handle);
@@ -356,7 +381,10 @@ export function punchTable(results: readonly PunchResult[]): string {
 
 const cell = (r: PairResult | undefined): string => {
   if (r === undefined) return "?";
-  if (r.linked) return `yes, ${String(r.timeToLinkMs)} ms`;
+  const p = r.punch;
+  const how = p === undefined ? "" : p.ok ? `, ${p.attempts} punch${p.attempts === 1 ? "" : "es"}${p.local ? ", LAN" : ""}` : `, punch failed after ${p.attempts}`;
+  if (r.linked) return `yes, ${String(r.timeToLinkMs)} ms${how}`;
+  if (r.error !== undefined && p !== undefined) return `no (${r.error.code}${how})`;
   if (r.error !== undefined) return `no (${r.error.code})`;
   return `no (joined at ${String(r.timeToLinkMs)} ms, link ${r.joinerLinkEvents.opened} opened ${r.joinerLinkEvents.closed} closed; member drops: ${Object.entries(r.memberDrops).map(([k, v]) => `${k} ${v}`).join(", ")})`;
 };
