@@ -137,7 +137,10 @@ export function bindDgram(host: string, port: number): Promise<Socket> {
 
 export async function openDgramUdp(host: string, port: number, receiveBufferBytes?: number, addressCacheEntries?: number): Promise<UdpTransport> {
   const socket = await bindDgram(host, port);
-  if (receiveBufferBytes !== undefined) {
+  // Not on Deno: its node:dgram does not set SO_RCVBUF but allocates a receive buffer of
+  // twice that size for every datagram (measured on Deno 2.9.6 with 20,000 64-byte
+  // datagrams: 4 MiB made receiving 5.7x slower and RSS 118 -> 357 MB).
+  if (receiveBufferBytes !== undefined && (globalThis as { Deno?: unknown }).Deno === undefined) {
     try {
       socket.setRecvBufferSize(receiveBufferBytes); // the kernel caps it (Linux: net.core.rmem_max)
     } catch {

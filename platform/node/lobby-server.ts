@@ -42,7 +42,7 @@ export interface CreateLobbyOptions extends Omit<LobbyConfig, "random"> {
   random?: Random;
   /** The socket API: "auto" (the default) takes Bun's or Deno's native UDP socket where there is one, else node:dgram. */
   udp?: UdpTransportChoice;
-  /** SO_RCVBUF in bytes (node:dgram only; the OS caps it). Defaults to 4 MiB (DEFAULT_LOBBY_RECEIVE_BUFFER_BYTES). */
+  /** SO_RCVBUF in bytes (node:dgram on Node and Bun only; the OS caps it; Deno's node:dgram cannot set it). Defaults to 4 MiB (DEFAULT_LOBBY_RECEIVE_BUFFER_BYTES). */
   receiveBufferBytes?: number;
 }
 
