@@ -47,7 +47,7 @@ export function unreachableMessage(f: UnreachableFacts): string {
   const pending = f.links > 0 ? `; ${f.links} link(s) opened but not confirmed by the other end` : "";
   return (
     `no member of grid ${f.grid} could be reached within unreachableAfterMs ${f.afterMs} of admission (${f.members} known; ${tried}${pending}); ` +
-    `${whereSeen(f)}. To fix: forward a UDP port to this host, join from a network without this NAT, or run a relay of last resort ` +
-    "(`relaygrid relay`, a member on a public address) for this grid. The peer keeps trying and joins as soon as a member is reachable."
+    `${whereSeen(f)}. To fix: forward a UDP port to this host, join from a network without this NAT, or have a member on a public ` +
+    "address (or behind a full-cone NAT: every NAT kind reaches one) join this grid. The peer keeps trying and joins as soon as a member is reachable."
   );
 }
