@@ -126,7 +126,8 @@ export async function startLobby(lobbyAgent: Agent): Promise<{ address: string; 
   return lobbyAgent.call<{ address: string; key: string }>("lobby.start", { host: LOBBY_ADDR, port: LOBBY_PORT });
 }
 
-async function onePair(ctx: MatrixContext, joinerKind: HostKind, memberKind: HostKind): Promise<PairResult> {
+/** One pair: a member behind `memberKind` creates a grid, a joiner behind `joinerKind` joins it. */
+export async function runPair(ctx: MatrixContext, joinerKind: HostKind, memberKind: HostKind): Promise<PairResult> {
   const member = MEMBER_HOSTS[memberKind][0];
   const joiner = MEMBER_HOSTS[joinerKind][1];
   const grid = `pair-${SHORT[joinerKind]}-${SHORT[memberKind]}`;
@@ -179,7 +180,7 @@ export async function runPairs(ctx: MatrixContext, parallel = 6): Promise<PairRe
   for (const j of HOST_KINDS) for (const m of HOST_KINDS) todo.push([j, m]);
   const out: PairResult[] = [];
   for (let i = 0; i < todo.length; i += parallel) {
-    out.push(...(await Promise.all(todo.slice(i, i + parallel).map(([j, m]) => onePair(ctx, j, m)))));
+    out.push(...(await Promise.all(todo.slice(i, i + parallel).map(([j, m]) => runPair(ctx, j, m)))));
   }
   return out;
 }
