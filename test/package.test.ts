@@ -85,8 +85,10 @@ test("issue 18 item 6: the package ships the docs the README links to, every dec
   for (const f of declaredFiles(pkg)) assert.ok(paths.has(f), `package.json names ${f}, which the package must ship`);
   assert.equal([...paths].filter((p) => p.endsWith(".map")), [], "no source maps");
   assert.equal([...paths].filter((p) => /\.ts$/.test(p) && !p.endsWith(".d.ts")), [], "no TypeScript sources");
-  assert.ok(info.size < 600_000, `packed ${info.size} B (was 1.3 MB)`);
-  assert.ok(info.unpackedSize < 2_000_000, `unpacked ${info.unpackedSize} B (was 5.0 MB)`);
+  // NAT traversal (issue 13: lib/peer's nat-client, punch, proven paths) added ~20 KB per
+  // minified bundle, ~54 KB packed and ~190 KB unpacked (572,633 -> 626,907 B, 1.88 -> 2.07 MB).
+  assert.ok(info.size < 660_000, `packed ${info.size} B (was 1.3 MB)`);
+  assert.ok(info.unpackedSize < 2_200_000, `unpacked ${info.unpackedSize} B (was 5.0 MB)`);
   assert.type(pkg.homepage, "string");
   assert.type((pkg.repository as { url?: unknown } | undefined)?.url, "string");
   assert.ok(Array.isArray(pkg.keywords) && pkg.keywords.length > 0, "keywords");

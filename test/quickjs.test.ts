@@ -48,7 +48,8 @@ async function until(done: () => boolean, withinMs: number, describe: () => stri
 test("the embedded bundles name no module loader, Node built-in, timer, clock, process or Buffer", () => {
   assert.equal(forbiddenReferences(bundle), []);
   assert.equal(forbiddenReferences(peerBundle), []);
-  assert.ok(bundle.length < 200_000, `bundle is ${bundle.length} bytes`);
+  // 186,654 B before NAT traversal (issue 13), 204,928 B with it (minified).
+  assert.ok(bundle.length < 220_000, `bundle is ${bundle.length} bytes`);
 });
 
 test("issue 18 item 6: the peer-only bundle leaves the lobby out (~30 KB smaller) and still loads in a bare context", async () => {
