@@ -15,33 +15,19 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import {
-  Agent,
-  HOST_KINDS,
-  LOBBY_HOST,
-  MEMBER_HOSTS,
-  NatBench,
-  natSuiteGate,
-  runGrid,
-  runPair,
-  STANDARD_BENCH,
-  startAgents,
-  startLobby,
-  type MatrixContext,
-} from "./support/netns/index.ts";
+import { Agent, NatBench, natSuiteGate, runGrid, runPair, STANDARD_BENCH, startMatrix, stopMatrix, type MatrixContext } from "./support/netns/index.ts";
 
 const gate = natSuiteGate();
 if (!gate.run) console.log(`  NAT peer suite skipped: ${gate.reason}`);
 const natTest = gate.run ? test : test.skip;
 
 let bench: NatBench | undefined;
-let agents = new Map<string, Agent>();
 let ctx: MatrixContext | undefined;
+let lobby: Agent | undefined;
 
 function lobbyAgent(): Agent {
-  const a = agents.get(LOBBY_HOST);
-  assert.ok(a !== undefined, "no lobby agent");
-  return a;
+  assert.ok(lobby !== undefined, "no lobby agent");
+  return lobby;
 }
 
 function context(): MatrixContext {
@@ -56,12 +42,10 @@ interface LobbyStats {
 if (gate.run) {
   test.before(async () => {
     bench = NatBench.create(STANDARD_BENCH);
-    agents = await startAgents(bench, [LOBBY_HOST, ...HOST_KINDS.flatMap((k) => [...MEMBER_HOSTS[k]])], 150_000);
-    const lobby = await startLobby(lobbyAgent());
-    ctx = { agents, lobby: lobby.address, lobbyKey: lobby.key };
+    ({ ctx, lobbyAgent: lobby } = await startMatrix(bench, 150_000));
   });
   test.after(async () => {
-    await Promise.all([...agents.values()].map((a) => a.stop()));
+    if (ctx !== undefined) await stopMatrix(ctx);
     bench?.destroy();
   });
 }

@@ -18,17 +18,14 @@
  */
 import {
   LOBBY_ADDR,
-  LOBBY_HOST,
-  MEMBER_HOSTS,
-  HOST_KINDS,
   NatBench,
   natBenchAvailability,
   runGrid,
   runPairs,
   runPunches,
   STANDARD_BENCH,
-  startAgents,
-  startLobby,
+  startMatrix,
+  stopMatrix,
   type GridResult,
   type PairResult,
   type PunchResult,
@@ -110,11 +107,7 @@ export const natGroup: Group = {
     }
     const bench = NatBench.create(STANDARD_BENCH);
     try {
-      const agents = await startAgents(bench, [LOBBY_HOST, ...HOST_KINDS.flatMap((k) => [...MEMBER_HOSTS[k]])], 600_000);
-      const lobbyAgent = agents.get(LOBBY_HOST);
-      if (lobbyAgent === undefined) throw new Error("no lobby agent");
-      const lobby = await startLobby(lobbyAgent);
-      const mctx = { agents, lobby: lobby.address, lobbyKey: lobby.key };
+      const { ctx: mctx, lobbyAgent } = await startMatrix(bench, 600_000);
       ctx.log("nat: grid of 12 over every NAT kind");
       const grid = await runGrid(mctx, lobbyAgent);
       const rows = gridRows(grid);
@@ -129,7 +122,7 @@ export const natGroup: Group = {
         punches = await runPunches(mctx, { agent: lobbyAgent, endpoint: `${LOBBY_ADDR}:3478` }, (h) => bench.addrOf(h));
         rows.push(...pairRows(pairs, punches));
       }
-      await Promise.all([...agents.values()].map((a) => a.stop()));
+      await stopMatrix(mctx);
       const met = rows.every((r) => r.met !== false);
       return { group: "nat", title: this.title, status: met ? "ok" : "partial", rows, info: { grid, pairs, punches }, notes };
     } finally {

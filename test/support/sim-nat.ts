@@ -15,11 +15,12 @@
 import type { PeerConfig } from "../../lib/peer/config.ts";
 import { NAT_KINDS, type RouterOptions } from "../../platform/memory/index.ts";
 import { SimGrid, type GridOptions, type PeerNode } from "./sim-grid.ts";
+import { HOST_KINDS, MEMBER_HOSTS, type HostKind } from "./netns/standard.ts";
+
+// The same host names and kinds as the real bench.
+export { HOST_KINDS, MEMBER_HOSTS, type HostKind };
 
 export const NAT_LOBBY = "198.18.0.1:7777";
-
-export type HostKind = "open" | "full-cone" | "port-restricted" | "symmetric" | "same-nat" | "double-nat";
-export const HOST_KINDS: readonly HostKind[] = ["open", "full-cone", "port-restricted", "symmetric", "same-nat", "double-nat"];
 
 interface HostSpec {
   readonly kind: HostKind;
@@ -56,15 +57,6 @@ export const HOSTS: Readonly<Record<string, HostSpec>> = {
   d2h: { kind: "double-nat", address: "192.168.9.2:4000", behind: "d2" },
 };
 
-/** Two hosts of each kind (the same-NAT pair is one home), as the bench's MEMBER_HOSTS. */
-export const MEMBER_HOSTS: Readonly<Record<HostKind, readonly [string, string]>> = {
-  open: ["open1", "open2"],
-  "full-cone": ["fc1h", "fc2h"],
-  "port-restricted": ["pr1h", "pr2h"],
-  symmetric: ["sy1h", "sy2h"],
-  "same-nat": ["samea", "sameb"],
-  "double-nat": ["d1h", "d2h"],
-};
 
 /**
  * Which pairs plain hole punching opens on these NATs (the bench's measurement, docs/NAT.md):

@@ -19,8 +19,9 @@
  * The results are data (PairResult, GridResult, PunchResult) and markdown (pairTable,
  * gridReport, punchTable); the CLI is scripts/nat-matrix.ts.
  */
-import type { Agent } from "./agent-client.ts";
-import { HOST_KINDS, kindOf, LOBBY_ADDR, LOBBY_PORT, MEMBER_HOSTS, type HostKind } from "./standard.ts";
+import { startAgents, type Agent } from "./agent-client.ts";
+import type { NatBench } from "./bench.ts";
+import { HOST_KINDS, kindOf, LOBBY_ADDR, LOBBY_HOST, LOBBY_PORT, MEMBER_HOSTS, type HostKind } from "./standard.ts";
 
 /** How long after its join a pair must still hold its link to count as linked. */
 export const PAIR_SETTLE_MS = 3000;
@@ -120,6 +121,23 @@ async function joinOn(ctx: MatrixContext, host: string, grid: string, create: bo
 
 const report = (ctx: MatrixContext, host: string, handle: number): Promise<PeerReport> => agentOn(ctx, host).call<PeerReport>("peer.report", { handle });
 const close = (ctx: MatrixContext, host: string, handle: number): Promise<unknown> => agentOn(ctx, host).call("peer.close", { handle });
+
+/**
+ * Agents on the lobby host and on every member host (each exits after `lifetimeMs`), and a
+ * lobby started on the lobby host: what runGrid, runPair(s) and runPunches need.
+ */
+export async function startMatrix(bench: NatBench, lifetimeMs: number): Promise<{ ctx: MatrixContext; lobbyAgent: Agent }> {
+  const agents = await startAgents(bench, [LOBBY_HOST, ...HOST_KINDS.flatMap((k) => [...MEMBER_HOSTS[k]])], lifetimeMs);
+  const lobbyAgent = agents.get(LOBBY_HOST);
+  if (lobbyAgent === undefined) throw new Error("no lobby agent");
+  const lobby = await startLobby(lobbyAgent);
+  return { ctx: { agents, lobby: lobby.address, lobbyKey: lobby.key }, lobbyAgent };
+}
+
+/** Stops every agent of a matrix. */
+export async function stopMatrix(ctx: MatrixContext): Promise<void> {
+  await Promise.all([...ctx.agents.values()].map((a) => a.stop()));
+}
 
 /** Starts the lobby on the lobby host; returns its address and key. */
 export async function startLobby(lobbyAgent: Agent): Promise<{ address: string; key: string }> {
