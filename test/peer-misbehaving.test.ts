@@ -198,6 +198,7 @@ test("a peer with the stolen grid key but no ticket for its own address cannot o
   // Answering: the lobby's address is not authenticated (PROTOCOL.md 6.8), so a forged
   // RepairHint makes the victim ask mallory; mallory's "yes" with another member's ticket is refused.
   inject(victim, LOBBY, encode({ kind: Kind.RepairHint, grid: g.gridId, peer: victim.endpoint.id, force: false, targets: [{ peer: member.endpoint.id + 50, addr: MALLORY }] }));
+  g.sim.runFor(50); // it asks the lobby to introduce the target first (PROTOCOL.md 4.7): NotMember, so it asks as in 4.2
   const ask = replies.find((c) => c.to === MALLORY && c.msg.kind === Kind.Connect);
   assert.ok(ask !== undefined && ask.msg.kind === Kind.Connect, "the victim asked mallory");
   inject(victim, MALLORY, sealAs(member, { kind: Kind.ConnectReply, req: ask.msg.req, grid: g.gridId, from: member.endpoint.id + 50, accepted: true, ticket: ticketOf(member), tag: NO_TAG }));

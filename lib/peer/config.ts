@@ -96,6 +96,12 @@ export const DEFAULT_REPAIR_BYTES_PER_SECOND = 1 << 20;
  */
 export const DEFAULT_QUIET_MS = 250;
 
+/**
+ * A joining peer that holds no link this long after the lobby admitted it emits an "error"
+ * with code "unreachable" (it goes on trying; PROTOCOL.md 7.2: told within 10 s). Defaults to 8000 ms.
+ */
+export const DEFAULT_UNREACHABLE_AFTER_MS = 8000;
+
 export interface PeerConfig extends MessageOptions {
   /** The lobby's address, as the driver spells it ("127.0.0.1:7777"). Required. */
   lobby: Address;
@@ -181,6 +187,20 @@ export interface PeerConfig extends MessageOptions {
    * trusts the key the lobby presents on first contact. Defaults to none (trust on first use).
    */
   lobbyKey?: Uint8Array;
+  /**
+   * NAT traversal (PROTOCOL.md 4.7): register a link key with the lobby, ask it to introduce
+   * members before linking, punch holes, and link over proven paths with key-bound tickets.
+   * false links only as before (4.2), with address-bound tickets. Defaults to true.
+   */
+  natTraversal?: boolean;
+  /**
+   * This peer's socket addresses on its own interfaces ("192.168.1.20:40000"), so members
+   * behind the same NAT link over the LAN (4.7). Only site-private ones are registered, at
+   * most 4. relaygrid/node fills them in; an embedded host passes its own. Defaults to [].
+   */
+  localAddresses?: readonly string[];
+  /** Defaults to DEFAULT_UNREACHABLE_AFTER_MS (8000). */
+  unreachableAfterMs?: number;
 }
 
 export type ResolvedPeerConfig = Required<Omit<PeerConfig, "lobbyKey" | "connectionRules">> & {
@@ -227,6 +247,9 @@ export function resolvePeerConfig(c: PeerConfig): ResolvedPeerConfig {
     crypto: c.crypto ?? new NobleCrypto(c.random),
     lobbyKey: checkKey(c.lobbyKey),
     ...resolveMessageOptions(c),
+    natTraversal: c.natTraversal ?? true,
+    localAddresses: checkLocals(c.localAddresses ?? []),
+    unreachableAfterMs: checkInt("unreachableAfterMs", c.unreachableAfterMs ?? DEFAULT_UNREACHABLE_AFTER_MS, 1, 3_600_000),
   };
   if (r.pongTimeoutMs >= r.pingIntervalMs) {
     throw new RelayGridError(
@@ -261,6 +284,13 @@ function withRedundancy(rules: readonly RelayRule[], mode: Redundancy): readonly
   const at = rules.findIndex((r) => r.maxHops !== undefined);
   const i = at < 0 ? rules.length : at;
   return Object.freeze([...rules.slice(0, i), redundancyList, ...rules.slice(i)]);
+}
+
+function checkLocals(locals: readonly string[]): readonly string[] {
+  if (!Array.isArray(locals) || !locals.every((a) => typeof a === "string" && a.length > 0 && a.length <= 64)) {
+    throw new RelayGridError(ErrorCode.InvalidConfig, 'localAddresses must be socket addresses such as "192.168.1.20:40000"');
+  }
+  return [...locals];
 }
 
 function checkKey(key: Uint8Array | undefined): Uint8Array | undefined {

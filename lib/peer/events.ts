@@ -47,6 +47,25 @@ export type PeerEvent =
       /** Sent with send({ to }) and routed to this member (PROTOCOL.md 4.1.2): `seq` counts the origin's routed messages, apart from its broadcasts. */
       readonly routed?: boolean;
     }
+  /**
+   * The lobby registered this peer's link key (NAT traversal, PROTOCOL.md 4.7): `observed` is
+   * its address as the lobby sees it; `behindNat` whether that differs from every one of its
+   * localAddresses (undefined when none were given).
+   */
+  | { readonly type: "registered"; readonly observed: Address; readonly behindNat: boolean | undefined }
+  /**
+   * A punch towards `peer` ended: `ok` with the proven path `address` (`local`: one of its LAN
+   * addresses), after `attempts` Punches and `elapsedMs` from the Introduction.
+   */
+  | {
+      readonly type: "punched";
+      readonly peer: number;
+      readonly ok: boolean;
+      readonly attempts: number;
+      readonly elapsedMs: number;
+      readonly address: Address | undefined;
+      readonly local: boolean;
+    }
   /** The lobby restarted and this peer registered again with the same grid and peer ids. */
   | { readonly type: "reregistered"; readonly grid: number; readonly peer: number }
   /** A procedure failed: joining, creating a grid, reaching the lobby. */

@@ -22,6 +22,8 @@ export interface Link {
   neighbourLinks: number;
   /** Invalid datagrams from this link since the last ping tick (misbehaviour detection). */
   invalid: number;
+  /** The neighbour is known to hold the link too (core.ts openLink). */
+  confirmed: boolean;
 }
 
 /**
@@ -57,7 +59,7 @@ export class LinkTable {
     return this.byAddress.get(address);
   }
 
-  open(now: number, peer: number, address: Address, neighbourLinks: number): Link {
+  open(now: number, peer: number, address: Address, neighbourLinks: number, confirmed = true): Link {
     const existing = this.byPeer.get(peer);
     if (existing !== undefined) return existing;
     const link: Link = {
@@ -70,6 +72,7 @@ export class LinkTable {
       pingSentAt: 0,
       neighbourLinks,
       invalid: 0,
+      confirmed,
     };
     this.byPeer.set(peer, link);
     this.byAddress.set(address, link);

@@ -8,6 +8,7 @@ import type { Delivery } from "./delivery.ts";
 import type { Messenger } from "./messages.ts";
 import type { Router } from "./router.ts";
 import type { LobbyClient } from "./lobby-client.ts";
+import type { NatClient } from "./nat-client.ts";
 import type { Pinger } from "./pings.ts";
 import type { Redundancy } from "./redundancy.ts";
 import type { RelayPath } from "./relay-path.ts";
@@ -38,4 +39,6 @@ export interface PeerParts {
   readonly router: Router;
   /** Repair of what is lost: retransmit buffer, gaps, requests and answers (undefined with repair off). */
   readonly repair: Repairer | undefined;
+  /** NAT traversal: registration, introductions, punching, the unreachable deadline (PROTOCOL.md 4.7). */
+  readonly nat: NatClient;
 }

@@ -29,6 +29,7 @@ import { Router } from "./router.ts";
 import { PeerDrop, type DropReason } from "./drops.ts";
 import type { PeerEvent } from "./events.ts";
 import { LobbyClient } from "./lobby-client.ts";
+import { NatClient } from "./nat-client.ts";
 import type { PeerParts } from "./parts.ts";
 import { Pinger } from "./pings.ts";
 import { isRelayData, Receiver } from "./receive.ts";
@@ -64,13 +65,18 @@ function compose(cfg: ResolvedPeerConfig): [PeerParts, Receiver] {
   const lobby = new LobbyClient(core, {
     admitted: (now) => {
       pings.start(now);
+      nat.onAdmitted(now);
       seeker.onAdmitted(now);
     },
-    membersUpdated: (now) => seeker.onMembersUpdated(now),
+    membersUpdated: (now) => {
+      nat.onMembersUpdated(now);
+      seeker.onMembersUpdated(now);
+    },
   });
-  const seeker = new Seeker(core, lobby);
-  const responder = new Responder(core, seeker);
+  const nat = new NatClient(core, lobby);
+  const seeker = new Seeker(core, lobby, nat);
   const pings = new Pinger(core, lobby);
+  const responder = new Responder(core, seeker, pings);
   const relay = new RelayPath(core);
   const parents: ParentSource = { parentOf: (origin) => redundancy.parentOf(origin) };
   const repair = cfg.repair ? new Repairer(core, relay.duplicates, new RepairServer(core, relay.rules), parents, relay) : undefined;
@@ -84,7 +90,7 @@ function compose(cfg: ResolvedPeerConfig): [PeerParts, Receiver] {
   core.observeLinks(relay);
   core.observeLinks(redundancy);
   if (repair !== undefined) core.observeLinks(repair);
-  const parts: PeerParts = { core, lobby, seeker, responder, pings, relay, redundancy, repair, delivery, messenger, router };
+  const parts: PeerParts = { core, lobby, seeker, responder, pings, relay, redundancy, repair, delivery, messenger, router, nat };
   return [parts, new Receiver(parts)];
 }
 
@@ -96,7 +102,7 @@ export class Peer extends PeerView implements Endpoint<PeerEvent> {
   /** Throws RelayGridError(invalid-config) when an option is out of range. */
   constructor(config: PeerConfig) {
     super(...compose(resolvePeerConfig(config)));
-    const { core, lobby, seeker, pings, redundancy, repair, delivery } = this.parts;
+    const { core, lobby, seeker, pings, redundancy, repair, delivery, nat } = this.parts;
     core.timers.source(PeerTimer.Retransmit, () => core.requests.nextDeadline());
     this.onTimer = {
       [PeerTimer.Retransmit]: (now) => this.retransmit(now),
@@ -108,6 +114,8 @@ export class Peer extends PeerView implements Endpoint<PeerEvent> {
       [PeerTimer.RedundancyTick]: (now) => redundancy.onTick(now),
       [PeerTimer.RepairTick]: (now) => repair?.onTick(now),
       [PeerTimer.DeliveryTick]: (now) => delivery.onTick(now),
+      [PeerTimer.Punch]: (now) => nat.onTimer(now),
+      [PeerTimer.Unreachable]: () => nat.onUnreachableTimer(),
       [PeerTimer.CloseDeadline]: () => this.finishClose(),
     };
   }
@@ -182,11 +190,12 @@ export class Peer extends PeerView implements Endpoint<PeerEvent> {
   /** Leaves gracefully: tells every neighbour and the lobby, then emits "closed". */
   leave(now: number): void {
     const t = this.advance(now);
-    const { core, lobby, seeker } = this.parts;
+    const { core, lobby, seeker, nat } = this.parts;
     if (core.phase === "leaving" || core.phase === "closed") return;
     const wasMember = core.self !== 0;
     core.setPhase("leaving");
     seeker.abandon();
+    nat.abandon();
     for (const peer of [...core.links.ids]) core.closeLink(t, peer, "leave");
     core.requests.cancel((p) => p.tag.t !== "disconnect" && p.tag.t !== "connUpdate");
     if (wasMember) lobby.sendLeave(t);

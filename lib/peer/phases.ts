@@ -10,12 +10,12 @@
  *
  * A new kind or phase is one row or one list entry here.
  */
-import { Kind, type KindValue } from "../../wire/kinds.ts";
+import { Kind, NatKind, type AnyKindValue } from "../../wire/kinds.ts";
 
 export type Phase = "idle" | "lobby" | "joining" | "member" | "leaving" | "closed";
 
 /** Replies to this peer's requests: matched by req, source address and kind (request-table.ts). */
-const REPLIES: readonly KindValue[] = [
+const REPLIES: readonly AnyKindValue[] = [
   Kind.JoinReply,
   Kind.AvailableReply,
   Kind.ConnectReply,
@@ -31,10 +31,12 @@ const REPLIES: readonly KindValue[] = [
   Kind.UnknownSession,
   Kind.Retry,
   Kind.Error,
+  NatKind.Registered,
+  NatKind.Introduced,
 ];
 
 /** What a peer in the grid answers or takes from its neighbours (responder.ts, pings.ts, relay-path.ts, redundancy.ts, repair.ts). */
-const IN_GRID: readonly KindValue[] = [
+const IN_GRID: readonly AnyKindValue[] = [
   Kind.Join,
   Kind.Available,
   Kind.Connect,
@@ -51,11 +53,15 @@ const IN_GRID: readonly KindValue[] = [
   Kind.Graft,
   Kind.RepairRequest,
   Kind.Probe,
+  // NAT traversal (PROTOCOL.md 4.7): the lobby's Introduction, and punching with the member it names.
+  NatKind.Introduction,
+  NatKind.Punch,
+  NatKind.PunchReply,
 ];
 
 export interface PhaseRow {
   /** Kinds handled in this phase; every other kind is `unexpected-in-state`. */
-  readonly accepts: readonly KindValue[];
+  readonly accepts: readonly AnyKindValue[];
   /** Phases setPhase may move to from this one. */
   readonly next: readonly Phase[];
 }

@@ -7,22 +7,26 @@
  *      (relay-path.ts onData: not-linked, decode, wrong-grid, tag-*, then the duplicate
  *      window); else                                          -> unexpected-in-state
  *   3. from neither a link nor the lobby, over the strangers' token bucket -> rate-limited
- *   4. Repair, MessageRepair, Routed and kinds 0x10-0x1f: the grid-key tag on the raw bytes (hop byte read
- *      as 0, as for Data)                                       -> tag-missing, tag-unknown-epoch, tag-bad-tag
+ *   4. Repair, MessageRepair, Routed and kinds 0x10-0x1f and 0x60-0x6f: the grid-key tag on the raw
+ *      bytes (hop byte read as 0, as for Data)               -> tag-missing, tag-unknown-epoch, tag-bad-tag
  *   5. decode (never throws)                                   -> its DecodeErrorCode (past a
  *      valid tag, counted against the link too: a member's fault)
  *   6. the phase table (phases.ts) accepts the kind            -> unexpected-in-state
  *   7. per kind: the grid, the sender (not ourselves; the lobby's address for lobby
  *      messages; for Repair, Prune, Graft and RepairRequest a link, and `from` its peer), a
- *      reply's match to its request; then the part's own checks (tickets, pongs)
- *      -> wrong-grid, from-self, not-linked, wrong-sender, unexpected-probe, ... (drops.ts)
+ *      reply's match to its request; then the part's own checks (tickets, pongs, punches:
+ *      PROTOCOL.md 6.9) -> wrong-grid, from-self, not-linked, wrong-sender, unexpected-probe, ... (drops.ts)
+ *
+ * NAT traversal's kinds (PROTOCOL.md 4.7) are decoded only with natTraversal on; off, they
+ * are `unknown-kind`, as for any receiver that does not speak them.
  *
  * Anything that passes reaches the part that handles its kind and is counted as accepted.
  */
 import type { Address } from "../endpoint.ts";
 import { checkTag } from "../security/grid-keys.ts";
 import { SourceLimiter } from "../util/rate-limit.ts";
-import { decode, isEnvelopeKind, Kind, RELAY_HOPS_OFFSET, type Message } from "../../wire/index.ts";
+import { decode, DEFAULT_MAX_DATAGRAM_BYTES, isEnvelopeKind, Kind, NatKind, RELAY_HOPS_OFFSET, type AnyMessage } from "../../wire/index.ts";
+import { isTaggedControl } from "./core.ts";
 import { PeerDrop, TAG_DROP, type DropReason } from "./drops.ts";
 import type { PeerParts } from "./parts.ts";
 import { onReply } from "./replies.ts";
@@ -65,15 +69,15 @@ export class Receiver {
     if (core.links.byAddr(from) === undefined && from !== core.cfg.lobby && !this.strangers.allow(now, from)) {
       return PeerDrop.RateLimited;
     }
-    // Peer<->peer control and Repair must carry a valid tag under one of the grid's keys:
-    // checked on the raw bytes before anything is decoded (cheapest check first, STYLE.md 6).
+    // Peer<->peer control, NAT traversal and Repair must carry a valid tag under one of the
+    // grid's keys: checked on the raw bytes before anything is decoded (cheapest check first, STYLE.md 6).
     const envelope = isEnvelopeKind(kind);
-    const tagged = (kind >= 0x10 && kind <= 0x1f) || envelope;
+    const tagged = isTaggedControl(kind) || envelope;
     if (tagged) {
       const t = checkTag(core.credentials.keyring, bytes, envelope ? RELAY_HOPS_OFFSET : -1);
       if (t !== "ok") return TAG_DROP[t];
     }
-    const r = decode(bytes);
+    const r = decode(bytes, DEFAULT_MAX_DATAGRAM_BYTES, { natTraversal: core.cfg.natTraversal });
     if (!r.ok) {
       // Past a valid tag, an undecodable body is a member's fault.
       if (tagged) core.chargeLink(now, from);
@@ -84,8 +88,8 @@ export class Receiver {
   }
 
   /** Step 7: the kind's own checks, then the part that handles it. */
-  private dispatch(now: number, from: Address, bytes: Uint8Array, msg: Message): DropReason | undefined {
-    const { core, lobby, seeker, responder, pings, relay, redundancy, repair, router } = this.parts;
+  private dispatch(now: number, from: Address, bytes: Uint8Array, msg: AnyMessage): DropReason | undefined {
+    const { core, lobby, seeker, responder, pings, relay, redundancy, repair, router, nat } = this.parts;
     const fromLobby = from === core.cfg.lobby;
     switch (msg.kind) {
       case Kind.Repair:
@@ -152,7 +156,14 @@ export class Receiver {
       case Kind.UnknownSession:
       case Kind.Retry:
       case Kind.Error:
+      case NatKind.Registered:
+      case NatKind.Introduced:
         return onReply(this.parts, now, from, msg);
+      case NatKind.Introduction:
+        return fromLobby ? nat.onIntroduction(now, msg) : PeerDrop.NatKindNotFromLobby;
+      case NatKind.Punch:
+      case NatKind.PunchReply:
+        return nat.onPunch(now, from, msg);
       case Kind.Data:
       case Kind.Message:
         return PeerDrop.InternalError; // unreachable: decode() yields Data only for bytes step 2 took
@@ -166,6 +177,9 @@ export class Receiver {
       case Kind.Heartbeat:
       case Kind.Leave:
       case Kind.Rejoin:
+      case NatKind.Register:
+      case NatKind.Introduce:
+      case NatKind.PunchReport:
         return PeerDrop.UnexpectedInState; // lobby-bound requests: no phase accepts them
       default:
         return assertNever(msg);

@@ -7,6 +7,7 @@ import type { RedundancyCounters } from "./redundancy.ts";
 import type { RepairCounters } from "./repair-server.ts";
 import type { MessageCounters } from "./delivery.ts";
 import type { RoutedCounters } from "./router.ts";
+import type { NatStats } from "./nat-client.ts";
 
 export interface PeerStats {
   readonly peer: number;
@@ -49,6 +50,8 @@ export interface PeerStats {
   readonly messages: Readonly<MessageCounters>;
   /** Messages to one member, routed (router.ts): sent, delivered, forwarded, flooded for want of a route. */
   readonly routed: Readonly<RoutedCounters>;
+  /** NAT traversal (PROTOCOL.md 4.7): registration, introductions, punches, proven paths. */
+  readonly nat: NatStats;
 }
 
 export class PeerCounters {

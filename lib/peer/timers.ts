@@ -29,6 +29,10 @@ export const PeerTimer = {
   RepairTick: "repair-tick",
   /** Unfinished large messages time out; ordered messages that waited maxHoldMs skip their gap (delivery.ts). */
   DeliveryTick: "delivery-tick",
+  /** NAT traversal (nat-client.ts): the next Punch round, a punch's budget, a prepared round's wait, the proven-path sweep. */
+  Punch: "punch",
+  /** A joining peer that still holds no link is told it reaches nobody (nat-client.ts; PROTOCOL.md 7.2). */
+  Unreachable: "unreachable",
   /** leave() stops waiting for acks (peer.ts); due early once no request is outstanding. */
   CloseDeadline: "close-deadline",
 } as const;

@@ -46,6 +46,10 @@ export interface PeerFootprint {
   reassemblyBytes: number;
   /** Tickets verified and cached. */
   tickets: number;
+  /** Punches under way or still answering (at most MAX_PUNCH_SESSIONS). */
+  punches: number;
+  /** Proven paths (at most MAX_PROVEN_PATHS). */
+  paths: number;
   /** Named timers armed (timers.ts). */
   timers: number;
   queuedTransmits: number;
@@ -110,6 +114,7 @@ export class PeerView {
       repair: { ...(this.parts.repair?.counters ?? NO_REPAIR) },
       messages: { ...this.parts.delivery.counters },
       routed: { ...this.parts.router.counters },
+      nat: this.parts.nat.stats(),
     };
   }
 
@@ -129,7 +134,7 @@ export class PeerView {
   }
 
   footprint(): PeerFootprint {
-    const { core, seeker, relay } = this.parts;
+    const { core, seeker, relay, nat } = this.parts;
     return {
       links: core.links.size,
       pending: seeker.pending.size,
@@ -149,6 +154,8 @@ export class PeerView {
       reassembling: this.parts.delivery.reassembly.size,
       reassemblyBytes: this.parts.delivery.reassembly.bytesHeld,
       tickets: core.credentials.ticketsCached,
+      punches: nat.punches.sessions.size,
+      paths: core.credentials.paths.size,
       timers: core.timers.armed,
       queuedTransmits: core.outbox.length,
       queuedEvents: core.events.length,

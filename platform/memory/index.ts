@@ -31,3 +31,4 @@ export {
   type LinkOptions,
 } from "./link.ts";
 export type { LinkCounters, SimStats } from "./stats.ts";
+export { DEFAULT_MAPPING_TIMEOUT_MS, NAT_KINDS, type NatFiltering, type NatMapping, type RouterOptions } from "./nat.ts";
