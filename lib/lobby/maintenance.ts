@@ -92,7 +92,7 @@ function checkIslands(core: LobbyCore, nowMs: number): void {
       const to = grid.members.get(plan.recipient) as Member;
       const targets: HintEntry[] = plan.targets.map((id) => ({ peer: id, addr: (grid.members.get(id) as Member).addr }));
       const msg = { kind: Kind.RepairHint, grid: grid.id, peer: to.id, force: plan.force, targets } as const;
-      if (core.send(to.addr, msg) === 0) continue;
+      if (core.tell(to, msg) === 0) continue;
       core.counters.hintsSent++;
       core.emit({ type: "repairHintSent", grid: grid.id, peer: to.id, force: plan.force, targets: plan.targets });
     }
