@@ -35,9 +35,11 @@ export class GridCredentials {
   checkTicket(grid: number, peer: number, address: Address, ticket: Uint8Array): TicketVerdict | "no-lobby-key" {
     if (this.lobbyKey === undefined) return "no-lobby-key";
     this.tickets ??= new TicketCache({ lobbyPublicKey: this.lobbyKey, hashKey: sipKeyFrom(this.crypto.randomBytes(16)) });
-    // A ticket issued one epoch before the current key is still good: members refresh theirs
-    // after a rotation, and one without the current key fails the tag check anyway.
+    // A ticket of an epoch before the one this peer sends under opens no new link (issue 15,
+    // point 3): the lobby issues tickets under the newest epoch from the moment a rotation
+    // starts, and members fetch the new key (with such a ticket) before it is activated, so
+    // only a member that left before the rotation is still holding an older one.
     const current = this.keyring.currentEpoch ?? 0;
-    return this.tickets.verify(this.crypto, ticket, { grid, peer, address, minEpoch: Math.max(0, current - 1) });
+    return this.tickets.verify(this.crypto, ticket, { grid, peer, address, minEpoch: current });
   }
 }

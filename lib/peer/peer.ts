@@ -88,6 +88,7 @@ export class Peer extends PeerView implements Endpoint<PeerEvent> {
       [PeerTimer.PingTick]: (now) => pings.onPingTick(now),
       [PeerTimer.Heartbeat]: (now) => lobby.onHeartbeatTimer(now),
       [PeerTimer.SeekTick]: (now) => seeker.onSeekTick(now),
+      [PeerTimer.KeyGrace]: () => lobby.keys.onGraceOver(),
       [PeerTimer.CloseDeadline]: () => this.finishClose(),
     };
   }
@@ -162,7 +163,7 @@ export class Peer extends PeerView implements Endpoint<PeerEvent> {
     c.datagramsIn++;
     c.bytesIn += bytes.length;
     let reason: DropReason | undefined;
-    if (isRelayData(bytes)) reason = this.receiver.receiveData(from, bytes);
+    if (isRelayData(bytes)) reason = this.receiver.receiveData(t, from, bytes);
     else {
       try {
         reason = this.receiver.receive(t, from, bytes);
@@ -220,6 +221,7 @@ export class Peer extends PeerView implements Endpoint<PeerEvent> {
       now,
       (p) => {
         core.counters.retransmits++;
+        p.bytes = this.parts.lobby.reframe(p);
         core.transmit(p.to, p.bytes);
       },
       (p) => onGiveUp(this.parts, now, p),

@@ -4,16 +4,22 @@
  *
  *   1. the peer has closed                                    -> closed
  *   2. relay data (first bytes 99 01 01), if the phase takes it, goes to the hot path
- *      (relay-path.ts onData: not-linked, decode, wrong-grid, tag-*, then the duplicate
- *      window); else                                          -> unexpected-in-state
- *   3. from neither a link nor the lobby, over the strangers' token bucket -> rate-limited
- *   4. kinds 0x10-0x1f: the grid-key tag on the raw bytes      -> tag-missing, tag-unknown-epoch, tag-bad-tag
- *   5. decode (never throws)                                   -> its DecodeErrorCode (past a
+ *      (relay-path.ts onData: not-linked, decode, wrong-grid, tag-*, the link's data
+ *      bucket, then the duplicate window); else                -> unexpected-in-state
+ *   3. kinds 0x10-0x1f: the grid-key tag on the raw bytes      -> tag-missing, tag-unknown-epoch, tag-bad-tag;
+ *      then, and only then, a token: the link's control bucket -> link-rate-limited, or for
+ *      a member that is not a link the strangers' bucket        -> rate-limited
+ *      (charged after the tag, so spoofing an address spends nobody's tokens)
+ *   4. any other kind from an address that is not the lobby's   -> not-from-lobby
+ *   5. a session frame from the lobby: this session, its tag, a fresh counter (PROTOCOL.md 6.9)
+ *                                                              -> frame-session, frame-*; what it carries goes on
+ *   6. decode (never throws)                                   -> its DecodeErrorCode (past a
  *      valid tag, counted against the link too: a member's fault)
- *   6. the phase table (phases.ts) accepts the kind            -> unexpected-in-state
- *   7. per kind: the grid, the sender (not ourselves; the lobby's address for lobby
- *      messages), a reply's match to its request; then the part's own checks (tickets,
- *      pongs) -> wrong-grid, from-self, unexpected-probe, ... (drops.ts)
+ *   7. the phase table (phases.ts) accepts the kind            -> unexpected-in-state
+ *   8. a lobby message that came bare must be one the lobby sends bare: Retry, Welcome,
+ *      UnknownSession, or an Error to a Hello                  -> unauthenticated, frame-body
+ *   9. per kind: the grid, the sender (not ourselves), a reply's match to its request; then
+ *      the part's own checks (tickets, pongs) -> wrong-grid, from-self, unexpected-probe, ...
  *
  * Anything that passes reaches the part that handles its kind and is counted as accepted.
  */
@@ -48,10 +54,10 @@ export class Receiver {
    * input (the hand decoder, the tag check and the duplicate window), so the Peer calls it
    * without the guard it keeps around receive().
    */
-  receiveData(from: Address, bytes: Uint8Array): DropReason | undefined {
+  receiveData(now: number, from: Address, bytes: Uint8Array): DropReason | undefined {
     const core = this.parts.core;
     // The phase row first: a phase that takes data is never closed (one load on the hot path).
-    if (core.accepting[Kind.Data] === 1) return this.parts.relay.onData(from, bytes);
+    if (core.accepting[Kind.Data] === 1) return this.parts.relay.onData(from, bytes, now);
     return core.phase === "closed" ? PeerDrop.Closed : PeerDrop.UnexpectedInState;
   }
 
@@ -60,28 +66,45 @@ export class Receiver {
     const core = this.parts.core;
     if (core.phase === "closed") return PeerDrop.Closed;
     const kind = bytes.length >= 3 ? (bytes[2] as number) : -1;
-    if (core.links.byAddr(from) === undefined && from !== core.cfg.lobby && !this.strangers.allow(now, from)) {
-      return PeerDrop.RateLimited;
-    }
-    // Peer<->peer control must carry a valid tag under one of the grid's keys: checked on
-    // the raw bytes before anything is decoded (cheapest check first, STYLE.md 6).
     const tagged = kind >= 0x10 && kind <= 0x1f;
     if (tagged) {
+      // Peer<->peer control must carry a valid tag under one of the grid's keys: checked on
+      // the raw bytes before anything is decoded (cheapest check first, STYLE.md 6), and
+      // before any token is taken, so a spoofer cannot spend a member's budget.
       const t = checkTag(core.credentials.keyring, bytes, -1);
       if (t !== "ok") return TAG_DROP[t];
+      const link = core.links.byAddr(from);
+      if (link !== undefined ? !link.control.take(now) : !this.strangers.allow(now, from)) {
+        return link !== undefined ? PeerDrop.LinkRateLimited : PeerDrop.RateLimited;
+      }
+    } else if (from !== core.cfg.lobby) return PeerDrop.NotFromLobby;
+    let body = bytes;
+    let framed = false;
+    if (kind === Kind.SessionFrame) {
+      const outer = decode(bytes);
+      if (!outer.ok) return outer.code;
+      if (outer.msg.kind !== Kind.SessionFrame || core.accepting[Kind.SessionFrame] !== 1) return PeerDrop.UnexpectedInState;
+      const opened = this.parts.lobby.handshake.openFrame(outer.msg, bytes);
+      if (typeof opened === "string") return opened;
+      body = opened;
+      framed = true;
     }
-    const r = decode(bytes);
+    const r = decode(body);
     if (!r.ok) {
       // Past a valid tag, an undecodable body is a member's fault.
       if (tagged) core.chargeLink(now, from);
       return r.code;
     }
     if (core.accepting[r.msg.kind] !== 1) return PeerDrop.UnexpectedInState;
-    return this.dispatch(now, from, r.msg);
+    if (!tagged) {
+      const wrong = lobbyFraming(r.msg, framed);
+      if (wrong !== undefined) return wrong;
+    }
+    return this.dispatch(now, from, r.msg, framed);
   }
 
-  /** Step 7: the kind's own checks, then the part that handles it. */
-  private dispatch(now: number, from: Address, msg: Message): DropReason | undefined {
+  /** Step 9: the kind's own checks, then the part that handles it. */
+  private dispatch(now: number, from: Address, msg: Message, framed: boolean): DropReason | undefined {
     const { core, lobby, seeker, responder, pings } = this.parts;
     const fromLobby = from === core.cfg.lobby;
     switch (msg.kind) {
@@ -127,7 +150,7 @@ export class Receiver {
       case Kind.UnknownSession:
       case Kind.Retry:
       case Kind.Error:
-        return onReply(this.parts, now, from, msg);
+        return onReply(this.parts, now, from, msg, framed);
       case Kind.Data:
         return PeerDrop.InternalError; // unreachable: decode() yields Data only for bytes step 2 took
       case Kind.Hello:
@@ -140,9 +163,22 @@ export class Receiver {
       case Kind.Heartbeat:
       case Kind.Leave:
       case Kind.Rejoin:
-        return PeerDrop.UnexpectedInState; // lobby-bound requests: no phase accepts them
+      case Kind.SessionFrame:
+        return PeerDrop.UnexpectedInState; // lobby-bound requests (no phase accepts them); a frame inside a frame
       default:
         return assertNever(msg);
     }
   }
+}
+
+/**
+ * Step 8: after the handshake the lobby frames everything but UnknownSession (PROTOCOL.md
+ * 6.9). So a bare lobby message must be one of the handshake's (Retry, Welcome; an Error,
+ * which onReply takes only as the answer to a Hello) or UnknownSession; a framed one must
+ * be one the lobby frames.
+ */
+function lobbyFraming(msg: Message, framed: boolean): DropReason | undefined {
+  const handshake = msg.kind === Kind.Retry || msg.kind === Kind.Welcome || msg.kind === Kind.UnknownSession;
+  if (framed) return handshake || msg.kind < Kind.Welcome || msg.kind > Kind.Error ? PeerDrop.FrameBody : undefined;
+  return handshake || msg.kind === Kind.Error ? undefined : PeerDrop.Unauthenticated;
 }

@@ -73,7 +73,7 @@ export class RelayPath implements LinkObserver {
    * `bytes` from here on (see Endpoint). Returns the drop reason, or undefined when taken
    * (a duplicate or stale copy is taken: counted in duplicates / stale, not as a drop).
    */
-  onData(from: Address, bytes: Uint8Array): DropReason | undefined {
+  onData(from: Address, bytes: Uint8Array, now: number): DropReason | undefined {
     const core = this.core;
     const link = core.links.byAddr(from);
     // Only links may inject data (claim 14: "from a sending peer system connected to").
@@ -86,6 +86,8 @@ export class RelayPath implements LinkObserver {
     // checked once per hop before the duplicate window can be touched.
     const t = checkTag(core.credentials.keyring, bytes, RELAY_HOPS_OFFSET);
     if (t !== "ok") return TAG_DROP[t];
+    // The link's data bucket (links.ts), after the tag so only the member itself spends it.
+    if (!link.data.take(now)) return PeerDrop.LinkRateLimited;
     if (header.origin === core.self) {
       core.counters.duplicates++; // our own broadcast came back around a cycle
       return undefined;

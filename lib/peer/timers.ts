@@ -23,6 +23,8 @@ export const PeerTimer = {
   Heartbeat: "heartbeat",
   /** Below the limit: look for links (claim 36; seeker.ts). */
   SeekTick: "seek-tick",
+  /** The previous grid key's grace after a switch is over: forget it (lobby-client.ts; PROTOCOL.md 6.5). */
+  KeyGrace: "key-grace",
   /** leave() stops waiting for acks (peer.ts); due early once no request is outstanding. */
   CloseDeadline: "close-deadline",
 } as const;
