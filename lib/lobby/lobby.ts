@@ -85,9 +85,11 @@
  *   TooManyGrids, GridFull.
  * - Islands: every islandCheckMs, components of each grid's confirmed graph; a grid in more
  *   than one component for islandGraceMs gets RepairHint{grid, peer, force, targets (<= 4)}
- *   sent to up to 2 members of every smaller component (members with a free link first), at
- *   every check until whole: targets are random members of the largest component with a free
- *   link (reported links < limit), force = false; if none has one, random members of it, force = true.
+ *   at every check until whole (islands.ts): the main component is the one holding the
+ *   longest-standing member; recipients are members of the other islands (up to 2 with a
+ *   free link, else 1), targets members of the main component with a free link (reported
+ *   links < limit), force = false; only when none has one, random members of it, force =
+ *   true, to one recipient per island and at most every 4 checks.
  * - close(now, reason): LobbyClosing{reason} to every session's address; input is then ignored.
  */
 import type { Address, Endpoint, Millis, Transmit } from "../endpoint.ts";

@@ -64,6 +64,8 @@ export interface Grid extends Deadline {
   splitSinceMs: number | undefined;
   /** The component count last reported in an islandsDetected event (0: none reported). */
   islandsReported: number;
+  /** When island repair last asked the main component to drop a link (islands.ts caps it). */
+  forcedRepairAtMs: number;
   /** The grid key epochs handed out in grants (issue 6, point 2). */
   readonly keys: GridKeys;
   /** The Members split, or undefined after a membership change until the next SelectGrid. */
@@ -120,6 +122,7 @@ export class GridRegistry {
       nextPeerId: 1,
       splitSinceMs: undefined,
       islandsReported: 0,
+      forcedRepairAtMs: -Infinity,
       keys,
       roster: undefined,
       deadlineMs: 0,
