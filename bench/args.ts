@@ -12,8 +12,8 @@ export interface Args {
 
 export const USAGE = `usage: npm run bench -- [group ...] [--quick] [--json] [--runtime node|bun|deno]
 
-  group            run only the groups whose name starts with this (codec, relay-core, scale,
-                   udp-hop, udp-grid, faults; "udp" selects both UDP groups)
+  group            run only the groups whose name starts with this (codec, relay-core, security,
+                   scale, udp-hop, udp-grid, faults; "udp" selects both UDP groups)
   --quick          fewer repeats and smaller N: everything in under 60 s (CI)
   --json           print the results as JSON instead of the table
   --runtime NAME   the runtime of the UDP groups (default node); the other groups run on Node

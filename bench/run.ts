@@ -18,13 +18,14 @@ import { codecGroup } from "./groups/codec.ts";
 import { faultsGroup } from "./groups/faults.ts";
 import { relayCoreGroup } from "./groups/relay-core.ts";
 import { scaleGroup } from "./groups/scale.ts";
+import { securityGroup } from "./groups/security.ts";
 import { udpGridGroup } from "./groups/udp-grid.ts";
 import { udpHopGroup } from "./groups/udp-hop.ts";
 import { scriptCommand } from "./support/runtime.ts";
 import { renderMarkdown, renderTable, runMeta, toJson } from "./report.ts";
 import type { BenchContext, Group, GroupResult } from "./types.ts";
 
-const GROUPS: readonly Group[] = [codecGroup, relayCoreGroup, scaleGroup, udpHopGroup, udpGridGroup, faultsGroup];
+const GROUPS: readonly Group[] = [codecGroup, relayCoreGroup, securityGroup, scaleGroup, udpHopGroup, udpGridGroup, faultsGroup];
 /** Set in a child: the group it runs. */
 const CHILD_ENV = "RELAYGRID_BENCH_GROUP";
 const here = dirname(fileURLToPath(import.meta.url));
