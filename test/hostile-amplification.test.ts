@@ -9,33 +9,17 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import type { Endpoint, Transmit } from "../lib/endpoint.ts";
 import { DEFAULT_LINK_CONTROL_BURST, DEFAULT_LINK_DATA_BURST, DEFAULT_LINK_DATA_PER_SECOND } from "../lib/peer/config.ts";
 import { insiderOf } from "../lib/peer/insider.ts";
 import { writeTag } from "../lib/security/grid-keys.ts";
 import { DisconnectReason, Kind, kindName, relaySizeBound, RELAY_HOPS_OFFSET, TAG_FIELD_BYTES, writeRelay, type Message } from "../wire/index.ts";
 import { figure } from "./support/figures.ts";
+import { Sink } from "./support/sink.ts";
 import { broadcastFrom, notExactlyOnce, sealAs, ticketOf } from "./support/peer-scenarios.ts";
 import { SimGrid, type PeerNode } from "./support/sim-grid.ts";
 
 const NO_TAG = new Uint8Array(9);
 
-class Sink implements Endpoint<unknown> {
-  bytes = 0;
-  handleDatagram(_now: number, _from: string, bytes: Uint8Array): void {
-    this.bytes += bytes.length;
-  }
-  handleTimeout(): void {}
-  pollTimeout(): undefined {
-    return undefined;
-  }
-  pollTransmit(): Transmit | undefined {
-    return undefined;
-  }
-  pollEvent(): undefined {
-    return undefined;
-  }
-}
 
 function grid(seed: number, n: number): SimGrid {
   const g = new SimGrid({ seed, peer: { connectionLimit: 4 }, inspect: false });

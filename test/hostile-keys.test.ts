@@ -11,35 +11,17 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import type { Endpoint, Transmit } from "../lib/endpoint.ts";
 import { insiderOf } from "../lib/peer/insider.ts";
 import { writeTag } from "../lib/security/grid-keys.ts";
-import { decode, encode, Kind, relaySizeBound, RELAY_HOPS_OFFSET, TAG_FIELD_BYTES, writeRelay, type Message } from "../wire/index.ts";
+import { encode, Kind, relaySizeBound, RELAY_HOPS_OFFSET, TAG_FIELD_BYTES, writeRelay } from "../wire/index.ts";
 import { figure } from "./support/figures.ts";
+import { Sink } from "./support/sink.ts";
 import { broadcastFrom, notExactlyOnce, ticketOf } from "./support/peer-scenarios.ts";
 import { act, scriptedJoin } from "./support/scripted-member.ts";
 import { SimGrid, type PeerNode } from "./support/sim-grid.ts";
 
 const NO_TAG = new Uint8Array(9);
 
-/** Where a departed member's answers land once its Peer is gone: it only listens. */
-class Listener implements Endpoint<unknown> {
-  readonly got: Message[] = [];
-  handleDatagram(_now: number, _from: string, bytes: Uint8Array): void {
-    const d = decode(bytes);
-    if (d.ok) this.got.push(d.msg);
-  }
-  handleTimeout(): void {}
-  pollTimeout(): undefined {
-    return undefined;
-  }
-  pollTransmit(): Transmit | undefined {
-    return undefined;
-  }
-  pollEvent(): undefined {
-    return undefined;
-  }
-}
 
 function deliveredTotal(g: SimGrid): number {
   return g.live().reduce((n, p) => n + p.endpoint.stats().delivered, 0);
@@ -69,7 +51,7 @@ test("keys: a member that left loses access at the first rotation: its old ticke
   act(g, eve, (e) => e.ask({ kind: Kind.Leave, req: e.req(), session: e.session, grid: gridId, peer: e.id }));
   for (const p of [mallory, g.at("peer-5"), g.at("peer-6")]) p.with((x, now) => x.leave(now));
   g.sim.crash(mallory.address);
-  const listener = new Listener();
+  const listener = new Sink();
   g.sim.restart(mallory.address, listener);
   g.runUntil(() => g.lobby.endpoint.keyEpochsOf(gridId)?.epoch === epochBefore + 1, 10_000, 10);
   // Every member switches within a heartbeat of the lobby's activation.

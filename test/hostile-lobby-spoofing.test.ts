@@ -16,32 +16,13 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import type { Endpoint, Transmit } from "../lib/endpoint.ts";
 import { insiderOf } from "../lib/peer/insider.ts";
 import { encode, Kind, LobbyErrorCode, type Message } from "../wire/index.ts";
 import { figure } from "./support/figures.ts";
+import { Sink } from "./support/sink.ts";
 import { broadcastFrom, captureRaw, notExactlyOnce } from "./support/peer-scenarios.ts";
 import { LOBBY, SimGrid, type PeerNode } from "./support/sim-grid.ts";
 
-/** A host that only counts what reaches it. */
-class Sink implements Endpoint<unknown> {
-  bytes = 0;
-  datagrams = 0;
-  handleDatagram(_now: number, _from: string, bytes: Uint8Array): void {
-    this.bytes += bytes.length;
-    this.datagrams++;
-  }
-  handleTimeout(): void {}
-  pollTimeout(): undefined {
-    return undefined;
-  }
-  pollTransmit(): Transmit | undefined {
-    return undefined;
-  }
-  pollEvent(): undefined {
-    return undefined;
-  }
-}
 
 function grid(seed: number, n = 4): SimGrid {
   const g = new SimGrid({ seed, peer: { connectionLimit: 4 } });

@@ -132,6 +132,29 @@ test("out-of-order requests get typed answers and change nothing", () => {
   assert.is(h.lobby.stats().peers, 1);
 });
 
+test("PROTOCOL.md 6.9: a session request outside a frame gets Error Unauthenticated, at most 3x its size and once a second, and changes nothing", () => {
+  const h = new Harness();
+  const c = new Client(h, "10.0.0.1:1");
+  c.hello();
+  const bare = encode({ kind: Kind.CreateGrid, req: 7, session: c.session, name: "g", capacity: 0, limit: 4, meta: "" });
+  const [first] = h.deliverRaw(c.addr, bare);
+  assert.ok(first !== undefined && first.bytes.length <= 3 * bare.length, `${first?.bytes.length} bytes for ${bare.length}`);
+  assert.is(expectKind(first.msg, Kind.Error).code, LobbyErrorCode.Unauthenticated);
+  for (let i = 0; i < 10; i++) assert.equal(h.deliverRaw(c.addr, bare), [], "once a second");
+  h.advance(1_000);
+  assert.is(h.deliverRaw(c.addr, bare).length, 1);
+  assert.equal(h.lobby.grids(), [], "no grid was created");
+  assert.is(h.lobby.stats().drops.unframed, 12);
+  // A frame whose tag does not verify, or a replayed one, is dropped unanswered.
+  const f = c.frame({ kind: Kind.ListGrids, req: 8, session: c.session, filter: "", offset: 0 });
+  const forged = f.slice();
+  forged[forged.length - 1] = (forged[forged.length - 1] as number) ^ 1;
+  assert.equal(h.deliverRaw(c.addr, forged), []);
+  assert.is(h.deliverRaw(c.addr, f).length, 1);
+  assert.equal(h.deliverRaw(c.addr, f), [], "a replay");
+  assert.equal([h.lobby.stats().drops["bad-mac"], h.lobby.stats().drops.replay], [1, 1]);
+});
+
 test("kinds the lobby never accepts are dropped as unexpected-kind, unanswered", () => {
   const h = new Harness();
   const rng = new SeededRandom(5);

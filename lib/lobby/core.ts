@@ -10,6 +10,7 @@ import type { CryptoProvider, KeyPair } from "../security/crypto.ts";
 import { type SipKey, sipKeyFrom, SIP_KEY_BYTES } from "../security/siphash.ts";
 import { encode } from "../../wire/codec.ts";
 import { truncateUtf8 } from "../../wire/utf8.ts";
+import { utf8Length } from "../../wire/fields.ts";
 import { Kind, LobbyErrorCode } from "../../wire/kinds.ts";
 import { MAX_DETAIL_BYTES, SESSION_FRAME_OVERHEAD_BYTES } from "../../wire/limits.ts";
 import type { Message } from "../../wire/messages.ts";
@@ -85,9 +86,17 @@ export class LobbyCore {
     return bytes.length;
   }
 
-  /** A bare Error (before a session exists, PROTOCOL.md 6.9); as send(). */
+  /**
+   * A bare Error (before a session exists, PROTOCOL.md 6.9); as send(). Under a `maxBytes`
+   * budget (3x an unvalidated request) the detail is cut to fit, so the code still gets there.
+   */
   sendError(to: Address, req: number, code: LobbyErrorCode, detail: string, maxBytes?: number): number {
-    const n = this.send(to, { kind: Kind.Error, req, code, detail: clip(detail) }, maxBytes);
+    let bytes = encode({ kind: Kind.Error, req, code, detail: clip(detail) });
+    if (maxBytes !== undefined && bytes.length > maxBytes) {
+      const fit = truncateUtf8(detail, Math.max(0, utf8Length(clip(detail)) - (bytes.length - maxBytes) - 1));
+      bytes = encode({ kind: Kind.Error, req, code, detail: fit });
+    }
+    const n = this.sendBytes(to, bytes, maxBytes);
     if (n > 0) this.counters.errorSent(ERROR_NAMES[code] ?? String(code));
     return n;
   }

@@ -8,7 +8,7 @@ import type { PeerConfig } from "../../lib/peer/config.ts";
 import type { ConnectionRules, NeighbourInfo, Response } from "../../lib/peer/connection-rules.ts";
 import type { Random } from "../../lib/rng.ts";
 import type { LinkOptions } from "../../platform/memory/index.ts";
-import { decode, Kind, peekKind, type KindValue, type Message, type MessageOf } from "../../wire/index.ts";
+import { Kind, peekKind, type KindValue, type Message, type MessageOf } from "../../wire/index.ts";
 import { SimGrid, type PeerNode } from "./sim-grid.ts";
 import { insiderOf } from "../../lib/peer/insider.ts";
 import { carried } from "./frames.ts";
