@@ -9,6 +9,9 @@
  *                               see scripts/vectors/addresses.ts
  *   test/vectors/admission.json known answers for the handshake, a ticket and sealed grants
  *                               (PROTOCOL.md 6.1-6.4), see scripts/vectors/admission.ts
+ *   test/vectors/nat.json       NAT traversal datagrams, and known answers for key-bound
+ *                               tickets, punch proofs and Register (PROTOCOL.md 4.7, 6.9),
+ *                               see scripts/vectors/nat.ts
  *
  * The hex of a valid vector is @msgpack/msgpack's encode() of the positional array
  * `[version, kind, ...fields]`, an encoder independent of wire/codec.ts and of the
@@ -52,6 +55,7 @@ import { RELAY_HOPS_OFFSET } from "../wire/relay-envelope.ts";
 import { buildAddressVectors, type AddressVector } from "./vectors/addresses.ts";
 import { buildAdmissionVectors, type AdmissionVectors } from "./vectors/admission.ts";
 import { buildSessionVectors, type SessionVectors } from "./vectors/session.ts";
+import { buildNatVectors, type NatVectors } from "./vectors/nat.ts";
 import { binReplacer, binReviver, fromHex, positional, toHex } from "./vectors/hex.ts";
 
 export { binReviver, fromHex, positional, toHex };
@@ -354,7 +358,7 @@ export function buildVectors(): Vector[] {
   add("error-bad-handshake", { kind: K.Error, req: 2, code: LobbyErrorCode.BadHandshake, detail: "" });
   add("error-quota-exceeded", { kind: K.Error, req: 3, code: LobbyErrorCode.QuotaExceeded, detail: "64 sessions from this host" });
   add("error-unauthenticated", { kind: K.Error, req: 5, code: LobbyErrorCode.Unauthenticated, detail: "" });
-  // Session frames (6.9): the body is any session message's bytes, the auth field 12 bytes
+  // Session frames (6.10): the body is any session message's bytes, the auth field 12 bytes
   // (made-up here: security.json and admission.json have real ones).
   const listGrids = referenceEncode(positional({ kind: K.ListGrids, req: 9, session: 0x2a5f1e07, filter: "", offset: 0 }));
   add("session-frame-list-grids", { kind: K.SessionFrame, session: 0x2a5f1e07, body: listGrids, auth: bytes(12, 203) });
@@ -613,7 +617,7 @@ export interface SecurityVectors {
     readonly forwarded: string;
   };
   readonly ping: SignedDatagram;
-  /** 6.9: session frames under a fixed session key (bytes 0x20 .. 0x3f). */
+  /** 6.10: session frames under a fixed session key (bytes 0x20 .. 0x3f). */
   readonly session: SessionVectors;
 }
 
@@ -672,7 +676,7 @@ export function buildSecurityVectors(): SecurityVectors {
     session: buildSessionVectors(
       toHex(Uint8Array.from({ length: 32 }, (_, i) => 0x20 + i)),
       7,
-      "relaygrid wire/PROTOCOL.md 6.9: session frames [1, 0x64, session, body, auth]. toLobby || toPeer = HKDF-SHA256(ikm = " +
+      "relaygrid wire/PROTOCOL.md 6.10: session frames [1, 0x64, session, body, auth]. toLobby || toPeer = HKDF-SHA256(ikm = " +
         "sessionKey, salt = \"relaygrid\", info = \"session mac v1\", L = 32). auth = u32be(counter) || SipHash-2-4(key of the " +
         "sender's direction, macInput), macInput = every byte of the frame before the 8 tag bytes. Counters start at 1 " +
         "per direction; a retransmission is a new frame under the next counter. window: a receiver's verdicts for a run " +
@@ -683,8 +687,8 @@ export function buildSecurityVectors(): SecurityVectors {
 
 const VECTOR_DIR = resolve(fileURLToPath(import.meta.url), "../../test/vectors");
 
-type FileName = "messages" | "invalid" | "security" | "addresses" | "admission";
-const FILES: readonly FileName[] = ["messages", "invalid", "security", "addresses", "admission"];
+type FileName = "messages" | "invalid" | "security" | "addresses" | "admission" | "nat";
+const FILES: readonly FileName[] = ["messages", "invalid", "security", "addresses", "admission", "nat"];
 
 /** The vector files as they are on disk, with {"$bin": hex} turned back into Uint8Array. */
 export function readVectorFiles(): {
@@ -694,6 +698,7 @@ export function readVectorFiles(): {
   security: SecurityVectors;
   addresses: AddressVector[];
   admission: AdmissionVectors;
+  nat: NatVectors;
 } {
   const text = Object.fromEntries(FILES.map((f) => [f, readFileSync(resolve(VECTOR_DIR, `${f}.json`), "utf8")])) as Record<FileName, string>;
   return {
@@ -703,6 +708,7 @@ export function readVectorFiles(): {
     security: JSON.parse(text.security, binReviver) as SecurityVectors,
     addresses: JSON.parse(text.addresses) as AddressVector[],
     admission: JSON.parse(text.admission, binReviver) as AdmissionVectors,
+    nat: JSON.parse(text.nat, binReviver) as NatVectors,
   };
 }
 
@@ -716,6 +722,7 @@ export function vectorFiles(): Record<FileName, string> {
     security: json(buildSecurityVectors()),
     addresses: json(buildAddressVectors()),
     admission: json(buildAdmissionVectors()),
+    nat: json(buildNatVectors()),
   };
 }
 
@@ -724,5 +731,5 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === self) {
   const files = vectorFiles();
   for (const f of FILES) writeFileSync(resolve(VECTOR_DIR, `${f}.json`), files[f]);
   const { valid, invalid, addresses } = readVectorFiles();
-  console.log(`wrote ${VECTOR_DIR}: messages.json (${valid.length}), invalid.json (${invalid.length}), security.json, addresses.json (${addresses.length}), admission.json`);
+  console.log(`wrote ${VECTOR_DIR}: messages.json (${valid.length}), invalid.json (${invalid.length}), security.json, addresses.json (${addresses.length}), admission.json, nat.json`);
 }

@@ -7,7 +7,7 @@
  * key -> Retry -> the same Hello with the cookie -> Welcome, verified under the lobby's
  * identity (finishHandshake); every Members reply's grant is opened with the session key
  * and checked, and no nonce counter may come twice under one session. After the Welcome a
- * client sends every request in a session frame (PROTOCOL.md 6.9), and every frame the
+ * client sends every request in a session frame (PROTOCOL.md 6.10), and every frame the
  * lobby sends a client is checked (its session, its tag, a fresh counter) and unwrapped
  * as it is drained, so tests read the messages inside; `Sent.framed` says it came framed.
  * Both sides use seeded NodeCrypto (test/support): fast, and one seed gives one run.
@@ -21,9 +21,9 @@ import type { CryptoProvider, KeyPair } from "../lib/security/crypto.ts";
 import { beginHandshake, Direction, finishHandshake, openFrom } from "../lib/security/handshake.ts";
 import { deriveSessionMacKeys, SessionFramer } from "../lib/security/session-frame.ts";
 import { decode, encode } from "../wire/codec.ts";
-import { Kind, type KindValue } from "../wire/kinds.ts";
-import { MIN_HELLO_BYTES } from "../wire/limits.ts";
-import type { Message, MessageOf } from "../wire/messages.ts";
+import { type AnyKindValue, Kind } from "../wire/kinds.ts";
+import { DEFAULT_MAX_DATAGRAM_BYTES, MIN_HELLO_BYTES } from "../wire/limits.ts";
+import type { AnyMessage, AnyMessageOf, MessageOf } from "../wire/messages.ts";
 import { failOnInternalError } from "./support/internal-errors.ts";
 import { SeededNodeCrypto } from "./support/seeded-node-crypto.ts";
 
@@ -39,7 +39,7 @@ export function helloMessage(req: number, name: string, cookie: Uint8Array = EMP
 export interface Sent {
   to: string;
   bytes: Uint8Array;
-  msg: Message;
+  msg: AnyMessage;
   /** It came in a session frame that the client at `to` opened (msg is what it carried). */
   framed: boolean;
 }
@@ -73,11 +73,11 @@ export class Harness {
   }
 
   /** deliverRaw, the replies decoded. */
-  deliverBytes(from: string, bytes: Uint8Array): Message[] {
+  deliverBytes(from: string, bytes: Uint8Array): AnyMessage[] {
     return this.deliverRaw(from, bytes).map((s) => s.msg);
   }
 
-  deliver(from: string, msg: Message): Message[] {
+  deliver(from: string, msg: AnyMessage): AnyMessage[] {
     return this.deliverBytes(from, encode(msg));
   }
 
@@ -100,10 +100,10 @@ export class Harness {
   }
 
   /** Removes and returns the messages of `kind` sent to `to`. */
-  takeOf<K extends KindValue>(to: string, kind: K): MessageOf<K>[] {
+  takeOf<K extends AnyKindValue>(to: string, kind: K): AnyMessageOf<K>[] {
     const mine = this.outbox.filter((s) => s.to === to && s.msg.kind === kind);
     this.outbox = this.outbox.filter((s) => !mine.includes(s));
-    return mine.map((s) => s.msg as unknown as MessageOf<K>);
+    return mine.map((s) => s.msg as unknown as AnyMessageOf<K>);
   }
 
   takeEvents(): LobbyEvent[] {
@@ -115,7 +115,7 @@ export class Harness {
   drain(): void {
     for (let t = this.lobby.pollTransmit(); t !== undefined; t = this.lobby.pollTransmit()) {
       assert.ok(t.bytes.length <= this.maxDatagramBytes, `transmit of ${t.bytes.length} bytes > ${this.maxDatagramBytes}`);
-      const d = decode(t.bytes, this.maxDatagramBytes);
+      const d = decode(t.bytes, this.maxDatagramBytes, { natTraversal: true });
       if (!d.ok) throw new Error(`lobby sent an undecodable datagram: ${d.code} ${d.detail}`);
       const inner = d.msg.kind === Kind.SessionFrame ? this.clients.get(t.to)?.unframe(d.msg, t.bytes) : undefined;
       this.outbox.push({ to: t.to, bytes: t.bytes, msg: inner ?? d.msg, framed: inner !== undefined });
@@ -125,13 +125,13 @@ export class Harness {
 }
 
 /** Asserts `msg` is of `kind` and narrows it. */
-export function expectKind<K extends KindValue>(msg: Message | undefined, kind: K): MessageOf<K> {
+export function expectKind<K extends AnyKindValue>(msg: AnyMessage | undefined, kind: K): AnyMessageOf<K> {
   assert.ok(msg !== undefined, `expected a reply of kind ${kind}, got none`);
   assert.is(msg.kind, kind, `expected kind 0x${kind.toString(16)}, got ${JSON.stringify(msg)}`);
-  return msg as unknown as MessageOf<K>;
+  return msg as unknown as AnyMessageOf<K>;
 }
 
-type Body<K extends KindValue> = Omit<MessageOf<K>, "kind" | "req" | "session">;
+type Body<K extends AnyKindValue> = Omit<AnyMessageOf<K>, "kind" | "req" | "session">;
 
 /** A scripted peer: one address, one session, request ids counting up. */
 export class Client {
@@ -144,7 +144,7 @@ export class Client {
   readonly nonces = new Map<number, string>();
   /** The X25519 key pair of the latest Hello. */
   ephemeral: KeyPair | undefined;
-  /** This session's frames (PROTOCOL.md 6.9), from the latest Welcome. */
+  /** This session's frames (PROTOCOL.md 6.10), from the latest Welcome. */
   framer: SessionFramer | undefined;
   private nextReq = 1;
 
@@ -163,7 +163,7 @@ export class Client {
    * Hello without a cookie -> Retry (<= 3x the Hello) -> the same Hello with the cookie; returns
    * the replies to that second Hello (a Welcome, unless the lobby refuses).
    */
-  tryHello(name = "p", req = this.req()): Message[] {
+  tryHello(name = "p", req = this.req()): AnyMessage[] {
     const eph = beginHandshake(this.h.peerCrypto);
     this.ephemeral = eph;
     const first = encode(helloMessage(req, name, EMPTY, eph.publicKey));
@@ -196,20 +196,20 @@ export class Client {
     this.framer = SessionFramer.forPeer(deriveSessionMacKeys(this.h.peerCrypto, r.sessionKey), w.session);
   }
 
-  /** `msg` encoded and framed under this session (the bytes a peer sends). */
-  frame(msg: Message): Uint8Array {
+  /** `msg` (or bytes, as they are) encoded and framed under this session (the bytes a peer sends). */
+  frame(msg: AnyMessage | Uint8Array): Uint8Array {
     assert.ok(this.framer !== undefined, "no session to frame for");
-    const f = this.framer.frame(encode(msg));
+    const f = this.framer.frame(msg instanceof Uint8Array ? msg : encode(msg));
     assert.ok(f !== undefined, "session counters spent");
     return f;
   }
 
   /** The message in a frame the lobby sent this client; fails the test for a frame that does not check. */
-  unframe(frame: MessageOf<typeof Kind.SessionFrame>, bytes: Uint8Array): Message | undefined {
+  unframe(frame: MessageOf<typeof Kind.SessionFrame>, bytes: Uint8Array): AnyMessage | undefined {
     if (this.framer === undefined || frame.session !== this.framer.session) return undefined;
     const check = this.framer.open(bytes);
     assert.is(check, "fresh", `a frame from the lobby to ${this.addr} did not check`);
-    const d = decode(frame.body);
+    const d = decode(frame.body, DEFAULT_MAX_DATAGRAM_BYTES, { natTraversal: true });
     assert.ok(d.ok, "a frame's body does not decode");
     return d.msg;
   }
@@ -229,21 +229,21 @@ export class Client {
   }
 
   /** Sends a session request, framed, and returns the replies (usually one). */
-  send<K extends KindValue>(kind: K, body: Body<K>, req = this.req()): Message[] {
-    const msg = { kind, req, session: this.session, ...body } as unknown as Message;
+  send<K extends AnyKindValue>(kind: K, body: Body<K>, req = this.req()): AnyMessage[] {
+    const msg = { kind, req, session: this.session, ...body } as unknown as AnyMessage;
     return this.h.deliverBytes(this.addr, this.frame(msg));
   }
 
   /** Sends a session request as a peer older than session frames would (bare); returns the replies. */
-  sendBare<K extends KindValue>(kind: K, body: Body<K>, req = this.req()): Message[] {
-    return this.h.deliver(this.addr, { kind, req, session: this.session, ...body } as unknown as Message);
+  sendBare<K extends AnyKindValue>(kind: K, body: Body<K>, req = this.req()): AnyMessage[] {
+    return this.h.deliver(this.addr, { kind, req, session: this.session, ...body } as unknown as AnyMessage);
   }
 
   /** Sends a session request and returns its single reply. */
-  call<K extends KindValue>(kind: K, body: Body<K>, req = this.req()): Message {
+  call<K extends AnyKindValue>(kind: K, body: Body<K>, req = this.req()): AnyMessage {
     const replies = this.send(kind, body, req);
     assert.is(replies.length, 1, `expected one reply, got ${JSON.stringify(replies)}`);
-    const r = replies[0] as Message & { req?: number };
+    const r = replies[0] as AnyMessage & { req?: number };
     if (r.req !== undefined) assert.is(r.req, req);
     return r;
   }

@@ -132,7 +132,7 @@ test("out-of-order requests get typed answers and change nothing", () => {
   assert.is(h.lobby.stats().peers, 1);
 });
 
-test("PROTOCOL.md 6.9: a session request outside a frame gets Error Unauthenticated, at most 3x its size and once a second, and changes nothing", () => {
+test("PROTOCOL.md 6.10: a session request outside a frame gets Error Unauthenticated, at most 3x its size and once a second, and changes nothing", () => {
   const h = new Harness();
   const c = new Client(h, "10.0.0.1:1");
   c.hello();

@@ -44,7 +44,7 @@ async function rejects(fn: () => Promise<unknown>, pattern: RegExp): Promise<voi
 /**
  * Decoded datagrams arriving at a client socket, awaited one kind at a time with a deadline.
  * After the handshake, frames from the lobby are checked under the session's keys and what
- * they carry is queued (PROTOCOL.md 6.9); frame() wraps a request the same way.
+ * they carry is queued (PROTOCOL.md 6.10); frame() wraps a request the same way.
  */
 class Inbox {
   private readonly queue: Message[] = [];

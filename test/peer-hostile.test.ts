@@ -103,7 +103,7 @@ test("hostile: one-byte corruptions of real captured datagrams, delivered from t
     if (list.length < 12) list.push(c);
     byKind.set(k, list);
   }
-  // Lobby messages after the handshake all travel as one kind, the session frame (PROTOCOL.md 6.9).
+  // Lobby messages after the handshake all travel as one kind, the session frame (PROTOCOL.md 6.10).
   assert.ok(byKind.size >= 17 && byKind.has(Kind.SessionFrame), `${byKind.size} kinds captured`);
   const rng = new SeededRandom(0xc0de);
   const header = newRelayHeader();

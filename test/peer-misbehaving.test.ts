@@ -203,7 +203,7 @@ test("a peer with the stolen grid key but no ticket for its own address cannot o
   assert.equal(victim.endpoint.linkPeers, links, "no link opened, none dropped to make room");
 
   // Answering. A RepairHint forged at the lobby's address no longer makes the victim ask
-  // mallory: lobby messages are authenticated now (PROTOCOL.md 6.9).
+  // mallory: lobby messages are authenticated now (PROTOCOL.md 6.10).
   inject(victim, LOBBY, encode({ kind: Kind.RepairHint, grid: g.gridId, peer: victim.endpoint.id, force: false, targets: [{ peer: member.endpoint.id + 50, addr: MALLORY }] }));
   assert.is(victim.endpoint.stats().drops.unauthenticated, 1);
   assert.equal(replies.filter((c) => c.to === MALLORY && c.msg.kind === Kind.Connect), []);
@@ -282,7 +282,7 @@ test("regression: a Members reply whose grant does not open (forged at the lobby
   const sel = ofKind(selects, Kind.SelectGrid).find((c) => c.from === j.address);
   assert.ok(sel !== undefined);
   // The on-path forger answers first: right req, right source, a grant that does not open.
-  // Outside a session frame it is not even looked at now (PROTOCOL.md 6.9); either way the
+  // Outside a session frame it is not even looked at now (PROTOCOL.md 6.10); either way the
   // SelectGrid stays outstanding.
   inject(j, LOBBY, encode({ kind: Kind.Members, req: sel.msg.req, grid: sel.msg.grid, peer: 9, part: 0, parts: 1, members: [], nonce: 1, sealed: new Uint8Array(40) }));
   assert.is(j.endpoint.stats().drops.unauthenticated, 1);

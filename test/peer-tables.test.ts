@@ -73,7 +73,7 @@ test("phase table: a peer still talking to the lobby drops grid traffic as unexp
   let s = p.stats();
   // Probe and RepairHint in the lobby phase, and Data before admission: unexpected-in-state.
   // From mallory, the Hello and the LobbyClosing: not-from-lobby. The bare LobbyClosing from
-  // the lobby's address: unauthenticated (every lobby notice is framed, PROTOCOL.md 6.9).
+  // the lobby's address: unauthenticated (every lobby notice is framed, PROTOCOL.md 6.10).
   assert.equal(s.drops, { "unexpected-in-state": 3, "not-from-lobby": 2, unauthenticated: 1 });
   assert.is(s.accepted, 0);
   p.leave(2);

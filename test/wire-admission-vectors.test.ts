@@ -175,7 +175,7 @@ test("6.4 backward: the session key opens each grant in its own direction only; 
   assert.is(decodeGrant(cat(plain, Uint8Array.of(0))), null, "grant plaintext with one byte more");
 });
 
-test("6.9: the first session frames after this handshake, under its session key, recomputed by hand", () => {
+test("6.10: the first session frames after this handshake, under its session key, recomputed by hand", () => {
   assert.is(v.frames.sessionKey, v.handshake.sessionKey);
   assert.is(v.frames.session, inputs.session);
   checkSessionVectors(v.frames);

@@ -26,16 +26,19 @@ import * as limits from "../wire/limits.ts";
 import {
   DecodeErrorCode,
   DisconnectReason,
-  Kind,
+  IntroStatus,
+  Kind as CoreKind,
   LinkStatus,
   LobbyErrorCode,
-  SCHEMAS,
+  NAT_SCHEMAS,
+  NatKind,
+  SCHEMAS as CORE_SCHEMAS,
   type FieldDef,
   type Spec,
 } from "../wire/index.ts";
 import { MAX_EPOCHS } from "../lib/security/grid-keys.ts";
 import { AEAD_TAG_BYTES, ED25519_SIGNATURE_BYTES } from "../lib/security/crypto.ts";
-import { TICKET_HEADER_BYTES, TICKET_MAX_ADDRESS_BYTES, TICKET_MAX_BYTES } from "../lib/security/ticket.ts";
+import { TICKET_HEADER_BYTES, TICKET_MAX_ADDRESS_BYTES, TICKET_MAX_BYTES, TICKET_V2_BYTES, TICKET_V2_UNSIGNED_BYTES } from "../lib/security/ticket.ts";
 import * as lobbyConfig from "../lib/lobby/config.ts";
 import * as peerConfig from "../lib/peer/config.ts";
 import { MAX_BACKOFF_MS } from "../lib/peer/request-table.ts";
@@ -43,6 +46,11 @@ import { DEFAULT_WINDOW_BITS } from "../lib/relay/duplicate-window.ts";
 import { formatSocketAddress } from "../wire/address.ts";
 import { parseAddress } from "../platform/node/address.ts";
 import { readVectorFiles } from "../scripts/gen-vectors.ts";
+
+// The NAT traversal kinds (4.7) are version 1 kinds like the others; the code keeps them
+// apart only while the reference peer does not speak them (wire/kinds.ts NatKind).
+const Kind = { ...CoreKind, ...NatKind };
+const SCHEMAS = { ...CORE_SCHEMAS, ...NAT_SCHEMAS };
 
 const doc = readFileSync(new URL("../wire/PROTOCOL.md", import.meta.url), "utf8");
 
@@ -171,7 +179,7 @@ test("section 3: the kinds table lists every kind once, with its direction and r
   const rows = byHeader("kind | name | direction | reply | claims")[0]?.rows ?? [];
   assert.is(rows.length, KIND_NAMES.length);
   const direction = (k: number): string =>
-    k < 0x20 ? "peer -> peer" : k < 0x40 ? "peer -> lobby" : k < 0x60 ? "lobby -> peer" : "peer <-> lobby";
+    k === Kind.SessionFrame ? "peer <-> lobby" : k < 0x20 || (k >= 0x60 && k <= 0x6f) ? "peer -> peer" : k < 0x40 ? "peer -> lobby" : "lobby -> peer";
   for (const [hex, name, dir, reply] of rows as [string, keyof typeof Kind, string, string][]) {
     assert.is(hex, hex2(Kind[name] ?? -1), `kinds table: ${name}`);
     assert.is(dir, direction(Kind[name]), `kinds table: ${name} direction`);
@@ -189,7 +197,7 @@ test("section 3: the kinds table lists every kind once, with its direction and r
 });
 
 test("section 6: every kind but Data, RepairHint, LobbyClosing and SessionFrame carries req first", () => {
-  // A SessionFrame carries a request or reply whose own first field is req (6.9).
+  // A SessionFrame carries a request or reply whose own first field is req (6.10).
   const noReq = KIND_NAMES.filter((n) => SCHEMAS[Kind[n]][0]?.[0] !== "req");
   assert.equal(noReq.sort(), ["Data", "LobbyClosing", "RepairHint", "SessionFrame"]);
 });
@@ -203,7 +211,7 @@ test("section 2: the limits table matches wire/limits.ts, and documents every ex
 });
 
 test("section 4: the code tables match DisconnectReason, LobbyErrorCode and LinkStatus", () => {
-  const sets: Record<string, Record<string, number>> = { DisconnectReason, LobbyErrorCode, LinkStatus };
+  const sets: Record<string, Record<string, number>> = { DisconnectReason, LobbyErrorCode, LinkStatus, IntroStatus };
   const codeTables = byHeader("value | name | meaning");
   assert.equal(codeTables.map((t) => t.heading).sort(), Object.keys(sets).sort());
   for (const t of codeTables) {
@@ -238,7 +246,7 @@ test("worked examples: every hex dump in PROTOCOL.md is a test vector, and so is
   assert.ok(dumps.length >= 8, `found ${dumps.length} hex dumps`);
   for (const d of dumps) assert.ok(known.has(d), `PROTOCOL.md shows ${d}, which is no vector's hex`);
   for (const h of [s.macKey, s.data.signed, s.data.forwarded, s.ping.signed]) assert.ok(dumps.includes(h), `6.6 does not show ${h}`);
-  assert.ok(dumps.includes(s.session.request.hex), "6.9 does not show the peer's first session frame");
+  assert.ok(dumps.includes(s.session.request.hex), "6.10 does not show the peer's first session frame");
   for (const h of [a.handshake.sessionKey, a.grant.nonce, a.rejoinGrant.nonce]) assert.ok(dumps.includes(h), `6.1 / 6.4 do not show ${h}`);
   assert.match(doc, `S = ${a.inputs.session} (\`${a.inputs.session.toString(16).padStart(8, "0")}\`)`);
   const json = /```json\n(.*)\n```/.exec(doc);
@@ -280,6 +288,16 @@ test("6.3: the ticket layout matches lib/security/ticket.ts and MAX_TICKET_BYTES
   assert.is(max, limits.MAX_TICKET_BYTES);
   assert.match(doc, `78 + n bytes, at most ${limits.MAX_TICKET_BYTES}`);
   assert.match(rows[6]?.[3] ?? "", '"relaygrid-ticket-v1"');
+});
+
+test("6.3: the key-bound ticket layout matches lib/security/ticket.ts (version 2)", () => {
+  const { rows, max } = layout("Key-bound ticket layout");
+  assert.equal(rows.map((r) => r[0]), ["version", "grid", "peer", "epoch", "key", "signature"]);
+  assert.is(rows[0]?.[3], "2");
+  assert.is(rows.slice(0, 5).reduce((a, r) => a + Number(r[1]), 0), TICKET_V2_UNSIGNED_BYTES);
+  assert.is(max, TICKET_V2_BYTES);
+  assert.ok(max <= limits.MAX_TICKET_BYTES, "a key-bound ticket fits every ticket field");
+  assert.match(rows[5]?.[3] ?? "", `"relaygrid-ticket-v2" followed by the ${TICKET_V2_UNSIGNED_BYTES} bytes before it`);
 });
 
 test("6.4: the sealed grant layout adds up to MAX_SEALED_BYTES", () => {

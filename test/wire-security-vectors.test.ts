@@ -111,7 +111,7 @@ test("the signed datagrams decode to their msg", () => {
   assert.ok(fwd.ok && fwd.msg.kind === Kind.Data && fwd.msg.hops === 2);
 });
 
-test("6.9: session frames under a fixed session key, recomputed by hand, opened as a peer and a lobby do", () => {
+test("6.10: session frames under a fixed session key, recomputed by hand, opened as a peer and a lobby do", () => {
   checkSessionVectors(security.session);
 });
 

@@ -35,7 +35,7 @@ export const TAG_FIELD_BYTES = 11;
 /** Admission tickets (lobby-signed: grid, peer, address, epoch) are at most 142 bytes. */
 export const MAX_TICKET_BYTES = 142;
 /**
- * The `auth` field that ends a SessionFrame (PROTOCOL.md 6.9): the sender's frame counter
+ * The `auth` field that ends a SessionFrame (PROTOCOL.md 6.10): the sender's frame counter
  * as u32 big-endian, then an 8-byte SipHash-2-4 tag; 14 bytes with its bin 8 header.
  */
 export const SESSION_AUTH_BYTES = 12;
@@ -66,3 +66,12 @@ export const MAX_ARRAY_ITEMS = 128;
  * further whatever the input (PROTOCOL.md 5.1).
  */
 export const MAX_NESTING_DEPTH = 3;
+
+/** Local addresses a member reports in Register, and an Introduction passes on (NAT traversal, PROTOCOL.md 4.7). */
+export const MAX_LOCAL_ADDRESSES = 4;
+/** Targets in one Introduce, and results in one Introduced. */
+export const MAX_INTRODUCE_TARGETS = 8;
+/** The fresh random challenge a Punch carries, which the PunchReply's proof signs. */
+export const PUNCH_CHALLENGE_BYTES = 16;
+/** Register.sealed: the 32-byte Ed25519 link key and the 16-byte AEAD tag. */
+export const SEALED_LINK_KEY_BYTES = 48;

@@ -13,14 +13,14 @@ import { truncateUtf8 } from "../../wire/utf8.ts";
 import { utf8Length } from "../../wire/fields.ts";
 import { Kind, LobbyErrorCode } from "../../wire/kinds.ts";
 import { MAX_DETAIL_BYTES, SESSION_FRAME_OVERHEAD_BYTES } from "../../wire/limits.ts";
-import type { Message } from "../../wire/messages.ts";
+import type { AnyMessage } from "../../wire/messages.ts";
 import { resolveLobbyConfig, type LobbyConfig, type ResolvedLobbyConfig } from "./config.ts";
 import { PendingEdges, ProbeTable } from "./edges.ts";
 import type { LobbyEvent } from "./events.ts";
 import { cancelRotation, newGridKeys, noteDeparture, type NextKey } from "./key-rotation.ts";
 import { Queue } from "../util/queue.ts";
 import { SourceLimiter } from "../util/rate-limit.ts";
-import { addMember, GridRegistry, removeMember, type Grid, type Member } from "./registry.ts";
+import { addMember, GridRegistry, newMemberNat, removeMember, type Grid, type Member } from "./registry.ts";
 import { SessionTable, type Session } from "./sessions.ts";
 import { LobbyCounters } from "./stats.ts";
 import { TimerHeap } from "./timers.ts";
@@ -71,7 +71,7 @@ export class LobbyCore {
   // --- output ---------------------------------------------------------------------------
 
   /** Queues `msg` for `to`; returns its size, or 0 when it was not queued (larger than `maxBytes`, or the queue is full). */
-  send(to: Address, msg: Message, maxBytes = this.config.maxDatagramBytes): number {
+  send(to: Address, msg: AnyMessage, maxBytes = this.config.maxDatagramBytes): number {
     return this.sendBytes(to, encode(msg), maxBytes);
   }
 
@@ -87,7 +87,7 @@ export class LobbyCore {
   }
 
   /**
-   * A bare Error (before a session exists, PROTOCOL.md 6.9); as send(). Under a `maxBytes`
+   * A bare Error (before a session exists, PROTOCOL.md 6.10); as send(). Under a `maxBytes`
    * budget (3x an unvalidated request) the detail is cut to fit, so the code still gets there.
    */
   sendError(to: Address, req: number, code: LobbyErrorCode, detail: string, maxBytes?: number): number {
@@ -102,12 +102,12 @@ export class LobbyCore {
   }
 
   /**
-   * Queues `msg` to session `s` in a session frame under its next counter (PROTOCOL.md 6.9):
+   * Queues `msg` to session `s` in a session frame under its next counter (PROTOCOL.md 6.10):
    * every lobby message after the handshake but UnknownSession. Returns the frame's size, or
    * 0 when it was not queued (too large, the queue is full, or the session's counters are spent).
    */
-  reply(s: Session, msg: Message): number {
-    const body = encode(msg);
+  reply(s: Session, msg: AnyMessage | Uint8Array): number {
+    const body = msg instanceof Uint8Array ? msg : encode(msg);
     if (body.length + SESSION_FRAME_OVERHEAD_BYTES > this.config.maxDatagramBytes) return 0;
     const frame = s.framer.frame(body);
     return frame === undefined ? 0 : this.sendBytes(s.addr, frame);
@@ -121,7 +121,7 @@ export class LobbyCore {
   }
 
   /** reply() to the session holding member `m`, if it still exists. */
-  tell(m: Member, msg: Message): number {
+  tell(m: Member, msg: AnyMessage | Uint8Array): number {
     const s = this.sessions.get(m.session);
     return s === undefined ? 0 : this.reply(s, msg);
   }
@@ -186,6 +186,7 @@ export class LobbyCore {
       lastHeardMs: nowMs,
       admittedMs: nowMs,
       ticket: undefined,
+      nat: newMemberNat(nowMs, this.config.introductionBurst),
       deadlineMs: 0,
       heapIndex: -1,
     };
@@ -211,6 +212,7 @@ export class LobbyCore {
     this.expiry.delete(m);
     const s = this.sessions.get(m.session);
     if (s !== undefined) this.sessions.dropMembership(nowMs, s, grid.id, m.id);
+    if (m.nat.isolated) this.counters.isolated--;
     if (cause === "expired") {
       this.emit({ type: "peerExpired", grid: grid.id, peer: m.id, silentMs: Math.max(0, nowMs - m.lastHeardMs) });
     } else {

@@ -1,5 +1,5 @@
 /**
- * The lobby's session path (PROTOCOL.md 6.9): every request after the handshake arrives in
+ * The lobby's session path (PROTOCOL.md 6.10): every request after the handshake arrives in
  * a SessionFrame, and is checked in this order, cheapest first, before any handler runs or
  * any token is spent:
  *
@@ -21,20 +21,22 @@
  */
 import type { Address } from "../endpoint.ts";
 import { decode } from "../../wire/codec.ts";
-import { Kind, LobbyErrorCode } from "../../wire/kinds.ts";
-import type { Message, MessageOf } from "../../wire/messages.ts";
+import { Kind, LobbyErrorCode, NatKind } from "../../wire/kinds.ts";
+import { DEFAULT_MAX_DATAGRAM_BYTES } from "../../wire/limits.ts";
+import type { AnyMessage, MessageOf } from "../../wire/messages.ts";
 import type { LobbyCore } from "./core.ts";
 import { AMPLIFICATION_FACTOR } from "./handshake.ts";
 import { onCreateGrid, onLeave, onListGrids, onRejoin, onSelectGrid } from "./requests.ts";
 import type { Session } from "./sessions.ts";
+import { onIntroduce, onPunchReport, onRegister } from "./nat.ts";
 import { LobbyDrop, type DropReason } from "./stats.ts";
 import { onConnStatus, onConnUpdate, onHeartbeat, onProbeReply } from "./tracking.ts";
 
-/** The requests that carry a session (every peer -> lobby kind but Hello). */
-export type SessionRequest = Extract<Message, { session: number; req: number }>;
+/** The requests that carry a session (every peer -> lobby kind but Hello, NAT traversal's included). */
+export type SessionRequest = Extract<AnyMessage, { session: number; req: number }>;
 
-export function isSessionRequest(msg: Message): msg is SessionRequest {
-  return msg.kind > Kind.Hello && msg.kind <= Kind.Rejoin;
+export function isSessionRequest(msg: AnyMessage): msg is SessionRequest {
+  return (msg.kind > Kind.Hello && msg.kind <= Kind.Rejoin) || msg.kind === NatKind.Register || msg.kind === NatKind.Introduce || msg.kind === NatKind.PunchReport;
 }
 
 /** How often one session is told, at most, that it sent something the lobby will not take. */
@@ -42,7 +44,7 @@ const NOTICE_INTERVAL_MS = 1000;
 
 /** The request inside a frame, when its body is one; for the unauthenticated replies of steps 1 and 6. */
 function innerRequest(body: Uint8Array): SessionRequest | undefined {
-  const d = decode(body);
+  const d = decode(body, DEFAULT_MAX_DATAGRAM_BYTES, { natTraversal: true });
   return d.ok && isSessionRequest(d.msg) ? d.msg : undefined;
 }
 
@@ -65,7 +67,7 @@ export function onFrame(
   const check = s.framer.open(bytes);
   if (check === "missing" || check === "bad-mac") return LobbyDrop.BadMac;
   if (check !== "fresh") return LobbyDrop.Replay;
-  const inner = decode(frame.body, core.config.maxDatagramBytes);
+  const inner = decode(frame.body, core.config.maxDatagramBytes, { natTraversal: true });
   if (!inner.ok) return inner.code;
   const msg = inner.msg;
   if (!isSessionRequest(msg) || msg.session !== s.id) return LobbyDrop.BadFrameBody;
@@ -88,7 +90,7 @@ export function onUnframed(core: LobbyCore, nowMs: number, from: Address, size: 
   if (s.addr !== from) return LobbyDrop.AddressMismatch;
   if (nowMs - s.lastUnframedNoticeMs >= NOTICE_INTERVAL_MS) {
     s.lastUnframedNoticeMs = nowMs;
-    core.sendError(from, msg.req, LobbyErrorCode.Unauthenticated, "send session frames (PROTOCOL.md 6.9)", budget);
+    core.sendError(from, msg.req, LobbyErrorCode.Unauthenticated, "send session frames (PROTOCOL.md 6.10)", budget);
   }
   return LobbyDrop.Unframed;
 }
@@ -113,5 +115,12 @@ function dispatchRequest(core: LobbyCore, nowMs: number, from: Address, s: Sessi
       return onLeave(core, nowMs, s, msg);
     case Kind.Rejoin:
       return onRejoin(core, nowMs, from, s, msg);
+    // NAT traversal (nat.ts, PROTOCOL.md 4.7).
+    case NatKind.Register:
+      return onRegister(core, nowMs, from, s, msg);
+    case NatKind.Introduce:
+      return onIntroduce(core, nowMs, s, msg);
+    case NatKind.PunchReport:
+      return onPunchReport(core, nowMs, s, msg);
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Per-host quotas (PROTOCOL.md 6.10; issue 15, point 4: "per-IP quotas (sessions, grids
+ * Per-host quotas (PROTOCOL.md 6.11; issue 15, point 4: "per-IP quotas (sessions, grids
  * created, memberships per grid, handshakes per second)"). One host can open many source
  * ports, so the lobby counts what a host holds by its address without the port: an IPv4
  * address, an IPv6 /64 (one subscriber's prefix: an attacker with a /64 holds 2^64

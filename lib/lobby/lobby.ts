@@ -32,7 +32,7 @@
  *   Welcome bytes. maxSessions open: the least recently used session holding no membership
  *   is evicted; if none can be, the Hello is dropped.
  * - Every other request carries `session` and travels in a SessionFrame{session, body, auth}
- *   (frames.ts, PROTOCOL.md 6.9), and so does every reply and notice the lobby sends to a
+ *   (frames.ts, PROTOCOL.md 6.10), and so does every reply and notice the lobby sends to a
  *   session; unknown session -> UnknownSession{req}, the one bare reply (a restarted lobby
  *   says so: Hello again, then Rejoin). Sessions holding no membership are forgotten after
  *   sessionIdleMs. Per host (hosts.ts): handshakesPerSecondPerHost, maxSessionsPerHost,
@@ -90,6 +90,10 @@
  *   free link, else 1), targets members of the main component with a free link (reported
  *   links < limit), force = false; only when none has one, random members of it, force =
  *   true, to one recipient per island and at most every 4 checks.
+ * - NAT traversal (nat.ts, PROTOCOL.md 4.7): Register -> Registered (a key-bound ticket),
+ *   Introduce -> Introduced and an Introduction to both ends, PunchReport -> Ack, all in
+ *   session frames like every request; members alone too long are counted isolated.
+ *   Members that never Register see no change.
  * - close(now, reason): LobbyClosing{reason} to every session's address; input is then ignored.
  */
 import type { Address, Endpoint, Millis, Transmit } from "../endpoint.ts";
@@ -191,7 +195,7 @@ export class Lobby extends LobbyView implements Endpoint<LobbyEvent> {
     const core = this.core;
     if (this.closed) return LobbyDrop.Closed;
     if (bytes.length > core.config.maxDatagramBytes) return DecodeErrorCode.Oversized;
-    const decoded = decode(bytes, core.config.maxDatagramBytes);
+    const decoded = decode(bytes, core.config.maxDatagramBytes, { natTraversal: true });
     if (!decoded.ok) return decoded.code;
     const msg = decoded.msg;
     if (msg.kind === Kind.Hello) return onHello(core, nowMs, from, bytes.length, msg);

@@ -8,6 +8,7 @@ import type { HintEntry } from "../../wire/messages.ts";
 import type { LobbyCore } from "./core.ts";
 import { FORCED_REPAIR_EVERY_CHECKS, planRepair } from "./islands.ts";
 import { activateDueKeys } from "./key-rotation.ts";
+import { noteIsolation } from "./nat.ts";
 import { hasFreeLink, type Member } from "./registry.ts";
 import { LobbyTimer } from "./timers.ts";
 
@@ -75,6 +76,7 @@ function checkIslands(core: LobbyCore, nowMs: number): void {
   if (core.nextIslandCheckMs === undefined || nowMs < core.nextIslandCheckMs) return;
   core.nextIslandCheckMs = core.registry.size > 0 ? nowMs + core.config.islandCheckMs : undefined;
   for (const grid of core.registry.values()) {
+    noteIsolation(core, nowMs, grid);
     const components = grid.graph.components();
     if (components.length <= 1) {
       grid.splitSinceMs = undefined;

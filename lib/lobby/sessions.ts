@@ -8,10 +8,10 @@
  * they are forgotten after sessionIdleMs of silence, and the least recently used one is
  * evicted when a Hello needs room. A session holding a membership is never evicted: its
  * members expire first (expireAfterMs), which moves it back to the idle list. One host
- * (hosts.ts) holds at most maxSessionsPerHost of them (PROTOCOL.md 6.10), so one machine
+ * (hosts.ts) holds at most maxSessionsPerHost of them (PROTOCOL.md 6.11), so one machine
  * opening sessions from many ports cannot fill the table and push out everyone else's.
  *
- * Each session frames its traffic (PROTOCOL.md 6.9, lib/security/session-frame.ts) and has
+ * Each session frames its traffic (PROTOCOL.md 6.10, lib/security/session-frame.ts) and has
  * its own request bucket, charged only for frames that authenticated.
  */
 import type { Address } from "../endpoint.ts";
@@ -37,7 +37,7 @@ export interface Session {
   readonly welcome: Uint8Array;
   /** The ChaCha20-Poly1305 key the handshake agreed (lib/security/handshake.ts). */
   readonly key: Uint8Array;
-  /** Frames in both directions under the MAC keys derived from `key` (PROTOCOL.md 6.9). */
+  /** Frames in both directions under the MAC keys derived from `key` (PROTOCOL.md 6.10). */
   readonly framer: SessionFramer;
   /** Requests this session may make (requestsPerSecondPerSession), charged after authentication. */
   readonly requests: TokenBucket;

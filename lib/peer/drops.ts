@@ -41,9 +41,9 @@ export const PeerDrop = {
   UnexpectedHint: "unexpected-hint",
   /** An untagged datagram (a lobby kind, a session frame) from another address than the lobby's. */
   NotFromLobby: "not-from-lobby",
-  /** A lobby message after the handshake outside a session frame (PROTOCOL.md 6.9): a forgery at the lobby's address. */
+  /** A lobby message after the handshake outside a session frame (PROTOCOL.md 6.10): a forgery at the lobby's address. */
   Unauthenticated: "unauthenticated",
-  // Session frames from the lobby (PROTOCOL.md 6.9): FRAME_DROP.
+  // Session frames from the lobby (PROTOCOL.md 6.10): FRAME_DROP.
   /** A session frame for another session than this peer's (an old one, or a forgery). */
   FrameSession: "frame-session",
   FrameMissing: "frame-missing",

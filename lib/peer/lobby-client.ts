@@ -71,7 +71,7 @@ export class LobbyClient implements LinkObserver {
   }
 
   /**
-   * A session request, in a session frame under the session's MAC key (PROTOCOL.md 6.9);
+   * A session request, in a session frame under the session's MAC key (PROTOCOL.md 6.10);
    * its retransmits are framed again under fresh counters (reframe). Nothing goes out
    * without a session: the callers check first.
    */

@@ -4,7 +4,7 @@
  * padded so the lobby may answer within its 3x anti-amplification budget; the signed
  * Welcome, verified under the pinned (or first seen) lobby key; then the sealed grants the
  * lobby sends and the grid key this peer hands back when it re-registers; and the session
- * frames (PROTOCOL.md 6.9) every later message in either direction travels in, under MAC keys
+ * frames (PROTOCOL.md 6.10) every later message in either direction travels in, under MAC keys
  * derived from the session key, with a counter the receiver never takes twice. Owned by the
  * lobby client (lobby-client.ts), which holds the session itself.
  */
@@ -87,7 +87,7 @@ export class LobbyHandshake {
   }
 
   /**
-   * A frame from the lobby's address, checked (PROTOCOL.md 6.9): this session's id, the tag
+   * A frame from the lobby's address, checked (PROTOCOL.md 6.10): this session's id, the tag
    * under the lobby's MAC key, a counter not taken before. The message it carries, or why
    * it was dropped.
    */

@@ -16,7 +16,7 @@ export type Phase = "idle" | "lobby" | "joining" | "member" | "leaving" | "close
 
 /**
  * Replies to this peer's requests: matched by req, source address and kind (request-table.ts).
- * After the handshake the lobby's arrive in a SessionFrame (PROTOCOL.md 6.9), taken in every
+ * After the handshake the lobby's arrive in a SessionFrame (PROTOCOL.md 6.10), taken in every
  * phase that takes replies; what a frame carries then goes through this table too.
  */
 const REPLIES: readonly KindValue[] = [

@@ -11,7 +11,7 @@
  *      a member that is not a link the strangers' bucket        -> rate-limited
  *      (charged after the tag, so spoofing an address spends nobody's tokens)
  *   4. any other kind from an address that is not the lobby's   -> not-from-lobby
- *   5. a session frame from the lobby: this session, its tag, a fresh counter (PROTOCOL.md 6.9)
+ *   5. a session frame from the lobby: this session, its tag, a fresh counter (PROTOCOL.md 6.10)
  *                                                              -> frame-session, frame-*; what it carries goes on
  *   6. decode (never throws)                                   -> its DecodeErrorCode (past a
  *      valid tag, counted against the link too: a member's fault)
@@ -173,7 +173,7 @@ export class Receiver {
 
 /**
  * Step 8: after the handshake the lobby frames everything but UnknownSession (PROTOCOL.md
- * 6.9). So a bare lobby message must be one of the handshake's (Retry, Welcome; an Error,
+ * 6.10). So a bare lobby message must be one of the handshake's (Retry, Welcome; an Error,
  * which onReply takes only as the answer to a Hello) or UnknownSession; a framed one must
  * be one the lobby frames.
  */

@@ -16,7 +16,7 @@ export function onReply(parts: PeerParts, now: number, from: Address, msg: Messa
   if (p === undefined) return PeerDrop.UnmatchedReply;
   if (msg.kind === Kind.Error && (!framed || msg.code === LobbyErrorCode.RateLimited)) {
     // A bare Error can only answer a Hello (nothing after the handshake is bare, PROTOCOL.md
-    // 6.9), and anyone on the path can forge one; RateLimited says "later", not "no". Neither
+    // 6.10), and anyone on the path can forge one; RateLimited says "later", not "no". Neither
     // ends anything: the request stays outstanding and its retransmits (with backoff) go on,
     // and a Hello that finally gives up reports the lobby's last word (issue 15: a spoofed
     // Error or RateLimited used to end a join).

@@ -1,5 +1,5 @@
 /**
- * Session frames (PROTOCOL.md 6.9; issue 15, point 4: "every lobby message after the
+ * Session frames (PROTOCOL.md 6.10; issue 15, point 4: "every lobby message after the
  * handshake authenticated under the session key"). After Welcome, every lobby <-> peer
  * datagram but UnknownSession is a SessionFrame:
  *
@@ -58,7 +58,7 @@ export function writeFrame(key: SipKey, session: number, counter: number, body: 
   return bytes;
 }
 
-/** A copy of `frame` under a new counter (a retransmission is a new frame, PROTOCOL.md 6.9). */
+/** A copy of `frame` under a new counter (a retransmission is a new frame, PROTOCOL.md 6.10). */
 export function restampFrame(key: SipKey, frame: Uint8Array, counter: number): Uint8Array {
   const bytes = frame.slice();
   stamp(key, bytes, counter);

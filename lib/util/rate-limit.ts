@@ -65,7 +65,7 @@ export class SourceLimiter {
 /**
  * One token bucket (a session's requests at the lobby, one link's Data or control at a
  * peer): `perSecond` tokens a second up to `burst`, one taken per datagram. Charged only
- * after the datagram authenticated (PROTOCOL.md 6.9, 6.7), so nobody can spend another's
+ * after the datagram authenticated (PROTOCOL.md 6.10, 6.7), so nobody can spend another's
  * tokens by spoofing its address. Allocates nothing per call.
  */
 export class TokenBucket {

@@ -3,14 +3,14 @@
  * developer expects: `await joinGrid(...)`, `broadcast`, `on("data")` or `for await`,
  * `stats()`, `setConnectionLimit`, `await close()`. Runs unchanged on Deno and Bun.
  */
-import type { Socket } from "node:dgram";
 import { ErrorCode, RelayGridError } from "../../wire/errors.ts";
 import { Peer, type JoinOptions } from "../../lib/peer/peer.ts";
 import type { PeerConfig } from "../../lib/peer/config.ts";
 import type { PeerEvent } from "../../lib/peer/events.ts";
 import type { PeerStats } from "../../lib/peer/stats.ts";
 import type { Random } from "../../lib/rng.ts";
-import { bindUdp, driveEndpoint, type EndpointDriver } from "./endpoint-driver.ts";
+import { driveEndpoint, type EndpointDriver } from "./endpoint-driver.ts";
+import { openUdp, type UdpTransport, type UdpTransportChoice } from "./udp-transport.ts";
 import { CryptoRandom } from "./crypto-random.ts";
 import { rethrowAsync, TypedEmitter } from "./emitter.ts";
 import { defaultJoinTimeoutMs, DEFAULT_JOIN_TIMEOUT_MS, joinTimeoutError } from "./join-timeout.ts";
@@ -62,6 +62,8 @@ export interface JoinGridOptions extends Omit<PeerConfig, "lobby" | "random" | "
    * loopback demo (0..100). Not for production. Defaults to 0.
    */
   simulatedLossPercent?: number;
+  /** The socket API: "auto" (the default) takes Bun's or Deno's native UDP socket where there is one, else node:dgram. */
+  udp?: UdpTransportChoice;
 }
 
 /** What a delivered message carries besides its payload. */
@@ -114,7 +116,7 @@ export class NodePeer extends TypedEmitter<NodePeerEvents> implements AsyncItera
   constructor(
     private readonly peer: Peer,
     private readonly driver: EndpointDriver,
-    private readonly socket: Socket,
+    private readonly socket: UdpTransport,
     private readonly maxQueued: number,
   ) {
     super();
@@ -275,7 +277,7 @@ export async function joinGrid(options: JoinGridOptions): Promise<NodePeer> {
   });
   const timeoutMs = options.joinTimeoutMs ?? defaultJoinTimeoutMs(options.retransmitMs, options.maxAttempts);
   const loss = checkLoss(options.simulatedLossPercent ?? 0);
-  const socket = await bindUdp(host, options.port ?? 0);
+  const socket = await openUdp(host, options.port ?? 0, { udp: options.udp });
   let node: NodePeer | undefined;
   let settle: ((err?: RelayGridError) => void) | undefined;
   const joined = new Promise<void>((resolve, reject) => {

@@ -72,7 +72,7 @@ export interface AdmissionVectors {
   readonly grant: SealedVector & { readonly members: DatagramVector };
   /** 4.3 / 6.4: the grant a Rejoin seals (peer -> lobby, direction 0, nonce counter = req). */
   readonly rejoinGrant: SealedVector & { readonly rejoin: DatagramVector };
-  /** 6.9: the session frames under this handshake's session key. */
+  /** 6.10: the session frames under this handshake's session key. */
   readonly frames: SessionVectors;
 }
 
@@ -185,7 +185,7 @@ export function buildAdmissionVectors(): AdmissionVectors {
     frames: buildSessionVectors(
       toHex(accepted.sessionKey),
       SESSION,
-      "PROTOCOL.md 6.9 under handshake.sessionKey: what the peer and the lobby send first after the Welcome.",
+      "PROTOCOL.md 6.10 under handshake.sessionKey: what the peer and the lobby send first after the Welcome.",
     ),
   };
 }

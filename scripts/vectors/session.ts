@@ -1,5 +1,5 @@
 /**
- * Session frame known answers (PROTOCOL.md 6.9), for security.json (under a fixed session
+ * Session frame known answers (PROTOCOL.md 6.10), for security.json (under a fixed session
  * key) and admission.json (under the session key of its handshake): the two MAC keys, a
  * request and a reply in frames, a retransmission re-framed under the next counter, and how
  * a receiver's replay window judges a run of counters. Computed with lib/security
@@ -62,7 +62,7 @@ export function buildSessionVectors(sessionKeyHex: string, session: number, abou
   const okm = crypto.hkdfSha256(fromHex(sessionKeyHex), new TextEncoder().encode("relaygrid"), new TextEncoder().encode("session mac v1"), 32);
   // deriveSessionMacKeys (what both sides use) must be exactly this HKDF: checked, not assumed.
   if (JSON.stringify([sipKeyFrom(okm.subarray(0, 16)), sipKeyFrom(okm.subarray(16))]) !== JSON.stringify([keys.toLobby, keys.toPeer])) {
-    throw new Error("deriveSessionMacKeys is not HKDF-SHA256(K, \"relaygrid\", \"session mac v1\", 32): update PROTOCOL.md 6.9");
+    throw new Error("deriveSessionMacKeys is not HKDF-SHA256(K, \"relaygrid\", \"session mac v1\", 32): update PROTOCOL.md 6.10");
   }
   const peer = SessionFramer.forPeer(keys, session);
   const lobby = SessionFramer.forLobby(keys, session);
@@ -72,7 +72,7 @@ export function buildSessionVectors(sessionKeyHex: string, session: number, abou
   const again = peer.reframe(first) as Uint8Array;
   const reply = lobby.frame(referenceEncode(positional(answer))) as Uint8Array;
   if (lobby.open(first) !== "fresh" || lobby.open(again) !== "fresh" || lobby.open(first) !== "replay" || peer.open(reply) !== "fresh") {
-    throw new Error("session frames do not open as PROTOCOL.md 6.9 says");
+    throw new Error("session frames do not open as PROTOCOL.md 6.10 says");
   }
   const counters = [1, 3, 2, 3, 200, 72, 73, 71, 0];
   const window = new ReplayWindow();

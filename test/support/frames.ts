@@ -1,6 +1,6 @@
 /**
  * What a datagram carries, for taps and send filters that watch the wire: a session frame's
- * body decoded (PROTOCOL.md 6.9; a tap holds no session key, so it reads the frame without
+ * body decoded (PROTOCOL.md 6.10; a tap holds no session key, so it reads the frame without
  * checking it), anything else as it is.
  */
 import { decode, Kind, type Message } from "../../wire/index.ts";

@@ -20,7 +20,7 @@ export interface Captured<M = Message> {
   readonly from: Address;
   readonly to: Address;
   readonly msg: M;
-  /** It travelled in a session frame (PROTOCOL.md 6.9): `msg` is what the frame carried. */
+  /** It travelled in a session frame (PROTOCOL.md 6.10): `msg` is what the frame carried. */
   readonly framed: boolean;
 }
 

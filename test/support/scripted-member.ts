@@ -2,7 +2,7 @@
  * A hostile player on the simulated network: a node that speaks the wire protocol by hand
  * (no Peer inside), so a test can make it do what an honest peer never would. It does the
  * real handshake with the lobby (Hello, Retry, Welcome, verified under the lobby's key),
- * frames its requests under the session's keys (PROTOCOL.md 6.9), opens its grant, so it
+ * frames its requests under the session's keys (PROTOCOL.md 6.10), opens its grant, so it
  * holds the grid key and a ticket like any member, and then follows a script: report any
  * links it likes, answer Connect and Force with yes and then relay nothing, or stay silent.
  *

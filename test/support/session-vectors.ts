@@ -1,5 +1,5 @@
 /**
- * Checks a set of session frame vectors (PROTOCOL.md 6.9; security.json's and
+ * Checks a set of session frame vectors (PROTOCOL.md 6.10; security.json's and
  * admission.json's) both ways. Forward: the MAC keys recomputed with HKDF from
  * @noble/hashes, every frame re-encoded by @msgpack/msgpack from [1, 0x64, session, body,
  * auth], and every tag recomputed with the BigInt reference SipHash, from the formulas of
