@@ -676,7 +676,7 @@ export function buildSecurityVectors(): SecurityVectors {
     session: buildSessionVectors(
       toHex(Uint8Array.from({ length: 32 }, (_, i) => 0x20 + i)),
       7,
-      "relaygrid wire/PROTOCOL.md 6.10: session frames [1, 0x64, session, body, auth]. toLobby || toPeer = HKDF-SHA256(ikm = " +
+      "relaygrid wire/PROTOCOL.md 6.10: session frames [1, 0x70, session, body, auth]. toLobby || toPeer = HKDF-SHA256(ikm = " +
         "sessionKey, salt = \"relaygrid\", info = \"session mac v1\", L = 32). auth = u32be(counter) || SipHash-2-4(key of the " +
         "sender's direction, macInput), macInput = every byte of the frame before the 8 tag bytes. Counters start at 1 " +
         "per direction; a retransmission is a new frame under the next counter. window: a receiver's verdicts for a run " +

@@ -179,7 +179,7 @@ test("section 3: the kinds table lists every kind once, with its direction and r
   const rows = byHeader("kind | name | direction | reply | claims")[0]?.rows ?? [];
   assert.is(rows.length, KIND_NAMES.length);
   const direction = (k: number): string =>
-    k === Kind.SessionFrame ? "peer <-> lobby" : k < 0x20 || (k >= 0x60 && k <= 0x6f) ? "peer -> peer" : k < 0x40 ? "peer -> lobby" : "lobby -> peer";
+    k < 0x20 || (k >= 0x60 && k <= 0x6f) ? "peer -> peer" : k < 0x40 ? "peer -> lobby" : k < 0x60 ? "lobby -> peer" : "peer <-> lobby";
   for (const [hex, name, dir, reply] of rows as [string, keyof typeof Kind, string, string][]) {
     assert.is(hex, hex2(Kind[name] ?? -1), `kinds table: ${name}`);
     assert.is(dir, direction(Kind[name]), `kinds table: ${name} direction`);

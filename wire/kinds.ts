@@ -2,8 +2,8 @@
  * The kinds table (PROTOCOL.md section 3): every datagram is
  * `[version, kind, ...fields]`, and `kind` is one of these positive fixints.
  * Ranges: 0x01 relay data; 0x10-0x1f peer <-> peer control; 0x20-0x3f peer -> lobby;
- * 0x40-0x5f lobby -> peer; 0x64 the session frame that carries every lobby <-> peer message
- * after the handshake (PROTOCOL.md 6.10). `as const` rather than an enum, so type-stripping runtimes
+ * 0x40-0x5f lobby -> peer; 0x60-0x6f peer <-> peer NAT traversal (NatKind); 0x70 the session
+ * frame that carries every lobby <-> peer message after the handshake (PROTOCOL.md 6.10). `as const` rather than an enum, so type-stripping runtimes
  * (Node's --experimental-strip-types, Deno, Bun) run the sources unchanged.
  */
 export const Kind = {
@@ -52,7 +52,7 @@ export const Kind = {
    * A lobby <-> peer message after the handshake, authenticated under the session key with a
    * per-direction counter (PROTOCOL.md 6.10): [session, body (the message), auth].
    */
-  SessionFrame: 0x64,
+  SessionFrame: 0x70,
 } as const;
 
 export type KindName = keyof typeof Kind;

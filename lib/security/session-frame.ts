@@ -3,7 +3,7 @@
  * handshake authenticated under the session key"). After Welcome, every lobby <-> peer
  * datagram but UnknownSession is a SessionFrame:
  *
- *   [1, 0x64, session, body, auth]     body = one whole version-1 session message
+ *   [1, 0x70, session, body, auth]     body = one whole version-1 session message
  *   auth = bin 8 of 12 bytes: u32be(counter) || SipHash-2-4(K_dir, D[0 .. n-8))
  *
  * so the auth field is always the datagram's last 14 bytes (`c4 0c`, the counter, the tag),

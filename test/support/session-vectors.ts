@@ -1,7 +1,7 @@
 /**
  * Checks a set of session frame vectors (PROTOCOL.md 6.10; security.json's and
  * admission.json's) both ways. Forward: the MAC keys recomputed with HKDF from
- * @noble/hashes, every frame re-encoded by @msgpack/msgpack from [1, 0x64, session, body,
+ * @noble/hashes, every frame re-encoded by @msgpack/msgpack from [1, 0x70, session, body,
  * auth], and every tag recomputed with the BigInt reference SipHash, from the formulas of
  * the document. Backward: lib/security's framers open them as a peer and a lobby do, a
  * replay and a flipped bit are refused, and the replay window gives the vectors' verdicts.
