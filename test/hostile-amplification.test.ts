@@ -12,7 +12,7 @@ import * as assert from "uvu/assert";
 import { DEFAULT_LINK_CONTROL_BURST, DEFAULT_LINK_DATA_BURST, DEFAULT_LINK_DATA_PER_SECOND } from "../lib/peer/config.ts";
 import { insiderOf } from "../lib/peer/insider.ts";
 import { writeTag } from "../lib/security/grid-keys.ts";
-import { DisconnectReason, Kind, kindName, relaySizeBound, RELAY_HOPS_OFFSET, TAG_FIELD_BYTES, writeRelay, type Message } from "../wire/index.ts";
+import { DisconnectReason, encode, Kind, kindName, relaySizeBound, RELAY_HOPS_OFFSET, TAG_FIELD_BYTES, writeRelay, type Message } from "../wire/index.ts";
 import { figure } from "./support/figures.ts";
 import { Sink } from "./support/sink.ts";
 import { broadcastFrom, notExactlyOnce, sealAs, ticketOf } from "./support/peer-scenarios.ts";
@@ -115,6 +115,36 @@ test("per-link budget: control floods on a link are cut to linkControlBurst, and
   assert.ok(2_000 - limited <= DEFAULT_LINK_CONTROL_BURST, `${2_000 - limited} answered`);
   g.sim.runFor(5_000);
   assert.ok(victim.endpoint.linkPeers.includes(nb.endpoint.id), "pings kept the link up once the budget refilled");
+});
+
+test("per-link budget: 20,000 datagrams spoofed from a neighbour's address with bad tags spend none of its link's budget", () => {
+  const g = grid(0x15e4, 4);
+  const victim = g.at("peer-1");
+  const nb = g.byId(victim.endpoint.linkPeers[0] as number);
+  const before = victim.endpoint.stats();
+  // What an off-path spoofer can send: the neighbour's address, but no grid key.
+  const payload = new Uint8Array(1000);
+  for (let i = 0; i < 20_000; i++) {
+    let bytes: Uint8Array;
+    if (i % 2 === 0) {
+      const buf = new Uint8Array(relaySizeBound(payload.length));
+      bytes = buf.slice(0, writeRelay(buf, 0, 0, g.gridId, nb.endpoint.id, 2_000_000 + i, null, payload, NO_TAG));
+    } else {
+      bytes = encode({ kind: Kind.Join, req: 50_000 + i, grid: g.gridId, from: nb.endpoint.id, tag: NO_TAG });
+    }
+    victim.with((p, now) => p.handleDatagram(now, nb.address, bytes));
+    if ((i + 1) % 20 === 0) g.sim.runFor(1);
+  }
+  const mid = victim.endpoint.stats();
+  const limited = (mid.drops["link-rate-limited"] ?? 0) - (before.drops["link-rate-limited"] ?? 0);
+  assert.is(limited, 0, "no spoofed datagram took a token");
+  // The neighbour's real Data right after: the whole burst gets through.
+  flood(g, nb, victim, DEFAULT_LINK_DATA_BURST, DEFAULT_LINK_DATA_BURST);
+  const after = victim.endpoint.stats();
+  const delivered = after.delivered - mid.delivered;
+  figure("20,000 spoofed datagrams from a neighbour's address, then its own 2,000 Data", `${limited} tokens spent by the spoofer; ${delivered} of ${DEFAULT_LINK_DATA_BURST} delivered`);
+  assert.is(delivered, DEFAULT_LINK_DATA_BURST);
+  assert.ok(victim.endpoint.linkPeers.includes(nb.endpoint.id), "the link stays up: bad tags are dropped, not held against it");
 });
 
 test.run();
