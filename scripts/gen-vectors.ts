@@ -201,6 +201,43 @@ export function buildVectors(): Vector[] {
     kind: K.Data, hops: 126, grid: U32_MAX, origin: U32_MAX, seq: U32_MAX, target: U32_MAX, payload: bytes(MAX_PAYLOAD_BYTES, 6), tag: tag(U32_MAX, 105),
   });
 
+  // 4.2.1 Repair: the Data envelope with kind 0x02 (the same boundaries matter).
+  add("repair-hello", { kind: K.Repair, hops: 1, grid: 1, origin: 2, seq: 3, target: null, payload: hello, tag: tag(7, 140) });
+  add("repair-unsigned-empty-payload", { kind: K.Repair, hops: 0, grid: 0, origin: 0, seq: 0, target: null, payload: new Uint8Array(0), tag: ZERO_TAG });
+  add("repair-uint-boundaries-target", {
+    kind: K.Repair, hops: 127, grid: 65535, origin: 65536, seq: U32_MAX, target: 256, payload: bytes(256, 7), tag: tag(256, 141),
+  });
+  add("repair-payload-1150-max", {
+    kind: K.Repair, hops: 126, grid: U32_MAX, origin: U32_MAX, seq: U32_MAX, target: U32_MAX, payload: bytes(MAX_PAYLOAD_BYTES, 8), tag: tag(U32_MAX, 142),
+  });
+  // 4.1.1 Message and MessageRepair: the Data envelope with kinds 0x06 and 0x07, the payload
+  // starting with a message header (flags, [prev], [index, count], [team], body).
+  add("message-reliable-ordered", { kind: K.Message, hops: 0, grid: 1, origin: 2, seq: 5, target: null, payload: Uint8Array.from([0x03, 0, 0, 0, 4, 0x68, 0x69]), tag: ZERO_TAG });
+  add("message-fragment-team", {
+    // RELIABLE | FRAGMENT | TEAM, prev 70000, fragment 1 of 58, team 9, a 1131-byte body (1150 in all).
+    kind: K.Message, hops: 3, grid: 7, origin: 300, seq: 70002, target: null,
+    payload: Uint8Array.from([0x0d, 0, 1, 0x11, 0x70, 0, 1, 0, 58, 0, 0, 0, 9, ...bytes(MAX_PAYLOAD_BYTES - 13, 9)]), tag: tag(2, 143),
+  });
+  add("message-unreliable-target", { kind: K.Message, hops: 1, grid: 1, origin: 2, seq: 6, target: 9, payload: Uint8Array.from([0x08, 0, 0, 0, 1, 0x21]), tag: tag(7, 144) });
+  add("message-repair-reliable", { kind: K.MessageRepair, hops: 2, grid: 1, origin: 2, seq: 5, target: null, payload: Uint8Array.from([0x01, 0, 0, 0, 4, 0x68, 0x69]), tag: tag(7, 145) });
+  add("routed-to-one-member", { kind: K.Routed, hops: 2, grid: 1, origin: 2, seq: 1, target: 9, payload: hello, tag: tag(7, 146) });
+  // Prune, Graft, RepairRequest: empty lists, one entry, nil and u32 `have`, the item limits.
+  add("prune-one-origin", { kind: K.Prune, grid: 7, from: 3, origins: [5], tag: tag(1, 143) });
+  add("prune-empty", { kind: K.Prune, grid: 7, from: 3, origins: [], tag: ZERO_TAG });
+  add("prune-128-origins-max", {
+    kind: K.Prune, grid: U32_MAX, from: 65536, origins: Array.from({ length: 128 }, (_, i) => [0, 127, 128, 255, 256, 65535, 65536, U32_MAX][i % 8] as number), tag: tag(2, 144),
+  });
+  add("graft-resume-and-catch-up", { kind: K.Graft, grid: 7, from: 4, origins: [{ origin: 5, have: null }, { origin: 6, have: 41 }], tag: tag(1, 145) });
+  add("graft-empty", { kind: K.Graft, grid: 7, from: 4, origins: [], tag: ZERO_TAG });
+  add("graft-64-entries-max", {
+    kind: K.Graft, grid: 65535, from: U32_MAX, origins: Array.from({ length: 64 }, (_, i) => ({ origin: U32_MAX - i, have: i % 2 === 0 ? null : U32_MAX - i })), tag: tag(3, 146),
+  });
+  add("repair-request", { kind: K.RepairRequest, grid: 7, from: 3, wants: [{ origin: 5, first: 40, mask: 0b101 }], tag: tag(1, 147) });
+  add("repair-request-empty", { kind: K.RepairRequest, grid: 7, from: 3, wants: [], tag: ZERO_TAG });
+  add("repair-request-64-wants-max", {
+    kind: K.RepairRequest, grid: U32_MAX, from: 128, wants: Array.from({ length: 64 }, (_, i) => ({ origin: 70000 + i, first: U32_MAX - i, mask: U32_MAX })), tag: tag(4, 148),
+  });
+
   // 4.2 Peer <-> peer control: every kind ends with the tag; Connect, Force and their
   // replies carry the sender's ticket.
   add("join", { kind: K.Join, req: 1, grid: 7, from: 3, tag: ZERO_TAG });
@@ -584,6 +621,23 @@ export function buildInvalid(valid: readonly Vector[]): InvalidVector[] {
   bad("wrong-type-rejoin-epoch-nil", ref([1, 0x29, 1, 2, 7, "g", 3, 4, [], null, new Uint8Array(0)]), C.WrongType, "Rejoin.epoch nil");
   bad("wrong-type-retry-cookie-17", ref([1, 0x4b, 1, bin(17)]), C.WrongType, "Retry.cookie 17 bytes > 16");
   bad("wrong-type-retry-cookie-str", ref([1, 0x4b, 1, "cookie"]), C.WrongType, "Retry.cookie as a string");
+
+  // 4.1.1 Message, MessageRepair: the envelope's rules hold for them too.
+  const message = hexOf("message-reliable-ordered");
+  bad("message-tag-8-bytes", message.slice(0, -2 * TAG_FIELD_BYTES) + "c408" + "00".repeat(8), C.WrongType, "Message tag of 8 bytes: exactly bin8 of 9, as for Data");
+  bad("wrong-arity-message-repair-no-tag", "98" + hexOf("message-repair-reliable").slice(2, -2 * TAG_FIELD_BYTES), C.WrongArity, "MessageRepair without its tag: fixarray of 8, it has 9 elements");
+  // 4.2.1 Repair, Prune, Graft, RepairRequest.
+  const repair = hexOf("repair-hello");
+  bad("repair-tag-8-bytes", repair.slice(0, -2 * TAG_FIELD_BYTES) + "c408" + "00".repeat(8), C.WrongType, "Repair tag of 8 bytes: exactly bin8 of 9, as for Data");
+  bad("repair-hops-128", "990102 80" + repair.slice(8), C.WrongType, "Repair hops 0x80: a positive fixint, as for Data");
+  bad("wrong-arity-repair-no-tag", "98" + repair.slice(2, -2 * TAG_FIELD_BYTES), C.WrongArity, "Repair without its tag: fixarray of 8, Repair has 9 elements");
+  bad("wrong-type-prune-129-origins", ref([1, 0x1c, 7, 3, Array.from({ length: 129 }, (_, i) => i), bin(TAG_BYTES)]), C.Malformed, "Prune.origins: an array of 129 > 128 items, rejected at its header");
+  bad("wrong-type-prune-origin-str", ref([1, 0x1c, 7, 3, ["5"], bin(TAG_BYTES)]), C.WrongType, "Prune.origins[0] a string");
+  bad("wrong-type-graft-65-entries", ref([1, 0x1d, 7, 4, Array.from({ length: 65 }, (_, i) => [i, null]), bin(TAG_BYTES)]), C.WrongType, "Graft.origins: 65 items > 64");
+  bad("wrong-type-graft-entry-arity", ref([1, 0x1d, 7, 4, [[5]], bin(TAG_BYTES)]), C.WrongType, "Graft.origins[0] has 1 element, GraftEntry has 2");
+  bad("wrong-type-graft-have-bool", ref([1, 0x1d, 7, 4, [[5, true]], bin(TAG_BYTES)]), C.WrongType, "Graft.origins[0].have true: nil or a uint");
+  bad("wrong-type-repair-request-mask-2pow32", ref([1, 0x1e, 7, 3, [[5, 40, 2 ** 32]], bin(TAG_BYTES)]), C.WrongType, "RepairRequest.wants[0].mask 2^32 > u32");
+  bad("wrong-type-repair-request-65-wants", ref([1, 0x1e, 7, 3, Array.from({ length: 65 }, (_, i) => [i, 0, 1]), bin(TAG_BYTES)]), C.WrongType, "RepairRequest.wants: 65 items > 64");
   return out;
 }
 

@@ -80,7 +80,12 @@ test("spoofing the lobby: forged RepairHint, Probe, HeartbeatAck, Members and Lo
   figure("bytes at a victim named in forged RepairHints", `${sink.bytes} for ${inBytes} forged (was 4,440 for 495: 9x)`);
   assert.is(sink.datagrams, 0, "nothing was sent at the victim");
   assert.ok(g.live().every((p) => (p.endpoint.stats().drops.unauthenticated ?? 0) === 5));
-  assert.equal(g.live().map((p) => [...p.endpoint.linkPeers].sort()), links, "no link changed");
+  // No link was torn and none opened to a forged member (ids 900+). Members below their limit
+  // may still link each other meanwhile (claim 36; with NAT traversal's introductions first,
+  // that can finish after settle), so the links may have grown.
+  const after = g.live().map((p) => [...p.endpoint.linkPeers].sort());
+  assert.equal(after.map((l, i) => (links[i] ?? []).filter((x) => !l.includes(x))), links.map(() => []), "no link torn");
+  assert.ok(after.every((l) => l.every((x) => x < 900)), "no link to a forged member");
   const sent = g.live().map((p) => broadcastFrom(p));
   g.sim.runFor(1_000);
   assert.equal(notExactlyOnce(g, sent), []);

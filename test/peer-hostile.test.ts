@@ -10,7 +10,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { Address } from "../lib/endpoint.ts";
 import { randomInt, SeededRandom } from "../lib/rng.ts";
-import { decode, encode, Kind, newRelayHeader, readRelay, relaySizeBound, writeRelay, type Message } from "../wire/index.ts";
+import { decode, DEFAULT_MAX_DATAGRAM_BYTES, encode, Kind, newRelayHeader, readRelay, relaySizeBound, writeRelay, type Message } from "../wire/index.ts";
+import { isTaggedControl } from "../lib/peer/core.ts";
 import { broadcastFrom, capture, captureRaw, notExactlyOnce, ofKind, sealAs, ticketOf } from "./support/peer-scenarios.ts";
 import { peerAccounting } from "./support/fuzz/bounds.ts";
 import { LOBBY, SimGrid, type PeerNode } from "./support/sim-grid.ts";
@@ -31,7 +32,7 @@ function inject(victim: PeerNode, from: Address, bytes: Uint8Array): number {
 /** Whether the bytes are a well-formed datagram (the Peer takes Data through its own envelope decoder). */
 function wellFormed(bytes: Uint8Array): boolean {
   if (bytes.length >= 3 && bytes[0] === 0x99 && bytes[1] === 1 && bytes[2] === Kind.Data) return readRelay(bytes, newRelayHeader()) === null;
-  return decode(bytes).ok;
+  return decode(bytes, DEFAULT_MAX_DATAGRAM_BYTES, { natTraversal: true }).ok; // the peer speaks NAT traversal (PROTOCOL.md 4.7)
 }
 
 /** A settled grid of 8 limit-4 peers; peer-1 is the target. */
@@ -115,7 +116,7 @@ test("hostile: one-byte corruptions of real captured datagrams, delivered from t
   for (const list of byKind.values()) {
     for (const c of list) {
       const kind = c.bytes[2] as number;
-      const tagged = kind === Kind.Data || (kind >= 0x10 && kind <= 0x1f);
+      const tagged = kind === Kind.Data || isTaggedControl(kind);
       for (let n = 0; n < 4; n++) {
         const bytes = c.bytes.slice();
         const at = randomInt(rng, bytes.length);

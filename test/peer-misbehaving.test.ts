@@ -217,6 +217,7 @@ test("a peer with the stolen grid key but no ticket for its own address cannot o
   const av = ofKind(asks, Kind.Available).find((c) => c.to === MALLORY);
   assert.ok(av !== undefined);
   inject(victim, MALLORY, sealAs(member, { kind: Kind.AvailableReply, req: av.msg.req, grid: g.gridId, from: fake, positive: true, links: 0, tag: NO_TAG }));
+  // It asks the lobby to introduce the target first (PROTOCOL.md 4.7): NotMember, so it asks as in 4.2.
   g.runUntil(() => replies.some((c) => c.to === MALLORY && c.msg.kind === Kind.Connect), 1_000, 1);
   const ask = replies.find((c) => c.to === MALLORY && c.msg.kind === Kind.Connect);
   assert.ok(ask !== undefined && ask.msg.kind === Kind.Connect, "the victim asked mallory");

@@ -196,10 +196,10 @@ test("section 3: the kinds table lists every kind once, with its direction and r
   assert.equal(rows.map((r) => r[1]).sort(), [...KIND_NAMES].sort());
 });
 
-test("section 6: every kind but Data, RepairHint, LobbyClosing and SessionFrame carries req first", () => {
+test("section 6: every kind but the notices (Data, Repair, Message, MessageRepair, Routed, RepairHint, LobbyClosing, Prune, Graft, RepairRequest) and SessionFrame carries req first", () => {
   // A SessionFrame carries a request or reply whose own first field is req (6.10).
   const noReq = KIND_NAMES.filter((n) => SCHEMAS[Kind[n]][0]?.[0] !== "req");
-  assert.equal(noReq.sort(), ["Data", "LobbyClosing", "RepairHint", "SessionFrame"]);
+  assert.equal(noReq.sort(), ["Data", "Graft", "LobbyClosing", "Message", "MessageRepair", "Prune", "Repair", "RepairHint", "RepairRequest", "Routed", "SessionFrame"]);
 });
 
 test("section 2: the limits table matches wire/limits.ts, and documents every export", () => {

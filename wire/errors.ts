@@ -14,6 +14,10 @@ export const ErrorCode = {
   LimitReached: "limit-reached",
   InvalidAddress: "invalid-address",
   Socket: "socket",
+  /** A reliable message could not be delivered: repair gave it up, or the receiver fell too far behind (delivery.ts). */
+  MessageLost: "message-lost",
+  /** Admitted, but no member could be reached (NAT traversal failed for every one): see the message for why and the fix. */
+  Unreachable: "unreachable",
   /** An application listener (e.g. on("data")) threw; the error is its `cause` (platform/node). */
   Listener: "listener",
 } as const;

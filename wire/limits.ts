@@ -58,6 +58,15 @@ export const MAX_ADDRESS_BYTES = 64;
 export const MAX_DETAIL_BYTES = 128;
 /** Link ids in one heartbeat or re-registration: no peer may have more links than this. */
 export const MAX_LINKS = 64;
+/**
+ * Origins in one Prune (a u32 list): 128 of them are at most 660 bytes, so a Prune always fits
+ * a datagram; a peer with more to prune sends more Prunes.
+ */
+export const MAX_PRUNE_ORIGINS = 128;
+/** Origins in one Graft: 64 entries of at most 11 bytes (704), within a datagram. */
+export const MAX_GRAFT_ORIGINS = 64;
+/** (origin, first, mask) entries in one RepairRequest: 64 of at most 16 bytes (1024), within a datagram. */
+export const MAX_REPAIR_WANTS = 64;
 /** Upper bound on array lengths anywhere in a datagram (checked by the MessagePack decoder). */
 export const MAX_ARRAY_ITEMS = 128;
 /**

@@ -17,6 +17,8 @@
  * - PunchReport{grid, peer, other, ok, attempts, elapsedMs} -> Ack: counted, and an event.
  * - Isolation (noteIsolation, from the island check): a member with no confirmed link for
  *   isolatedAfterMs after its admission, in a grid with other members, is counted isolated.
+ *   One that leaves before that with no link, having reported only failed punches, gave up
+ *   (its peer told it `unreachable` within 10 s, PROTOCOL.md 7.2): counted too (noteGaveUp).
  *
  * Never an amplifier: every reply and notice goes, in a session frame, to an admitted
  * member's address, which its session validated (PROTOCOL.md 6.2, 6.10); the requests arrive
@@ -156,8 +158,13 @@ export function onPunchReport(core: LobbyCore, nowMs: number, s: Session, msg: M
     core.replyError(s, msg.req, LobbyErrorCode.BadRequest, "a peer cannot punch towards itself");
     return undefined;
   }
-  if (msg.ok) core.counters.punchesOk++;
-  else core.counters.punchesFailed++;
+  if (msg.ok) {
+    core.counters.punchesOk++;
+    own.member.nat.punchesOk++;
+  } else {
+    core.counters.punchesFailed++;
+    own.member.nat.punchesFailed++;
+  }
   core.emit({ type: "punchReported", grid: own.grid.id, peer: msg.peer, other: msg.other, ok: msg.ok, attempts: msg.attempts, elapsedMs: msg.elapsedMs });
   core.reply(s, { kind: Kind.Ack, req: msg.req });
   return undefined;
@@ -184,4 +191,17 @@ export function noteIsolation(core: LobbyCore, nowMs: number, grid: Grid): void 
     core.counters.isolations++;
     core.emit({ type: "peerIsolated", grid: grid.id, peer: m.id, addr: m.addr, aloneMs: nowMs - m.nat.sinceMs });
   }
+}
+
+/**
+ * From Leave, before the member is removed: a member with no confirmed link that reported
+ * punches and none succeeded leaves because it reaches nobody (the Node peer's joinGrid
+ * rejects with `unreachable` and leaves, 8 s after admission by default, before the island
+ * check's isolatedAfterMs). Counted as an isolation, with its event, unless already counted.
+ */
+export function noteGaveUp(core: LobbyCore, nowMs: number, grid: Grid, m: Member): void {
+  const n = m.nat;
+  if (n.isolated || n.punchesOk > 0 || n.punchesFailed === 0 || grid.graph.degree(m.id) > 0 || grid.members.size < 2) return;
+  core.counters.isolations++;
+  core.emit({ type: "peerIsolated", grid: grid.id, peer: m.id, addr: m.addr, aloneMs: nowMs - n.sinceMs });
 }

@@ -48,6 +48,9 @@ export interface MemberNat {
   recent: { readonly req: number; readonly replies: readonly Uint8Array[] }[];
   /** Counted as isolated (no confirmed link for isolatedAfterMs in a grid with others) and not linked since. */
   isolated: boolean;
+  /** Its PunchReports: how many ended with a proof, how many failed (a member that leaves with only failures gave up). */
+  punchesOk: number;
+  punchesFailed: number;
 }
 
 /**
@@ -106,6 +109,8 @@ export function newMemberNat(nowMs: number, burst: number): MemberNat {
     tokensAtMs: nowMs,
     recent: [],
     isolated: false,
+    punchesOk: 0,
+    punchesFailed: 0,
   };
 }
 

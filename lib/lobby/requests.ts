@@ -13,6 +13,7 @@ import { MAX_ADDRESS_BYTES } from "../../wire/limits.ts";
 import type { GridEntry, MessageOf } from "../../wire/messages.ts";
 import type { LobbyCore } from "./core.ts";
 import { sendMembers } from "./members.ts";
+import { noteGaveUp } from "./nat.ts";
 import { allocPeerId, type Grid, type Member } from "./registry.ts";
 import { CREATED_REMEMBERED, type Session } from "./sessions.ts";
 import { GRID_LIST_OVERHEAD, gridEntryBytes, MAX_LIST_ITEMS } from "./sizes.ts";
@@ -121,7 +122,10 @@ export function onSelectGrid(core: LobbyCore, nowMs: number, from: Address, s: S
 export function onLeave(core: LobbyCore, nowMs: number, s: Session, msg: Msg<"Leave">): undefined {
   // Idempotent: a retransmitted Leave finds the peer gone and is acknowledged again.
   const own = core.ownMember(s, msg.grid, msg.peer);
-  if (typeof own !== "string") core.dropMember(nowMs, own.grid, own.member, "leave");
+  if (typeof own !== "string") {
+    noteGaveUp(core, nowMs, own.grid, own.member);
+    core.dropMember(nowMs, own.grid, own.member, "leave");
+  }
   core.reply(s, { kind: Kind.Ack, req: msg.req });
   return undefined;
 }

@@ -86,7 +86,7 @@ export interface LobbyStats {
   punchesFailed: number;
   /** Members isolated now: no confirmed link for isolatedAfterMs in a grid with others (they reach nobody). */
   isolated: number;
-  /** Members ever counted isolated. */
+  /** Members ever counted isolated, and those that left with no link after only failed punches (they gave up: unreachable). */
   isolations: number;
 }
 

@@ -30,6 +30,8 @@ export interface Link {
    */
   readonly data: TokenBucket;
   readonly control: TokenBucket;
+  /** The neighbour is known to hold the link too (core.ts openLink). */
+  confirmed: boolean;
 }
 
 /** Per-link token bucket rates (PeerConfig). */
@@ -75,7 +77,7 @@ export class LinkTable {
     return this.byAddress.get(address);
   }
 
-  open(now: number, peer: number, address: Address, neighbourLinks: number): Link {
+  open(now: number, peer: number, address: Address, neighbourLinks: number, confirmed = true): Link {
     const existing = this.byPeer.get(peer);
     if (existing !== undefined) return existing;
     const link: Link = {
@@ -90,6 +92,7 @@ export class LinkTable {
       invalid: 0,
       data: new TokenBucket(this.budgets.linkDataPerSecond, this.budgets.linkDataBurst, now),
       control: new TokenBucket(this.budgets.linkControlPerSecond, this.budgets.linkControlBurst, now),
+      confirmed,
     };
     this.byPeer.set(peer, link);
     this.byAddress.set(address, link);

@@ -10,7 +10,7 @@
  * What admission starts (the join round, the pings) is the Peer's to wire (LobbyHooks).
  */
 import { ErrorCode } from "../errors.ts";
-import { encode, Kind, LobbyErrorCode, type Message, type MessageOf } from "../../wire/index.ts";
+import { encode, Kind, LobbyErrorCode, type AnyMessage, type Message, type MessageOf } from "../../wire/index.ts";
 import type { AdmissionGrant } from "../security/admission.ts";
 import type { PeerCore } from "./core.ts";
 import { PeerDrop, type DropReason } from "./drops.ts";
@@ -75,7 +75,7 @@ export class LobbyClient implements LinkObserver {
    * its retransmits are framed again under fresh counters (reframe). Nothing goes out
    * without a session: the callers check first.
    */
-  private ask(now: number, msg: Message & { req: number; session: number }, tag: RequestTag): void {
+  ask(now: number, msg: AnyMessage & { req: number; session: number }, tag: RequestTag): void {
     const bytes = this.handshake.frame(encode(msg));
     if (bytes !== undefined) this.core.requestBytes(now, this.core.cfg.lobby, msg.req, bytes, tag);
   }

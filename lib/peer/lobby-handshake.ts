@@ -13,6 +13,7 @@ import { type AdmissionGrant, decodeGrant, encodeGrant } from "../security/admis
 import type { CryptoProvider, KeyPair } from "../security/crypto.ts";
 import type { GridKeyring } from "../security/grid-keys.ts";
 import { beginHandshake, Direction, finishHandshake, openFrom, sealFor } from "../security/handshake.ts";
+import { sealLinkKey } from "../security/link-key.ts";
 import { deriveSessionMacKeys, SessionFramer } from "../security/session-frame.ts";
 import { FRAME_DROP, HANDSHAKE_DROP, PeerDrop, type DropReason } from "./drops.ts";
 import type { GridCredentials } from "./credentials.ts";
@@ -118,5 +119,10 @@ export class LobbyHandshake {
     if (epoch === undefined || key === undefined || this.sessionKey === undefined) return new Uint8Array(0);
     const plain = encodeGrant({ activeEpoch: epoch, keys: [{ epoch, key }], ticket: new Uint8Array(0) });
     return sealFor(this.crypto, this.sessionKey, Direction.PeerToLobby, req, plain);
+  }
+
+  /** Register.sealed: this peer's link key for the lobby (PROTOCOL.md 6.9, nonce = the Register's req); undefined without a session. */
+  sealLinkKey(req: number, grid: number, peer: number, publicKey: Uint8Array): Uint8Array | undefined {
+    return this.sessionKey === undefined ? undefined : sealLinkKey(this.crypto, this.sessionKey, req, grid, peer, publicKey);
   }
 }

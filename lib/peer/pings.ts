@@ -9,6 +9,7 @@ import { Kind, type MessageOf } from "../../wire/index.ts";
 import type { Address } from "../endpoint.ts";
 import { NO_TAG, type PeerCore } from "./core.ts";
 import { PeerDrop, type DropReason } from "./drops.ts";
+import type { Link } from "./links.ts";
 import { PeerTimer } from "./timers.ts";
 
 /** Who is asked about a link whose pings went unanswered (the lobby client, claim 50). */
@@ -33,12 +34,29 @@ export class Pinger {
     if (core.links.size === 0) return;
     for (const link of core.links.all()) {
       link.invalid = 0;
-      const req = core.nextReq();
-      link.pingReq = req;
-      link.pingSentAt = now;
-      core.send(link.address, { kind: Kind.Ping, req, grid: core.grid, from: core.self, tag: NO_TAG });
+      this.ping(now, link);
     }
     core.timers.arm(PeerTimer.PongDeadline, now + core.cfg.pongTimeoutMs);
+  }
+
+  private ping(now: number, link: Link): void {
+    const core = this.core;
+    const req = core.nextReq();
+    link.pingReq = req;
+    link.pingSentAt = now;
+    core.send(link.address, { kind: Kind.Ping, req, grid: core.grid, from: core.self, tag: NO_TAG });
+  }
+
+  /**
+   * A link we opened by accepting its request is pinged at once, right after our reply: its
+   * Pong confirms it (core.ts openLink). Before the reply, the neighbour would answer as one
+   * whose Connect is still unanswered, whatever it then makes of our ticket.
+   */
+  probe(now: number, peer: number): void {
+    const link = this.core.links.get(peer);
+    if (link === undefined || link.confirmed) return;
+    this.ping(now, link);
+    this.core.timers.armEarlier(PeerTimer.PongDeadline, now + this.core.cfg.pongTimeoutMs);
   }
 
   onPongDeadline(now: number): void {
@@ -66,6 +84,7 @@ export class Pinger {
     link.missed = 0;
     link.neighbourLinks = msg.links;
     link.srttMs = link.srttMs === 0 ? rtt : link.srttMs + (rtt - link.srttMs) / 8;
+    this.core.confirmLink(link);
     return undefined;
   }
 }

@@ -17,11 +17,17 @@ const NO_TICKET = new Uint8Array(0);
 type Ask = MessageOf<typeof Kind.Join> | MessageOf<typeof Kind.Available>;
 type LinkRequest = MessageOf<typeof Kind.Connect> | MessageOf<typeof Kind.Force>;
 
+/** Pings a link just opened on the neighbour's request, to confirm it (pings.ts). */
+export interface LinkProbe {
+  probe(now: number, peer: number): void;
+}
+
 export class Responder {
   constructor(
     private readonly core: PeerCore,
     /** Room and the slots held by our own requests in flight are the seeker's. */
     private readonly seeker: Seeker,
+    private readonly pings: LinkProbe,
   ) {}
 
   onAsk(from: Address, msg: Ask): DropReason | undefined {
@@ -43,14 +49,15 @@ export class Responder {
       const link = core.links.get(msg.from);
       if (link !== undefined) accepted = link.address === from;
       else if (core.links.byAddr(from) !== undefined) accepted = false; // another link's address: a stale or forged id
-      else if (this.seeker.hasRoom() && !pending.has(msg.from)) accepted = core.openLink(now, msg.from, from, 0);
+      else if (this.seeker.hasRoom() && !pending.has(msg.from)) accepted = core.openLink(now, msg.from, from, 0, false);
       else if (pending.has(msg.from) && core.self < msg.from) {
         // Both sides asked each other at once: the lower id yields its own request and accepts.
         pending.delete(msg.from);
-        accepted = core.openLink(now, msg.from, from, 0);
+        accepted = core.openLink(now, msg.from, from, 0, false);
       }
     }
-    core.send(from, { kind: Kind.ConnectReply, req: msg.req, grid: core.grid, from: core.self, accepted, ticket: this.ticketFor(drop), tag: NO_TAG });
+    core.send(from, { kind: Kind.ConnectReply, req: msg.req, grid: core.grid, from: core.self, accepted, ticket: this.ticketFor(drop, from), tag: NO_TAG });
+    if (accepted) this.pings.probe(now, msg.from);
     return drop;
   }
 
@@ -74,11 +81,12 @@ export class Responder {
         if (d !== undefined && core.closeLink(now, d.peer, "forced")) ok = this.seeker.hasRoom();
       }
       if (ok && !core.links.has(msg.from)) {
-        ok = core.openLink(now, msg.from, from, 0);
+        ok = core.openLink(now, msg.from, from, 0, false);
         if (ok) core.counters.forcedConnections++;
       }
     }
-    core.send(from, { kind: Kind.ForceReply, req: msg.req, grid: core.grid, from: core.self, ok, ticket: this.ticketFor(drop), tag: NO_TAG });
+    core.send(from, { kind: Kind.ForceReply, req: msg.req, grid: core.grid, from: core.self, ok, ticket: this.ticketFor(drop, from), tag: NO_TAG });
+    if (ok) this.pings.probe(now, msg.from);
     return drop;
   }
 
@@ -98,6 +106,7 @@ export class Responder {
     const link = core.links.get(msg.from);
     if ((link !== undefined && link.address === from) || (link === undefined && this.seeker.pending.has(msg.from))) {
       core.send(from, { kind: Kind.Pong, req: msg.req, grid: core.grid, from: core.self, links: core.links.size, tag: NO_TAG });
+      if (link !== undefined) core.confirmLink(link); // it pings us: it holds the link
       return undefined;
     }
     // The sender thinks we are linked but we are not (our close or its connect got lost):
@@ -112,11 +121,14 @@ export class Responder {
    * it from a victim's address), and our ticket would make the reply up to 5 times its size;
    * without it the refusal is about as large as the request (PROTOCOL.md 6.2: never 3x).
    */
-  private ticketFor(drop: DropReason | undefined): Uint8Array {
-    return drop === undefined ? this.core.credentials.ticket : NO_TICKET;
+  private ticketFor(drop: DropReason | undefined, from: Address): Uint8Array {
+    return drop === undefined ? this.core.credentials.ticketFor(from) : NO_TICKET;
   }
 
-  /** A link-opening request must show a ticket the lobby signed for this peer id and address (PROTOCOL.md 6.3). */
+  /**
+   * A link-opening request must show a ticket the lobby signed for this peer id and address,
+   * or a key-bound one whose key the source proved (PROTOCOL.md 6.3).
+   */
   private ticketDrop(from: Address, msg: LinkRequest): DropReason | undefined {
     const verdict = this.core.checkTicket(msg.from, from, msg.ticket);
     return verdict === "ok" ? undefined : TICKET_DROP[verdict];

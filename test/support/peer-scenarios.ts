@@ -202,6 +202,8 @@ export function forceIntoFullK5(
   faults: Partial<LinkOptions> = {},
   /** Faults on the sixth peer's own links (on top of `faults`). */
   joinerFaults: Partial<LinkOptions> = {},
+  /** Called once the links are set, before the sixth peer (at `joiner`) is added. */
+  before?: (g: SimGrid, joiner: string) => void,
 ) {
   const g = new SimGrid({ seed, peer: { connectionLimit: 4, ...peer } });
   g.sim.setLink("peer-2", "peer-4", { latencyMs: 30 });
@@ -225,6 +227,7 @@ export function forceIntoFullK5(
   const events = linkEvents(g);
   const splits = watchSplits(g);
   const over = watchLimits(g);
+  before?.(g, addr);
   const joinedAt = g.sim.now;
   const j = g.addPeer({ connectionRules: rules });
   g.runUntil(() => j.endpoint.linkPeers.length >= 1, 5_000, 1);
