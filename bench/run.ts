@@ -19,6 +19,7 @@ import { faultsGroup } from "./groups/faults.ts";
 import { gameGroup } from "./groups/game.ts";
 import { relayCoreGroup } from "./groups/relay-core.ts";
 import { scaleGroup } from "./groups/scale.ts";
+import { securityGroup } from "./groups/security.ts";
 import { udpGameGroup } from "./groups/udp-game.ts";
 import { udpGridGroup } from "./groups/udp-grid.ts";
 import { udpHopGroup } from "./groups/udp-hop.ts";
@@ -28,7 +29,7 @@ import { currentRuntime, scriptCommand } from "./support/runtime.ts";
 import { renderMarkdown, renderTable, runMeta, toJson } from "./report.ts";
 import type { BenchContext, Group, GroupResult, Runtime } from "./types.ts";
 
-const GROUPS: readonly Group[] = [codecGroup, relayCoreGroup, scaleGroup, gameGroup, udpHopGroup, udpGridGroup, udpGameGroup, lobbyCapacityGroup, faultsGroup, natGroup];
+const GROUPS: readonly Group[] = [codecGroup, relayCoreGroup, securityGroup, scaleGroup, gameGroup, udpHopGroup, udpGridGroup, udpGameGroup, lobbyCapacityGroup, faultsGroup, natGroup];
 /** Set in a child: the group it runs. */
 const CHILD_ENV = "RELAYGRID_BENCH_GROUP";
 const here = dirname(fileURLToPath(import.meta.url));

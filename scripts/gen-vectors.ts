@@ -54,6 +54,7 @@ import { type Message, type MessageOf, schemaOf } from "../wire/messages.ts";
 import { RELAY_HOPS_OFFSET } from "../wire/relay-envelope.ts";
 import { buildAddressVectors, type AddressVector } from "./vectors/addresses.ts";
 import { buildAdmissionVectors, type AdmissionVectors } from "./vectors/admission.ts";
+import { buildSessionVectors, type SessionVectors } from "./vectors/session.ts";
 import { buildNatVectors, type NatVectors } from "./vectors/nat.ts";
 import { binReplacer, binReviver, fromHex, positional, toHex } from "./vectors/hex.ts";
 
@@ -392,6 +393,14 @@ export function buildVectors(): Vector[] {
   add("error-grid-full", { kind: K.Error, req: 6, code: LobbyErrorCode.GridFull, detail: "" });
   add("error-name-taken-detail-128", { kind: K.Error, req: 4, code: LobbyErrorCode.NameTaken, detail: ascii(128, "d") });
   add("error-bad-handshake", { kind: K.Error, req: 2, code: LobbyErrorCode.BadHandshake, detail: "" });
+  add("error-quota-exceeded", { kind: K.Error, req: 3, code: LobbyErrorCode.QuotaExceeded, detail: "64 sessions from this host" });
+  add("error-unauthenticated", { kind: K.Error, req: 5, code: LobbyErrorCode.Unauthenticated, detail: "" });
+  // Session frames (6.10): the body is any session message's bytes, the auth field 12 bytes
+  // (made-up here: security.json and admission.json have real ones).
+  const listGrids = referenceEncode(positional({ kind: K.ListGrids, req: 9, session: 0x2a5f1e07, filter: "", offset: 0 }));
+  add("session-frame-list-grids", { kind: K.SessionFrame, session: 0x2a5f1e07, body: listGrids, auth: bytes(12, 203) });
+  add("session-frame-empty-body", { kind: K.SessionFrame, session: 0, body: new Uint8Array(0), auth: new Uint8Array(12) });
+  add("session-frame-body-1175", { kind: K.SessionFrame, session: U32_MAX, body: bytes(1175, 204), auth: bytes(12, 205) });
   return v;
 }
 
@@ -662,6 +671,8 @@ export interface SecurityVectors {
     readonly forwarded: string;
   };
   readonly ping: SignedDatagram;
+  /** 6.10: session frames under a fixed session key (bytes 0x20 .. 0x3f). */
+  readonly session: SessionVectors;
 }
 
 /** The grid key of security.json: bytes 0x00, 0x01, ..., 0x1f. */
@@ -716,6 +727,15 @@ export function buildSecurityVectors(): SecurityVectors {
     macKey: toHex(mac),
     data: { ...data, forwarded: toHex(forwarded) },
     ping,
+    session: buildSessionVectors(
+      toHex(Uint8Array.from({ length: 32 }, (_, i) => 0x20 + i)),
+      7,
+      "relaygrid wire/PROTOCOL.md 6.10: session frames [1, 0x70, session, body, auth]. toLobby || toPeer = HKDF-SHA256(ikm = " +
+        "sessionKey, salt = \"relaygrid\", info = \"session mac v1\", L = 32). auth = u32be(counter) || SipHash-2-4(key of the " +
+        "sender's direction, macInput), macInput = every byte of the frame before the 8 tag bytes. Counters start at 1 " +
+        "per direction; a retransmission is a new frame under the next counter. window: a receiver's verdicts for a run " +
+        "of counters (fresh once; replay when taken before; stale when 0 or 128 or more below the highest taken).",
+    ),
   };
 }
 

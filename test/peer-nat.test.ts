@@ -7,7 +7,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { PeerEvent } from "../lib/peer/events.ts";
-import { NatKind } from "../wire/index.ts";
+import { decode, Kind, NatKind } from "../wire/index.ts";
 import { broadcastFrom, notExactlyOnce } from "./support/peer-scenarios.ts";
 import { HOST_KINDS, HOSTS, MEMBER_HOSTS, NatSim, punchable, type HostKind } from "./support/sim-nat.ts";
 import type { PeerNode, SimGrid } from "./support/sim-grid.ts";
@@ -159,6 +159,13 @@ test("a proven path nobody uses is forgotten after 20 s (PROTOCOL.md 7.2)", () =
   assert.is(j.endpoint.footprint().punches, 0);
 });
 
+/** The kind a peer -> lobby datagram carries: a session frame's body's (PROTOCOL.md 6.10), else its own. */
+function lobbyKind(bytes: Uint8Array): number {
+  if (bytes[2] !== Kind.SessionFrame) return bytes[2] ?? -1;
+  const d = decode(bytes);
+  return d.ok && d.msg.kind === Kind.SessionFrame ? (d.msg.body[2] ?? -1) : -1;
+}
+
 test("a lobby that does not speak NAT traversal: Register goes unanswered, the peers link as before between open hosts", () => {
   const n = new NatSim({ seed: 13 });
   const g = n.g;
@@ -166,7 +173,7 @@ test("a lobby that does not speak NAT traversal: Register goes unanswered, the p
   const lobby = g.lobby.endpoint;
   const handle = lobby.handleDatagram.bind(lobby);
   lobby.handleDatagram = (now, from, bytes) => {
-    if (Object.values(NatKind).includes(bytes[2] as never)) return;
+    if (Object.values(NatKind).includes(lobbyKind(bytes) as never)) return;
     handle(now, from, bytes);
   };
   const a = n.join("open1", "g", true);
@@ -188,7 +195,7 @@ test("a key rotation: members register again and get a key-bound ticket under th
   g.settle(1, 5_000);
   const registers: number[] = [];
   g.taps.push((_now, from, _to, bytes) => {
-    if (from === b.address && bytes[2] === NatKind.Register) registers.push(g.sim.now);
+    if (from === b.address && lobbyKind(bytes) === NatKind.Register) registers.push(g.sim.now);
   });
   c.with((p, now) => p.leave(now));
   g.sim.runFor(15_000);

@@ -24,6 +24,7 @@ import { readTicket, verifyTicket } from "../lib/security/ticket.ts";
 import { NodeCrypto } from "../platform/node/node-crypto.ts";
 import { DecodeErrorCode, decode, encode, Kind, MAX_SEALED_BYTES, MAX_TICKET_BYTES, MIN_HELLO_BYTES, type Message } from "../wire/index.ts";
 import { fromHex, positional, readVectorFiles, toHex, vectorFiles } from "../scripts/gen-vectors.ts";
+import { checkSessionVectors } from "./support/session-vectors.ts";
 
 const { text, admission: v } = readVectorFiles();
 const { inputs } = v;
@@ -172,6 +173,12 @@ test("6.4 backward: the session key opens each grant in its own direction only; 
   const plain = fromHex(v.grant.plaintext);
   for (let n = 0; n < plain.length; n++) assert.is(decodeGrant(plain.subarray(0, n)), null, `grant plaintext prefix ${n}`);
   assert.is(decodeGrant(cat(plain, Uint8Array.of(0))), null, "grant plaintext with one byte more");
+});
+
+test("6.10: the first session frames after this handshake, under its session key, recomputed by hand", () => {
+  assert.is(v.frames.sessionKey, v.handshake.sessionKey);
+  assert.is(v.frames.session, inputs.session);
+  checkSessionVectors(v.frames);
 });
 
 test("the vectors' datagrams: reference bytes both ways, every strict prefix truncated, one byte more trailing-bytes", () => {

@@ -2,8 +2,10 @@
  * The kinds table (PROTOCOL.md section 3): every datagram is
  * `[version, kind, ...fields]`, and `kind` is one of these positive fixints.
  * Ranges: 0x01-0x0f the relay family (0x01 relay data, 0x02 a repaired copy of it, 0x06 a
- * message with a header, 0x07 a repaired copy of that, 0x08 a message routed to one member); 0x10-0x1f
- * peer <-> peer control; 0x20-0x3f peer -> lobby; 0x40-0x5f lobby -> peer. `as const` rather than an enum, so type-stripping runtimes
+ * message with a header, 0x07 a repaired copy of that, 0x08 a message routed to one member);
+ * 0x10-0x1f peer <-> peer control; 0x20-0x3f peer -> lobby; 0x40-0x5f lobby -> peer;
+ * 0x60-0x6f peer <-> peer NAT traversal (NatKind); 0x70 the session frame that carries every
+ * lobby <-> peer message after the handshake (PROTOCOL.md 6.10). `as const` rather than an enum, so type-stripping runtimes
  * (Node's --experimental-strip-types, Deno, Bun) run the sources unchanged.
  */
 export const Kind = {
@@ -61,6 +63,12 @@ export const Kind = {
   /** Address validation: the lobby's stateless cookie, to be echoed in the next Hello. */
   Retry: 0x4b,
   Error: 0x4f,
+
+  /**
+   * A lobby <-> peer message after the handshake, authenticated under the session key with a
+   * per-direction counter (PROTOCOL.md 6.10): [session, body (the message), auth].
+   */
+  SessionFrame: 0x70,
 } as const;
 
 export type KindName = keyof typeof Kind;
@@ -152,6 +160,10 @@ export const LobbyErrorCode = {
   NameTaken: 6,
   /** The Hello's handshake key was unusable, or the lobby could not seal for this session. */
   BadHandshake: 7,
+  /** A per-host quota is used up: sessions, grids created, or members of one grid (PROTOCOL.md 6.11). */
+  QuotaExceeded: 8,
+  /** A session request that was not in a session frame (PROTOCOL.md 6.10): the peer predates them. */
+  Unauthenticated: 9,
 } as const;
 export type LobbyErrorCode = (typeof LobbyErrorCode)[keyof typeof LobbyErrorCode];
 

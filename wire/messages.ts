@@ -13,6 +13,7 @@ import { BOOL, bin, type FieldDef, type Fields, list, OPT_U32, str, U16, U32, u3
 import {
   MAX_ADDRESS_BYTES,
   MAX_DETAIL_BYTES,
+  MAX_FRAME_BODY_BYTES,
   MAX_GRAFT_ORIGINS,
   MAX_HOPS,
   MAX_INTRODUCE_TARGETS,
@@ -27,6 +28,7 @@ import {
   MAX_TICKET_BYTES,
   PUNCH_CHALLENGE_BYTES,
   SEALED_LINK_KEY_BYTES,
+  SESSION_AUTH_BYTES,
   TAG_BYTES,
 } from "./limits.ts";
 
@@ -161,6 +163,11 @@ export const SCHEMAS = {
   [Kind.LobbyClosing]: [["reason", str(MAX_DETAIL_BYTES)]],
   [Kind.Retry]: [["req", U32], ["cookie", bin(16)]],
   [Kind.Error]: [["req", U32], ["code", U8], ["detail", str(MAX_DETAIL_BYTES)]],
+
+  // Lobby <-> peer after the handshake (PROTOCOL.md 6.10): `body` is one whole datagram of a
+  // session kind; `auth` is the sender's counter (u32be) and SipHash-2-4 under the session's
+  // MAC key for that direction, over every byte before the 8 tag bytes.
+  [Kind.SessionFrame]: [["session", U32], ["body", bin(MAX_FRAME_BODY_BYTES)], ["auth", bin(SESSION_AUTH_BYTES)]],
 } as const satisfies Record<KindValue, readonly FieldDef[]>;
 
 type Schemas = typeof SCHEMAS;

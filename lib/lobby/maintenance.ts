@@ -6,7 +6,7 @@
 import { Kind } from "../../wire/kinds.ts";
 import type { HintEntry } from "../../wire/messages.ts";
 import type { LobbyCore } from "./core.ts";
-import { planRepair } from "./islands.ts";
+import { FORCED_REPAIR_EVERY_CHECKS, planRepair } from "./islands.ts";
 import { activateDueKeys } from "./key-rotation.ts";
 import { noteIsolation } from "./nat.ts";
 import { hasFreeLink, type Member } from "./registry.ts";
@@ -89,12 +89,18 @@ function checkIslands(core: LobbyCore, nowMs: number): void {
       grid.islandsReported = components.length;
       core.emit({ type: "islandsDetected", grid: grid.id, count: components.length });
     }
-    const free = (id: number): boolean => hasFreeLink(grid, grid.members.get(id) as Member);
-    for (const plan of planRepair(components, free, core.random)) {
+    const view = {
+      hasFreeLink: (id: number): boolean => hasFreeLink(grid, grid.members.get(id) as Member),
+      admittedMs: (id: number): number => (grid.members.get(id) as Member).admittedMs,
+    };
+    const mayForce = nowMs >= grid.forcedRepairAtMs + FORCED_REPAIR_EVERY_CHECKS * core.config.islandCheckMs;
+    const plans = planRepair(components, view, core.random, mayForce);
+    if (plans.some((p) => p.force)) grid.forcedRepairAtMs = nowMs;
+    for (const plan of plans) {
       const to = grid.members.get(plan.recipient) as Member;
       const targets: HintEntry[] = plan.targets.map((id) => ({ peer: id, addr: (grid.members.get(id) as Member).addr }));
       const msg = { kind: Kind.RepairHint, grid: grid.id, peer: to.id, force: plan.force, targets } as const;
-      if (core.send(to.addr, msg) === 0) continue;
+      if (core.tell(to, msg) === 0) continue;
       core.counters.hintsSent++;
       core.emit({ type: "repairHintSent", grid: grid.id, peer: to.id, force: plan.force, targets: plan.targets });
     }

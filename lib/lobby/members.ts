@@ -8,14 +8,13 @@
  * its own <= 32 members, and a member's ticket is signed once per epoch. Building and sorting
  * the whole list for every part of every joiner made a mass join cubic in the grid size.
  */
-import type { Address } from "../endpoint.ts";
 import { encodeGrant } from "../security/admission.ts";
 import { Direction, sealFor } from "../security/handshake.ts";
 import { issueTicket } from "../security/ticket.ts";
 import { Kind, LobbyErrorCode } from "../../wire/kinds.ts";
 import type { PeerEntry } from "../../wire/messages.ts";
 import type { LobbyCore } from "./core.ts";
-import { grantKeys } from "./key-rotation.ts";
+import { grantKeys, latestEpoch } from "./key-rotation.ts";
 import type { Grid, Member, Roster } from "./registry.ts";
 import { takeNonce, type Session } from "./sessions.ts";
 import { MEMBERS_OVERHEAD, packRuns, strBytes, uintBytes } from "./sizes.ts";
@@ -32,16 +31,21 @@ function buildRoster(grid: Grid, maxDatagramBytes: number): Roster {
   return { ids, partStarts };
 }
 
-/** The grant sealed for `s` under nonce counter `nonce`: keys, active epoch, and `m`'s ticket (signed once per epoch). */
+/**
+ * The grant sealed for `s` under nonce counter `nonce`: keys, active epoch, and `m`'s ticket
+ * (signed once per epoch) under the newest epoch, the next one during a rotation: a member
+ * that fetches the next key holds a ticket its neighbours still take after the switch, when
+ * tickets of older epochs open no new link (PROTOCOL.md 6.3, 6.5).
+ */
 function sealGrant(core: LobbyCore, s: Session, nonce: number, grid: Grid, m: Member): Uint8Array {
-  const epoch = grid.keys.active.epoch;
+  const epoch = latestEpoch(grid.keys);
   let ticket = m.ticket;
   if (ticket === undefined || ticket.epoch !== epoch) {
     const fields = { grid: grid.id, peer: m.id, address: m.addr, epoch };
     ticket = { epoch, bytes: issueTicket(core.crypto, core.identity.secretKey, fields) };
     m.ticket = ticket;
   }
-  const grant = encodeGrant({ activeEpoch: epoch, keys: grantKeys(grid.keys), ticket: ticket.bytes });
+  const grant = encodeGrant({ activeEpoch: grid.keys.active.epoch, keys: grantKeys(grid.keys), ticket: ticket.bytes });
   return sealFor(core.crypto, s.key, Direction.LobbyToPeer, nonce, grant);
 }
 
@@ -51,10 +55,10 @@ function sealGrant(core: LobbyCore, s: Session, nonce: number, grid: Grid, m: Me
  * `parts` >= 1, and a freshly sealed grant under the session's next nonce counter. A part
  * past the end has no members but still admits and carries the grant.
  */
-export function sendMembers(core: LobbyCore, to: Address, req: number, grid: Grid, self: Member, s: Session, part: number): void {
+export function sendMembers(core: LobbyCore, req: number, grid: Grid, self: Member, s: Session, part: number): void {
   const nonce = takeNonce(s);
   if (nonce === undefined) {
-    core.sendError(to, req, LobbyErrorCode.BadHandshake, "session nonce counter exhausted; send Hello for a new session");
+    core.replyError(s, req, LobbyErrorCode.BadHandshake, "session nonce counter exhausted; send Hello for a new session");
     return;
   }
   grid.roster ??= buildRoster(grid, core.config.maxDatagramBytes);
@@ -71,5 +75,5 @@ export function sendMembers(core: LobbyCore, to: Address, req: number, grid: Gri
     }
   }
   const sealed = sealGrant(core, s, nonce, grid, self);
-  core.send(to, { kind: Kind.Members, req, grid: grid.id, peer: self.id, part, parts, members, nonce, sealed });
+  core.reply(s, { kind: Kind.Members, req, grid: grid.id, peer: self.id, part, parts, members, nonce, sealed });
 }

@@ -6,6 +6,7 @@
 import type { Address } from "../endpoint.ts";
 import type { Random } from "../rng.ts";
 import { LinkGraph } from "./graph.ts";
+import { HostCounts, hostOf } from "./hosts.ts";
 import type { GridKeys } from "./key-rotation.ts";
 import type { Deadline } from "./timers.ts";
 
@@ -21,6 +22,8 @@ export interface Member extends Deadline {
   /** Its connection limit (claim 9; updated by selecting the grid again, claim 10). */
   limit: number;
   lastHeardMs: number;
+  /** When it was admitted: the oldest members anchor island repair (islands.ts). */
+  readonly admittedMs: number;
   /** Its admission ticket, signed once per grid key epoch (Ed25519 signing is the costly step). */
   ticket: { readonly epoch: number; readonly bytes: Uint8Array } | undefined;
   /** NAT traversal (nat.ts), all unset for a member that never sent Register. */
@@ -75,6 +78,10 @@ export interface Grid extends Deadline {
   readonly members: Map<number, Member>;
   /** address -> member id: one member per address in a grid. */
   readonly byAddr: Map<Address, number>;
+  /** Members per host (hosts.ts), for maxMembersPerGridPerHost. */
+  readonly hosts: HostCounts;
+  /** The host whose CreateGrid (or first Rejoin) made it: counted in maxGridsPerHost while it exists. */
+  readonly creatorHost: string;
   readonly graph: LinkGraph;
   /** The next peer id to try; never below a restored id + 1. */
   nextPeerId: number;
@@ -82,6 +89,8 @@ export interface Grid extends Deadline {
   splitSinceMs: number | undefined;
   /** The component count last reported in an islandsDetected event (0: none reported). */
   islandsReported: number;
+  /** When island repair last asked the main component to drop a link (islands.ts caps it). */
+  forcedRepairAtMs: number;
   /** The grid key epochs handed out in grants (issue 6, point 2). */
   readonly keys: GridKeys;
   /** The Members split, or undefined after a membership change until the next SelectGrid. */
@@ -108,6 +117,7 @@ export function newMemberNat(nowMs: number, burst: number): MemberNat {
 export class GridRegistry {
   private readonly byId = new Map<number, Grid>();
   private readonly byName = new Map<string, Grid>();
+  private readonly byCreator = new HostCounts();
 
   get size(): number {
     return this.byId.size;
@@ -134,7 +144,12 @@ export class GridRegistry {
     return id;
   }
 
-  create(id: number, name: string, capacity: number, limit: number, meta: string, keys: GridKeys): Grid {
+  /** Grids `host` created that still exist. */
+  createdBy(host: string): number {
+    return this.byCreator.get(host);
+  }
+
+  create(id: number, name: string, capacity: number, limit: number, meta: string, keys: GridKeys, creatorHost: string): Grid {
     const grid: Grid = {
       id,
       name,
@@ -143,10 +158,13 @@ export class GridRegistry {
       meta,
       members: new Map(),
       byAddr: new Map(),
+      hosts: new HostCounts(),
+      creatorHost,
       graph: new LinkGraph(),
       nextPeerId: 1,
       splitSinceMs: undefined,
       islandsReported: 0,
+      forcedRepairAtMs: -Infinity,
       keys,
       roster: undefined,
       deadlineMs: 0,
@@ -154,10 +172,12 @@ export class GridRegistry {
     };
     this.byId.set(id, grid);
     this.byName.set(name, grid);
+    this.byCreator.add(creatorHost, 1);
     return grid;
   }
 
   remove(grid: Grid): void {
+    if (this.byId.get(grid.id) === grid) this.byCreator.add(grid.creatorHost, -1);
     this.byId.delete(grid.id);
     if (this.byName.get(grid.name) === grid) this.byName.delete(grid.name);
   }
@@ -183,6 +203,7 @@ export function allocPeerId(grid: Grid): number {
 export function addMember(grid: Grid, member: Member): void {
   grid.members.set(member.id, member);
   grid.byAddr.set(member.addr, member.id);
+  grid.hosts.add(hostOf(member.addr), 1);
   grid.graph.addMember(member.id);
   grid.roster = undefined;
   if (member.id >= grid.nextPeerId) grid.nextPeerId = member.id + 1;
@@ -190,7 +211,7 @@ export function addMember(grid: Grid, member: Member): void {
 
 /** Removes a member and its reports; returns the ids whose pair with it changed. */
 export function removeMember(grid: Grid, member: Member): number[] {
-  grid.members.delete(member.id);
+  if (grid.members.delete(member.id)) grid.hosts.add(hostOf(member.addr), -1);
   if (grid.byAddr.get(member.addr) === member.id) grid.byAddr.delete(member.addr);
   grid.roster = undefined;
   return grid.graph.removeMember(member.id);

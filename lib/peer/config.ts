@@ -61,6 +61,26 @@ export const DEFAULT_MAX_TRACKED_STRANGERS = 1024;
  * peer closes it as misbehaving and tells the lobby. Defaults to 32.
  */
 export const DEFAULT_MAX_INVALID_PER_LINK = 32;
+/**
+ * Relay data one link may send per second, duplicates included (a token bucket charged after
+ * the tag verified; over it, data is dropped as link-rate-limited). Every origin's broadcast
+ * reaches a member over most of its links, so a grid of N members each sending R a second
+ * puts up to N x R a second on one link: 2000 covers 64 members at 30 Hz. Defaults to 2000.
+ */
+export const DEFAULT_LINK_DATA_PER_SECOND = 2000;
+/** Burst above that rate. Defaults to 2000 (one second's worth). */
+export const DEFAULT_LINK_DATA_BURST = 2000;
+/** Tagged control datagrams one link may send per second (pings, join answers, ...). Defaults to 50. */
+export const DEFAULT_LINK_CONTROL_PER_SECOND = 50;
+/** Burst above that rate. Defaults to 100. */
+export const DEFAULT_LINK_CONTROL_BURST = 100;
+/**
+ * How long the previous grid key is still accepted after this peer starts sending under a
+ * new one, in lobby heartbeats: time for every member to switch (each learns of the switch
+ * within one heartbeat). After it the key is forgotten, so a member that left before the
+ * rotation holds no key the grid accepts (issue 15, point 3). 2 heartbeats: 4000 ms by default.
+ */
+export const PREVIOUS_KEY_GRACE_HEARTBEATS = 2;
 
 /**
  * How a Peer spends its links on a broadcast (PROTOCOL.md 4.2.1):
@@ -155,6 +175,19 @@ export interface PeerConfig extends MessageOptions {
   maxTrackedStrangers?: number;
   /** Defaults to DEFAULT_MAX_INVALID_PER_LINK (32). */
   maxInvalidPerLink?: number;
+  /** Relay data per second one link may send. Defaults to DEFAULT_LINK_DATA_PER_SECOND (2000). */
+  linkDataPerSecond?: number;
+  /** Defaults to DEFAULT_LINK_DATA_BURST (2000). */
+  linkDataBurst?: number;
+  /** Tagged control per second one link may send. Defaults to DEFAULT_LINK_CONTROL_PER_SECOND (50). */
+  linkControlPerSecond?: number;
+  /** Defaults to DEFAULT_LINK_CONTROL_BURST (100). */
+  linkControlBurst?: number;
+  /**
+   * How long the previous grid key is accepted after switching to a new one. Defaults to
+   * PREVIOUS_KEY_GRACE_HEARTBEATS (2) of the heartbeat period the lobby announces.
+   */
+  previousKeyGraceMs?: number;
   /** "prune" (redundancy lists) or "flood". Defaults to DEFAULT_REDUNDANCY ("flood"). */
   redundancy?: Redundancy;
   /**
@@ -203,7 +236,9 @@ export interface PeerConfig extends MessageOptions {
   unreachableAfterMs?: number;
 }
 
-export type ResolvedPeerConfig = Required<Omit<PeerConfig, "lobbyKey" | "connectionRules">> & {
+export type ResolvedPeerConfig = Required<Omit<PeerConfig, "lobbyKey" | "connectionRules" | "previousKeyGraceMs">> & {
+  /** Undefined: PREVIOUS_KEY_GRACE_HEARTBEATS of the lobby's heartbeat period. */
+  previousKeyGraceMs: number | undefined;
   lobbyKey: Uint8Array | undefined;
   connectionRules: ResolvedConnectionRules;
 };
@@ -244,6 +279,11 @@ export function resolvePeerConfig(c: PeerConfig): ResolvedPeerConfig {
     strangerBurst: checkInt("strangerBurst", c.strangerBurst ?? DEFAULT_STRANGER_BURST, 1, 1_000_000),
     maxTrackedStrangers: checkInt("maxTrackedStrangers", c.maxTrackedStrangers ?? DEFAULT_MAX_TRACKED_STRANGERS, 1, 1 << 20),
     maxInvalidPerLink: checkInt("maxInvalidPerLink", c.maxInvalidPerLink ?? DEFAULT_MAX_INVALID_PER_LINK, 1, 1_000_000),
+    linkDataPerSecond: checkInt("linkDataPerSecond", c.linkDataPerSecond ?? DEFAULT_LINK_DATA_PER_SECOND, 1, 100_000_000),
+    linkDataBurst: checkInt("linkDataBurst", c.linkDataBurst ?? DEFAULT_LINK_DATA_BURST, 1, 100_000_000),
+    linkControlPerSecond: checkInt("linkControlPerSecond", c.linkControlPerSecond ?? DEFAULT_LINK_CONTROL_PER_SECOND, 1, 1_000_000),
+    linkControlBurst: checkInt("linkControlBurst", c.linkControlBurst ?? DEFAULT_LINK_CONTROL_BURST, 1, 1_000_000),
+    previousKeyGraceMs: c.previousKeyGraceMs === undefined ? undefined : checkInt("previousKeyGraceMs", c.previousKeyGraceMs, 0, 3_600_000),
     crypto: c.crypto ?? new NobleCrypto(c.random),
     lobbyKey: checkKey(c.lobbyKey),
     ...resolveMessageOptions(c),

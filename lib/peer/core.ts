@@ -57,7 +57,7 @@ export class PeerCore {
   limit: number;
   /** Members' addresses learned from the lobby, join messages and hints (bounded). */
   readonly members = new Map<number, Address>();
-  readonly links = new LinkTable();
+  readonly links: LinkTable;
   readonly credentials: GridCredentials;
   readonly requests: RequestTable;
   readonly timers = new TimerTable();
@@ -70,6 +70,7 @@ export class PeerCore {
     this.cfg = cfg;
     this.random = cfg.random;
     this.limit = cfg.connectionLimit;
+    this.links = new LinkTable(cfg);
     this.requests = new RequestTable(cfg.random.nextU32(), cfg.retransmitMs, cfg.maxAttempts);
     this.credentials = new GridCredentials(cfg.crypto, cfg.lobbyKey);
   }
@@ -123,8 +124,12 @@ export class PeerCore {
   /** Sends a request whose reply will be matched by `msg.req`; it retransmits until answered. */
   request(now: number, to: Address, msg: AnyMessage & { req: number }, tag: RequestTag): void {
     const bytes = this.seal(msg);
-    if (bytes === undefined) return;
-    if (!this.requests.add(now, msg.req, to, bytes, tag)) {
+    if (bytes !== undefined) this.requestBytes(now, to, msg.req, bytes, tag);
+  }
+
+  /** request() for bytes already encoded (a session frame, lobby-client.ts). */
+  requestBytes(now: number, to: Address, req: number, bytes: Uint8Array, tag: RequestTag): void {
+    if (!this.requests.add(now, req, to, bytes, tag)) {
       this.counters.fail(PeerFailure.RequestTableFull);
       return;
     }

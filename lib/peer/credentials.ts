@@ -58,9 +58,11 @@ export class GridCredentials {
   checkTicket(grid: number, peer: number, address: Address, ticket: Uint8Array): TicketVerdict | TicketV2Verdict | "no-lobby-key" {
     const cache = this.cache();
     if (cache === undefined) return "no-lobby-key";
-    // A ticket issued one epoch before the current key is still good: members refresh theirs
-    // after a rotation, and one without the current key fails the tag check anyway.
-    const minEpoch = Math.max(0, (this.keyring.currentEpoch ?? 0) - 1);
+    // A ticket of an epoch before the one this peer sends under opens no new link (issue 15,
+    // point 3): the lobby issues tickets under the newest epoch from the moment a rotation
+    // starts, and members fetch the new key (with such a ticket) before it is activated, so
+    // only a member that left before the rotation is still holding an older one.
+    const minEpoch = this.keyring.currentEpoch ?? 0;
     if (ticketVersion(ticket) === 2) {
       return cache.verifyV2(this.crypto, ticket, { grid, peer, minEpoch, provenKey: this.paths.keyAt(address, peer) });
     }
@@ -73,7 +75,7 @@ export class GridCredentials {
    */
   punchTicket(grid: number, peer: number, ticket: Uint8Array): TicketV2Fields | null {
     const fields = this.cache()?.signedV2(this.crypto, ticket) ?? null;
-    const minEpoch = Math.max(0, (this.keyring.currentEpoch ?? 0) - 1);
+    const minEpoch = this.keyring.currentEpoch ?? 0;
     return fields !== null && fields.grid === grid && fields.peer === peer && fields.epoch >= minEpoch ? fields : null;
   }
 

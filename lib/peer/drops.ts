@@ -13,12 +13,13 @@
 import type { DecodeErrorCode } from "../../wire/decode-error.ts";
 import type { TagCheck } from "../security/grid-keys.ts";
 import type { HandshakeResult } from "../security/handshake.ts";
+import type { FrameCheck, ReplayCheck } from "../security/session-frame.ts";
 import type { TicketV2Verdict, TicketVerdict } from "../security/ticket.ts";
 
 export const PeerDrop = {
   /** Arrived after the peer closed (leave() finished). */
   Closed: "closed",
-  /** From an address that is neither a link nor the lobby, over its token bucket (strangerRatePerSecond). */
+  /** Tagged control from an address that is not a link, over its token bucket (strangerRatePerSecond). */
   RateLimited: "rate-limited",
   /** A kind the current phase does not accept (phases.ts), lobby-bound requests included. */
   UnexpectedInState: "unexpected-in-state",
@@ -40,8 +41,21 @@ export const PeerDrop = {
   UnexpectedProbe: "unexpected-probe",
   /** A RepairHint not from the lobby's address, or naming another grid or peer. */
   UnexpectedHint: "unexpected-hint",
-  /** LobbyClosing from another address than the lobby's. */
+  /** An untagged datagram (a lobby kind, a session frame) from another address than the lobby's. */
   NotFromLobby: "not-from-lobby",
+  /** A lobby message after the handshake outside a session frame (PROTOCOL.md 6.10): a forgery at the lobby's address. */
+  Unauthenticated: "unauthenticated",
+  // Session frames from the lobby (PROTOCOL.md 6.10): FRAME_DROP.
+  /** A session frame for another session than this peer's (an old one, or a forgery). */
+  FrameSession: "frame-session",
+  FrameMissing: "frame-missing",
+  FrameBadMac: "frame-bad-mac",
+  FrameReplay: "frame-replay",
+  FrameStale: "frame-stale",
+  /** A session frame whose message is not one the lobby sends in a frame. */
+  FrameBody: "frame-body",
+  /** Tagged control from a link over its control bucket (linkControlPerSecond), or Data over its data bucket (linkDataPerSecond). */
+  LinkRateLimited: "link-rate-limited",
   /** A reply that matches no outstanding request by req, source address and kind (PROTOCOL.md 7). */
   UnmatchedReply: "unmatched-reply",
   /** A Members reply for another grid or part than the one asked for. */
@@ -99,6 +113,13 @@ export const TAG_DROP: Readonly<Record<Exclude<TagCheck, "ok">, PeerDrop>> = {
   missing: PeerDrop.TagMissing,
   "unknown-epoch": PeerDrop.TagUnknownEpoch,
   "bad-tag": PeerDrop.TagBadTag,
+};
+
+export const FRAME_DROP: Readonly<Record<Exclude<FrameCheck | ReplayCheck, "ok" | "fresh">, PeerDrop>> = {
+  missing: PeerDrop.FrameMissing,
+  "bad-mac": PeerDrop.FrameBadMac,
+  replay: PeerDrop.FrameReplay,
+  stale: PeerDrop.FrameStale,
 };
 
 export const TICKET_DROP: Readonly<Record<Exclude<TicketVerdict | TicketV2Verdict, "ok"> | "no-lobby-key", PeerDrop>> = {

@@ -4,6 +4,7 @@
  * address in one Map lookup.
  */
 import type { Address } from "../endpoint.ts";
+import { TokenBucket } from "../util/rate-limit.ts";
 import type { NeighbourInfo } from "./connection-rules.ts";
 import type { LinkCloseReason } from "./events.ts";
 
@@ -22,8 +23,23 @@ export interface Link {
   neighbourLinks: number;
   /** Invalid datagrams from this link since the last ping tick (misbehaviour detection). */
   invalid: number;
+  /**
+   * Authenticated relay data this link may send (linkDataPerSecond, issue 15: 5,000 x 1 KB on
+   * one link in a second used to be relayed in full) and tagged control (linkControlPerSecond).
+   * Charged only after the grid-key tag verified (receive.ts), so a spoofer cannot mute a link.
+   */
+  readonly data: TokenBucket;
+  readonly control: TokenBucket;
   /** The neighbour is known to hold the link too (core.ts openLink). */
   confirmed: boolean;
+}
+
+/** Per-link token bucket rates (PeerConfig). */
+export interface LinkBudgets {
+  readonly linkDataPerSecond: number;
+  readonly linkDataBurst: number;
+  readonly linkControlPerSecond: number;
+  readonly linkControlBurst: number;
 }
 
 /**
@@ -42,6 +58,8 @@ export class LinkTable {
   /** Peer ids in a dense array for the relay loop (no iterator allocation per message). */
   ids: number[] = [];
   addresses: Address[] = [];
+
+  constructor(private readonly budgets: LinkBudgets) {}
 
   get size(): number {
     return this.byPeer.size;
@@ -72,6 +90,8 @@ export class LinkTable {
       pingSentAt: 0,
       neighbourLinks,
       invalid: 0,
+      data: new TokenBucket(this.budgets.linkDataPerSecond, this.budgets.linkDataBurst, now),
+      control: new TokenBucket(this.budgets.linkControlPerSecond, this.budgets.linkControlBurst, now),
       confirmed,
     };
     this.byPeer.set(peer, link);

@@ -222,7 +222,7 @@ export class NatClient implements PathSource {
     if (targets.length === 0) return;
     const core = this.core;
     const req = core.nextReq();
-    core.request(now, core.cfg.lobby, { kind: NatKind.Introduce, req, session: this.lobby.session, grid: core.grid, peer: core.self, targets: [...targets] }, { t: "introduce", targets: [...targets] });
+    this.lobby.ask(now, { kind: NatKind.Introduce, req, session: this.lobby.session, grid: core.grid, peer: core.self, targets: [...targets] }, { t: "introduce", targets: [...targets] });
   }
 
   onIntroduced(now: number, msg: Nat<"Introduced">): void {
@@ -283,7 +283,7 @@ export class NatClient implements PathSource {
     core.emit({ type: "punched", peer: s.other, ok, attempts: s.sent, elapsedMs, address: s.proven, local: ok && s.candidates.indexOf(s.proven as Address) > 0 });
     const req = core.nextReq();
     const report = { kind: NatKind.PunchReport, req, session: this.lobby.session, grid: core.grid, peer: core.self, other: s.other, ok, attempts: Math.min(s.sent, 0xffff), elapsedMs } as const;
-    core.request(now, core.cfg.lobby, report, { t: "punchReport" });
+    this.lobby.ask(now, report, { t: "punchReport" });
     if (!ok) this.release(now, s.other, "failed");
   }
 

@@ -8,7 +8,8 @@ import type { Address } from "../endpoint.ts";
 import { constantTimeEqual } from "../security/bytes.ts";
 import { readTicketV2, verifyTicketV2Signature } from "../security/ticket.ts";
 import { isLocalCandidate, splitSocketAddress } from "../../wire/address.ts";
-import { MAX_LOCAL_ADDRESSES, NatKind, type NatMessageOf } from "../../wire/index.ts";
+import { MAX_LOCAL_ADDRESSES, NatKind, type AnyMessage, type NatMessageOf } from "../../wire/index.ts";
+import type { RequestTag } from "./request-table.ts";
 import type { PeerCore } from "./core.ts";
 import { PeerDrop, type DropReason } from "./drops.ts";
 
@@ -16,6 +17,8 @@ import { PeerDrop, type DropReason } from "./drops.ts";
 export interface NatLobby {
   readonly session: number;
   readonly handshake: { sealLinkKey(req: number, grid: number, peer: number, key: Uint8Array): Uint8Array | undefined };
+  /** A session request to the lobby, in a session frame (PROTOCOL.md 6.10). */
+  ask(now: number, msg: AnyMessage & { req: number; session: number }, tag: RequestTag): void;
 }
 
 export type RegistrationState = "off" | "unregistered" | "registering" | "registered" | "unsupported";
@@ -59,7 +62,7 @@ export class NatRegistration {
     if (sealed === undefined) return;
     const locals = core.cfg.localAddresses.filter(isLocalCandidate).slice(0, MAX_LOCAL_ADDRESSES).map((addr) => ({ addr }));
     if (this.state !== "registered") this.state = "registering";
-    core.request(now, core.cfg.lobby, { kind: NatKind.Register, req, session: this.lobby.session, grid: core.grid, peer: core.self, locals, sealed }, { t: "register" });
+    this.lobby.ask(now, { kind: NatKind.Register, req, session: this.lobby.session, grid: core.grid, peer: core.self, locals, sealed }, { t: "register" });
   }
 
   /**

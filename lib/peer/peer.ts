@@ -111,6 +111,7 @@ export class Peer extends PeerView implements Endpoint<PeerEvent> {
       [PeerTimer.PingTick]: (now) => pings.onPingTick(now),
       [PeerTimer.Heartbeat]: (now) => lobby.onHeartbeatTimer(now),
       [PeerTimer.SeekTick]: (now) => seeker.onSeekTick(now),
+      [PeerTimer.KeyGrace]: () => lobby.keys.onGraceOver(),
       [PeerTimer.RedundancyTick]: (now) => redundancy.onTick(now),
       [PeerTimer.RepairTick]: (now) => repair?.onTick(now),
       [PeerTimer.DeliveryTick]: (now) => delivery.onTick(now),
@@ -270,6 +271,7 @@ export class Peer extends PeerView implements Endpoint<PeerEvent> {
       now,
       (p) => {
         core.counters.retransmits++;
+        p.bytes = this.parts.lobby.reframe(p);
         core.transmit(p.to, p.bytes);
       },
       (p) => onGiveUp(this.parts, now, p),

@@ -14,8 +14,13 @@ import { Kind, NatKind, type AnyKindValue } from "../../wire/kinds.ts";
 
 export type Phase = "idle" | "lobby" | "joining" | "member" | "leaving" | "closed";
 
-/** Replies to this peer's requests: matched by req, source address and kind (request-table.ts). */
+/**
+ * Replies to this peer's requests: matched by req, source address and kind (request-table.ts).
+ * After the handshake the lobby's arrive in a SessionFrame (PROTOCOL.md 6.10), taken in every
+ * phase that takes replies; what a frame carries then goes through this table too.
+ */
 const REPLIES: readonly AnyKindValue[] = [
+  Kind.SessionFrame,
   Kind.JoinReply,
   Kind.AvailableReply,
   Kind.ConnectReply,

@@ -116,6 +116,8 @@ export class RelayPath implements LinkObserver {
     // checked once per hop before the duplicate window can be touched.
     const t = checkTag(core.credentials.keyring, bytes, RELAY_HOPS_OFFSET);
     if (t !== "ok") return TAG_DROP[t];
+    // The link's data bucket (links.ts), after the tag so only the member itself spends it.
+    if (!link.data.take(now)) return PeerDrop.LinkRateLimited;
     if (header.origin === core.self) {
       core.counters.duplicates++; // our own broadcast came back around a cycle
       return undefined;

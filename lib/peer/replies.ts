@@ -5,15 +5,25 @@
  * address and kind first (request-table.ts), so a forged or stale reply changes nothing.
  */
 import type { Address } from "../endpoint.ts";
-import { Kind, NatKind, type AnyMessage } from "../../wire/index.ts";
+import { Kind, LobbyErrorCode, NatKind, type AnyMessage } from "../../wire/index.ts";
 import { PeerDrop, type DropReason } from "./drops.ts";
 import type { PeerParts } from "./parts.ts";
 import type { PendingRequest } from "./request-table.ts";
 
-export function onReply(parts: PeerParts, now: number, from: Address, msg: AnyMessage & { req: number }): DropReason | undefined {
+export function onReply(parts: PeerParts, now: number, from: Address, msg: AnyMessage & { req: number }, framed: boolean): DropReason | undefined {
   const { core, lobby, seeker, nat } = parts;
   const p = core.requests.match(from, msg);
   if (p === undefined) return PeerDrop.UnmatchedReply;
+  if (msg.kind === Kind.Error && (!framed || msg.code === LobbyErrorCode.RateLimited)) {
+    // A bare Error can only answer a Hello (nothing after the handshake is bare, PROTOCOL.md
+    // 6.10), and anyone on the path can forge one; RateLimited says "later", not "no". Neither
+    // ends anything: the request stays outstanding and its retransmits (with backoff) go on,
+    // and a Hello that finally gives up reports the lobby's last word (issue 15: a spoofed
+    // Error or RateLimited used to end a join).
+    if (!framed && p.tag.t !== "hello") return PeerDrop.Unauthenticated;
+    lobby.onLobbyNotice(msg);
+    return undefined;
+  }
   // A Members whose grant does not open (forged at the lobby's address, or corrupted) is
   // dropped as if it never came: the SelectGrid stays outstanding, so its retransmit and
   // the real reply still get the peer in. Taken first, it used to stall a join for good.

@@ -34,7 +34,8 @@ export type RequestTag =
 export interface PendingRequest {
   readonly req: number;
   readonly to: Address;
-  readonly bytes: Uint8Array;
+  /** What a retransmission sends (a session frame is re-framed under a fresh counter each time). */
+  bytes: Uint8Array;
   readonly tag: RequestTag;
   readonly firstSentAt: number;
   attempts: number;

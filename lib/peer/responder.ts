@@ -12,6 +12,8 @@ import { NO_TAG, type PeerCore } from "./core.ts";
 import { PeerDrop, TICKET_DROP, type DropReason } from "./drops.ts";
 import type { Seeker } from "./seeker.ts";
 
+const NO_TICKET = new Uint8Array(0);
+
 type Ask = MessageOf<typeof Kind.Join> | MessageOf<typeof Kind.Available>;
 type LinkRequest = MessageOf<typeof Kind.Connect> | MessageOf<typeof Kind.Force>;
 
@@ -54,7 +56,7 @@ export class Responder {
         accepted = core.openLink(now, msg.from, from, 0, false);
       }
     }
-    core.send(from, { kind: Kind.ConnectReply, req: msg.req, grid: core.grid, from: core.self, accepted, ticket: core.credentials.ticketFor(from), tag: NO_TAG });
+    core.send(from, { kind: Kind.ConnectReply, req: msg.req, grid: core.grid, from: core.self, accepted, ticket: this.ticketFor(drop, from), tag: NO_TAG });
     if (accepted) this.pings.probe(now, msg.from);
     return drop;
   }
@@ -83,7 +85,7 @@ export class Responder {
         if (ok) core.counters.forcedConnections++;
       }
     }
-    core.send(from, { kind: Kind.ForceReply, req: msg.req, grid: core.grid, from: core.self, ok, ticket: core.credentials.ticketFor(from), tag: NO_TAG });
+    core.send(from, { kind: Kind.ForceReply, req: msg.req, grid: core.grid, from: core.self, ok, ticket: this.ticketFor(drop, from), tag: NO_TAG });
     if (ok) this.pings.probe(now, msg.from);
     return drop;
   }
@@ -111,6 +113,16 @@ export class Responder {
     // tell it, so its side closes too instead of counting misses (same size as the ping).
     core.send(from, { kind: Kind.Disconnect, req: msg.req, grid: core.grid, from: core.self, reason: DisconnectReason.NotLinked, tag: NO_TAG });
     return PeerDrop.PingNotLinked;
+  }
+
+  /**
+   * The ticket a reply shows: ours when the requester's verified, none when it did not. A
+   * request whose ticket failed may come from anywhere (a member can tag a Connect and send
+   * it from a victim's address), and our ticket would make the reply up to 5 times its size;
+   * without it the refusal is about as large as the request (PROTOCOL.md 6.2: never 3x).
+   */
+  private ticketFor(drop: DropReason | undefined, from: Address): Uint8Array {
+    return drop === undefined ? this.core.credentials.ticketFor(from) : NO_TICKET;
   }
 
   /**

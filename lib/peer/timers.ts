@@ -23,6 +23,8 @@ export const PeerTimer = {
   Heartbeat: "heartbeat",
   /** Below the limit: look for links (claim 36; seeker.ts). */
   SeekTick: "seek-tick",
+  /** The previous grid key's grace after a switch is over: forget it (lobby-client.ts; PROTOCOL.md 6.5). */
+  KeyGrace: "key-grace",
   /** Send the Prunes and Grafts batched per link; look for origins gone quiet (redundancy.ts). */
   RedundancyTick: "redundancy-tick",
   /** Ask for the missing seqs that are due, give up the ones out of attempts (repair.ts). */
