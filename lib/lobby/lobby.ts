@@ -181,7 +181,7 @@ export class Lobby extends LobbyView implements Endpoint<LobbyEvent> {
   /**
    * The lobby counts whole milliseconds: every *Ms option is an integer, and so is every
    * time it puts on the wire (ConnStatusReply.silentMs). A real driver's clock is
-   * fractional (performance.now()), so time is floored here, at the edge; a fraction that
+   * fractional (a monotonic millisecond clock with a fraction), so time is floored here, at the edge; a fraction that
    * reached an encoder once made every ConnStatus about a live member throw (issue 11,
    * bug 1). Time going backwards is ignored.
    */
