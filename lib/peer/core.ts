@@ -57,6 +57,13 @@ export class PeerCore {
   limit: number;
   /** Members' addresses learned from the lobby, join messages and hints (bounded). */
   readonly members = new Map<number, Address>();
+  /**
+   * The members of `members` the lobby named (Members, RepairHint, Introduction: all framed
+   * under the session key) or a lobby-signed ticket proved (a link): the origins whose
+   * duplicate windows fake origin ids cannot evict (lib/relay/origin-table.ts). A Join or
+   * Available names its sender without proof, so it does not vouch.
+   */
+  readonly vouched = new Set<number>();
   readonly links: LinkTable;
   readonly credentials: GridCredentials;
   readonly requests: RequestTable;
@@ -145,13 +152,18 @@ export class PeerCore {
     return this.credentials.checkTicket(this.grid, peer, address, ticket);
   }
 
-  rememberMember(peer: number, address: Address): void {
+  /** `vouched`: named by the lobby or proved by a ticket (see `vouched`). */
+  rememberMember(peer: number, address: Address, vouched = false): void {
     if (peer === this.self || peer === 0) return;
     if (!this.members.has(peer) && this.members.size >= MAX_KNOWN_MEMBERS) {
       const oldest = this.members.keys().next();
-      if (!oldest.done) this.members.delete(oldest.value);
+      if (!oldest.done) {
+        this.members.delete(oldest.value);
+        this.vouched.delete(oldest.value);
+      }
     }
     this.members.set(peer, address);
+    if (vouched) this.vouched.add(peer);
   }
 
   /**
@@ -172,7 +184,7 @@ export class PeerCore {
       return false;
     }
     const link = this.links.open(now, peer, address, neighbourLinks, confirmed);
-    this.rememberMember(peer, address);
+    this.rememberMember(peer, address, true); // its ticket was checked (or it accepted ours)
     this.counters.linksOpened++;
     for (const o of this.observers) o.linkOpened(now, link);
     this.emit({ type: "linkOpen", peer, address, links: this.links.size });

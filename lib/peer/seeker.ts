@@ -304,7 +304,7 @@ export class Seeker implements LinkObserver {
    */
   onRepairHint(now: number, msg: MessageOf<typeof Kind.RepairHint>): void {
     const core = this.core;
-    for (const t of msg.targets) core.rememberMember(t.peer, t.addr);
+    for (const t of msg.targets) core.rememberMember(t.peer, t.addr, true);
     const t = msg.targets.find((x) => !core.links.has(x.peer) && !this.pending.has(x.peer));
     if (t === undefined) return;
     const full = !this.hasRoom();
