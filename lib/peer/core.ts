@@ -177,13 +177,13 @@ export class PeerCore {
    * because the neighbour may still refuse our ticket and close it again at once (a flapping
    * link used to resolve joinGrid() and leave the peer alone with no error).
    */
-  openLink(now: number, peer: number, address: Address, neighbourLinks: number, confirmed = true): boolean {
+  openLink(now: number, peer: number, address: Address, neighbourLinks: number, confirmed = true, forced = false): boolean {
     if (this.links.has(peer)) return true;
     if (this.links.byAddr(address) !== undefined) {
       this.counters.fail(PeerFailure.AddressInUse);
       return false;
     }
-    const link = this.links.open(now, peer, address, neighbourLinks, confirmed);
+    const link = this.links.open(now, peer, address, neighbourLinks, confirmed, forced);
     this.rememberMember(peer, address, true); // its ticket was checked (or it accepted ours)
     this.counters.linksOpened++;
     for (const o of this.observers) o.linkOpened(now, link);
@@ -246,10 +246,11 @@ export class PeerCore {
   /**
    * The neighbour the drop policy (ConnectionRules.selectDrop, claim 32) gives up, or
    * undefined when it refuses. With `anyway` (the limit was lowered: the limit wins) the
-   * most connected neighbour goes when the policy refuses every one.
+   * most connected neighbour goes when the policy refuses every one. `forcedOnly`: choose
+   * among forced links alone (a Force past forcedLinkCap, links.ts).
    */
-  pickDrop(anyway = false): NeighbourInfo | undefined {
-    const neighbours = this.links.neighbours();
+  pickDrop(anyway = false, forcedOnly = false): NeighbourInfo | undefined {
+    const neighbours = this.links.neighbours(forcedOnly);
     const pick = this.cfg.connectionRules.selectDrop(neighbours, this.random);
     if (pick !== undefined || !anyway || neighbours.length === 0) return pick;
     return neighbours.reduce((a, b) => (b.links > a.links ? b : a));
