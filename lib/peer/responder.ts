@@ -73,13 +73,13 @@ export class Responder {
       // Forced links hold at most half the slots (links.ts forcedLinkCap, issue 15 eclipse):
       // past it a Force takes the slot of another forced link, whatever the counts its
       // holders report, and the free slots and links of our own choosing stay ours.
-      const capped = core.links.forcedCount() >= forcedLinkCap(core.limit);
+      // (Checked only when full: a peer with room takes the Force as before, claim 32.)
+      const capped = !this.seeker.hasRoom() && core.links.forcedCount() >= forcedLinkCap(core.limit);
       if (link !== undefined) ok = link.address === from;
       else if (core.links.byAddr(from) !== undefined) ok = false; // another link's address: never drop a link for it
       else if (capped) {
         const d = core.pickDrop(true, true);
-        ok = d !== undefined && core.closeLink(now, d.peer, "forced") && this.seeker.hasRoom();
-        if (ok) pending.delete(msg.from);
+        if (d !== undefined && core.closeLink(now, d.peer, "forced")) ok = this.seeker.hasRoom();
       } else if (this.seeker.hasRoom() && !pending.has(msg.from)) ok = true;
       else if (pending.has(msg.from)) {
         // We asked it at the same time: the slot our own request holds is the room it wants.
