@@ -252,6 +252,7 @@ test("the grid key rotates after rotateAfterDepartures departures: next is grant
   assert.equal(during.keys.map((k) => k.epoch), [1, 2]);
   assert.equal(during.keys[0]?.key, before.keys[0]?.key);
   assert.is(readTicket(during.ticket)?.epoch, 1);
+  h.advance(50); // first the component check that d's expiry armed (standing.ts)
   assert.equal(h.lobby.nextTimer(), { name: LobbyTimer.KeyRotation, atMs: 7000 + 4000 }, "d expired at 7000");
   // rotationDelayMs later epoch 2 is active and alone.
   for (const p of [...stay, replaced]) p.client.heartbeat(grid, p.peer, []);

@@ -118,8 +118,10 @@ test("30% of peers crash at once: the survivors are back in one component, each 
   const took = g.runUntil(healed, 3 * pingTimeLimitMs, 50);
   assert.is(g.live().length, N - victims.length);
   assert.ok(took <= 3 * pingTimeLimitMs, `healed in ${took} ms`);
-  // Measured with this seed: about 3.4 s, under one ping time limit.
-  assert.ok(took <= pingTimeLimitMs, `healed in ${took} ms, within one ping time limit (${pingTimeLimitMs} ms)`);
+  // Measured with this seed: 3.4 s before new links were pinged at once (issue 18), 4.2 s
+  // since: with their neighbours' real link counts, more force connections succeed (36
+  // against 28 here), and each leaves the neighbour it dropped one link short for a round.
+  assert.ok(took <= 1.25 * pingTimeLimitMs, `healed in ${took} ms, within 1.25 ping time limits (${1.25 * pingTimeLimitMs} ms)`);
   assert.equal(notExactlyOnce(g, everyoneBroadcasts(g)), []);
   // The lobby expires the crashed peers (expireAfterMs, 7 s) and then agrees with the survivors.
   g.runUntil(() => g.lobbyDisagreements().length === 0, 8_000, 100);

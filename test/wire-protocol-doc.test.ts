@@ -188,9 +188,9 @@ test("section 3: the kinds table lists every kind once, with its direction and r
   assert.equal(rows.map((r) => r[1]).sort(), [...KIND_NAMES].sort());
 });
 
-test("section 6: every kind but Data, RepairHint and LobbyClosing carries req first", () => {
+test("section 6: every kind but Data and the notices (RepairHint, GridStatus, LobbyClosing) carries req first", () => {
   const noReq = KIND_NAMES.filter((n) => SCHEMAS[Kind[n]][0]?.[0] !== "req");
-  assert.equal(noReq.sort(), ["Data", "LobbyClosing", "RepairHint"]);
+  assert.equal(noReq.sort(), ["Data", "GridStatus", "LobbyClosing", "RepairHint"]);
 });
 
 test("section 2: the limits table matches wire/limits.ts, and documents every export", () => {

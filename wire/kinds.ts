@@ -46,6 +46,8 @@ export const Kind = {
   /** Address validation: the lobby's stateless cookie, to be echoed in the next Hello. */
   Retry: 0x4b,
   Error: 0x4f,
+  /** Where the receiver stands in the grid's confirmed graph: in its main component or not (a notice). */
+  GridStatus: 0x50,
 } as const;
 
 export type KindName = keyof typeof Kind;

@@ -134,6 +134,9 @@ export const SCHEMAS = {
   [Kind.LobbyClosing]: [["reason", str(MAX_DETAIL_BYTES)]],
   [Kind.Retry]: [["req", U32], ["cookie", bin(16)]],
   [Kind.Error]: [["req", U32], ["code", U8], ["detail", str(MAX_DETAIL_BYTES)]],
+  // main: the receiver is in the largest component of the confirmed graph; component: its
+  // component's size; members: the grid's member count (PROTOCOL.md 4.4).
+  [Kind.GridStatus]: [["grid", U32], ["peer", U32], ["main", BOOL], ["component", U16], ["members", U16]],
 } as const satisfies Record<KindValue, readonly FieldDef[]>;
 
 type Schemas = typeof SCHEMAS;

@@ -26,6 +26,12 @@ export const DEFAULT_EMPTY_GRID_GRACE_MS = 30_000;
 export const DEFAULT_ISLAND_GRACE_MS = 3000;
 /** How often components are recomputed and hints resent. Defaults to 1000 ms. */
 export const DEFAULT_ISLAND_CHECK_MS = 1000;
+/**
+ * How soon after a member is admitted or a link confirmed (or lost) the lobby reviews that
+ * grid's components: tells members whether they stand in the main component (GridStatus) and
+ * points newcomers' islands at it (standing.ts). Defaults to 50 ms.
+ */
+export const DEFAULT_COMPONENT_CHECK_MS = 50;
 /** A session without grid memberships and silent this long is forgotten. Defaults to 60000 ms. */
 export const DEFAULT_SESSION_IDLE_MS = 60_000;
 /** Defaults to 1024. */
@@ -103,6 +109,12 @@ export interface LobbyConfig {
   islandGraceMs?: number;
   /** Period of the island check. Defaults to 1000 (DEFAULT_ISLAND_CHECK_MS). */
   islandCheckMs?: number;
+  /**
+   * Delay from a change of a grid's members or confirmed links to the review of its components
+   * (GridStatus to members that entered or left the main component; RepairHints at once to
+   * islands while the grid has newcomers). Defaults to 50 (DEFAULT_COMPONENT_CHECK_MS).
+   */
+  componentCheckMs?: number;
   /** A session holding no membership and silent this long is forgotten. Defaults to 60000 (DEFAULT_SESSION_IDLE_MS). */
   sessionIdleMs?: number;
   /** Defaults to 1024 (DEFAULT_MAX_GRIDS). */
@@ -177,6 +189,7 @@ export function resolveLobbyConfig(config: LobbyConfig): ResolvedLobbyConfig {
     emptyGridGraceMs: checkInt("emptyGridGraceMs", config.emptyGridGraceMs ?? DEFAULT_EMPTY_GRID_GRACE_MS, 0, 24 * HOUR_MS),
     islandGraceMs: checkInt("islandGraceMs", config.islandGraceMs ?? DEFAULT_ISLAND_GRACE_MS, 0, 24 * HOUR_MS),
     islandCheckMs: checkInt("islandCheckMs", config.islandCheckMs ?? DEFAULT_ISLAND_CHECK_MS, 10, HOUR_MS),
+    componentCheckMs: checkInt("componentCheckMs", config.componentCheckMs ?? DEFAULT_COMPONENT_CHECK_MS, 1, HOUR_MS),
     sessionIdleMs: checkInt("sessionIdleMs", config.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS, 1, 24 * HOUR_MS),
     maxGrids: checkInt("maxGrids", config.maxGrids ?? DEFAULT_MAX_GRIDS, 1, 1 << 20),
     // Member counts travel as u16 (GridList.members, HeartbeatAck.members).

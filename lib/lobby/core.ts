@@ -52,6 +52,10 @@ export class LobbyCore {
   readonly events = new Queue<LobbyEvent>();
   /** The next island check, armed while any grid exists. */
   nextIslandCheckMs: number | undefined;
+  /** Grids whose members or confirmed links changed since their last review (standing.ts). */
+  readonly changedGrids = new Set<Grid>();
+  /** The next component check, armed by a change (componentCheckMs after the first one). */
+  nextComponentCheckMs: number | undefined;
   private nextReq = 1;
 
   constructor(config: LobbyConfig) {
@@ -127,6 +131,7 @@ export class LobbyCore {
   /** Removes a grid whose members are all gone (the empty-grid timer). */
   removeGrid(grid: Grid): void {
     this.registry.remove(grid);
+    this.changedGrids.delete(grid);
     this.emptyGrids.delete(grid);
     cancelRotation(this, grid);
     if (this.registry.size === 0) this.nextIslandCheckMs = undefined;
@@ -144,10 +149,16 @@ export class LobbyCore {
       limit,
       lastHeardMs: nowMs,
       ticket: undefined,
+      admittedMs: nowMs,
+      standing: "none",
+      standingComponent: 0,
+      standingRepeats: 0,
+      main: false,
       deadlineMs: 0,
       heapIndex: -1,
     };
     addMember(grid, m);
+    this.graphChanged(nowMs, grid);
     this.expiry.set(m, nowMs + this.config.expireAfterMs);
     this.sessions.addMembership(s, grid.id, id);
     this.emptyGrids.delete(grid);
@@ -166,6 +177,7 @@ export class LobbyCore {
 
   dropMember(nowMs: number, grid: Grid, m: Member, cause: "leave" | "replaced" | "expired"): void {
     for (const other of removeMember(grid, m)) this.pending.update(0, grid.id, m.id, other, false);
+    this.graphChanged(nowMs, grid);
     this.expiry.delete(m);
     const s = this.sessions.get(m.session);
     if (s !== undefined) this.sessions.dropMembership(nowMs, s, grid.id, m.id);
@@ -206,6 +218,13 @@ export class LobbyCore {
 
   private linkChanged(nowMs: number, grid: Grid, a: number, b: number): void {
     this.pending.update(nowMs + this.config.unconfirmedEdgeMs, grid.id, a, b, grid.graph.isOneSided(a, b));
+    if (grid.graph.version !== grid.reviewedVersion) this.graphChanged(nowMs, grid);
+  }
+
+  /** Arms the component check for `grid` (standing.ts), componentCheckMs after the first change. */
+  graphChanged(nowMs: number, grid: Grid): void {
+    this.changedGrids.add(grid);
+    this.nextComponentCheckMs = Math.min(this.nextComponentCheckMs ?? Infinity, nowMs + this.config.componentCheckMs);
   }
 
   /** Asks `silent` whether it is linked to `other` (claim 50 and the one-sided link check). */

@@ -8,7 +8,7 @@
  *   force = false. When none has a free link, force = true and the targets are random members
  *   of the largest component: the recipient sends them a force connection (claims 32, 42).
  */
-import { shuffle, type Random } from "../rng.ts";
+import { sample, shuffle, type Random } from "../rng.ts";
 
 export const RECIPIENTS_PER_ISLAND = 2;
 export const HINT_TARGETS = 4;
@@ -28,14 +28,14 @@ export function planRepair(
   if (largest === undefined || components.length < 2) return [];
   const free = largest.filter(hasFreeLink);
   const force = free.length === 0;
-  const pool = force ? [...largest] : free;
+  const pool = force ? largest : free;
   const plans: RepairPlan[] = [];
   for (let c = 1; c < components.length; c++) {
     const island = components[c] as readonly number[];
     const withRoom = shuffle(random, island.filter(hasFreeLink));
     const without = shuffle(random, island.filter((p) => !hasFreeLink(p)));
     for (const recipient of [...withRoom, ...without].slice(0, RECIPIENTS_PER_ISLAND)) {
-      plans.push({ recipient, force, targets: shuffle(random, [...pool]).slice(0, HINT_TARGETS) });
+      plans.push({ recipient, force, targets: sample(random, pool, HINT_TARGETS) });
     }
   }
   return plans;

@@ -262,6 +262,7 @@ export class Lobby extends LobbyView implements Endpoint<LobbyEvent> {
       case Kind.LobbyClosing:
       case Kind.Retry:
       case Kind.Error:
+      case Kind.GridStatus:
         return LobbyDrop.UnexpectedKind;
       default:
         return assertNever(msg);

@@ -23,6 +23,16 @@ export interface Member extends Deadline {
   lastHeardMs: number;
   /** Its admission ticket, signed once per grid key epoch (Ed25519 signing is the costly step). */
   ticket: { readonly epoch: number; readonly bytes: Uint8Array } | undefined;
+  /** When it was admitted: a newcomer until it first stands in the main component (standing.ts). */
+  readonly admittedMs: number;
+  /** What the last GridStatus told it: nothing yet, in the main component, or on an island. */
+  standing: "none" | "main" | "island";
+  /** The component size that GridStatus gave. */
+  standingComponent: number;
+  /** Heartbeats at which that GridStatus is sent again (a notice may be lost). */
+  standingRepeats: number;
+  /** In the main component at the last review (standing.ts): the member sample prefers these. */
+  main: boolean;
 }
 
 /**
@@ -61,6 +71,10 @@ export interface Grid extends Deadline {
   readonly keys: GridKeys;
   /** The Members split, or undefined after a membership change until the next SelectGrid. */
   roster: Roster | undefined;
+  /** graph.version at the last review of its components (standing.ts): unchanged, nothing to review. */
+  reviewedVersion: number;
+  /** When RepairHints last went out for it (spaced, so one repair is not asked for twice). */
+  lastHintMs: number;
 }
 
 export class GridRegistry {
@@ -107,6 +121,8 @@ export class GridRegistry {
       islandsReported: 0,
       keys,
       roster: undefined,
+      reviewedVersion: -1,
+      lastHintMs: -Infinity,
       deadlineMs: 0,
       heapIndex: -1,
     };

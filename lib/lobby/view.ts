@@ -92,6 +92,7 @@ export class LobbyView {
       errorsSent: { ...c.errorsSent },
       probesSent: c.probesSent,
       hintsSent: c.hintsSent,
+      statusesSent: c.statusesSent,
       retriesSent: c.retriesSent,
       handshakes: c.handshakes,
       keyRotations: c.keyRotations,

@@ -38,6 +38,8 @@ export const PeerDrop = {
   UnexpectedProbe: "unexpected-probe",
   /** A RepairHint not from the lobby's address, or naming another grid or peer. */
   UnexpectedHint: "unexpected-hint",
+  /** A GridStatus not from the lobby's address, or naming another grid or peer. */
+  UnexpectedStatus: "unexpected-status",
   /** LobbyClosing from another address than the lobby's. */
   NotFromLobby: "not-from-lobby",
   /** A reply that matches no outstanding request by req, source address and kind (PROTOCOL.md 7). */

@@ -9,6 +9,7 @@ import type { Pinger } from "./pings.ts";
 import type { RelayPath } from "./relay-path.ts";
 import type { Responder } from "./responder.ts";
 import type { Seeker } from "./seeker.ts";
+import type { Standing } from "./standing.ts";
 
 export interface PeerParts {
   /** Shared infrastructure: identity, phase, links, credentials, requests, timers, queues. */
@@ -23,4 +24,6 @@ export interface PeerParts {
   readonly pings: Pinger;
   /** Broadcast and relay (claims 2-4, 14-19). */
   readonly relay: RelayPath;
+  /** Where the lobby says this peer stands: in the grid's main component or on an island (GridStatus). */
+  readonly standing: Standing;
 }

@@ -32,6 +32,7 @@ import { RelayPath } from "./relay-path.ts";
 import { onGiveUp } from "./replies.ts";
 import { Responder } from "./responder.ts";
 import { Seeker } from "./seeker.ts";
+import { Standing } from "./standing.ts";
 import { PeerTimer, TIMER_ORDER } from "./timers.ts";
 import { PeerView } from "./view.ts";
 
@@ -49,7 +50,8 @@ export interface JoinOptions {
 /**
  * Builds the parts, each given only the parts it asks for (no part imports another's
  * module for a value, so there is no import loop), and registers the link observers in
- * the order they are told: the lobby's link report, the seeker's cooldown, the relay rules.
+ * the order they are told: the lobby's link report, the seeker's cooldown, the relay rules,
+ * the first ping.
  */
 function compose(cfg: ResolvedPeerConfig): [PeerParts, Receiver] {
   const core = new PeerCore(cfg);
@@ -60,14 +62,15 @@ function compose(cfg: ResolvedPeerConfig): [PeerParts, Receiver] {
     },
     membersUpdated: (now) => seeker.onMembersUpdated(now),
   });
-  const seeker = new Seeker(core, lobby);
-  const responder = new Responder(core, seeker);
   const pings = new Pinger(core, lobby);
+  const seeker = new Seeker(core, lobby, pings);
+  const responder = new Responder(core, seeker, pings);
   const relay = new RelayPath(core);
   core.observeLinks(lobby);
   core.observeLinks(seeker);
   core.observeLinks(relay);
-  const parts: PeerParts = { core, lobby, seeker, responder, pings, relay };
+  core.observeLinks(pings);
+  const parts: PeerParts = { core, lobby, seeker, responder, pings, relay, standing: new Standing(core) };
   return [parts, new Receiver(parts)];
 }
 

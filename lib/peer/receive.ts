@@ -109,6 +109,10 @@ export class Receiver {
         if (!fromLobby || msg.grid !== core.grid || msg.peer !== core.self) return PeerDrop.UnexpectedHint;
         seeker.onRepairHint(now, msg);
         return undefined;
+      case Kind.GridStatus:
+        if (!fromLobby || msg.grid !== core.grid || msg.peer !== core.self) return PeerDrop.UnexpectedStatus;
+        this.parts.standing.onGridStatus(msg);
+        return undefined;
       case Kind.LobbyClosing:
         // The grid keeps relaying without its lobby; heartbeats find a restarted one.
         return fromLobby ? undefined : PeerDrop.NotFromLobby;

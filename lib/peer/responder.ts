@@ -10,6 +10,7 @@ import type { Address } from "../endpoint.ts";
 import { DisconnectReason, Kind, type MessageOf } from "../../wire/index.ts";
 import { NO_TAG, type PeerCore } from "./core.ts";
 import { PeerDrop, TICKET_DROP, type DropReason } from "./drops.ts";
+import type { NeighbourCounts } from "./pings.ts";
 import type { Seeker } from "./seeker.ts";
 
 type Ask = MessageOf<typeof Kind.Join> | MessageOf<typeof Kind.Available>;
@@ -20,6 +21,7 @@ export class Responder {
     private readonly core: PeerCore,
     /** Room and the slots held by our own requests in flight are the seeker's. */
     private readonly seeker: Seeker,
+    private readonly counts: NeighbourCounts,
   ) {}
 
   onAsk(from: Address, msg: Ask): DropReason | undefined {
@@ -70,6 +72,7 @@ export class Responder {
       } else if (core.links.size > 0) {
         const d = core.pickDrop();
         if (d !== undefined && core.closeLink(now, d.peer, "forced")) ok = this.seeker.hasRoom();
+        if (d === undefined) this.counts.refreshCounts(now); // a retried Force decides on fresh counts
       }
       if (ok && !core.links.has(msg.from)) {
         ok = core.openLink(now, msg.from, from, 0);

@@ -16,6 +16,7 @@ import { DisconnectReason, Kind, type MessageOf } from "../../wire/index.ts";
 import type { Response } from "./connection-rules.ts";
 import { NO_TAG, type PeerCore } from "./core.ts";
 import { TICKET_DROP, type DropReason } from "./drops.ts";
+import type { NeighbourCounts } from "./pings.ts";
 import type { Link, LinkObserver } from "./links.ts";
 import { PeerTimer } from "./timers.ts";
 
@@ -53,6 +54,7 @@ export class Seeker implements LinkObserver {
   constructor(
     private readonly core: PeerCore,
     private readonly lobby: MemberSource,
+    private readonly counts: NeighbourCounts,
   ) {}
 
   /** Links plus slots held by requests in flight. */
@@ -238,6 +240,7 @@ export class Seeker implements LinkObserver {
       // An accepted island repair from a full peer: drop the neighbour the policy picks.
       const d = core.pickDrop();
       if (d !== undefined) core.closeLink(now, d.peer, "forced");
+      else this.counts.refreshCounts(now); // the next hint decides on fresh counts
     }
     if (core.links.size < core.limit || core.links.has(msg.from)) {
       this.pending.delete(msg.from);
@@ -257,7 +260,11 @@ export class Seeker implements LinkObserver {
     const next = this.spare.shift();
     if (next !== undefined) this.connect(now, next);
     else this.maybeForce(now);
-    if (core.phase === "joining" && this.used === 0 && this.round === undefined) this.scheduleSeek(now, core.cfg.seekIntervalMs / 2);
+    // Still without a link: everyone it picked filled up meanwhile (peers joining at once).
+    // A fresh join round soon gets current answers, and a force where nobody has room.
+    if (core.phase === "joining" && this.used === 0 && this.round === undefined) {
+      this.scheduleSeek(now, Math.min(core.cfg.seekIntervalMs, core.cfg.joinWindowMs) / 2);
+    }
   }
 
   /**
@@ -269,7 +276,11 @@ export class Seeker implements LinkObserver {
   onRepairHint(now: number, msg: MessageOf<typeof Kind.RepairHint>): void {
     const core = this.core;
     for (const t of msg.targets) core.rememberMember(t.peer, t.addr);
-    const t = msg.targets.find((x) => !core.links.has(x.peer) && !this.pending.has(x.peer));
+    // A game that turned force connection off (forceBelowLinks 0) never forces, hinted or not.
+    if (msg.force && core.cfg.connectionRules.forceBelowLinks === 0) return;
+    // A hint repeated while the last one's connect is in flight: that connect is the repair.
+    if (msg.targets.some((x) => this.pending.has(x.peer))) return;
+    const t = msg.targets.find((x) => !core.links.has(x.peer));
     if (t === undefined) return;
     const full = !this.hasRoom();
     if (full) {

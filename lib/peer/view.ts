@@ -7,6 +7,7 @@ import { registerParts } from "./insider.ts";
 import type { PeerParts } from "./parts.ts";
 import type { Phase } from "./phases.ts";
 import type { Receiver } from "./receive.ts";
+import type { GridStanding } from "./standing.ts";
 import type { PeerStats } from "./stats.ts";
 import type { PeerTimer } from "./timers.ts";
 
@@ -56,6 +57,13 @@ export class PeerView {
   }
   get connectionLimit(): number {
     return this.parts.core.limit;
+  }
+  /**
+   * Where the lobby last said this peer stands (GridStatus): in the grid's main component or
+   * on an island, with the counts it saw; undefined until it has said.
+   */
+  get standing(): GridStanding | undefined {
+    return this.parts.standing.current;
   }
   /** Peer ids of the current links. */
   get linkPeers(): readonly number[] {
