@@ -32,6 +32,12 @@ export const DEFAULT_ISLAND_CHECK_MS = 1000;
  * points newcomers' islands at it (standing.ts). Defaults to 50 ms.
  */
 export const DEFAULT_COMPONENT_CHECK_MS = 50;
+/**
+ * A grid with at most this many other members hands each joiner the whole member list (in
+ * parts); a larger one hands out a sample of up to 32 members in one part, members with a
+ * free link first (member-sample.ts). Defaults to 64.
+ */
+export const DEFAULT_MEMBER_LIST_LIMIT = 64;
 /** A session without grid memberships and silent this long is forgotten. Defaults to 60000 ms. */
 export const DEFAULT_SESSION_IDLE_MS = 60_000;
 /** Defaults to 1024. */
@@ -117,6 +123,13 @@ export interface LobbyConfig {
   componentCheckMs?: number;
   /** A session holding no membership and silent this long is forgotten. Defaults to 60000 (DEFAULT_SESSION_IDLE_MS). */
   sessionIdleMs?: number;
+  /**
+   * Up to this many other members, SelectGrid returns the whole member list (in parts); above
+   * it, a sample of at most 32 members in one part: members with a free link first, those in
+   * the main component before the rest, then any. A peer that runs out of candidates selects
+   * the grid again for a fresh sample. Defaults to 64 (DEFAULT_MEMBER_LIST_LIMIT).
+   */
+  memberListLimit?: number;
   /** Defaults to 1024 (DEFAULT_MAX_GRIDS). */
   maxGrids?: number;
   /** Also the capacity of a grid created with capacity 0. Defaults to 256 (DEFAULT_MAX_MEMBERS_PER_GRID). */
@@ -191,6 +204,7 @@ export function resolveLobbyConfig(config: LobbyConfig): ResolvedLobbyConfig {
     islandCheckMs: checkInt("islandCheckMs", config.islandCheckMs ?? DEFAULT_ISLAND_CHECK_MS, 10, HOUR_MS),
     componentCheckMs: checkInt("componentCheckMs", config.componentCheckMs ?? DEFAULT_COMPONENT_CHECK_MS, 1, HOUR_MS),
     sessionIdleMs: checkInt("sessionIdleMs", config.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS, 1, 24 * HOUR_MS),
+    memberListLimit: checkInt("memberListLimit", config.memberListLimit ?? DEFAULT_MEMBER_LIST_LIMIT, 0, 0xffff),
     maxGrids: checkInt("maxGrids", config.maxGrids ?? DEFAULT_MAX_GRIDS, 1, 1 << 20),
     // Member counts travel as u16 (GridList.members, HeartbeatAck.members).
     maxMembersPerGrid: checkInt("maxMembersPerGrid", config.maxMembersPerGrid ?? DEFAULT_MAX_MEMBERS_PER_GRID, 1, 0xffff),

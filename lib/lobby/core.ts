@@ -19,6 +19,7 @@ import type { LobbyEvent } from "./events.ts";
 import { cancelRotation, newGridKeys, noteDeparture, type NextKey } from "./key-rotation.ts";
 import { Queue } from "../util/queue.ts";
 import { SourceLimiter } from "../util/rate-limit.ts";
+import { noteFree } from "./member-sample.ts";
 import { addMember, GridRegistry, removeMember, type Grid, type Member } from "./registry.ts";
 import { SessionTable, type Session } from "./sessions.ts";
 import { LobbyCounters } from "./stats.ts";
@@ -176,7 +177,10 @@ export class LobbyCore {
   }
 
   dropMember(nowMs: number, grid: Grid, m: Member, cause: "leave" | "replaced" | "expired"): void {
-    for (const other of removeMember(grid, m)) this.pending.update(0, grid.id, m.id, other, false);
+    for (const other of removeMember(grid, m)) {
+      this.pending.update(0, grid.id, m.id, other, false);
+      noteFree(grid, grid.members.get(other)); // it reported a link to m: one fewer now
+    }
     this.graphChanged(nowMs, grid);
     this.expiry.delete(m);
     const s = this.sessions.get(m.session);
@@ -208,12 +212,14 @@ export class LobbyCore {
   setLink(nowMs: number, grid: Grid, member: number, other: number, on: boolean): boolean {
     const ok = grid.graph.setReported(member, other, on);
     this.linkChanged(nowMs, grid, member, other);
+    if (!on) noteFree(grid, grid.members.get(member));
     return ok;
   }
 
   /** `member`'s reported links become exactly `links` (Heartbeat, Rejoin). */
   replaceLinks(nowMs: number, grid: Grid, member: number, links: readonly number[]): void {
     for (const other of grid.graph.replaceReported(member, links)) this.linkChanged(nowMs, grid, member, other);
+    noteFree(grid, grid.members.get(member));
   }
 
   private linkChanged(nowMs: number, grid: Grid, a: number, b: number): void {

@@ -5,6 +5,7 @@
  */
 import type { Address } from "../endpoint.ts";
 import type { Random } from "../rng.ts";
+import { IdPool } from "../util/id-pool.ts";
 import { LinkGraph } from "./graph.ts";
 import type { GridKeys } from "./key-rotation.ts";
 import type { Deadline } from "./timers.ts";
@@ -61,6 +62,10 @@ export interface Grid extends Deadline {
   /** address -> member id: one member per address in a grid. */
   readonly byAddr: Map<Address, number>;
   readonly graph: LinkGraph;
+  /** Every member id, for random picks (member-sample.ts). */
+  readonly ids: IdPool;
+  /** Members that may have a free link (a superset: full ones are dropped when drawn, member-sample.ts). */
+  readonly free: IdPool;
   /** The next peer id to try; never below a restored id + 1. */
   nextPeerId: number;
   /** When the graph was first seen split at an island check, or undefined while whole. */
@@ -116,6 +121,8 @@ export class GridRegistry {
       members: new Map(),
       byAddr: new Map(),
       graph: new LinkGraph(),
+      ids: new IdPool(),
+      free: new IdPool(),
       nextPeerId: 1,
       splitSinceMs: undefined,
       islandsReported: 0,
@@ -158,6 +165,8 @@ export function addMember(grid: Grid, member: Member): void {
   grid.members.set(member.id, member);
   grid.byAddr.set(member.addr, member.id);
   grid.graph.addMember(member.id);
+  grid.ids.add(member.id);
+  grid.free.add(member.id);
   grid.roster = undefined;
   if (member.id >= grid.nextPeerId) grid.nextPeerId = member.id + 1;
 }
@@ -165,6 +174,8 @@ export function addMember(grid: Grid, member: Member): void {
 /** Removes a member and its reports; returns the ids whose pair with it changed. */
 export function removeMember(grid: Grid, member: Member): number[] {
   grid.members.delete(member.id);
+  grid.ids.delete(member.id);
+  grid.free.delete(member.id);
   if (grid.byAddr.get(member.addr) === member.id) grid.byAddr.delete(member.addr);
   grid.roster = undefined;
   return grid.graph.removeMember(member.id);

@@ -36,9 +36,6 @@ export function isTaggedKind(kind: number): boolean {
   return kind === Kind.Data || (kind >= 0x10 && kind <= 0x1f);
 }
 
-/** Known member addresses kept at most; the lobby refreshes them when needed. */
-export const MAX_KNOWN_MEMBERS = 4096;
-
 export class PeerCore {
   readonly cfg: ResolvedPeerConfig;
   readonly random: Random;
@@ -50,7 +47,7 @@ export class PeerCore {
   /** This peer's id in the grid (0 until admitted). */
   self = 0;
   limit: number;
-  /** Members' addresses learned from the lobby, join messages and hints (bounded). */
+  /** Members' addresses learned from the lobby, join messages and hints (at most cfg.maxKnownMembers). */
   readonly members = new Map<number, Address>();
   readonly links = new LinkTable();
   readonly credentials: GridCredentials;
@@ -136,7 +133,7 @@ export class PeerCore {
 
   rememberMember(peer: number, address: Address): void {
     if (peer === this.self || peer === 0) return;
-    if (!this.members.has(peer) && this.members.size >= MAX_KNOWN_MEMBERS) {
+    if (!this.members.has(peer) && this.members.size >= this.cfg.maxKnownMembers) {
       const oldest = this.members.keys().next();
       if (!oldest.done) this.members.delete(oldest.value);
     }

@@ -37,16 +37,20 @@ export class Responder {
   onConnect(now: number, from: Address, msg: MessageOf<typeof Kind.Connect>): DropReason | undefined {
     const core = this.core;
     const pending = this.seeker.pending;
-    const drop = this.ticketDrop(from, msg);
+    const link = core.links.get(msg.from);
+    // Would it accept? Only then is the ticket checked (an Ed25519 verification): a full peer
+    // that many joiners ask at once refuses them for nothing (issue 16 item 4, 10,000 members).
+    const crossed = link === undefined && pending.has(msg.from) && core.self < msg.from;
+    const fresh = link === undefined && core.links.byAddr(from) === undefined && this.seeker.hasRoom() && !pending.has(msg.from);
+    // A linked id from another address is checked too: a replay or a forgery worth counting.
+    const wants = link !== undefined || fresh || (crossed && core.links.byAddr(from) === undefined);
+    const drop = wants ? this.ticketDrop(from, msg) : undefined;
     let accepted = false;
-    if (drop === undefined) {
-      const link = core.links.get(msg.from);
+    if (wants && drop === undefined) {
       if (link !== undefined) accepted = link.address === from;
-      else if (core.links.byAddr(from) !== undefined) accepted = false; // another link's address: a stale or forged id
-      else if (this.seeker.hasRoom() && !pending.has(msg.from)) accepted = core.openLink(now, msg.from, from, 0);
-      else if (pending.has(msg.from) && core.self < msg.from) {
+      else {
         // Both sides asked each other at once: the lower id yields its own request and accepts.
-        pending.delete(msg.from);
+        if (crossed) pending.delete(msg.from);
         accepted = core.openLink(now, msg.from, from, 0);
       }
     }

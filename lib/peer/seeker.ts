@@ -26,7 +26,8 @@ export interface Round {
   readonly kind: "join" | "available";
   readonly sentAt: number;
   readonly deadline: number;
-  readonly asked: number;
+  /** The members asked. */
+  readonly asked: readonly number[];
   readonly responses: Response[];
 }
 
@@ -50,6 +51,8 @@ export class Seeker implements LinkObserver {
   private spare: Response[] = [];
   /** Negatives of the last round (force candidates, claims 32, 42). */
   private negatives: Response[] = [];
+  /** Who the last round asked: a refreshed member list starts a round only for someone else. */
+  private lastAsked: ReadonlySet<number> = new Set();
 
   constructor(
     private readonly core: PeerCore,
@@ -75,9 +78,10 @@ export class Seeker implements LinkObserver {
 
   /** A fresh member list: a member below its limit asks the newcomers (claim 36). */
   onMembersUpdated(now: number): void {
-    // Only with someone new to ask: a round with nobody to ask refreshes the member list
+    // Only with someone new to ask: a round that found nobody refreshes the member list
     // again, and Members -> round -> SelectGrid -> Members would spin at network speed.
-    if (this.core.phase === "member" && this.hasRoom() && this.round === undefined && this.candidates(now).length > 0) {
+    const fresh = this.candidates(now).some(([peer]) => !this.lastAsked.has(peer));
+    if (this.core.phase === "member" && this.hasRoom() && this.round === undefined && fresh) {
       this.startRound(now, "available");
     }
   }
@@ -113,7 +117,7 @@ export class Seeker implements LinkObserver {
       return;
     }
     const id = ++this.roundSeq;
-    this.round = { id, kind, sentAt: now, deadline: now + core.cfg.joinWindowMs, asked: pool.length, responses: [] };
+    this.round = { id, kind, sentAt: now, deadline: now + core.cfg.joinWindowMs, asked: pool.map(([peer]) => peer), responses: [] };
     core.timers.arm(PeerTimer.RoundEnd, this.round.deadline);
     for (const [peer, addr] of pool) {
       const req = core.nextReq();
@@ -146,7 +150,7 @@ export class Seeker implements LinkObserver {
       responseTimeMs: now - round.sentAt,
       order: round.responses.length,
     });
-    if (round.responses.length >= round.asked) this.endRound(now);
+    if (round.responses.length >= round.asked.length) this.endRound(now);
   }
 
   /** The round's time limit passed (or everyone answered): the join policy chooses. */
@@ -168,9 +172,15 @@ export class Seeker implements LinkObserver {
         : rules.selectAvailable(positives, want, core.random); // claim 40
     this.spare = positives.filter((r) => !chosen.includes(r));
     for (const r of chosen) this.connect(now, r);
+    // A member that did not answer has likely left: forget it (the member list is a bounded
+    // sample, issue 16 item 4), so the next round asks someone else.
+    this.lastAsked = new Set(round.asked);
+    const answered = new Set(round.responses.map((r) => r.peer));
+    for (const peer of round.asked) if (!answered.has(peer)) core.members.delete(peer);
     if (chosen.length === 0) {
-      // Nobody answered (loss, or stale addresses): try again with a fresh member list.
-      if (round.responses.length === 0) this.lobby.refreshMembers(now);
+      // Nobody with room among those it knows (or nobody answered): a fresh member list,
+      // which from a large grid is a new sample that prefers members with a free link.
+      if (positives.length === 0) this.lobby.refreshMembers(now);
       this.maybeForce(now);
     }
     if (core.phase === "member" || core.phase === "joining") this.scheduleSeek(now, core.cfg.seekIntervalMs);
@@ -301,7 +311,10 @@ export class Seeker implements LinkObserver {
 
   linkClosed(now: number, link: Link): void {
     const core = this.core;
+    this.cooldown.delete(link.peer);
     this.cooldown.set(link.peer, now + core.cfg.disconnectPeriodMs);
+    // Bounded like the member list: the oldest cooldown (the first to run out) goes first.
+    if (this.cooldown.size > core.cfg.maxKnownMembers) this.cooldown.delete(this.cooldown.keys().next().value as number);
     // Below the limit now: look for a link soon (claim 36), not at the next regular tick.
     if (core.phase === "member" && this.hasRoom()) this.scheduleSeek(now, core.cfg.seekIntervalMs / 4);
   }

@@ -19,7 +19,7 @@ export interface PeerFootprint {
   pending: number;
   /** Island repairs in flight. */
   repairing: number;
-  /** Known member addresses (at most MAX_KNOWN_MEMBERS). */
+  /** Known member addresses (at most maxKnownMembers). */
   members: number;
   /** Claim 41 cooldowns (one per recently disconnected member). */
   cooldown: number;

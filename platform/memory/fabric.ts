@@ -25,12 +25,15 @@ export interface FabricConfig {
   readonly mtuBytes: number;
   readonly strictMtu: boolean;
   readonly inspect: InspectFn | undefined;
+  /** Keep per-link counters (SimNetworkOptions.linkStats). */
+  readonly linkStats: boolean;
 }
 
 export class Fabric<E> {
   readonly links: LinkTable;
   readonly cuts = new Partitions();
-  readonly linkCounters = new LinkCounterTable();
+  readonly linkCounters: LinkCounterTable;
+  private readonly countLinks: boolean;
   private readonly mtuBytes: number;
   private readonly strictMtu: boolean;
   private readonly inspect: InspectFn | undefined;
@@ -58,13 +61,15 @@ export class Fabric<E> {
     this.mtuBytes = config.mtuBytes;
     this.strictMtu = config.strictMtu;
     this.inspect = config.inspect;
+    this.countLinks = config.linkStats;
+    this.linkCounters = new LinkCounterTable();
   }
 
   send(from: Address, transmit: Transmit): void {
     const c = this.counters;
     const { to, bytes } = transmit;
     c.sent++;
-    this.linkCounters.sent(from, to, bytes.length);
+    if (this.countLinks) this.linkCounters.sent(from, to, bytes.length);
     if (this.inspect !== undefined) {
       try {
         this.inspect(this.agenda.now, from, to, bytes);
@@ -116,7 +121,7 @@ export class Fabric<E> {
       return "dropped";
     }
     c.delivered++;
-    this.linkCounters.delivered(d.from, node.address, d.bytes.length);
+    if (this.countLinks) this.linkCounters.delivered(d.from, node.address, d.bytes.length);
     return "deliver";
   }
 
