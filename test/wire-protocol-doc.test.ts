@@ -36,6 +36,7 @@ import {
 import { MAX_EPOCHS } from "../lib/security/grid-keys.ts";
 import { AEAD_TAG_BYTES, ED25519_SIGNATURE_BYTES } from "../lib/security/crypto.ts";
 import { TICKET_HEADER_BYTES, TICKET_MAX_ADDRESS_BYTES, TICKET_MAX_BYTES } from "../lib/security/ticket.ts";
+import { JOIN_TOKEN_MAX_BYTES, JOIN_TOKEN_MAX_GRID_BYTES, JOIN_TOKEN_MAX_PLAYER_BYTES, JOIN_TOKEN_NONCE_BYTES } from "../lib/security/join-token.ts";
 import * as lobbyConfig from "../lib/lobby/config.ts";
 import * as peerConfig from "../lib/peer/config.ts";
 import { MAX_BACKOFF_MS } from "../lib/peer/request-table.ts";
@@ -278,6 +279,17 @@ test("6.3: the ticket layout matches lib/security/ticket.ts and MAX_TICKET_BYTES
   assert.is(max, limits.MAX_TICKET_BYTES);
   assert.match(doc, `78 + n bytes, at most ${limits.MAX_TICKET_BYTES}`);
   assert.match(rows[6]?.[3] ?? "", '"relaygrid-ticket-v1"');
+});
+
+test("6.9: the join token layout matches lib/security/join-token.ts, and a sealed one fits JoinToken", () => {
+  const { rows, max } = layout("Join token layout");
+  assert.equal(rows.map((r) => r[0]), ["version", "n", "grid", "p", "player", "expiresAt", "nonce", "signature"]);
+  assert.equal(rows.map((r) => r[1]), ["1", "1", "n", "1", "p", "4", String(JOIN_TOKEN_NONCE_BYTES), String(ED25519_SIGNATURE_BYTES)]);
+  assert.equal([rows[2]?.[2], rows[4]?.[2]], [String(JOIN_TOKEN_MAX_GRID_BYTES), String(JOIN_TOKEN_MAX_PLAYER_BYTES)]);
+  assert.is(max, JOIN_TOKEN_MAX_BYTES);
+  assert.match(doc, `79 + n + p bytes, at most ${JOIN_TOKEN_MAX_BYTES}`);
+  assert.ok(JOIN_TOKEN_MAX_BYTES <= limits.MAX_JOIN_TOKEN_BYTES && limits.MAX_JOIN_TOKEN_BYTES + AEAD_TAG_BYTES === limits.MAX_SEALED_TOKEN_BYTES);
+  assert.match(rows[7]?.[3] ?? "", '"relaygrid-join-token-v1"');
 });
 
 test("6.4: the sealed grant layout adds up to MAX_SEALED_BYTES", () => {

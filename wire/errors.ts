@@ -14,6 +14,8 @@ export const ErrorCode = {
   LimitReached: "limit-reached",
   InvalidAddress: "invalid-address",
   Socket: "socket",
+  /** The lobby's admission policy refused: no valid join token for the grid (expired, used, or none). */
+  NotAdmitted: "not-admitted",
   /** An application listener (e.g. on("data")) threw; the error is its `cause` (platform/node). */
   Listener: "listener",
 } as const;

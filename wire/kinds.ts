@@ -31,6 +31,8 @@ export const Kind = {
   Heartbeat: 0x27,
   Leave: 0x28,
   Rejoin: 0x29,
+  /** A join token from the game's backend, presented before CreateGrid / SelectGrid / Rejoin (admission). */
+  JoinToken: 0x2e,
 
   Welcome: 0x40,
   GridList: 0x41,
@@ -88,6 +90,8 @@ export const LobbyErrorCode = {
   NameTaken: 6,
   /** The Hello's handshake key was unusable, or the lobby could not seal for this session. */
   BadHandshake: 7,
+  /** The lobby's admission policy refused: no valid, unexpired, unused join token for this grid. */
+  NotAdmitted: 8,
 } as const;
 export type LobbyErrorCode = (typeof LobbyErrorCode)[keyof typeof LobbyErrorCode];
 

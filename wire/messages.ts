@@ -14,6 +14,7 @@ import {
   MAX_ADDRESS_BYTES,
   MAX_DETAIL_BYTES,
   MAX_HOPS,
+  MAX_SEALED_TOKEN_BYTES,
   MAX_LINKS,
   MAX_META_BYTES,
   MAX_NAME_BYTES,
@@ -99,6 +100,9 @@ export const SCHEMAS = {
     ["epoch", U32],
     ["sealed", bin(MAX_SEALED_BYTES)],
   ],
+  // A join token from the game's backend, sealed under the session key (Direction.PeerToLobby,
+  // nonce = req) so an eavesdropper cannot use it first; kept with the session for admission.
+  [Kind.JoinToken]: [["req", U32], ["session", U32], ["sealed", bin(MAX_SEALED_TOKEN_BYTES)]],
 
   // Lobby -> peer.
   // The signed handshake reply: the lobby's ephemeral key, its identity, and its Ed25519

@@ -7,6 +7,7 @@ import type { Random } from "../rng.ts";
 import { constantTimeEqual } from "../security/bytes.ts";
 import { checkBytes, type CryptoProvider, ED25519_PUBLIC_KEY_BYTES, ED25519_SEED_BYTES, type KeyPair } from "../security/crypto.ts";
 import { NobleCrypto } from "../security/noble-crypto.ts";
+import type { AdmissionHook } from "./admission.ts";
 import { DEFAULT_MAX_DATAGRAM_BYTES } from "../../wire/limits.ts";
 import { MIN_MAX_DATAGRAM_BYTES } from "./sizes.ts";
 
@@ -92,6 +93,14 @@ export interface LobbyConfig {
    * lobby that restarts passes the same identity every time (`relaygrid lobby --key-file`).
    */
   identity?: LobbyIdentity;
+  /**
+   * Who may create and join which grid (admission.ts): asked before a CreateGrid creates, a
+   * SelectGrid admits a new member, or a Rejoin restores what the lobby cannot check by key;
+   * a refusal is Error NotAdmitted. joinTokenAdmission({ publicKeys, crypto, unixTimeMs })
+   * admits the holders of join tokens the game's backend signed. Defaults to none: anyone who
+   * reaches the lobby may create and join any grid.
+   */
+  admission?: AdmissionHook;
   /** Lifetime of an address-validation cookie (Retry). Defaults to 10000 (DEFAULT_COOKIE_LIFETIME_MS). */
   cookieLifetimeMs?: number;
   /**
@@ -150,7 +159,7 @@ export interface LobbyConfig {
   maxQueuedEvents?: number;
 }
 
-export type ResolvedLobbyConfig = Required<LobbyConfig>;
+export type ResolvedLobbyConfig = Required<Omit<LobbyConfig, "admission">> & { admission: AdmissionHook | undefined };
 
 /** A copy of `identity`, checked: 32-byte keys, and the public key is the one the seed derives. */
 function resolveIdentity(crypto: CryptoProvider, identity: LobbyIdentity | undefined): KeyPair {
@@ -165,6 +174,13 @@ function resolveIdentity(crypto: CryptoProvider, identity: LobbyIdentity | undef
     );
   }
   return { secretKey: identity.secretKey.slice(), publicKey: derived.publicKey };
+}
+
+function checkAdmission(hook: AdmissionHook | undefined): AdmissionHook | undefined {
+  if (hook !== undefined && typeof hook !== "function") {
+    throw new RelayGridError(ErrorCode.InvalidConfig, "admission must be a function (request) => verdict, such as joinTokenAdmission(...)");
+  }
+  return hook;
 }
 
 const HOUR_MS = 3_600_000;
@@ -187,6 +203,7 @@ export function resolveLobbyConfig(config: LobbyConfig): ResolvedLobbyConfig {
     random,
     crypto,
     identity: resolveIdentity(crypto, config.identity),
+    admission: checkAdmission(config.admission),
     cookieLifetimeMs: checkInt("cookieLifetimeMs", config.cookieLifetimeMs ?? DEFAULT_COOKIE_LIFETIME_MS, 1, 24 * HOUR_MS),
     rotateAfterDepartures: checkInt(
       "rotateAfterDepartures",

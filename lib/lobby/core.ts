@@ -139,9 +139,14 @@ export class LobbyCore {
     this.emit({ type: "gridRemoved", grid: grid.id, name: grid.name });
   }
 
-  /** Admits a peer with id `id` for session `s` at `addr`, replacing any other member at that address. */
-  admit(nowMs: number, grid: Grid, s: Session, id: number, addr: Address, limit: number, restored: boolean): Member {
+  /**
+   * Admits a peer with id `id` for session `s` at `addr`, replacing any other member at that
+   * address, or of that `player` (as the admission policy named it).
+   */
+  admit(nowMs: number, grid: Grid, s: Session, id: number, addr: Address, limit: number, restored: boolean, player = ""): Member {
     this.replaceAt(nowMs, grid, addr);
+    const samePlayer = player === "" ? undefined : grid.members.get(grid.byPlayer.get(player) ?? 0);
+    if (samePlayer !== undefined) this.dropMember(nowMs, grid, samePlayer, "replaced");
     const m: Member = {
       grid: grid.id,
       id,
@@ -150,6 +155,7 @@ export class LobbyCore {
       limit,
       lastHeardMs: nowMs,
       ticket: undefined,
+      player,
       admittedMs: nowMs,
       standing: "none",
       standingComponent: 0,
@@ -165,7 +171,7 @@ export class LobbyCore {
     this.emptyGrids.delete(grid);
     // Members that already report a link to a restored id now have a one-sided pair.
     for (const r of grid.graph.reportersOf(id)) this.linkChanged(nowMs, grid, r, id);
-    this.emit({ type: "peerJoined", grid: grid.id, peer: id, addr, restored });
+    this.emit({ type: "peerJoined", grid: grid.id, peer: id, addr, restored, player });
     return m;
   }
 

@@ -9,8 +9,11 @@ export type LobbyEvent =
   | { readonly type: "gridCreated"; readonly grid: number; readonly name: string; readonly restored: boolean }
   /** An empty grid outlived emptyGridGraceMs and was removed. */
   | { readonly type: "gridRemoved"; readonly grid: number; readonly name: string }
-  /** A peer was admitted by SelectGrid (claim 24), or restored by Rejoin (`restored`). */
-  | { readonly type: "peerJoined"; readonly grid: number; readonly peer: number; readonly addr: Address; readonly restored: boolean }
+  /**
+   * A peer was admitted by SelectGrid (claim 24), or restored by Rejoin (`restored`); `player`
+   * is who the admission policy said it is ("" without one).
+   */
+  | { readonly type: "peerJoined"; readonly grid: number; readonly peer: number; readonly addr: Address; readonly restored: boolean; readonly player: string }
   /** A peer left: by Leave, or `replaced` by a newer admission from the same address. */
   | { readonly type: "peerLeft"; readonly grid: number; readonly peer: number; readonly reason: "leave" | "replaced" }
   /** A peer was silent longer than expireAfterMs and was removed with its links. */

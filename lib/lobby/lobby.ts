@@ -94,6 +94,7 @@ import { clip, LobbyCore } from "./core.ts";
 import type { LobbyEvent } from "./events.ts";
 import { nextTimer, runTimers } from "./maintenance.ts";
 import { AMPLIFICATION_FACTOR, onHello } from "./handshake.ts";
+import { onJoinToken } from "./admit.ts";
 import { onCreateGrid, onLeave, onListGrids, onRejoin, onSelectGrid } from "./requests.ts";
 import type { Session } from "./sessions.ts";
 import { LobbyDrop, type DropReason } from "./stats.ts";
@@ -235,6 +236,10 @@ export class Lobby extends LobbyView implements Endpoint<LobbyEvent> {
         const s = this.session(nowMs, from, size, msg);
         return typeof s === "string" ? s : onRejoin(core, nowMs, from, s, msg);
       }
+      case Kind.JoinToken: {
+        const s = this.session(nowMs, from, size, msg);
+        return typeof s === "string" ? s : onJoinToken(core, from, s, msg);
+      }
       // Relay data and peer <-> peer control belong to peers; lobby -> peer kinds to the lobby.
       case Kind.Data:
       case Kind.Join:
@@ -284,7 +289,7 @@ export class Lobby extends LobbyView implements Endpoint<LobbyEvent> {
   /** The occasional Error RateLimited: only for a lobby request, and no larger than 3x it. */
   private warnRateLimited(from: Address, bytes: Uint8Array): void {
     const decoded = decode(bytes, this.core.config.maxDatagramBytes);
-    if (!decoded.ok || decoded.msg.kind < Kind.Hello || decoded.msg.kind > Kind.Rejoin) return;
+    if (!decoded.ok || decoded.msg.kind < Kind.Hello || decoded.msg.kind > 0x3f) return; // peer -> lobby kinds
     const req = (decoded.msg as Message & { req: number }).req;
     const detail = `over ${this.core.config.requestsPerSecondPerSource}/s`;
     this.core.sendError(from, req, LobbyErrorCode.RateLimited, detail, bytes.length * AMPLIFICATION_FACTOR);

@@ -24,6 +24,8 @@ export interface Member extends Deadline {
   lastHeardMs: number;
   /** Its admission ticket, signed once per grid key epoch (Ed25519 signing is the costly step). */
   ticket: { readonly epoch: number; readonly bytes: Uint8Array } | undefined;
+  /** Who the admission policy said it is ("" without a policy, or when it named nobody): one member per player and grid. */
+  readonly player: string;
   /** When it was admitted: a newcomer until it first stands in the main component (standing.ts). */
   readonly admittedMs: number;
   /** What the last GridStatus told it: nothing yet, in the main component, or on an island. */
@@ -61,6 +63,8 @@ export interface Grid extends Deadline {
   readonly members: Map<number, Member>;
   /** address -> member id: one member per address in a grid. */
   readonly byAddr: Map<Address, number>;
+  /** player -> member id: one member per player in a grid (admission.ts). */
+  readonly byPlayer: Map<string, number>;
   readonly graph: LinkGraph;
   /** Every member id, for random picks (member-sample.ts). */
   readonly ids: IdPool;
@@ -120,6 +124,7 @@ export class GridRegistry {
       meta,
       members: new Map(),
       byAddr: new Map(),
+      byPlayer: new Map(),
       graph: new LinkGraph(),
       ids: new IdPool(),
       free: new IdPool(),
@@ -164,6 +169,7 @@ export function allocPeerId(grid: Grid): number {
 export function addMember(grid: Grid, member: Member): void {
   grid.members.set(member.id, member);
   grid.byAddr.set(member.addr, member.id);
+  if (member.player !== "") grid.byPlayer.set(member.player, member.id);
   grid.graph.addMember(member.id);
   grid.ids.add(member.id);
   grid.free.add(member.id);
@@ -177,6 +183,7 @@ export function removeMember(grid: Grid, member: Member): number[] {
   grid.ids.delete(member.id);
   grid.free.delete(member.id);
   if (grid.byAddr.get(member.addr) === member.id) grid.byAddr.delete(member.addr);
+  if (grid.byPlayer.get(member.player) === member.id) grid.byPlayer.delete(member.player);
   grid.roster = undefined;
   return grid.graph.removeMember(member.id);
 }

@@ -53,6 +53,8 @@ export interface LobbyStats {
   errorsSent: Record<string, number>;
   probesSent: number;
   hintsSent: number;
+  /** Requests the admission policy refused (Error NotAdmitted sent). */
+  notAdmitted: number;
   /** GridStatus notices sent (a member entered or left its grid's main component, or a repeat). */
   statusesSent: number;
   /** Retry replies (address-validation cookies) sent to Hellos without a valid cookie. */
@@ -76,6 +78,7 @@ export class LobbyCounters {
   probesSent = 0;
   hintsSent = 0;
   statusesSent = 0;
+  notAdmitted = 0;
   retriesSent = 0;
   handshakes = 0;
   keyRotations = 0;

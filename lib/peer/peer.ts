@@ -18,7 +18,7 @@
  */
 import type { Address, Endpoint, Transmit } from "../endpoint.ts";
 import { checkInt, ErrorCode, RelayGridError } from "../errors.ts";
-import { MAX_META_BYTES, MAX_NAME_BYTES, utf8Length } from "../../wire/index.ts";
+import { MAX_JOIN_TOKEN_BYTES, MAX_META_BYTES, MAX_NAME_BYTES, utf8Length } from "../../wire/index.ts";
 import { resolvePeerConfig, type PeerConfig, type ResolvedPeerConfig } from "./config.ts";
 import type { NeighbourInfo } from "./connection-rules.ts";
 import { PeerCore } from "./core.ts";
@@ -45,6 +45,11 @@ export interface JoinOptions {
   capacity?: number;
   /** Free-form game metadata when creating (at most 200 bytes). Defaults to "". */
   meta?: string;
+  /**
+   * A join token from the game's backend (createJoinToken), for a lobby that admits only
+   * token holders: presented before the grid is created or selected. Defaults to none.
+   */
+  token?: Uint8Array;
 }
 
 /**
@@ -111,8 +116,12 @@ export class Peer extends PeerView implements Endpoint<PeerEvent> {
       throw new RelayGridError(ErrorCode.InvalidConfig, `meta is ${utf8Length(meta)} bytes > ${MAX_META_BYTES}`);
     }
     const capacity = checkInt("capacity", options.capacity ?? 256, 2, 0xffff);
+    const token = options.token;
+    if (token !== undefined && (!(token instanceof Uint8Array) || token.length < 1 || token.length > MAX_JOIN_TOKEN_BYTES)) {
+      throw new RelayGridError(ErrorCode.InvalidConfig, `token must be 1 to ${MAX_JOIN_TOKEN_BYTES} bytes (a join token from createJoinToken)`);
+    }
     core.setPhase("lobby");
-    this.parts.lobby.start(t, { grid: g, create: options.create ?? false, capacity, meta });
+    this.parts.lobby.start(t, { grid: g, create: options.create ?? false, capacity, meta, token: token?.slice() });
   }
 
   /** Sends `payload` to every member of the grid, each exactly once (claims 2-4). Returns its sequence value. */

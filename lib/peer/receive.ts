@@ -144,6 +144,7 @@ export class Receiver {
       case Kind.Heartbeat:
       case Kind.Leave:
       case Kind.Rejoin:
+      case Kind.JoinToken:
         return PeerDrop.UnexpectedInState; // lobby-bound requests: no phase accepts them
       default:
         return assertNever(msg);

@@ -7,7 +7,7 @@
 import type { Address } from "../../lib/endpoint.ts";
 import { Lobby } from "../../lib/lobby/lobby.ts";
 import type { LobbyConfig } from "../../lib/lobby/config.ts";
-import { Peer } from "../../lib/peer/peer.ts";
+import { Peer, type JoinOptions } from "../../lib/peer/peer.ts";
 import type { PeerConfig } from "../../lib/peer/config.ts";
 import type { PeerEvent } from "../../lib/peer/events.ts";
 import { SeededRandom } from "../../lib/rng.ts";
@@ -91,6 +91,11 @@ export class SimGrid {
 
   /** Adds a peer and starts its join (create: true by default, so the first one creates the grid). */
   addPeer(overrides: Omit<PeerConfig, "random" | "lobby"> = {}, grid = "arena", create = true): PeerNode {
+    return this.addPeerWith(overrides, { grid, create });
+  }
+
+  /** Adds a peer and starts its join with these options (a join token, say). */
+  addPeerWith(overrides: Omit<PeerConfig, "random" | "lobby">, join: JoinOptions): PeerNode {
     const address = `peer-${++this.n}`;
     const node = this.sim.add(
       address,
@@ -104,7 +109,7 @@ export class SimGrid {
     );
     this.peers.push(node);
     this.byAddr.set(address, node);
-    node.with((p, now) => p.join(now, { grid, create }));
+    node.with((p, now) => p.join(now, join));
     return node;
   }
 

@@ -1,0 +1,59 @@
+/**
+ * The lobby's end of admission (admission.ts): JoinToken keeps a token with its session, and
+ * the registry handlers ask the policy before they create a grid or admit a member.
+ */
+import type { Address } from "../endpoint.ts";
+import { Kind, LobbyErrorCode } from "../../wire/kinds.ts";
+import type { MessageOf } from "../../wire/messages.ts";
+import { truncateUtf8 } from "../../wire/utf8.ts";
+import { Direction, openFrom } from "../security/handshake.ts";
+import type { AdmissionRequest } from "./admission.ts";
+import type { LobbyCore } from "./core.ts";
+import type { Session } from "./sessions.ts";
+
+/** Join tokens a session keeps (the newest first): one per grid it may move between. */
+export const MAX_TOKENS_PER_SESSION = 4;
+/** A player id is at most as long as a name (a join token's limit). */
+const MAX_PLAYER_BYTES = 32;
+
+/**
+ * JoinToken{sealed} -> Ack: the token, sealed under the session key (PeerToLobby, nonce = req),
+ * kept with the session. One that does not open, or is empty, is a BadRequest; the same token
+ * again changes nothing.
+ */
+export function onJoinToken(core: LobbyCore, from: Address, s: Session, msg: MessageOf<typeof Kind.JoinToken>): undefined {
+  const token = openFrom(core.crypto, s.key, Direction.PeerToLobby, msg.req, msg.sealed);
+  if (token === null || token.length === 0) {
+    core.sendError(from, msg.req, LobbyErrorCode.BadRequest, "JoinToken.sealed does not open under this session's key, or holds no token");
+    return undefined;
+  }
+  const same = s.tokens.findIndex((t) => t.length === token.length && t.every((b, i) => b === token[i]));
+  if (same >= 0) s.tokens.splice(same, 1);
+  s.tokens.unshift(token);
+  if (s.tokens.length > MAX_TOKENS_PER_SESSION) s.tokens.pop();
+  core.send(from, { kind: Kind.Ack, req: msg.req });
+  return undefined;
+}
+
+/**
+ * Asks the lobby's admission policy: the player to record ("" without a policy, or when it
+ * names none), or undefined after replying Error NotAdmitted with the policy's reason.
+ */
+export function admitOrRefuse(
+  core: LobbyCore,
+  nowMs: number,
+  from: Address,
+  s: Session,
+  req: number,
+  action: AdmissionRequest["action"],
+  grid: string,
+  gridId: number,
+): string | undefined {
+  const policy = core.config.admission;
+  if (policy === undefined) return "";
+  const verdict = policy({ action, grid, gridId, session: s.id, address: from, name: s.name, tokens: s.tokens, nowMs });
+  if (verdict.ok) return truncateUtf8(verdict.player ?? "", MAX_PLAYER_BYTES);
+  core.counters.notAdmitted++;
+  core.sendError(from, req, LobbyErrorCode.NotAdmitted, verdict.reason);
+  return undefined;
+}
