@@ -8,6 +8,8 @@ import type { Random } from "../../lib/rng.ts";
 import { formatAddress } from "./address.ts";
 import { CryptoRandom } from "./crypto-random.ts";
 import { bindUdp, driveEndpoint, type DriverStats } from "./endpoint-driver.ts";
+import { joinTokenAdmission } from "../../lib/lobby/admission.ts";
+import { keyBytes } from "./join-token.ts";
 import { NodeCrypto } from "./node-crypto.ts";
 import { ReplyTimer, type ReplyTimes } from "./reply-timer.ts";
 
@@ -31,6 +33,13 @@ export interface CreateLobbyOptions extends Omit<LobbyConfig, "random"> {
   port?: number;
   /** Defaults to a CryptoRandom (Web Crypto); pass a SeededRandom to replay a run. */
   random?: Random;
+  /**
+   * Admit only players with a join token signed by one of these keys (the game backend's
+   * public keys, 32 bytes or 64 hex characters; two during a key rotation): the lobby's
+   * `admission` becomes joinTokenAdmission over them, with Date.now as its clock. Defaults
+   * to none (anyone may join). Not together with `admission`.
+   */
+  joinTokenKeys?: readonly (Uint8Array | string)[];
 }
 
 export type LobbyEventOf<T extends LobbyEventType> = Extract<LobbyEvent, { type: T }>;
@@ -56,11 +65,17 @@ export interface LobbyServer {
 
 /** Binds a UDP lobby and resolves once it is listening. Rejects with a RelayGridError (invalid-config or socket). */
 export async function createLobby(options: CreateLobbyOptions = {}): Promise<LobbyServer> {
-  const { host = DEFAULT_LOBBY_HOST, port = DEFAULT_LOBBY_PORT, random, crypto, ...limits } = options;
+  const { host = DEFAULT_LOBBY_HOST, port = DEFAULT_LOBBY_PORT, random, crypto, joinTokenKeys, ...limits } = options;
   checkInt("port", port, 0, 65535);
   if (typeof host !== "string" || host === "") throw new RelayGridError(ErrorCode.InvalidConfig, `host must be a non-empty string, got ${String(host)}`);
   // Built before binding, so a bad option never leaves a socket open.
-  const lobby = new Lobby({ ...limits, random: random ?? new CryptoRandom(), crypto: crypto ?? new NodeCrypto() });
+  const providers = { random: random ?? new CryptoRandom(), crypto: crypto ?? new NodeCrypto() };
+  if (joinTokenKeys !== undefined) {
+    if (limits.admission !== undefined) throw new RelayGridError(ErrorCode.InvalidConfig, "pass joinTokenKeys or admission, not both");
+    const publicKeys = joinTokenKeys.map((k, i) => keyBytes(`joinTokenKeys[${i}]`, k));
+    limits.admission = joinTokenAdmission({ publicKeys, crypto: providers.crypto, unixTimeMs: Date.now });
+  }
+  const lobby = new Lobby({ ...limits, ...providers });
   const publicKey = Buffer.from(lobby.publicKey).toString("hex");
   const socket = await bindUdp(host, port);
   const listeners = new Map<string, Set<(value: never) => void>>();
