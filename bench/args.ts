@@ -5,7 +5,8 @@ export interface Args {
   quick: boolean;
   json: boolean;
   help: boolean;
-  runtime: Runtime;
+  /** --runtime: every UDP group on this runtime (and nothing else). Undefined: UDP groups on Node, and those with more runtimes on each. */
+  runtime: Runtime | undefined;
   /** Group selectors: a group runs when its name starts with one of them. Empty: all. */
   groups: string[];
 }
@@ -13,16 +14,17 @@ export interface Args {
 export const USAGE = `usage: npm run bench -- [group ...] [--quick] [--json] [--runtime node|bun|deno]
 
   group            run only the groups whose name starts with this (codec, relay-core, scale,
-                   udp-hop, udp-grid, faults; "udp" selects both UDP groups)
-  --quick          fewer repeats and smaller N: everything in under 60 s (CI)
+                   udp-hop, udp-grid, lobby-capacity, faults; "udp" selects both UDP groups)
+  --quick          fewer repeats and smaller N: everything in about a minute (CI)
   --json           print the results as JSON instead of the table
-  --runtime NAME   the runtime of the UDP groups (default node); the other groups run on Node
+  --runtime NAME   run only the UDP groups, on this runtime; without it they run on Node and
+                   udp-hop also on Bun and Deno (its native-transport targets)
 
 Writes bench/results/latest.json, bench/results/latest.md and, with the scale group,
 bench/results/scale.svg; --quick writes the same files under bench/results/quick/ (git-ignored).`;
 
 export function parseArgs(argv: readonly string[]): Args {
-  const a: Args = { quick: false, json: false, help: false, runtime: "node", groups: [] };
+  const a: Args = { quick: false, json: false, help: false, runtime: undefined, groups: [] };
   for (let i = 0; i < argv.length; i++) {
     const s = argv[i] as string;
     if (s === "--quick") a.quick = true;

@@ -76,7 +76,7 @@ export function renderMarkdown(meta: RunMeta, results: readonly GroupResult[]): 
     "",
     `- command: \`${meta.command}\``,
     `- date: ${meta.date}`,
-    `- runtime: Node ${meta.node}${meta.runtime === "node" ? "" : ` (UDP groups on ${udpRuntime(meta, results)})`}, ${meta.platform}${meta.exposeGc ? ", --expose-gc" : ""}`,
+    `- runtime: Node ${meta.node}${meta.runtime === "node" ? "" : ` (${udpRuntime(results)})`}, ${meta.platform}${meta.exposeGc ? ", --expose-gc" : ""}`,
     `- CPU: ${meta.cpu} (${meta.cores} cores)`,
     `- wall time: ${meta.wallSeconds} s${meta.quick ? " (--quick)" : ""}`,
     `- 1-minute load average: ${meta.loadAverage[0]} at the start, ${meta.loadAverage[1]} at the end (${meta.cores} cores; at the start anything above ~0.3 is other work, and the bench itself keeps one or two cores busy)`,
@@ -98,9 +98,10 @@ export function renderMarkdown(meta: RunMeta, results: readonly GroupResult[]): 
   return lines.join("\n");
 }
 
-function udpRuntime(meta: RunMeta, results: readonly GroupResult[]): string {
-  const v = results.map((g) => g.info.runtimeVersion).find((x) => typeof x === "string");
-  return v === undefined ? meta.runtime : `${meta.runtime} ${String(v)}`;
+/** "udp-hop/bun on bun 1.4.5, ..." for the groups that ran on another runtime than Node. */
+function udpRuntime(results: readonly GroupResult[]): string {
+  const other = results.filter((g) => typeof g.info.runtime === "string" && g.info.runtime !== "node");
+  return other.map((g) => `${g.group} on ${String(g.info.runtime)} ${String(g.info.runtimeVersion ?? "")}`.trim()).join(", ") || "UDP groups on Node";
 }
 
 export function toJson(meta: RunMeta, results: readonly GroupResult[]): Record<string, unknown> {

@@ -20,11 +20,12 @@ import { relayCoreGroup } from "./groups/relay-core.ts";
 import { scaleGroup } from "./groups/scale.ts";
 import { udpGridGroup } from "./groups/udp-grid.ts";
 import { udpHopGroup } from "./groups/udp-hop.ts";
-import { scriptCommand } from "./support/runtime.ts";
+import { lobbyCapacityGroup } from "./groups/lobby-capacity.ts";
+import { currentRuntime, scriptCommand } from "./support/runtime.ts";
 import { renderMarkdown, renderTable, runMeta, toJson } from "./report.ts";
-import type { BenchContext, Group, GroupResult } from "./types.ts";
+import type { BenchContext, Group, GroupResult, Runtime } from "./types.ts";
 
-const GROUPS: readonly Group[] = [codecGroup, relayCoreGroup, scaleGroup, udpHopGroup, udpGridGroup, faultsGroup];
+const GROUPS: readonly Group[] = [codecGroup, relayCoreGroup, scaleGroup, udpHopGroup, udpGridGroup, lobbyCapacityGroup, faultsGroup];
 /** Set in a child: the group it runs. */
 const CHILD_ENV = "RELAYGRID_BENCH_GROUP";
 const here = dirname(fileURLToPath(import.meta.url));
@@ -32,13 +33,16 @@ const here = dirname(fileURLToPath(import.meta.url));
 const resultsDirFor = (args: Args): string => (args.quick ? join(here, "results", "quick") : join(here, "results"));
 const log = (m: string): void => void process.stderr.write(`[bench] ${m}\n`);
 
-/**
- * Runs one group in a fresh process and returns what it sent back: `node --expose-gc`, or for
- * a UDP group the runtime --runtime names.
- */
-function runInChild(g: Group, args: Args, argv: readonly string[]): Promise<GroupResult> {
+/** One group on one runtime. */
+interface Job {
+  readonly group: Group;
+  readonly runtime: Runtime;
+}
+
+/** Runs one group in a fresh process on its runtime (`node --expose-gc` for Node) and returns what it sent back. */
+function runInChild(job: Job, argv: readonly string[]): Promise<GroupResult> {
+  const { group: g, runtime } = job;
   return new Promise((resolve, reject) => {
-    const runtime = g.udp ? args.runtime : "node";
     const [cmd, cmdArgs] = scriptCommand(runtime, fileURLToPath(import.meta.url), ["--expose-gc", "--max-old-space-size=6144"]);
     const child = spawn(cmd, [...cmdArgs, ...argv], {
       stdio: ["ignore", "ignore", "inherit", "ipc"],
@@ -48,7 +52,8 @@ function runInChild(g: Group, args: Args, argv: readonly string[]): Promise<Grou
     child.on("message", (m) => (result = m as GroupResult));
     child.on("error", (e) => reject(new Error(`could not start ${runtime} (${cmd}): ${e.message}`)));
     child.on("exit", (code, signal) => {
-      if (result !== undefined) resolve(result);
+      // A group run on another runtime than Node is its own entry: "udp-hop/bun".
+      if (result !== undefined) resolve(runtime === "node" || !g.udp ? result : { ...result, group: `${result.group}/${runtime}` });
       else reject(new Error(`the ${g.name} process exited with ${signal ?? String(code)} before reporting`));
     });
   });
@@ -61,7 +66,7 @@ async function childMain(name: string, args: Args): Promise<number> {
   const gcFn = (globalThis as { gc?: () => void }).gc;
   const ctx: BenchContext = {
     quick: args.quick,
-    runtime: args.runtime,
+    runtime: currentRuntime().name,
     log,
     gc: gcFn ?? ((): void => {}),
     hasGc: gcFn !== undefined,
@@ -72,18 +77,30 @@ async function childMain(name: string, args: Args): Promise<number> {
   return 0;
 }
 
-function select(args: Args, log: (m: string) => void): Group[] {
+function select(args: Args, log: (m: string) => void): Job[] {
   const chosen =
     args.groups.length === 0
-      ? GROUPS.filter((g) => args.runtime === "node" || g.udp)
+      ? GROUPS.filter((g) => args.runtime === undefined || args.runtime === "node" || g.udp)
       : GROUPS.filter((g) => args.groups.some((s) => g.name.startsWith(s)));
   const unknown = args.groups.filter((s) => !GROUPS.some((g) => g.name.startsWith(s)));
   if (unknown.length > 0) throw new Error(`no bench group matches ${unknown.join(", ")}; groups: ${GROUPS.map((g) => g.name).join(", ")}`);
-  if (args.runtime !== "node") {
+  const runtime = args.runtime;
+  if (runtime !== undefined && runtime !== "node") {
     for (const g of chosen.filter((g) => !g.udp)) log(`${g.name}: runs on Node only (--runtime applies to the UDP groups); skipped`);
-    return chosen.filter((g) => g.udp);
+    return chosen.filter((g) => g.udp).map((group) => ({ group, runtime }));
   }
-  return chosen;
+  if (runtime === "node") return chosen.map((group) => ({ group, runtime }));
+  // No --runtime: every group on Node, and a UDP group with more runtimes once on each (in order).
+  const jobs: Job[] = chosen.map((group) => ({ group, runtime: "node" as Runtime }));
+  for (const group of chosen) {
+    for (const r of (args.quick ? group.quickRuntimes : undefined) ?? group.runtimes ?? []) if (r !== "node") jobs.push({ group, runtime: r });
+  }
+  return jobs;
+}
+
+/** "node", or "node, bun, deno" when some groups ran on more runtimes. */
+function runtimesOf(jobs: readonly Job[]): string {
+  return [...new Set(jobs.map((j) => j.runtime))].join(", ");
 }
 
 async function main(): Promise<number> {
@@ -100,9 +117,9 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  let groups: Group[];
+  let jobs: Job[];
   try {
-    groups = select(args, log);
+    jobs = select(args, log);
   } catch (e) {
     console.error((e as Error).message);
     return 2;
@@ -113,18 +130,19 @@ async function main(): Promise<number> {
   const loadAtStart = Math.round((loadavg()[0] ?? 0) * 100) / 100;
   const results: GroupResult[] = [];
   let failed = false;
-  for (const g of groups) {
+  for (const job of jobs) {
+    const g = job.group;
     const g0 = performance.now();
-    log(`${g.name}: ${g.title}`);
+    log(`${g.name}${job.runtime === "node" ? "" : ` on ${job.runtime}`}: ${g.title}`);
     try {
-      const r = await runInChild(g, args, process.argv.slice(2));
+      const r = await runInChild(job, process.argv.slice(2));
       results.push({ ...r, wallMs: Math.round(performance.now() - g0) });
     } catch (e) {
       failed = true;
       const message = e instanceof Error ? e.message : String(e);
       log(`${g.name} failed: ${message}`);
       results.push({
-        group: g.name,
+        group: job.runtime === "node" ? g.name : `${g.name}/${job.runtime}`,
         title: g.title,
         status: "partial",
         rows: [{ key: "error", measure: "failed", value: null, note: message }],
@@ -135,7 +153,7 @@ async function main(): Promise<number> {
     }
   }
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`;
-  const meta = runMeta(command, args.runtime, args.quick, true, (performance.now() - t0) / 1000, loadAtStart);
+  const meta = runMeta(command, args.runtime ?? runtimesOf(jobs), args.quick, true, (performance.now() - t0) / 1000, loadAtStart);
   const json = toJson(meta, results);
   writeFileSync(join(resultsDir, "latest.json"), `${JSON.stringify(json, null, 2)}\n`);
   writeFileSync(join(resultsDir, "latest.md"), renderMarkdown(meta, results));

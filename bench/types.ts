@@ -6,7 +6,7 @@ export type Runtime = "node" | "bun" | "deno";
 export interface BenchContext {
   /** --quick: fewer repeats and smaller N, everything under 60 s (CI). */
   readonly quick: boolean;
-  /** --runtime: which runtime the UDP groups should run on. */
+  /** The runtime this group runs on (a UDP group: the one --runtime named, or one of its runtimes). */
   readonly runtime: Runtime;
   /** Progress to stderr (stdout is the table or the JSON). */
   log(message: string): void;
@@ -52,5 +52,9 @@ export interface Group {
   readonly title: string;
   /** UDP groups honour --runtime; the others always run in this Node process. */
   readonly udp: boolean;
+  /** A UDP group's runtimes when no --runtime is given (it runs once on each, Node first). Defaults to Node only. */
+  readonly runtimes?: readonly Runtime[];
+  /** The same for --quick (CI's time budget). Defaults to `runtimes`. */
+  readonly quickRuntimes?: readonly Runtime[];
   run(ctx: BenchContext): Promise<GroupResult>;
 }

@@ -9,6 +9,9 @@
  *                               see scripts/vectors/addresses.ts
  *   test/vectors/admission.json known answers for the handshake, a ticket and sealed grants
  *                               (PROTOCOL.md 6.1-6.4), see scripts/vectors/admission.ts
+ *   test/vectors/nat.json       NAT traversal datagrams, and known answers for key-bound
+ *                               tickets, punch proofs and Register (PROTOCOL.md 4.7, 6.9),
+ *                               see scripts/vectors/nat.ts
  *
  * The hex of a valid vector is @msgpack/msgpack's encode() of the positional array
  * `[version, kind, ...fields]`, an encoder independent of wire/codec.ts and of the
@@ -51,6 +54,7 @@ import { type Message, type MessageOf, schemaOf } from "../wire/messages.ts";
 import { RELAY_HOPS_OFFSET } from "../wire/relay-envelope.ts";
 import { buildAddressVectors, type AddressVector } from "./vectors/addresses.ts";
 import { buildAdmissionVectors, type AdmissionVectors } from "./vectors/admission.ts";
+import { buildNatVectors, type NatVectors } from "./vectors/nat.ts";
 import { binReplacer, binReviver, fromHex, positional, toHex } from "./vectors/hex.ts";
 
 export { binReviver, fromHex, positional, toHex };
@@ -672,8 +676,8 @@ export function buildSecurityVectors(): SecurityVectors {
 
 const VECTOR_DIR = resolve(fileURLToPath(import.meta.url), "../../test/vectors");
 
-type FileName = "messages" | "invalid" | "security" | "addresses" | "admission";
-const FILES: readonly FileName[] = ["messages", "invalid", "security", "addresses", "admission"];
+type FileName = "messages" | "invalid" | "security" | "addresses" | "admission" | "nat";
+const FILES: readonly FileName[] = ["messages", "invalid", "security", "addresses", "admission", "nat"];
 
 /** The vector files as they are on disk, with {"$bin": hex} turned back into Uint8Array. */
 export function readVectorFiles(): {
@@ -683,6 +687,7 @@ export function readVectorFiles(): {
   security: SecurityVectors;
   addresses: AddressVector[];
   admission: AdmissionVectors;
+  nat: NatVectors;
 } {
   const text = Object.fromEntries(FILES.map((f) => [f, readFileSync(resolve(VECTOR_DIR, `${f}.json`), "utf8")])) as Record<FileName, string>;
   return {
@@ -692,6 +697,7 @@ export function readVectorFiles(): {
     security: JSON.parse(text.security, binReviver) as SecurityVectors,
     addresses: JSON.parse(text.addresses) as AddressVector[],
     admission: JSON.parse(text.admission, binReviver) as AdmissionVectors,
+    nat: JSON.parse(text.nat, binReviver) as NatVectors,
   };
 }
 
@@ -705,6 +711,7 @@ export function vectorFiles(): Record<FileName, string> {
     security: json(buildSecurityVectors()),
     addresses: json(buildAddressVectors()),
     admission: json(buildAdmissionVectors()),
+    nat: json(buildNatVectors()),
   };
 }
 
@@ -713,5 +720,5 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === self) {
   const files = vectorFiles();
   for (const f of FILES) writeFileSync(resolve(VECTOR_DIR, `${f}.json`), files[f]);
   const { valid, invalid, addresses } = readVectorFiles();
-  console.log(`wrote ${VECTOR_DIR}: messages.json (${valid.length}), invalid.json (${invalid.length}), security.json, addresses.json (${addresses.length}), admission.json`);
+  console.log(`wrote ${VECTOR_DIR}: messages.json (${valid.length}), invalid.json (${invalid.length}), security.json, addresses.json (${addresses.length}), admission.json, nat.json`);
 }

@@ -13,7 +13,7 @@ import { encodeGrant } from "../lib/security/admission.ts";
 import { Direction, sealFor } from "../lib/security/handshake.ts";
 import { createJoinToken } from "../lib/security/join-token.ts";
 import { Kind, LobbyErrorCode } from "../wire/kinds.ts";
-import type { Message } from "../wire/messages.ts";
+import type { AnyMessage as Message } from "../wire/messages.ts";
 import { Client, expectKind, Harness } from "./lobby-harness.ts";
 import { SeededNodeCrypto } from "./support/seeded-node-crypto.ts";
 

@@ -17,9 +17,9 @@ import { type AdmissionGrant, decodeGrant } from "../lib/security/admission.ts";
 import type { CryptoProvider, KeyPair } from "../lib/security/crypto.ts";
 import { beginHandshake, Direction, finishHandshake, openFrom } from "../lib/security/handshake.ts";
 import { decode, encode } from "../wire/codec.ts";
-import { Kind, type KindValue } from "../wire/kinds.ts";
+import { type AnyKindValue, Kind, type KindValue } from "../wire/kinds.ts";
 import { MIN_HELLO_BYTES } from "../wire/limits.ts";
-import type { Message, MessageOf } from "../wire/messages.ts";
+import type { AnyMessage, AnyMessageOf, Message, MessageOf } from "../wire/messages.ts";
 import { failOnInternalError } from "./support/internal-errors.ts";
 import { SeededNodeCrypto } from "./support/seeded-node-crypto.ts";
 
@@ -35,7 +35,8 @@ export function helloMessage(req: number, name: string, cookie: Uint8Array = EMP
 export interface Sent {
   to: string;
   bytes: Uint8Array;
-  msg: Message;
+  /** Decoded with the NAT traversal kinds (the lobby sends them). */
+  msg: AnyMessage;
 }
 
 export class Harness {
@@ -70,11 +71,11 @@ export class Harness {
   }
 
   /** deliverRaw, the replies decoded. */
-  deliverBytes(from: string, bytes: Uint8Array): Message[] {
+  deliverBytes(from: string, bytes: Uint8Array): AnyMessage[] {
     return this.deliverRaw(from, bytes).map((s) => s.msg);
   }
 
-  deliver(from: string, msg: Message): Message[] {
+  deliver(from: string, msg: AnyMessage): AnyMessage[] {
     return this.deliverBytes(from, encode(msg));
   }
 
@@ -97,10 +98,10 @@ export class Harness {
   }
 
   /** Removes and returns the messages of `kind` sent to `to`. */
-  takeOf<K extends KindValue>(to: string, kind: K): MessageOf<K>[] {
+  takeOf<K extends AnyKindValue>(to: string, kind: K): AnyMessageOf<K>[] {
     const mine = this.outbox.filter((s) => s.to === to && s.msg.kind === kind);
     this.outbox = this.outbox.filter((s) => !mine.includes(s));
-    return mine.map((s) => s.msg as unknown as MessageOf<K>);
+    return mine.map((s) => s.msg as unknown as AnyMessageOf<K>);
   }
 
   takeEvents(): LobbyEvent[] {
@@ -112,7 +113,7 @@ export class Harness {
   drain(): void {
     for (let t = this.lobby.pollTransmit(); t !== undefined; t = this.lobby.pollTransmit()) {
       assert.ok(t.bytes.length <= this.maxDatagramBytes, `transmit of ${t.bytes.length} bytes > ${this.maxDatagramBytes}`);
-      const d = decode(t.bytes, this.maxDatagramBytes);
+      const d = decode(t.bytes, this.maxDatagramBytes, { natTraversal: true });
       if (!d.ok) throw new Error(`lobby sent an undecodable datagram: ${d.code} ${d.detail}`);
       this.outbox.push({ to: t.to, bytes: t.bytes, msg: d.msg });
     }
@@ -121,13 +122,13 @@ export class Harness {
 }
 
 /** Asserts `msg` is of `kind` and narrows it. */
-export function expectKind<K extends KindValue>(msg: Message | undefined, kind: K): MessageOf<K> {
+export function expectKind<K extends AnyKindValue>(msg: AnyMessage | undefined, kind: K): AnyMessageOf<K> {
   assert.ok(msg !== undefined, `expected a reply of kind ${kind}, got none`);
   assert.is(msg.kind, kind, `expected kind 0x${kind.toString(16)}, got ${JSON.stringify(msg)}`);
-  return msg as unknown as MessageOf<K>;
+  return msg as unknown as AnyMessageOf<K>;
 }
 
-type Body<K extends KindValue> = Omit<MessageOf<K>, "kind" | "req" | "session">;
+type Body<K extends AnyKindValue> = Omit<AnyMessageOf<K>, "kind" | "req" | "session">;
 
 /** A scripted peer: one address, one session, request ids counting up. */
 export class Client {
@@ -155,7 +156,7 @@ export class Client {
    * Hello without a cookie -> Retry (<= 3x the Hello) -> the same Hello with the cookie; returns
    * the replies to that second Hello (a Welcome, unless the lobby refuses).
    */
-  tryHello(name = "p", req = this.req()): Message[] {
+  tryHello(name = "p", req = this.req()): AnyMessage[] {
     const eph = beginHandshake(this.h.peerCrypto);
     this.ephemeral = eph;
     const first = encode(helloMessage(req, name, EMPTY, eph.publicKey));
@@ -202,16 +203,16 @@ export class Client {
   }
 
   /** Sends a session request and returns the replies (usually one). */
-  send<K extends KindValue>(kind: K, body: Body<K>, req = this.req()): Message[] {
-    const msg = { kind, req, session: this.session, ...body } as unknown as Message;
+  send<K extends AnyKindValue>(kind: K, body: Body<K>, req = this.req()): AnyMessage[] {
+    const msg = { kind, req, session: this.session, ...body } as unknown as AnyMessage;
     return this.h.deliver(this.addr, msg);
   }
 
   /** Sends a session request and returns its single reply. */
-  call<K extends KindValue>(kind: K, body: Body<K>, req = this.req()): Message {
+  call<K extends AnyKindValue>(kind: K, body: Body<K>, req = this.req()): AnyMessage {
     const replies = this.send(kind, body, req);
     assert.is(replies.length, 1, `expected one reply, got ${JSON.stringify(replies)}`);
-    const r = replies[0] as Message & { req?: number };
+    const r = replies[0] as AnyMessage & { req?: number };
     if (r.req !== undefined) assert.is(r.req, req);
     return r;
   }

@@ -8,7 +8,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { referenceSipHash } from "./support/reference-siphash.ts";
 import { SeededRandom } from "../lib/rng.ts";
-import { sipHash24, sipHash24Into, sipKeyFrom } from "../lib/security/siphash.ts";
+import { sipHash24, sipHash24Into, sipHash24IntoJs, sipHashBackend, sipKeyFrom, useWasmSipHash } from "../lib/security/siphash.ts";
 
 // The 64 outputs as 64-bit integers (the tag is their little-endian encoding).
 const VECTORS = [
@@ -84,6 +84,25 @@ test("the skipped byte is read as 0: it never changes the tag, every other byte 
   }
 });
 
+test("long messages (read through an Int32Array view when 4-byte aligned) agree with the reference, with and without a skipped byte", () => {
+  const rng = new SeededRandom(0x1b16);
+  const out = new Uint8Array(8);
+  for (let i = 0; i < 120; i++) {
+    const keyBytes = randomBytes(rng, 16);
+    const key = sipKeyFrom(keyBytes);
+    const n = 250 + (rng.nextU32() % 1000);
+    // A view into a larger buffer at an offset of 0..7, so both aligned and unaligned reads run.
+    const backing = randomBytes(rng, n + 16);
+    const data = backing.subarray(rng.nextU32() % 8, n + 8);
+    const start = rng.nextU32() % 5;
+    const skip = i % 3 === 0 ? -1 : start + (rng.nextU32() % (data.length - start));
+    sipHash24Into(key, data, start, data.length, skip, out, 0);
+    const zeroed = data.slice(start);
+    if (skip >= 0) zeroed[skip - start] = 0;
+    assert.equal(out, referenceSipHash(keyBytes, zeroed), `case ${i}: ${data.length - start} bytes at offset ${data.byteOffset + start}, skip ${skip}`);
+  }
+});
+
 test("a skip index outside [start, end) covers every byte; -1 covers every byte", () => {
   const key = sipKeyFrom(seq(16, 100));
   const data = seq(50);
@@ -105,6 +124,31 @@ test("caller mistakes throw: bad key length, ranges outside the arrays", () => {
   assert.throws(() => sipHash24Into(key, seq(10), 5, 4, -1, out, 0), RangeError);
   assert.throws(() => sipHash24Into(key, seq(10), -1, 4, -1, out, 0), RangeError);
   assert.throws(() => sipHash24Into(key, seq(10), 0, 10, -1, out, 1), RangeError);
+});
+
+test("WebAssembly (where the runtime has it) and JavaScript give the same tags: every length to 1,300, offsets, skipped bytes", () => {
+  // Node, Bun and Deno all have WebAssembly; QuickJS (test/quickjs.test.ts) runs the JavaScript path.
+  assert.is(sipHashBackend(), typeof (globalThis as { WebAssembly?: unknown }).WebAssembly === "object" ? "wasm" : "js");
+  const rng = new SeededRandom(0x5a5a);
+  const a = new Uint8Array(8);
+  const b = new Uint8Array(8);
+  for (let n = 0; n <= 1300; n++) {
+    const key = sipKeyFrom(randomBytes(rng, 16));
+    const backing = randomBytes(rng, n + 80);
+    const data = backing.subarray(rng.nextU32() % 8);
+    const start = n % 5 === 0 ? 50 + (rng.nextU32() % 20) : rng.nextU32() % 4; // past the whole-array copy's reach too
+    const end = Math.min(data.length, start + n);
+    const skip = n % 3 === 0 ? -1 : start + (rng.nextU32() % Math.max(1, end - start));
+    sipHash24Into(key, data, start, end, skip, a, 0);
+    sipHash24IntoJs(key, data, start, end, skip, b, 0);
+    assert.equal(a, b, `length ${end - start} from ${start}, skip ${skip}`);
+  }
+  // The vectors again with WebAssembly switched off, and on.
+  for (const on of [false, true]) {
+    useWasmSipHash(on);
+    const key = sipKeyFrom(seq(16));
+    for (let n = 0; n < 64; n++) assert.is(u64(sipHash24(key, seq(n))), VECTORS[n], `length ${n}, wasm ${on}`);
+  }
 });
 
 test.run();

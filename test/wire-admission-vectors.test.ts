@@ -177,7 +177,7 @@ test("6.4 backward: the session key opens each grant in its own direction only; 
 
 const jt = v.joinToken;
 
-test("6.9 forward: the join token's bytes, its signature under RFC 8032 test 2's key, and the JoinToken seal, recomputed by hand", () => {
+test("6.10 forward: the join token's bytes, its signature under RFC 8032 test 2's key, and the JoinToken seal, recomputed by hand", () => {
   assert.is(toHex(ed25519.getPublicKey(fromHex(inputs.backendSeed))), inputs.backend, "RFC 8032 7.1 test 2's public key");
   const grid = ascii(jt.grid);
   const player = ascii(jt.player);
@@ -195,7 +195,7 @@ test("6.9 forward: the join token's bytes, its signature under RFC 8032 test 2's
   assert.is(jt.nonceCounter, (jt.datagram.msg as { req: number }).req, "the counter is JoinToken.req");
 });
 
-test("6.9 backward: the token verifies under the backend key (both providers), not under another; its claims read back; the seal opens in direction 0 only", () => {
+test("6.10 backward: the token verifies under the backend key (both providers), not under another; its claims read back; the seal opens in direction 0 only", () => {
   const token = fromHex(jt.token);
   const key = fromHex(inputs.backend);
   for (const [pname, crypto] of providers) {

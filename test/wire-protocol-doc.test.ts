@@ -26,16 +26,19 @@ import * as limits from "../wire/limits.ts";
 import {
   DecodeErrorCode,
   DisconnectReason,
-  Kind,
+  IntroStatus,
+  Kind as CoreKind,
   LinkStatus,
   LobbyErrorCode,
-  SCHEMAS,
+  NAT_SCHEMAS,
+  NatKind,
+  SCHEMAS as CORE_SCHEMAS,
   type FieldDef,
   type Spec,
 } from "../wire/index.ts";
 import { MAX_EPOCHS } from "../lib/security/grid-keys.ts";
 import { AEAD_TAG_BYTES, ED25519_SIGNATURE_BYTES } from "../lib/security/crypto.ts";
-import { TICKET_HEADER_BYTES, TICKET_MAX_ADDRESS_BYTES, TICKET_MAX_BYTES } from "../lib/security/ticket.ts";
+import { TICKET_HEADER_BYTES, TICKET_MAX_ADDRESS_BYTES, TICKET_MAX_BYTES, TICKET_V2_BYTES, TICKET_V2_UNSIGNED_BYTES } from "../lib/security/ticket.ts";
 import { JOIN_TOKEN_MAX_BYTES, JOIN_TOKEN_MAX_GRID_BYTES, JOIN_TOKEN_MAX_PLAYER_BYTES, JOIN_TOKEN_NONCE_BYTES } from "../lib/security/join-token.ts";
 import * as lobbyConfig from "../lib/lobby/config.ts";
 import * as peerConfig from "../lib/peer/config.ts";
@@ -44,6 +47,11 @@ import { DEFAULT_WINDOW_BITS } from "../lib/relay/duplicate-window.ts";
 import { formatSocketAddress } from "../wire/address.ts";
 import { parseAddress } from "../platform/node/address.ts";
 import { readVectorFiles } from "../scripts/gen-vectors.ts";
+
+// The NAT traversal kinds (4.7) are version 1 kinds like the others; the code keeps them
+// apart only while the reference peer does not speak them (wire/kinds.ts NatKind).
+const Kind = { ...CoreKind, ...NatKind };
+const SCHEMAS = { ...CORE_SCHEMAS, ...NAT_SCHEMAS };
 
 const doc = readFileSync(new URL("../wire/PROTOCOL.md", import.meta.url), "utf8");
 
@@ -172,7 +180,7 @@ test("section 3: the kinds table lists every kind once, with its direction and r
   const rows = byHeader("kind | name | direction | reply | claims")[0]?.rows ?? [];
   assert.is(rows.length, KIND_NAMES.length);
   const direction = (k: number): string =>
-    k < 0x20 ? "peer -> peer" : k < 0x40 ? "peer -> lobby" : "lobby -> peer";
+    k < 0x20 || (k >= 0x60 && k <= 0x6f) ? "peer -> peer" : k < 0x40 ? "peer -> lobby" : "lobby -> peer";
   for (const [hex, name, dir, reply] of rows as [string, keyof typeof Kind, string, string][]) {
     assert.is(hex, hex2(Kind[name] ?? -1), `kinds table: ${name}`);
     assert.is(dir, direction(Kind[name]), `kinds table: ${name} direction`);
@@ -203,7 +211,7 @@ test("section 2: the limits table matches wire/limits.ts, and documents every ex
 });
 
 test("section 4: the code tables match DisconnectReason, LobbyErrorCode and LinkStatus", () => {
-  const sets: Record<string, Record<string, number>> = { DisconnectReason, LobbyErrorCode, LinkStatus };
+  const sets: Record<string, Record<string, number>> = { DisconnectReason, LobbyErrorCode, LinkStatus, IntroStatus };
   const codeTables = byHeader("value | name | meaning");
   assert.equal(codeTables.map((t) => t.heading).sort(), Object.keys(sets).sort());
   for (const t of codeTables) {
@@ -281,7 +289,17 @@ test("6.3: the ticket layout matches lib/security/ticket.ts and MAX_TICKET_BYTES
   assert.match(rows[6]?.[3] ?? "", '"relaygrid-ticket-v1"');
 });
 
-test("6.9: the join token layout matches lib/security/join-token.ts, and a sealed one fits JoinToken", () => {
+test("6.3: the key-bound ticket layout matches lib/security/ticket.ts (version 2)", () => {
+  const { rows, max } = layout("Key-bound ticket layout");
+  assert.equal(rows.map((r) => r[0]), ["version", "grid", "peer", "epoch", "key", "signature"]);
+  assert.is(rows[0]?.[3], "2");
+  assert.is(rows.slice(0, 5).reduce((a, r) => a + Number(r[1]), 0), TICKET_V2_UNSIGNED_BYTES);
+  assert.is(max, TICKET_V2_BYTES);
+  assert.ok(max <= limits.MAX_TICKET_BYTES, "a key-bound ticket fits every ticket field");
+  assert.match(rows[5]?.[3] ?? "", `"relaygrid-ticket-v2" followed by the ${TICKET_V2_UNSIGNED_BYTES} bytes before it`);
+});
+
+test("6.10: the join token layout matches lib/security/join-token.ts, and a sealed one fits JoinToken", () => {
   const { rows, max } = layout("Join token layout");
   assert.equal(rows.map((r) => r[0]), ["version", "n", "grid", "p", "player", "expiresAt", "nonce", "signature"]);
   assert.equal(rows.map((r) => r[1]), ["1", "1", "n", "1", "p", "4", String(JOIN_TOKEN_NONCE_BYTES), String(ED25519_SIGNATURE_BYTES)]);

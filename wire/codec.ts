@@ -14,7 +14,7 @@ import { ErrorCode, RelayGridError } from "./errors.ts";
 import { checkValue, type FieldDef, type Spec } from "./fields.ts";
 import { Kind, kindName } from "./kinds.ts";
 import { DEFAULT_MAX_DATAGRAM_BYTES, PROTOCOL_VERSION, TAG_BYTES } from "./limits.ts";
-import { type Message, type MessageOf, schemaOf } from "./messages.ts";
+import { type AnyMessage, type Message, type MessageOf, schemaOf } from "./messages.ts";
 import { readValue } from "./msgpack-reader.ts";
 import { newRelayHeader, readRelay, relaySizeBound, writeRelay } from "./relay-envelope.ts";
 import { toWellFormed } from "./utf8.ts";
@@ -22,6 +22,19 @@ import { toWellFormed } from "./utf8.ts";
 export type DecodeResult =
   | { readonly ok: true; readonly msg: Message }
   | { readonly ok: false; readonly code: DecodeErrorCode; readonly detail: string };
+
+/** decode() with the NAT traversal kinds (NatKind, PROTOCOL.md 4.7). */
+export type AnyDecodeResult =
+  | { readonly ok: true; readonly msg: AnyMessage }
+  | { readonly ok: false; readonly code: DecodeErrorCode; readonly detail: string };
+
+export interface DecodeOptions {
+  /**
+   * Also decode the NAT traversal kinds (PROTOCOL.md 4.7). Defaults to false: they are
+   * `unknown-kind`, as for every receiver that does not implement them (PROTOCOL.md 8).
+   */
+  readonly natTraversal?: boolean;
+}
 
 const encoder = new Encoder({ initialBufferSize: 2048 });
 const relayHeader = newRelayHeader();
@@ -41,7 +54,9 @@ export function peekKind(bytes: Uint8Array): number {
 }
 
 /** Decodes one datagram. Never throws. */
-export function decode(bytes: Uint8Array, maxDatagramBytes: number = DEFAULT_MAX_DATAGRAM_BYTES): DecodeResult {
+export function decode(bytes: Uint8Array, maxDatagramBytes?: number, options?: { readonly natTraversal?: false }): DecodeResult;
+export function decode(bytes: Uint8Array, maxDatagramBytes: number, options: DecodeOptions): AnyDecodeResult;
+export function decode(bytes: Uint8Array, maxDatagramBytes: number = DEFAULT_MAX_DATAGRAM_BYTES, options?: DecodeOptions): AnyDecodeResult {
   const n = bytes.length;
   if (n === 0) return fail(DecodeErrorCode.Truncated, "empty datagram");
   if (n > maxDatagramBytes) return fail(DecodeErrorCode.Oversized, `${n} bytes > maxDatagramBytes ${maxDatagramBytes}`);
@@ -52,7 +67,7 @@ export function decode(bytes: Uint8Array, maxDatagramBytes: number = DEFAULT_MAX
     return fail(DecodeErrorCode.UnknownVersion, `version byte 0x${(bytes[1] as number).toString(16)}, expected ${PROTOCOL_VERSION}`);
   }
   const kind = bytes[2] as number;
-  const schema = schemaOf(kind);
+  const schema = schemaOf(kind, options?.natTraversal === true);
   if (schema === undefined) return fail(DecodeErrorCode.UnknownKind, `kind ${kindName(kind)}`);
   const arity = b0 & 0x0f;
   if (arity !== schema.length + 2) {
@@ -73,7 +88,7 @@ export function decode(bytes: Uint8Array, maxDatagramBytes: number = DEFAULT_MAX
     if (err !== null) return fail(DecodeErrorCode.WrongType, `${kindName(kind)}.${err}`);
     msg[def[0]] = def[1].t === "list" ? toObjects(def[1].of, v as unknown[][]) : v;
   }
-  return { ok: true, msg: msg as unknown as Message };
+  return { ok: true, msg: msg as unknown as AnyMessage };
 }
 
 function toObjects(of: readonly FieldDef[], rows: unknown[][]): Record<string, unknown>[] {
@@ -111,8 +126,8 @@ function wireValue(spec: Spec, v: unknown): unknown {
 }
 
 /** The positional array for `msg`, after checking every field against its schema. */
-function toArray(msg: Message): unknown[] {
-  const schema = schemaOf(msg.kind);
+function toArray(msg: AnyMessage): unknown[] {
+  const schema = schemaOf(msg.kind, true);
   if (schema === undefined) throw new RelayGridError(ErrorCode.InvalidConfig, `unknown message kind ${String(msg.kind)}`);
   const fields = msg as unknown as Record<string, unknown>;
   const arr: unknown[] = [PROTOCOL_VERSION, msg.kind];
@@ -138,7 +153,7 @@ function toArray(msg: Message): unknown[] {
  * (invalid-config) when a field is out of its schema's range or `buf` is too small: that
  * is the caller's mistake, not the network's.
  */
-export function encodeInto(msg: Message, buf: Uint8Array, offset: number): number {
+export function encodeInto(msg: AnyMessage, buf: Uint8Array, offset: number): number {
   if (msg.kind === Kind.Data) {
     toArray(msg); // validates every field's range; cheap next to the copy
     if (msg.tag.length !== TAG_BYTES) {
@@ -158,7 +173,7 @@ export function encodeInto(msg: Message, buf: Uint8Array, offset: number): numbe
 }
 
 /** Encodes `msg` into a new Uint8Array of exactly its size. */
-export function encode(msg: Message): Uint8Array {
+export function encode(msg: AnyMessage): Uint8Array {
   if (msg.kind === Kind.Data) {
     const tmp = new Uint8Array(relaySizeBound(msg.payload.length));
     const n = encodeInto(msg, tmp, 0);

@@ -1,11 +1,40 @@
 /** relaygrid/wire: the codec alone (PROTOCOL.md). Pure functions, no state, no I/O. */
-export { decode, encode, encodeInto, peekKind, type DecodeResult } from "./codec.ts";
+export { decode, encode, encodeInto, peekKind, type AnyDecodeResult, type DecodeOptions, type DecodeResult } from "./codec.ts";
 export { DecodeErrorCode } from "./decode-error.ts";
 export { ErrorCode, RelayGridError } from "./errors.ts";
 export { utf8Length, type FieldDef, type Fields, type Spec } from "./fields.ts";
-export { DisconnectReason, Kind, kindName, LinkStatus, LobbyErrorCode, type KindName, type KindValue } from "./kinds.ts";
+export {
+  DisconnectReason,
+  IntroStatus,
+  isNatKind,
+  Kind,
+  kindName,
+  LinkStatus,
+  LobbyErrorCode,
+  NatKind,
+  type AnyKindValue,
+  type KindName,
+  type KindValue,
+  type NatKindName,
+  type NatKindValue,
+} from "./kinds.ts";
 export * from "./limits.ts";
-export { SCHEMAS, schemaOf, type GridEntry, type HintEntry, type Message, type MessageOf, type PeerEntry } from "./messages.ts";
+export {
+  NAT_SCHEMAS,
+  SCHEMAS,
+  schemaOf,
+  type AnyMessage,
+  type AnyMessageOf,
+  type GridEntry,
+  type HintEntry,
+  type IntroResult,
+  type LocalEntry,
+  type Message,
+  type MessageOf,
+  type NatMessage,
+  type NatMessageOf,
+  type PeerEntry,
+} from "./messages.ts";
 export {
   newRelayHeader,
   readRelay,

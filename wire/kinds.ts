@@ -55,8 +55,46 @@ export const Kind = {
 export type KindName = keyof typeof Kind;
 export type KindValue = (typeof Kind)[KindName];
 
-const NAMES: Record<number, KindName> = {};
+/**
+ * NAT traversal kinds (PROTOCOL.md 4.7): lobby-coordinated hole punching, added within
+ * version 1 in unassigned values of the peer -> lobby and lobby -> peer ranges and in the
+ * peer <-> peer range 0x60-0x6f. They are kept apart from Kind while the reference peer
+ * does not speak them: decode() drops them as `unknown-kind`, as every receiver that does
+ * not implement them must, unless asked with `{ natTraversal: true }` (the lobby does).
+ */
+export const NatKind = {
+  /** A member registers its link key (sealed) and its local addresses; answered by Registered. */
+  Register: 0x2a,
+  /** A member asks the lobby to introduce it to target members; answered by Introduced. */
+  Introduce: 0x2b,
+  /** A member reports how a punch towards another member ended; answered by Ack. */
+  PunchReport: 0x2c,
+  /** The lobby's answer to Register: the address it sees, and the key-bound ticket (version 2). */
+  Registered: 0x4c,
+  /** The lobby's answer to Introduce: one status per target. */
+  Introduced: 0x4d,
+  /** A notice to both ends of an introduction: the other end's public and local addresses. */
+  Introduction: 0x4e,
+  /** A hole-punching probe with a fresh challenge and the sender's key-bound ticket (tagged). */
+  Punch: 0x60,
+  /** The answer to a Punch: a proof of the link key over its challenge (tagged). */
+  PunchReply: 0x61,
+} as const;
+export type NatKindName = keyof typeof NatKind;
+export type NatKindValue = (typeof NatKind)[NatKindName];
+/** Every kind of version 1: Kind and NatKind. */
+export type AnyKindValue = KindValue | NatKindValue;
+
+const NAT_VALUES = new Set<number>(Object.values(NatKind));
+
+/** True for a NAT traversal kind (NatKind). */
+export function isNatKind(kind: number): kind is NatKindValue {
+  return NAT_VALUES.has(kind);
+}
+
+const NAMES: Record<number, string> = {};
 for (const name of Object.keys(Kind) as KindName[]) NAMES[Kind[name]] = name;
+for (const name of Object.keys(NatKind) as NatKindName[]) NAMES[NatKind[name]] = name;
 
 /** "Join" for 0x10; "0x7e" for a kind this version does not know. */
 export function kindName(kind: number): string {
@@ -105,3 +143,18 @@ export const LinkStatus = {
   Checking: 2,
 } as const;
 export type LinkStatus = (typeof LinkStatus)[keyof typeof LinkStatus];
+
+/** Introduced.results[].status: what the lobby did with one target of an Introduce (PROTOCOL.md 4.7). */
+export const IntroStatus = {
+  /** Both ends were sent an Introduction. */
+  Introduced: 0,
+  /** The target is not a member of the grid (left, expired, never was). */
+  NotMember: 1,
+  /** The target registered no link key: it does not punch; link to it as before. */
+  NoKey: 2,
+  /** The requester's or the target's introduction budget is spent; ask again later. */
+  RateLimited: 3,
+  /** The target is the requester itself. */
+  Self: 4,
+} as const;
+export type IntroStatus = (typeof IntroStatus)[keyof typeof IntroStatus];

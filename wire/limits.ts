@@ -39,7 +39,7 @@ export const MIN_HELLO_BYTES = 96;
 /** Sealed admission data in Members: keys (up to 3 epochs) and the ticket, plus the AEAD tag. */
 export const MAX_SEALED_BYTES = 4 + 1 + 3 * 36 + 2 + MAX_TICKET_BYTES + 16;
 
-/** A join token (PROTOCOL.md 6.9; the reference format is at most 143 bytes), sealed in JoinToken with the 16-byte AEAD tag: 255. */
+/** A join token (PROTOCOL.md 6.10; the reference format is at most 143 bytes), sealed in JoinToken with the 16-byte AEAD tag: 255. */
 export const MAX_JOIN_TOKEN_BYTES = 239;
 /** JoinToken.sealed: a join token of at most MAX_JOIN_TOKEN_BYTES and the AEAD tag. */
 export const MAX_SEALED_TOKEN_BYTES = MAX_JOIN_TOKEN_BYTES + 16;
@@ -57,3 +57,12 @@ export const MAX_ARRAY_ITEMS = 128;
  * further whatever the input (PROTOCOL.md 5.1).
  */
 export const MAX_NESTING_DEPTH = 3;
+
+/** Local addresses a member reports in Register, and an Introduction passes on (NAT traversal, PROTOCOL.md 4.7). */
+export const MAX_LOCAL_ADDRESSES = 4;
+/** Targets in one Introduce, and results in one Introduced. */
+export const MAX_INTRODUCE_TARGETS = 8;
+/** The fresh random challenge a Punch carries, which the PunchReply's proof signs. */
+export const PUNCH_CHALLENGE_BYTES = 16;
+/** Register.sealed: the 32-byte Ed25519 link key and the 16-byte AEAD tag. */
+export const SEALED_LINK_KEY_BYTES = 48;

@@ -8,19 +8,23 @@
  * are idempotent); `grid` is the grid id; `from` is the sending peer's id in that grid;
  * `session` is the token the lobby handed out in Welcome.
  */
-import { Kind, type KindValue } from "./kinds.ts";
+import { type AnyKindValue, Kind, type KindValue, NatKind, type NatKindValue } from "./kinds.ts";
 import { BOOL, bin, type FieldDef, type Fields, list, OPT_U32, str, U16, U32, u32s, U8 } from "./fields.ts";
 import {
   MAX_ADDRESS_BYTES,
   MAX_DETAIL_BYTES,
   MAX_HOPS,
   MAX_SEALED_TOKEN_BYTES,
+  MAX_INTRODUCE_TARGETS,
   MAX_LINKS,
+  MAX_LOCAL_ADDRESSES,
   MAX_META_BYTES,
   MAX_NAME_BYTES,
   MAX_PAYLOAD_BYTES,
   MAX_SEALED_BYTES,
   MAX_TICKET_BYTES,
+  PUNCH_CHALLENGE_BYTES,
+  SEALED_LINK_KEY_BYTES,
   TAG_BYTES,
 } from "./limits.ts";
 
@@ -155,7 +159,67 @@ export type PeerEntry = Fields<typeof PEER_ENTRY>;
 export type GridEntry = Fields<typeof GRID_ENTRY>;
 export type HintEntry = Fields<typeof HINT_ENTRY>;
 
-/** The schema of `kind`, or undefined for a kind this protocol version does not define. */
-export function schemaOf(kind: number): readonly FieldDef[] | undefined {
-  return (SCHEMAS as Record<number, readonly FieldDef[]>)[kind];
+const LOCAL_ENTRY = [["addr", str(MAX_ADDRESS_BYTES)]] as const;
+const INTRO_RESULT = [["peer", U32], ["status", U8]] as const;
+const LOCALS = ["locals", list(MAX_LOCAL_ADDRESSES, LOCAL_ENTRY)] as const;
+
+/**
+ * NAT traversal (PROTOCOL.md 4.7): lobby-coordinated hole punching and key-bound tickets.
+ * Decoded only on request (`decode(bytes, max, { natTraversal: true })`, see NatKind).
+ */
+export const NAT_SCHEMAS = {
+  // Peer -> lobby. `sealed`: the member's Ed25519 link public key under the session key,
+  // direction 0 (peer to lobby), nonce counter `req`, as Rejoin's grant (PROTOCOL.md 6.9).
+  [NatKind.Register]: [["req", U32], ["session", U32], ["grid", U32], ["peer", U32], LOCALS, ["sealed", bin(SEALED_LINK_KEY_BYTES)]],
+  [NatKind.Introduce]: [["req", U32], ["session", U32], ["grid", U32], ["peer", U32], ["targets", u32s(MAX_INTRODUCE_TARGETS)]],
+  [NatKind.PunchReport]: [
+    ["req", U32],
+    ["session", U32],
+    ["grid", U32],
+    ["peer", U32],
+    ["other", U32],
+    ["ok", BOOL],
+    ["attempts", U16],
+    ["elapsedMs", U32],
+  ],
+  // Lobby -> peer. Registered carries the version 2 ticket (key-bound) in clear: it is
+  // signed, and useless without the link key's secret half.
+  [NatKind.Registered]: [["req", U32], ["grid", U32], ["peer", U32], ["observed", str(MAX_ADDRESS_BYTES)], TICKET],
+  [NatKind.Introduced]: [["req", U32], ["grid", U32], ["peer", U32], ["results", list(MAX_INTRODUCE_TARGETS, INTRO_RESULT)]],
+  // Sent to both ends at once; `req` is the introduction's id, the same in both copies.
+  [NatKind.Introduction]: [["req", U32], ["grid", U32], ["peer", U32], ["other", U32], ["asked", BOOL], ["addr", str(MAX_ADDRESS_BYTES)], LOCALS],
+  // Peer <-> peer, tagged like 0x10-0x1f.
+  [NatKind.Punch]: [["req", U32], ["grid", U32], ["from", U32], ["to", U32], ["challenge", bin(PUNCH_CHALLENGE_BYTES)], TICKET, TAG],
+  [NatKind.PunchReply]: [
+    ["req", U32],
+    ["grid", U32],
+    ["from", U32],
+    ["to", U32],
+    ["challenge", bin(PUNCH_CHALLENGE_BYTES)],
+    ["proof", bin(64)],
+    TICKET,
+    TAG,
+  ],
+} as const satisfies Record<NatKindValue, readonly FieldDef[]>;
+
+type NatSchemas = typeof NAT_SCHEMAS;
+
+/** A NAT traversal message of one kind, e.g. `NatMessageOf<typeof NatKind.Punch>`. */
+export type NatMessageOf<K extends NatKindValue> = { kind: K } & Fields<NatSchemas[K]>;
+/** Any NAT traversal message. */
+export type NatMessage = { [K in NatKindValue]: NatMessageOf<K> }[NatKindValue];
+/** Any message of version 1. */
+export type AnyMessage = Message | NatMessage;
+/** The message of any kind of version 1. */
+export type AnyMessageOf<K extends AnyKindValue> = K extends KindValue ? MessageOf<K> : K extends NatKindValue ? NatMessageOf<K> : never;
+
+export type LocalEntry = Fields<typeof LOCAL_ENTRY>;
+export type IntroResult = Fields<typeof INTRO_RESULT>;
+
+/**
+ * The schema of `kind`, or undefined for a kind this protocol version does not define; the
+ * NAT traversal kinds only with `natTraversal` (see NatKind).
+ */
+export function schemaOf(kind: number, natTraversal = false): readonly FieldDef[] | undefined {
+  return (SCHEMAS as Record<number, readonly FieldDef[]>)[kind] ?? (natTraversal ? (NAT_SCHEMAS as Record<number, readonly FieldDef[]>)[kind] : undefined);
 }

@@ -1,8 +1,8 @@
 /**
  * udp-grid: 16 relaygrid peers with limit 4 on 127.0.0.1, each broadcasting 64 B at 30 Hz:
- * deliveries/s, delivery %, p50/p99 latency, CPU per peer. Runs on Node, or on the runtime
- * --runtime names (the runner starts this group there; `npm run bench -- udp-grid --runtime
- * deno`).
+ * deliveries/s, delivery %, p50/p99 latency, CPU per peer. Target: p99 within 2x of the raw
+ * mesh. Runs on the runtime the runner starts it on: Node, Bun and Deno in a full run (the
+ * peers on each runtime's own transport, the mesh on its node:dgram), or the one --runtime names.
  *
  * The 16 peers (joinGrid) share this process, so one clock times every delivery
  * (broadcast() -> on("data") in another peer) and process.cpuUsage() over a window / 16 is
@@ -199,6 +199,8 @@ export const udpGridGroup: Group = {
   name: "udp-grid",
   title: "16 peers, limit 4, 30 Hz broadcasts on 127.0.0.1",
   udp: true,
+  runtimes: ["node", "bun", "deno"],
+  quickRuntimes: ["node"],
   async run(ctx: BenchContext): Promise<GroupResult> {
     const rt = currentRuntime();
     const on = `${rt.name} ${rt.version}`;
@@ -258,6 +260,7 @@ export const udpGridGroup: Group = {
     const cpuPct = (x: WindowResult): number => (100 * x.cpuUs) / (x.seconds * 1e6) / PEERS;
     const usPerDelivery = (x: WindowResult): number => x.cpuUs / Math.max(1, x.deliveries);
     const dgPerSec = (x: WindowResult): number => x.datagrams / x.seconds;
+    const p99Ratio = ratio(per(grid, p99), per(raw, p99));
     const rows: Row[] = [
       { key: "deliveriesPerSec", measure: `relaygrid on ${on}: deliveries/s (16 x 30 Hz x 15 receivers = 7,200 offered)`, value: figure(per(grid, dps), "msg/s") },
       { key: "deliveryPct", measure: "relaygrid: delivery % (each broadcast to the 15 other peers)", value: figure(per(grid, pct), "%") },
@@ -274,9 +277,11 @@ export const udpGridGroup: Group = {
         key: "p99Us",
         measure: "relaygrid: latency p99",
         value: figure(per(grid, p99), "us"),
-        ratio: ratio(per(grid, p99), per(raw, p99)),
+        ratio: p99Ratio,
         ratioKey: "p99VsRawMeshRatio",
         baseline: "grid / raw mesh, per window",
+        target: "<= 2x raw mesh",
+        met: p99Ratio.median <= 2,
       },
       { key: "rawP50Us", measure: "raw full mesh: latency p50 (one hop)", value: figure(per(raw, p50), "us") },
       { key: "rawP99Us", measure: "raw full mesh: latency p99", value: figure(per(raw, p99), "us") },
@@ -321,6 +326,7 @@ export const udpGridGroup: Group = {
         `After a 300 ms warm-up of each, ${windows} windows of ${windowMs} ms per side, relaygrid and the raw mesh alternating (who goes first alternates); every sender ${HZ} Hz with its own phase, ${PAYLOAD_BYTES} B payloads carrying the send time; deliveries counted ${DRAIN_MS} ms after the window's last send. n = windows.`,
         "CPU per peer: process.cpuUsage() (user + system) over the window and its drain, / 16, as % of one core; it includes the peers' pings and heartbeats. The raw mesh row is the same figure for 16 bare sockets doing the same deliveries in one hop (each sender pays 15 sends).",
         `Undelivered relaygrid messages over all windows: ${lost}.`,
+        "Where the latency goes: all 16 peers share this process's one thread, so a broadcast's wave is processed serially, one event-loop turn per relay (a delivery after k relays arrives k turns after the broadcast, at p50 and at p99 alike), each turn as long as the wave's datagrams in it take. The grid moves about 3.2 datagrams per delivery (each peer forwards to its other links; the copies a peer already has are dropped by the duplicate window) where the mesh moves one, at about the same cost per datagram (on node:dgram a system call per send and per receive), so the grid's latency here is mostly the extra datagrams serialized on one core; across machines each peer pays only its own. GC pauses overlapped about a third of the slowest 1% of deliveries in an instrumented run; a larger young generation (--max-semi-space-size=64) did not move p99.",
       ],
     };
   },

@@ -23,6 +23,7 @@
 import { createSocket, type Socket } from "node:dgram";
 import type { Peer } from "../../lib/peer/peer.ts";
 import { createLobby, joinGrid, type LobbyServer, type NodePeer } from "../../platform/node/index.ts";
+import { DgramTransport } from "../../platform/node/dgram-transport.ts";
 import { Kind, newRelayHeader, readRelay, writeRelay } from "../../wire/index.ts";
 import { keyringOf, signRelay } from "./keys.ts";
 
@@ -107,11 +108,16 @@ interface Member {
 
 type Listener = (msg: Uint8Array, rinfo: unknown) => void;
 
-/** Reaches into the NodePeer (bench only): the socket to send and intercept on, the Peer to sign as. */
+/**
+ * Reaches into the NodePeer (bench only): the node:dgram socket to send and intercept on (the
+ * members here always run on node:dgram, like the raw source and sink), the Peer to sign as.
+ */
 function member(node: NodePeer): Member {
-  const inner = node as unknown as { socket?: Socket; peer?: Peer };
-  if (inner.socket === undefined || inner.peer === undefined) throw new Error("udp-load: NodePeer has no socket/peer fields (platform/node changed shape?)");
-  const m: Member = { node, socket: inner.socket, peer: inner.peer, sink: undefined };
+  const inner = node as unknown as { socket?: unknown; peer?: Peer };
+  if (!(inner.socket instanceof DgramTransport) || inner.peer === undefined) {
+    throw new Error("udp-load: NodePeer has no node:dgram transport or peer field (platform/node changed shape?)");
+  }
+  const m: Member = { node, socket: inner.socket.socket, peer: inner.peer, sink: undefined };
   const drivers = m.socket.listeners("message") as Listener[];
   m.socket.removeAllListeners("message");
   m.socket.on("message", (msg: Uint8Array, rinfo: unknown) => {
@@ -258,7 +264,7 @@ async function main(): Promise<void> {
         return { address: lobby.address(), publicKey: lobby.publicKey() };
       }
       case "join": {
-        const node = await joinGrid({ lobby: m.lobby, lobbyKey: m.lobbyKey, grid: m.grid, create: true, host: HOST, ...m.options });
+        const node = await joinGrid({ lobby: m.lobby, lobbyKey: m.lobbyKey, grid: m.grid, create: true, host: HOST, udp: "node:dgram", ...m.options });
         members.set(m.name, member(node));
         return { id: node.id, address: node.address() };
       }

@@ -1,7 +1,7 @@
 /**
  * Relaygrid paths for the udp-hop group, on 127.0.0.1: forwarding peers in this process
- * (joinGrid from platform/node), the members at the path's ends and the lobby in the load
- * process (udp-load.ts).
+ * (joinGrid from platform/node, on the transport `udp` names: by default the runtime's
+ * native one), the members at the path's ends and the lobby in the load process (udp-load.ts).
  *
  * Peers choose their links themselves, so the bench makes the grid small enough that the
  * links are forced: with n members of connection limit n - 1 it waits until every member
@@ -20,14 +20,13 @@
  * a path short; the load process checks the hop byte of every arrival (1 relay for the hop,
  * 3 for the chain).
  */
-import { joinGrid } from "../../platform/node/index.ts";
+import { joinGrid, type UdpTransportChoice } from "../../platform/node/index.ts";
 import type { RelayContext, RelayRule } from "../../lib/relay/rules.ts";
 import { writeRelay } from "../../wire/index.ts";
 import type { LoadProcess } from "./udp-raw.ts";
 import type { MemberInfo, MemberOptions } from "./udp-load.ts";
-import { joinLean } from "./lean-driver.ts";
 
-/** What a path needs of a forwarding peer: a NodePeer, or the bench's lean driver (lean-driver.ts). */
+/** What a path needs of a forwarding peer (a NodePeer). */
 export interface Forwarder {
   readonly id: number;
   address(): string;
@@ -96,7 +95,7 @@ export async function buildPath(
   lobby: Lobby,
   name: string,
   forwarderCount: 1 | 3,
-  options: { attempts?: number; settleTimeoutMs?: number; driver?: "node" | "lean" } = {},
+  options: { attempts?: number; settleTimeoutMs?: number; udp?: UdpTransportChoice } = {},
 ): Promise<RelayPath> {
   const ends = forwarderCount === 1 ? ["A", "B"] : ["A"];
   const limit = forwarderCount + ends.length - 1;
@@ -119,7 +118,7 @@ export async function buildPath(
       for (let i = 0; i < forwarderCount; i++) {
         const rule = rules[i]?.rule;
         const common = { lobby: lobby.address, lobbyKey: lobby.publicKey, grid, ...memberOptions, ...(rule === undefined ? {} : { relayRules: [rule] }) };
-        const f: Forwarder = options.driver === "lean" ? await joinLean(common) : await joinGrid({ ...common, create: true, host: "127.0.0.1" });
+        const f: Forwarder = await joinGrid({ ...common, create: true, host: "127.0.0.1", udp: options.udp ?? "auto" });
         forwarders.push(f);
       }
       if (ends[1] !== undefined) await join(ends[1]);

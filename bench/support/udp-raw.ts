@@ -73,15 +73,20 @@ export class LoadProcess {
   }
 
   /** Tells the child to close everything and waits (bounded) for it to exit. */
-  async close(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.child.once("exit", () => resolve()));
-    this.child.send("exit");
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([exited, new Promise<void>((r) => (timer = setTimeout(r, 3000)))]);
-    clearTimeout(timer);
-    if (this.child.exitCode === null) this.child.kill();
+  close(): Promise<void> {
+    return closeChild(this.child);
   }
+}
+
+/** Sends a bench child "exit" over IPC and waits up to 3 s for it to exit, then kills it. */
+export async function closeChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.send("exit");
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([exited, new Promise<void>((r) => (timer = setTimeout(r, 3000)))]);
+  clearTimeout(timer);
+  if (child.exitCode === null) child.kill();
 }
 
 /** A chain of `count` raw forwarders ending at `sinkPort`; returns the first one's port. */
@@ -108,24 +113,51 @@ interface DenoDatagramConn {
   readonly addr: { port: number };
 }
 type DenoNet = { listenDatagram?: (o: { hostname: string; port: number; transport: "udp" }) => DenoDatagramConn };
+interface BunUdp {
+  readonly port: number;
+  send(data: Uint8Array, port: number, address: string): boolean;
+  close(): void;
+}
+type BunNet = {
+  udpSocket?: (o: { hostname: string; port: number; binaryType: "uint8array"; socket: { data(s: BunUdp, d: Uint8Array): void } }) => Promise<BunUdp>;
+};
+
+/** Which native raw forwarder nativeForwarders() builds here, or undefined on Node (and on Deno without --unstable-net). */
+export function nativeRawKind(): "bun" | "deno" | undefined {
+  if (typeof (globalThis as { Bun?: BunNet }).Bun?.udpSocket === "function") return "bun";
+  if (typeof (globalThis as { Deno?: DenoNet }).Deno?.listenDatagram === "function") return "deno";
+  return undefined;
+}
 
 /**
- * On Deno with --unstable-net (support/runtime.ts passes it): a chain of `count` forwarders on
- * Deno's native Deno.listenDatagram instead of node:dgram, ending at `sinkPort`. Undefined
- * elsewhere. Each forwarder awaits one receive at a time and sends without awaiting.
+ * A chain of `count` raw forwarders on the runtime's native UDP API, ending at `sinkPort`:
+ * Bun.udpSocket (data -> send unchanged) or Deno.listenDatagram (one receive at a time into
+ * a reused buffer, the datagram copied out, the send not awaited). Undefined on Node.
  */
-export function denoNativeForwarders(count: number, sinkPort: number): { port: number; close(): void } | undefined {
-  const deno = (globalThis as { Deno?: DenoNet }).Deno;
-  if (deno?.listenDatagram === undefined) return undefined;
-  const listen = deno.listenDatagram;
+export async function nativeForwarders(count: number, sinkPort: number): Promise<{ port: number; close(): void } | undefined> {
+  const kind = nativeRawKind();
+  if (kind === "bun") {
+    const udp = (globalThis as unknown as { Bun: Required<BunNet> }).Bun.udpSocket;
+    const socks: BunUdp[] = [];
+    const next: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const at = i;
+      socks.push(await udp({ hostname: HOST, port: 0, binaryType: "uint8array", socket: { data: (s, d) => void s.send(d, next[at] as number, HOST) } }));
+    }
+    socks.forEach((_, i) => next.push(socks[i + 1]?.port ?? sinkPort));
+    return { port: (socks[0] as BunUdp).port, close: () => socks.forEach((s) => s.close()) };
+  }
+  if (kind !== "deno") return undefined;
+  const listen = (globalThis as unknown as { Deno: Required<DenoNet> }).Deno.listenDatagram;
   const conns = Array.from({ length: count }, () => listen({ hostname: HOST, port: 0, transport: "udp" }));
   conns.forEach((c, i) => {
     const next = { transport: "udp" as const, hostname: HOST, port: conns[i + 1]?.addr.port ?? sinkPort };
+    const buf = new Uint8Array(65_507);
     void (async () => {
       try {
         for (;;) {
-          const [data] = await c.receive();
-          void c.send(data, next).catch(() => {});
+          const [data] = await c.receive(buf);
+          void c.send(data.slice(), next).catch(() => {});
         }
       } catch {
         // closed

@@ -10,7 +10,7 @@
  * one most games want: the game's backend mints signed join tokens (lib/security/join-token.ts)
  * and the lobby admits whoever presents a valid, unexpired, unused one for that grid.
  *
- * Join token rules (PROTOCOL.md 6.9):
+ * Join token rules (PROTOCOL.md 6.10):
  * - the signature verifies under one of the configured public keys, and the token names the grid;
  * - now <= expiresAt + clockSkewS, and expiresAt <= now + maxLifetimeS + clockSkewS (a token valid
  *   for days is a leaked credential waiting to happen; the backend mints short-lived ones);

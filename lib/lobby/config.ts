@@ -66,6 +66,20 @@ export const DEFAULT_COOKIE_LIFETIME_MS = 10_000;
 export const DEFAULT_ROTATE_AFTER_DEPARTURES = 4;
 /** rotationDelayMs in heartbeats when not given: the new key is handed out for 2 heartbeats first. */
 export const ROTATION_DELAY_HEARTBEATS = 2;
+/**
+ * NAT traversal (PROTOCOL.md 4.7): introductions a member may ask for per second, and
+ * receive per second, each (token buckets per member). Defaults to 8: a joiner asks a few
+ * members at a time, and a member that asks for everyone gets 8 a second, not the grid.
+ */
+export const DEFAULT_INTRODUCTIONS_PER_SECOND = 8;
+/** Bucket size for introductions asked and received. Defaults to 16. */
+export const DEFAULT_INTRODUCTION_BURST = 16;
+/**
+ * A member with no confirmed link this long after its admission, in a grid with other
+ * members, is counted isolated (stats().isolated, event peerIsolated): it reaches nobody.
+ * Defaults to 10000 ms.
+ */
+export const DEFAULT_ISOLATED_AFTER_MS = 10_000;
 /** Largest UDP payload over IPv4. */
 export const MAX_UDP_PAYLOAD_BYTES = 65_507;
 
@@ -157,6 +171,12 @@ export interface LobbyConfig {
   maxQueuedTransmits?: number;
   /** Defaults to 4096 (DEFAULT_MAX_QUEUED_EVENTS). */
   maxQueuedEvents?: number;
+  /** Introductions a member may ask for, and receive, per second. Defaults to 8 (DEFAULT_INTRODUCTIONS_PER_SECOND). */
+  introductionsPerSecond?: number;
+  /** Defaults to 16 (DEFAULT_INTRODUCTION_BURST). */
+  introductionBurst?: number;
+  /** Defaults to 10000 (DEFAULT_ISOLATED_AFTER_MS). */
+  isolatedAfterMs?: number;
 }
 
 export type ResolvedLobbyConfig = Required<Omit<LobbyConfig, "admission">> & { admission: AdmissionHook | undefined };
@@ -242,6 +262,9 @@ export function resolveLobbyConfig(config: LobbyConfig): ResolvedLobbyConfig {
     ),
     maxQueuedTransmits: checkInt("maxQueuedTransmits", config.maxQueuedTransmits ?? DEFAULT_MAX_QUEUED_TRANSMITS, 1, 1 << 22),
     maxQueuedEvents: checkInt("maxQueuedEvents", config.maxQueuedEvents ?? DEFAULT_MAX_QUEUED_EVENTS, 1, 1 << 22),
+    introductionsPerSecond: checkInt("introductionsPerSecond", config.introductionsPerSecond ?? DEFAULT_INTRODUCTIONS_PER_SECOND, 1, 10_000),
+    introductionBurst: checkInt("introductionBurst", config.introductionBurst ?? DEFAULT_INTRODUCTION_BURST, 1, 10_000),
+    isolatedAfterMs: checkInt("isolatedAfterMs", config.isolatedAfterMs ?? DEFAULT_ISOLATED_AFTER_MS, 1, 24 * HOUR_MS),
   };
   return resolved;
 }

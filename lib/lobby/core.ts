@@ -12,7 +12,7 @@ import { encode } from "../../wire/codec.ts";
 import { truncateUtf8 } from "../../wire/utf8.ts";
 import { Kind, LobbyErrorCode } from "../../wire/kinds.ts";
 import { MAX_DETAIL_BYTES } from "../../wire/limits.ts";
-import type { Message } from "../../wire/messages.ts";
+import type { AnyMessage } from "../../wire/messages.ts";
 import { resolveLobbyConfig, type LobbyConfig, type ResolvedLobbyConfig } from "./config.ts";
 import { PendingEdges, ProbeTable } from "./edges.ts";
 import type { LobbyEvent } from "./events.ts";
@@ -20,7 +20,7 @@ import { cancelRotation, newGridKeys, noteDeparture, type NextKey } from "./key-
 import { Queue } from "../util/queue.ts";
 import { SourceLimiter } from "../util/rate-limit.ts";
 import { noteFree } from "./member-sample.ts";
-import { addMember, GridRegistry, removeMember, type Grid, type Member } from "./registry.ts";
+import { addMember, GridRegistry, newMemberNat, removeMember, type Grid, type Member } from "./registry.ts";
 import { SessionTable, type Session } from "./sessions.ts";
 import { LobbyCounters } from "./stats.ts";
 import { TimerHeap } from "./timers.ts";
@@ -74,7 +74,7 @@ export class LobbyCore {
   // --- output ---------------------------------------------------------------------------
 
   /** Queues `msg` for `to`; returns its size, or 0 when it was not queued (larger than `maxBytes`, or the queue is full). */
-  send(to: Address, msg: Message, maxBytes = this.config.maxDatagramBytes): number {
+  send(to: Address, msg: AnyMessage, maxBytes = this.config.maxDatagramBytes): number {
     return this.sendBytes(to, encode(msg), maxBytes);
   }
 
@@ -161,6 +161,7 @@ export class LobbyCore {
       standingComponent: 0,
       standingRepeats: 0,
       main: false,
+      nat: newMemberNat(nowMs, this.config.introductionBurst),
       deadlineMs: 0,
       heapIndex: -1,
     };
@@ -191,6 +192,7 @@ export class LobbyCore {
     this.expiry.delete(m);
     const s = this.sessions.get(m.session);
     if (s !== undefined) this.sessions.dropMembership(nowMs, s, grid.id, m.id);
+    if (m.nat.isolated) this.counters.isolated--;
     if (cause === "expired") {
       this.emit({ type: "peerExpired", grid: grid.id, peer: m.id, silentMs: Math.max(0, nowMs - m.lastHeardMs) });
     } else {

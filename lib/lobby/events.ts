@@ -29,6 +29,21 @@ export type LobbyEvent =
    * and the lobby goes on serving; log `message` and report it.
    */
   | { readonly type: "internalError"; readonly kind: number; readonly message: string; readonly error: unknown }
+  /**
+   * NAT traversal: `peer` has had no confirmed link for isolatedAfterMs though the grid has
+   * other members: it reaches nobody (stats().isolated counts it until it links or goes).
+   */
+  | { readonly type: "peerIsolated"; readonly grid: number; readonly peer: number; readonly addr: Address; readonly aloneMs: number }
+  /** NAT traversal: `peer` reported how its punch towards `other` ended (PunchReport). */
+  | {
+      readonly type: "punchReported";
+      readonly grid: number;
+      readonly peer: number;
+      readonly other: number;
+      readonly ok: boolean;
+      readonly attempts: number;
+      readonly elapsedMs: number;
+    }
   | {
       readonly type: "repairHintSent";
       readonly grid: number;

@@ -82,19 +82,23 @@
  *   sent to up to 2 members of every smaller component (members with a free link first), at
  *   every check until whole: targets are random members of the largest component with a free
  *   link (reported links < limit), force = false; if none has one, random members of it, force = true.
+ * - NAT traversal (nat.ts, PROTOCOL.md 4.7): Register -> Registered (a key-bound ticket),
+ *   Introduce -> Introduced and an Introduction to both ends, PunchReport -> Ack; members
+ *   alone too long are counted isolated. Members that never Register see no change.
  * - close(now, reason): LobbyClosing{reason} to every session's address; input is then ignored.
  */
 import type { Address, Endpoint, Millis, Transmit } from "../endpoint.ts";
 import { decode } from "../../wire/codec.ts";
 import { DecodeErrorCode } from "../../wire/decode-error.ts";
-import { Kind, LobbyErrorCode } from "../../wire/kinds.ts";
-import type { Message } from "../../wire/messages.ts";
+import { Kind, LobbyErrorCode, NatKind } from "../../wire/kinds.ts";
+import type { AnyMessage } from "../../wire/messages.ts";
 import type { LobbyConfig } from "./config.ts";
 import { clip, LobbyCore } from "./core.ts";
 import type { LobbyEvent } from "./events.ts";
 import { nextTimer, runTimers } from "./maintenance.ts";
 import { AMPLIFICATION_FACTOR, onHello } from "./handshake.ts";
 import { onJoinToken } from "./admit.ts";
+import { onIntroduce, onPunchReport, onRegister } from "./nat.ts";
 import { onCreateGrid, onLeave, onListGrids, onRejoin, onSelectGrid } from "./requests.ts";
 import type { Session } from "./sessions.ts";
 import { LobbyDrop, type DropReason } from "./stats.ts";
@@ -193,7 +197,7 @@ export class Lobby extends LobbyView implements Endpoint<LobbyEvent> {
       if (core.limiter.shouldWarn(nowMs, from)) this.warnRateLimited(from, bytes);
       return LobbyDrop.RateLimited;
     }
-    const decoded = decode(bytes, core.config.maxDatagramBytes);
+    const decoded = decode(bytes, core.config.maxDatagramBytes, { natTraversal: true });
     if (!decoded.ok) return decoded.code;
     const msg = decoded.msg;
     const size = bytes.length;
@@ -240,6 +244,19 @@ export class Lobby extends LobbyView implements Endpoint<LobbyEvent> {
         const s = this.session(nowMs, from, size, msg);
         return typeof s === "string" ? s : onJoinToken(core, from, s, msg);
       }
+      // NAT traversal (nat.ts, PROTOCOL.md 4.7).
+      case NatKind.Register: {
+        const s = this.session(nowMs, from, size, msg);
+        return typeof s === "string" ? s : onRegister(core, nowMs, from, s, msg);
+      }
+      case NatKind.Introduce: {
+        const s = this.session(nowMs, from, size, msg);
+        return typeof s === "string" ? s : onIntroduce(core, nowMs, from, s, msg);
+      }
+      case NatKind.PunchReport: {
+        const s = this.session(nowMs, from, size, msg);
+        return typeof s === "string" ? s : onPunchReport(core, nowMs, from, s, msg);
+      }
       // Relay data and peer <-> peer control belong to peers; lobby -> peer kinds to the lobby.
       case Kind.Data:
       case Kind.Join:
@@ -268,6 +285,11 @@ export class Lobby extends LobbyView implements Endpoint<LobbyEvent> {
       case Kind.Retry:
       case Kind.Error:
       case Kind.GridStatus:
+      case NatKind.Registered:
+      case NatKind.Introduced:
+      case NatKind.Introduction:
+      case NatKind.Punch:
+      case NatKind.PunchReply:
         return LobbyDrop.UnexpectedKind;
       default:
         return assertNever(msg);
@@ -286,11 +308,11 @@ export class Lobby extends LobbyView implements Endpoint<LobbyEvent> {
     return s;
   }
 
-  /** The occasional Error RateLimited: only for a lobby request, and no larger than 3x it. */
+  /** The occasional Error RateLimited: only for a lobby request (kinds 0x20-0x3f), and no larger than 3x it. */
   private warnRateLimited(from: Address, bytes: Uint8Array): void {
-    const decoded = decode(bytes, this.core.config.maxDatagramBytes);
-    if (!decoded.ok || decoded.msg.kind < Kind.Hello || decoded.msg.kind > 0x3f) return; // peer -> lobby kinds
-    const req = (decoded.msg as Message & { req: number }).req;
+    const decoded = decode(bytes, this.core.config.maxDatagramBytes, { natTraversal: true });
+    if (!decoded.ok || decoded.msg.kind < 0x20 || decoded.msg.kind > 0x3f) return;
+    const req = (decoded.msg as AnyMessage & { req: number }).req;
     const detail = `over ${this.core.config.requestsPerSecondPerSource}/s`;
     this.core.sendError(from, req, LobbyErrorCode.RateLimited, detail, bytes.length * AMPLIFICATION_FACTOR);
   }

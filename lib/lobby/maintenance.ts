@@ -5,6 +5,7 @@
  */
 import type { LobbyCore } from "./core.ts";
 import { activateDueKeys } from "./key-rotation.ts";
+import { noteIsolation } from "./nat.ts";
 import type { Member } from "./registry.ts";
 import { reviewGrid, runComponentCheck } from "./standing.ts";
 import { LobbyTimer } from "./timers.ts";
@@ -74,5 +75,8 @@ function removeEmptyGrids(core: LobbyCore, nowMs: number): void {
 function checkIslands(core: LobbyCore, nowMs: number): void {
   if (core.nextIslandCheckMs === undefined || nowMs < core.nextIslandCheckMs) return;
   core.nextIslandCheckMs = core.registry.size > 0 ? nowMs + core.config.islandCheckMs : undefined;
-  for (const grid of core.registry.values()) reviewGrid(core, nowMs, grid, true);
+  for (const grid of core.registry.values()) {
+    noteIsolation(core, nowMs, grid);
+    reviewGrid(core, nowMs, grid, true);
+  }
 }

@@ -36,6 +36,28 @@ export interface Member extends Deadline {
   standingRepeats: number;
   /** In the main component at the last review (standing.ts): the member sample prefers these. */
   main: boolean;
+  /** NAT traversal (nat.ts), all unset for a member that never sent Register. */
+  nat: MemberNat;
+}
+
+/** What a member told the lobby for NAT traversal, and the lobby's budgets and flags for it. */
+export interface MemberNat {
+  /** When it was admitted (restored: when restored), or last seen with a confirmed link at an island check: isolation counts from here. */
+  sinceMs: number;
+  /** Its Ed25519 link key (Register), bound into its version 2 ticket. */
+  linkKey: Uint8Array | undefined;
+  /** Its local socket addresses (Register), passed only to members behind the same public address. */
+  locals: readonly string[];
+  /** Its version 2 ticket, signed once per epoch. */
+  linkTicket: { readonly epoch: number; readonly bytes: Uint8Array } | undefined;
+  /** Introductions it may still ask for, and receive (token buckets, refilled per second). */
+  askTokens: number;
+  receiveTokens: number;
+  tokensAtMs: number;
+  /** Its last few Introduce requests, answered again unchanged when retransmitted. */
+  recent: { readonly req: number; readonly replies: readonly Uint8Array[] }[];
+  /** Counted as isolated (no confirmed link for isolatedAfterMs in a grid with others) and not linked since. */
+  isolated: boolean;
 }
 
 /**
@@ -84,6 +106,21 @@ export interface Grid extends Deadline {
   reviewedVersion: number;
   /** When RepairHints last went out for it (spaced, so one repair is not asked for twice). */
   lastHintMs: number;
+}
+
+/** A member's NAT traversal state before it registers anything: full introduction budgets. */
+export function newMemberNat(nowMs: number, burst: number): MemberNat {
+  return {
+    sinceMs: nowMs,
+    linkKey: undefined,
+    locals: [],
+    linkTicket: undefined,
+    askTokens: burst,
+    receiveTokens: burst,
+    tokensAtMs: nowMs,
+    recent: [],
+    isolated: false,
+  };
 }
 
 export class GridRegistry {

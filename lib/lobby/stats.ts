@@ -67,6 +67,19 @@ export interface LobbyStats {
   transmitsDropped: number;
   /** Events discarded because the event queue was full (the application is not draining). */
   eventsDropped: number;
+  /** NAT traversal (PROTOCOL.md 4.7): Register requests that registered (or confirmed) a link key. */
+  registrations: number;
+  /** Introductions made: pairs whose two ends were each sent an Introduction. */
+  introductions: number;
+  /** Introduce targets not introduced, by IntroStatus name (NotMember, NoKey, RateLimited, Self). */
+  introductionsRefused: Record<string, number>;
+  /** PunchReports received, by outcome. */
+  punchesOk: number;
+  punchesFailed: number;
+  /** Members isolated now: no confirmed link for isolatedAfterMs in a grid with others (they reach nobody). */
+  isolated: number;
+  /** Members ever counted isolated. */
+  isolations: number;
 }
 
 export class LobbyCounters {
@@ -84,6 +97,13 @@ export class LobbyCounters {
   keyRotations = 0;
   transmitsDropped = 0;
   eventsDropped = 0;
+  registrations = 0;
+  introductions = 0;
+  punchesOk = 0;
+  punchesFailed = 0;
+  isolated = 0;
+  isolations = 0;
+  readonly introductionsRefused: Record<string, number> = {};
   readonly drops: Record<string, number> = {};
   readonly errorsSent: Record<string, number> = {};
 

@@ -20,7 +20,7 @@ type Msg<K extends keyof typeof Kind> = MessageOf<(typeof Kind)[K]>;
  * The member a request names, refreshed as heard from now; or undefined after replying
  * UnknownGrid / BadRequest, which tells the peer to re-register with Rejoin.
  */
-function requireMember(
+export function requireMember(
   core: LobbyCore,
   nowMs: number,
   from: Address,

@@ -101,6 +101,13 @@ export class LobbyView {
       keyRotations: c.keyRotations,
       transmitsDropped: c.transmitsDropped,
       eventsDropped: c.eventsDropped,
+      registrations: c.registrations,
+      introductions: c.introductions,
+      introductionsRefused: { ...c.introductionsRefused },
+      punchesOk: c.punchesOk,
+      punchesFailed: c.punchesFailed,
+      isolated: c.isolated,
+      isolations: c.isolations,
     };
   }
 

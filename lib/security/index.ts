@@ -11,5 +11,6 @@ export { NobleCrypto } from "./noble-crypto.ts";
 export * from "./siphash.ts";
 export * from "./ticket.ts";
 export * from "./ticket-cache.ts";
+export * from "./link-key.ts";
 export { utf8Decode, utf8Encode, utf8EncodeInto } from "./utf8.ts";
 export { decodeGrant, encodeGrant, type AdmissionGrant } from "./admission.ts";

@@ -18,10 +18,26 @@
  * signs (the handshake transcript starts "relaygrid-welcome-v1"), so neither can be
  * replayed as the other. Exactly one encoding is valid: a wrong version, a length byte out
  * of range, a total length that disagrees with it, or invalid UTF-8 is "malformed".
+ *
+ * Version 2 (issue 13, item 3: NAT traversal) binds the ticket to the member's Ed25519
+ * link key instead of its address, because behind an endpoint-dependent NAT the address a
+ * member sees is not the one the lobby saw (PROTOCOL.md 6.3, "Key-bound tickets"):
+ *
+ *   offset  size  field
+ *   0       1     version = 2
+ *   1       4     grid    u32
+ *   5       4     peer    u32
+ *   9       4     epoch   u32
+ *   13      32    key: the member's Ed25519 link public key
+ *   45      64    Ed25519 signature over "relaygrid-ticket-v2" || bytes[0 .. 45)
+ *
+ * 109 bytes, always. A member accepts one only from a source address that has proved the
+ * key (lib/security/link-key.ts: a signature over a challenge the member sent there), so a
+ * spoofed address still gets nothing. A version 1 reader finds a version 2 ticket malformed.
  */
 import { ErrorCode, RelayGridError } from "../errors.ts";
-import { asciiBytes, isU32, readU32BE, writeU32BE } from "./bytes.ts";
-import { type CryptoProvider, ED25519_SIGNATURE_BYTES } from "./crypto.ts";
+import { asciiBytes, constantTimeEqual, isU32, readU32BE, writeU32BE } from "./bytes.ts";
+import { type CryptoProvider, ED25519_PUBLIC_KEY_BYTES, ED25519_SIGNATURE_BYTES } from "./crypto.ts";
 import { utf8Decode, utf8EncodeInto, utf8Length } from "./utf8.ts";
 
 export const TICKET_VERSION = 1;
@@ -142,4 +158,112 @@ export function verifyTicket(
   const unsigned = bytes.length - ED25519_SIGNATURE_BYTES;
   const ok = crypto.ed25519Verify(lobbyPublicKey, signedMessage(bytes, unsigned), bytes.subarray(unsigned));
   return ok ? "ok" : "bad-signature";
+}
+
+// ---- version 2: bound to the member's link key -------------------------------------------
+
+export const TICKET_V2_VERSION = 2;
+/** Bytes the signature covers: version, grid, peer, epoch, key. */
+export const TICKET_V2_UNSIGNED_BYTES = 13 + ED25519_PUBLIC_KEY_BYTES;
+/** A version 2 ticket is always 109 bytes. */
+export const TICKET_V2_BYTES = TICKET_V2_UNSIGNED_BYTES + ED25519_SIGNATURE_BYTES;
+const DOMAIN_V2 = asciiBytes("relaygrid-ticket-v2");
+
+export interface TicketV2Fields {
+  readonly grid: number;
+  readonly peer: number;
+  readonly epoch: number;
+  /** The member's Ed25519 link public key (32 bytes). */
+  readonly key: Uint8Array;
+}
+
+/** What a member expects of a version 2 ticket presented with a request. */
+export interface TicketV2Expectation {
+  readonly grid: number;
+  readonly peer: number;
+  readonly minEpoch: number;
+  /**
+   * The link key the datagram's source address has proved for `peer` (a PunchReply whose
+   * proof verified, PROTOCOL.md 6.9), or undefined when it proved none: "unproven-key".
+   */
+  readonly provenKey: Uint8Array | undefined;
+}
+
+export type TicketV2Verdict = "ok" | "bad-signature" | "malformed" | "wrong-grid" | "wrong-peer" | "unproven-key" | "expired";
+
+/** 1 or 2 for a ticket of that layout version (not yet checked), undefined for anything else. */
+export function ticketVersion(bytes: Uint8Array): 1 | 2 | undefined {
+  const v = bytes instanceof Uint8Array && bytes.length > 0 ? bytes[0] : undefined;
+  return v === TICKET_VERSION ? 1 : v === TICKET_V2_VERSION ? 2 : undefined;
+}
+
+/** Encodes and signs a version 2 ticket. Throws a RelayGridError for fields out of range (a caller mistake). */
+export function issueTicketV2(crypto: CryptoProvider, identitySecret: Uint8Array, fields: TicketV2Fields): Uint8Array {
+  for (const name of ["grid", "peer", "epoch"] as const) {
+    if (!isU32(fields[name])) {
+      throw new RelayGridError(ErrorCode.InvalidConfig, `ticket ${name} must be a u32, got ${String(fields[name])}`);
+    }
+  }
+  if (!(fields.key instanceof Uint8Array) || fields.key.length !== ED25519_PUBLIC_KEY_BYTES) {
+    throw new RelayGridError(ErrorCode.InvalidConfig, `ticket key must be a ${ED25519_PUBLIC_KEY_BYTES}-byte Ed25519 public key`);
+  }
+  const out = new Uint8Array(TICKET_V2_BYTES);
+  out[0] = TICKET_V2_VERSION;
+  writeU32BE(out, 1, fields.grid);
+  writeU32BE(out, 5, fields.peer);
+  writeU32BE(out, 9, fields.epoch);
+  out.set(fields.key, 13);
+  out.set(crypto.ed25519Sign(identitySecret, signedMessageV2(out)), TICKET_V2_UNSIGNED_BYTES);
+  return out;
+}
+
+function signedMessageV2(ticket: Uint8Array): Uint8Array {
+  const msg = new Uint8Array(DOMAIN_V2.length + TICKET_V2_UNSIGNED_BYTES);
+  msg.set(DOMAIN_V2, 0);
+  msg.set(ticket.subarray(0, TICKET_V2_UNSIGNED_BYTES), DOMAIN_V2.length);
+  return msg;
+}
+
+/** The fields of a well-formed version 2 ticket, or null (a version 1 ticket included). Never throws. */
+export function readTicketV2(bytes: Uint8Array): TicketV2Fields | null {
+  if (!(bytes instanceof Uint8Array) || bytes.length !== TICKET_V2_BYTES || bytes[0] !== TICKET_V2_VERSION) return null;
+  return { grid: readU32BE(bytes, 1), peer: readU32BE(bytes, 5), epoch: readU32BE(bytes, 9), key: bytes.slice(13, TICKET_V2_UNSIGNED_BYTES) };
+}
+
+/** Field checks in the order verifyTicketV2 applies them; null when all pass. */
+export function checkTicketV2Fields(fields: TicketV2Fields, expect: TicketV2Expectation): TicketV2Verdict | null {
+  if (fields.grid !== expect.grid) return "wrong-grid";
+  if (fields.peer !== expect.peer) return "wrong-peer";
+  const k = expect.provenKey;
+  if (k === undefined || k.length !== ED25519_PUBLIC_KEY_BYTES || !constantTimeEqual(k, 0, fields.key, 0, ED25519_PUBLIC_KEY_BYTES)) {
+    return "unproven-key";
+  }
+  if (fields.epoch < expect.minEpoch) return "expired";
+  return null;
+}
+
+/**
+ * Checks a version 2 ticket: layout, grid, peer, that its key is the one the source proved,
+ * epoch, then the lobby's signature (the only expensive step). Never throws.
+ */
+export function verifyTicketV2(
+  crypto: CryptoProvider,
+  lobbyPublicKey: Uint8Array,
+  bytes: Uint8Array,
+  expect: TicketV2Expectation,
+): TicketV2Verdict {
+  const fields = readTicketV2(bytes);
+  if (fields === null) return "malformed";
+  const mismatch = checkTicketV2Fields(fields, expect);
+  if (mismatch !== null) return mismatch;
+  return verifyTicketV2Signature(crypto, lobbyPublicKey, bytes) ? "ok" : "bad-signature";
+}
+
+/**
+ * Only the lobby's signature over a version 2 ticket (no expectation): what a peer checks on
+ * a Punch or PunchReply before it believes the key inside, and on its own ticket from Registered.
+ */
+export function verifyTicketV2Signature(crypto: CryptoProvider, lobbyPublicKey: Uint8Array, bytes: Uint8Array): boolean {
+  if (readTicketV2(bytes) === null) return false;
+  return crypto.ed25519Verify(lobbyPublicKey, signedMessageV2(bytes), bytes.subarray(TICKET_V2_UNSIGNED_BYTES));
 }

@@ -52,3 +52,87 @@ export function parseAddress(address: string): HostPort | undefined {
 export function socketTypeFor(host: string): "udp4" | "udp6" {
   return host.includes(":") ? "udp6" : "udp4";
 }
+
+/** Addresses an AddressCache keeps in each direction (at least; at most twice this). Defaults to 4096. */
+export const DEFAULT_ADDRESS_CACHE_ENTRIES = 4096;
+
+type SourceTable = Map<string, Map<number, string>>;
+
+/**
+ * The driver's per-datagram address work, done once per address: the "host:port" text of a
+ * datagram's source (the same string object every time, so the Peer's Map lookups by address
+ * hash it once) and the parsed destination of a transmit.
+ *
+ * Bounded both ways, in two generations: entries go into the current one; when it holds
+ * `maxEntries` it becomes the old one (the older is dropped) and an entry found only in the
+ * old one moves back. So the last `maxEntries` addresses in use always hit, at most twice
+ * that many are held, and a spoofer cycling through source addresses costs a format per
+ * datagram (what an uncached driver pays), never memory. Size it to the addresses an
+ * endpoint talks to: a peer's links and lobby, a lobby's sessions.
+ */
+export class AddressCache<D = HostPort> {
+  private sources: SourceTable = new Map();
+  private oldSources: SourceTable = new Map();
+  private sourceCount = 0;
+  private destinations = new Map<string, D | null>();
+  private oldDestinations = new Map<string, D | null>();
+
+  constructor(
+    /** Turns a parsed destination into what the transport sends to (a HostPort, or a native address object). */
+    private readonly toDestination: (hp: HostPort) => D | null,
+    private readonly maxEntries: number = DEFAULT_ADDRESS_CACHE_ENTRIES,
+  ) {}
+
+  /** formatAddress(host, port), cached. */
+  source(host: string, port: number): string {
+    return this.sources.get(host)?.get(port) ?? this.addSource(host, port);
+  }
+
+  /** The transport's destination for `address`, or null when it does not parse (or the transport cannot send there). Cached, failures too. */
+  destination(address: string): D | null {
+    const d = this.destinations.get(address);
+    return d !== undefined ? d : this.addDestination(address);
+  }
+
+  /** Cached entries (sources, destinations) in both generations, for tests and stats. */
+  get size(): { sources: number; destinations: number } {
+    let old = 0;
+    for (const ports of this.oldSources.values()) old += ports.size;
+    return { sources: this.sourceCount + old, destinations: this.destinations.size + this.oldDestinations.size };
+  }
+
+  private addSource(host: string, port: number): string {
+    const text = this.oldSources.get(host)?.get(port) ?? formatAddress(host, port);
+    if (this.sourceCount >= this.maxEntries) {
+      this.oldSources = this.sources;
+      this.sources = new Map();
+      this.sourceCount = 0;
+    }
+    let ports = this.sources.get(host);
+    if (ports === undefined) this.sources.set(host, (ports = new Map()));
+    ports.set(port, text);
+    this.sourceCount++;
+    return text;
+  }
+
+  private addDestination(address: string): D | null {
+    let d = this.oldDestinations.get(address);
+    if (d === undefined) {
+      const hp = parseAddress(address);
+      d = hp === undefined ? null : this.toDestination(hp);
+    }
+    if (this.destinations.size >= this.maxEntries) {
+      this.oldDestinations = this.destinations;
+      this.destinations = new Map();
+    }
+    this.destinations.set(address, d);
+    return d;
+  }
+}
+
+/** True for an IPv4 dotted quad or an IPv6 literal (no brackets): what a native send takes without DNS. */
+export function isIpLiteral(host: string): boolean {
+  if (host.includes(":")) return /^[0-9a-fA-F:.]+(%[0-9A-Za-z_.-]+)?$/.test(host);
+  const parts = host.split(".");
+  return parts.length === 4 && parts.every((p) => /^[0-9]{1,3}$/.test(p) && Number(p) <= 255);
+}

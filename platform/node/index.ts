@@ -1,7 +1,18 @@
-/** relaygrid/node: the UDP drivers for Node, Deno and Bun. */
-export { createLobby, DEFAULT_LOBBY_HOST, DEFAULT_LOBBY_PORT, type CreateLobbyOptions, type LobbyEventOf, type LobbyServer } from "./lobby-server.ts";
-export { bindUdp, driveEndpoint, type DriverOptions, type DriverStats, type EndpointDriver } from "./endpoint-driver.ts";
-export { formatAddress, parseAddress, socketTypeFor, type HostPort } from "./address.ts";
+/** relaygrid/node: the UDP drivers for Node, Deno and Bun (native UDP sockets on Bun and Deno where available). */
+export { createLobby, DEFAULT_LOBBY_HOST, DEFAULT_LOBBY_PORT, DEFAULT_LOBBY_RECEIVE_BUFFER_BYTES, type CreateLobbyOptions, type LobbyEventOf, type LobbyServer } from "./lobby-server.ts";
+export { bindUdp, driveEndpoint, DEFAULT_FLUSH_WAIT_MS, type DriverOptions, type DriverStats, type EndpointDriver } from "./endpoint-driver.ts";
+export {
+  openUdp,
+  nativeUdpTransport,
+  DEFAULT_UDP_TRANSPORT,
+  type OpenUdpOptions,
+  type UdpAddressInfo,
+  type UdpTransport,
+  type UdpTransportChoice,
+  type UdpTransportKind,
+  type DatagramReceiver,
+} from "./udp-transport.ts";
+export { AddressCache, DEFAULT_ADDRESS_CACHE_ENTRIES, formatAddress, parseAddress, socketTypeFor, type HostPort } from "./address.ts";
 export { CryptoRandom } from "./crypto-random.ts";
 export type {
   GridSummary,

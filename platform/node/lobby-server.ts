@@ -1,13 +1,16 @@
 /**
  * `createLobby()`: the lobby on a real UDP socket (relaygrid/node). A thin shell over the
- * sans-IO Lobby and the shared endpoint driver; it runs unchanged on Node, Deno and Bun.
+ * sans-IO Lobby and the shared endpoint driver; it runs on Node, Deno and Bun, on the
+ * runtime's native UDP socket where it has one (udp-transport.ts).
  */
 import { checkInt, ErrorCode, RelayGridError } from "../../wire/errors.ts";
+import { DEFAULT_MAX_SESSIONS } from "../../lib/lobby/config.ts";
 import { Lobby, type LobbyConfig, type LobbyEvent, type LobbyEventType, type LobbyStats } from "../../lib/lobby/index.ts";
 import type { Random } from "../../lib/rng.ts";
-import { formatAddress } from "./address.ts";
+import { DEFAULT_ADDRESS_CACHE_ENTRIES, formatAddress } from "./address.ts";
 import { CryptoRandom } from "./crypto-random.ts";
-import { bindUdp, driveEndpoint, type DriverStats } from "./endpoint-driver.ts";
+import { driveEndpoint, type DriverStats } from "./endpoint-driver.ts";
+import { openUdp, type UdpTransportChoice } from "./udp-transport.ts";
 import { joinTokenAdmission } from "../../lib/lobby/admission.ts";
 import { keyBytes } from "./join-token.ts";
 import { NodeCrypto } from "./node-crypto.ts";
@@ -17,6 +20,12 @@ import { ReplyTimer, type ReplyTimes } from "./reply-timer.ts";
 export const DEFAULT_LOBBY_HOST = "127.0.0.1";
 /** Defaults to 7777. */
 export const DEFAULT_LOBBY_PORT = 7777;
+/**
+ * The lobby socket's receive buffer: 4 MiB (Linux caps it at net.core.rmem_max, 4 MiB on
+ * many systems, 208 KiB on some). At 20,000 requests/s a 200 KiB default holds about 15 ms
+ * of small datagrams; a GC pause or a busy core longer than that drops heartbeats.
+ */
+export const DEFAULT_LOBBY_RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 /** How long close() waits for LobbyClosing datagrams to leave before closing the socket. Defaults to 1000 ms. */
 export const DEFAULT_CLOSE_FLUSH_MS = 1000;
 
@@ -40,6 +49,10 @@ export interface CreateLobbyOptions extends Omit<LobbyConfig, "random"> {
    * to none (anyone may join). Not together with `admission`.
    */
   joinTokenKeys?: readonly (Uint8Array | string)[];
+  /** The socket API: "auto" (the default) takes Bun's or Deno's native UDP socket where there is one, else node:dgram. */
+  udp?: UdpTransportChoice;
+  /** SO_RCVBUF in bytes (node:dgram on Node and Bun only; the OS caps it; Deno's node:dgram cannot set it). Defaults to 4 MiB (DEFAULT_LOBBY_RECEIVE_BUFFER_BYTES). */
+  receiveBufferBytes?: number;
 }
 
 export type LobbyEventOf<T extends LobbyEventType> = Extract<LobbyEvent, { type: T }>;
@@ -65,7 +78,8 @@ export interface LobbyServer {
 
 /** Binds a UDP lobby and resolves once it is listening. Rejects with a RelayGridError (invalid-config or socket). */
 export async function createLobby(options: CreateLobbyOptions = {}): Promise<LobbyServer> {
-  const { host = DEFAULT_LOBBY_HOST, port = DEFAULT_LOBBY_PORT, random, crypto, joinTokenKeys, ...limits } = options;
+  const { host = DEFAULT_LOBBY_HOST, port = DEFAULT_LOBBY_PORT, random, crypto, udp, joinTokenKeys, receiveBufferBytes = DEFAULT_LOBBY_RECEIVE_BUFFER_BYTES, ...limits } = options;
+  checkInt("receiveBufferBytes", receiveBufferBytes, 1024, 1 << 30);
   checkInt("port", port, 0, 65535);
   if (typeof host !== "string" || host === "") throw new RelayGridError(ErrorCode.InvalidConfig, `host must be a non-empty string, got ${String(host)}`);
   // Built before binding, so a bad option never leaves a socket open.
@@ -77,7 +91,8 @@ export async function createLobby(options: CreateLobbyOptions = {}): Promise<Lob
   }
   const lobby = new Lobby({ ...limits, ...providers });
   const publicKey = Buffer.from(lobby.publicKey).toString("hex");
-  const socket = await bindUdp(host, port);
+  // One address per session: the address cache holds them all.
+  const socket = await openUdp(host, port, { udp, receiveBufferBytes, addressCacheEntries: Math.max(DEFAULT_ADDRESS_CACHE_ENTRIES, limits.maxSessions ?? DEFAULT_MAX_SESSIONS) });
   const listeners = new Map<string, Set<(value: never) => void>>();
   const fire = (type: string, value: unknown): void => {
     for (const fn of listeners.get(type) ?? []) (fn as (v: unknown) => void)(value);

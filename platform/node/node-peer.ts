@@ -3,7 +3,6 @@
  * developer expects: `await joinGrid(...)`, `broadcast`, `on("data")` or `for await`,
  * `stats()`, `setConnectionLimit`, `await close()`. Runs unchanged on Deno and Bun.
  */
-import type { Socket } from "node:dgram";
 import { ErrorCode, RelayGridError } from "../../wire/errors.ts";
 import { Peer, type JoinOptions } from "../../lib/peer/peer.ts";
 import type { PeerConfig } from "../../lib/peer/config.ts";
@@ -11,7 +10,8 @@ import type { PeerEvent } from "../../lib/peer/events.ts";
 import type { PeerStats } from "../../lib/peer/stats.ts";
 import type { GridStanding } from "../../lib/peer/standing.ts";
 import type { Random } from "../../lib/rng.ts";
-import { bindUdp, driveEndpoint, type EndpointDriver } from "./endpoint-driver.ts";
+import { driveEndpoint, type EndpointDriver } from "./endpoint-driver.ts";
+import { openUdp, type UdpTransport, type UdpTransportChoice } from "./udp-transport.ts";
 import { CryptoRandom } from "./crypto-random.ts";
 import { rethrowAsync, TypedEmitter } from "./emitter.ts";
 import { defaultJoinTimeoutMs, DEFAULT_JOIN_TIMEOUT_MS, joinTimeoutError } from "./join-timeout.ts";
@@ -70,6 +70,8 @@ export interface JoinGridOptions extends Omit<PeerConfig, "lobby" | "random" | "
    * loopback demo (0..100). Not for production. Defaults to 0.
    */
   simulatedLossPercent?: number;
+  /** The socket API: "auto" (the default) takes Bun's or Deno's native UDP socket where there is one, else node:dgram. */
+  udp?: UdpTransportChoice;
 }
 
 /** What a delivered message carries besides its payload. */
@@ -126,7 +128,7 @@ export class NodePeer extends TypedEmitter<NodePeerEvents> implements AsyncItera
   constructor(
     private readonly peer: Peer,
     private readonly driver: EndpointDriver,
-    private readonly socket: Socket,
+    private readonly socket: UdpTransport,
     private readonly maxQueued: number,
   ) {
     super();
@@ -299,7 +301,7 @@ export async function joinGrid(options: JoinGridOptions): Promise<NodePeer> {
   const timeoutMs = options.joinTimeoutMs ?? defaultJoinTimeoutMs(options.retransmitMs, options.maxAttempts);
   const resolveOn = checkResolveOn(options.resolveOn ?? "connected");
   const loss = checkLoss(options.simulatedLossPercent ?? 0);
-  const socket = await bindUdp(host, options.port ?? 0);
+  const socket = await openUdp(host, options.port ?? 0, { udp: options.udp });
   let node: NodePeer | undefined;
   let settle: ((err?: RelayGridError) => void) | undefined;
   const joined = new Promise<void>((resolve, reject) => {

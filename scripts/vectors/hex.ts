@@ -4,7 +4,7 @@
  */
 import type { FieldDef } from "../../wire/fields.ts";
 import { PROTOCOL_VERSION } from "../../wire/limits.ts";
-import { type Message, schemaOf } from "../../wire/messages.ts";
+import { type AnyMessage, schemaOf } from "../../wire/messages.ts";
 
 export function toHex(bytes: Uint8Array): string {
   let s = "";
@@ -13,8 +13,8 @@ export function toHex(bytes: Uint8Array): string {
 }
 
 /** The positional array `[version, kind, ...fields]`: list entries become arrays too. */
-export function positional(msg: Message): unknown[] {
-  const schema = schemaOf(msg.kind);
+export function positional(msg: AnyMessage): unknown[] {
+  const schema = schemaOf(msg.kind, true);
   if (schema === undefined) throw new Error(`no schema for kind ${msg.kind}`);
   const fields = msg as unknown as Record<string, unknown>;
   return [
