@@ -7,7 +7,7 @@ import { Kind, LobbyErrorCode } from "../../wire/kinds.ts";
 import type { MessageOf } from "../../wire/messages.ts";
 import { truncateUtf8 } from "../../wire/utf8.ts";
 import { Direction, openFrom } from "../security/handshake.ts";
-import type { AdmissionRequest } from "./admission.ts";
+import type { AdmissionRequest, AdmissionVerdict } from "./admission.ts";
 import type { LobbyCore } from "./core.ts";
 import type { Session } from "./sessions.ts";
 
@@ -51,9 +51,18 @@ export function admitOrRefuse(
 ): string | undefined {
   const policy = core.config.admission;
   if (policy === undefined) return "";
-  const verdict = policy({ action, grid, gridId, session: s.id, address: from, name: s.name, tokens: s.tokens, nowMs });
+  let verdict: AdmissionVerdict;
+  try {
+    verdict = policy({ action, grid, gridId, session: s.id, address: from, name: s.name, tokens: s.tokens, nowMs });
+  } catch (error) {
+    // The game's policy threw: fail closed, with an answer (a dropped request would leave the
+    // peer waiting for its timeout), and tell the application what broke.
+    const message = `admission policy threw: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
+    core.emit({ type: "admissionError", grid: gridId, name: grid, message, error });
+    verdict = { ok: false, reason: "the lobby's admission policy failed" };
+  }
   if (verdict.ok) return truncateUtf8(verdict.player ?? "", MAX_PLAYER_BYTES);
   core.counters.notAdmitted++;
-  core.sendError(from, req, LobbyErrorCode.NotAdmitted, verdict.reason);
+  core.sendError(from, req, LobbyErrorCode.NotAdmitted, String(verdict.reason));
   return undefined;
 }

@@ -22,7 +22,11 @@ export type LobbyEvent =
   | { readonly type: "gridKeyRotated"; readonly grid: number; readonly epoch: number }
   /** A grid has been in `count` components for longer than islandGraceMs (sent again when the count changes). */
   | { readonly type: "islandsDetected"; readonly grid: number; readonly count: number }
-  /** A RepairHint went to `peer`, naming `targets` in the largest component. */
+  /**
+   * The admission policy (LobbyConfig.admission) threw while deciding on grid `name` (`grid`
+   * 0 for a CreateGrid): the game's bug. The request was refused with NotAdmitted (fail closed).
+   */
+  | { readonly type: "admissionError"; readonly grid: number; readonly name: string; readonly message: string; readonly error: unknown }
   /**
    * A handler threw while handling a datagram of `kind` (byte 2, -1 when shorter): a lobby
    * bug, never the sender's fault. The datagram was dropped (stats().drops["internal-error"])
@@ -44,6 +48,7 @@ export type LobbyEvent =
       readonly attempts: number;
       readonly elapsedMs: number;
     }
+  /** A RepairHint went to `peer`, naming `targets` in the largest component. */
   | {
       readonly type: "repairHintSent";
       readonly grid: number;
