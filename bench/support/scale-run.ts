@@ -29,6 +29,8 @@ export interface ScaleCell {
   settled: boolean;
   settleVirtualMs: number;
   buildWallMs: number;
+  /** This process's CPU time (user + system) over the build: steadier than wall time on a shared machine. */
+  buildCpuMs: number;
   broadcastWallMs: number;
   heapBytesPerPeer: number;
   meanLinks: number;
@@ -84,6 +86,7 @@ export function runScaleCell(
   opts.gc();
   const heap0 = process.memoryUsage().heapUsed;
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const g = buildGrid({
     seed: opts.seed,
     peers: n,
@@ -96,6 +99,8 @@ export function runScaleCell(
     wallDeadline: opts.wallDeadline,
   });
   const buildWallMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const buildCpuMs = (cpu.user + cpu.system) / 1000;
   opts.gc();
   const heapBytesPerPeer = (process.memoryUsage().heapUsed - heap0) / n;
   let links = 0;
@@ -142,6 +147,7 @@ export function runScaleCell(
     settled: g.settled,
     settleVirtualMs: g.settleVirtualMs,
     buildWallMs,
+    buildCpuMs,
     broadcastWallMs,
     heapBytesPerPeer,
     meanLinks: links / n,
