@@ -16,16 +16,20 @@ import { fileURLToPath } from "node:url";
 import { parseArgs, USAGE, type Args } from "./args.ts";
 import { codecGroup } from "./groups/codec.ts";
 import { faultsGroup } from "./groups/faults.ts";
+import { gameGroup } from "./groups/game.ts";
 import { relayCoreGroup } from "./groups/relay-core.ts";
 import { scaleGroup } from "./groups/scale.ts";
+import { securityGroup } from "./groups/security.ts";
+import { udpGameGroup } from "./groups/udp-game.ts";
 import { udpGridGroup } from "./groups/udp-grid.ts";
 import { udpHopGroup } from "./groups/udp-hop.ts";
 import { lobbyCapacityGroup } from "./groups/lobby-capacity.ts";
+import { natGroup } from "./groups/nat.ts";
 import { currentRuntime, scriptCommand } from "./support/runtime.ts";
 import { renderMarkdown, renderTable, runMeta, toJson } from "./report.ts";
 import type { BenchContext, Group, GroupResult, Runtime } from "./types.ts";
 
-const GROUPS: readonly Group[] = [codecGroup, relayCoreGroup, scaleGroup, udpHopGroup, udpGridGroup, lobbyCapacityGroup, faultsGroup];
+const GROUPS: readonly Group[] = [codecGroup, relayCoreGroup, securityGroup, scaleGroup, gameGroup, udpHopGroup, udpGridGroup, udpGameGroup, lobbyCapacityGroup, faultsGroup, natGroup];
 /** Set in a child: the group it runs. */
 const CHILD_ENV = "RELAYGRID_BENCH_GROUP";
 const here = dirname(fileURLToPath(import.meta.url));

@@ -54,6 +54,7 @@ import { type Message, type MessageOf, schemaOf } from "../wire/messages.ts";
 import { RELAY_HOPS_OFFSET } from "../wire/relay-envelope.ts";
 import { buildAddressVectors, type AddressVector } from "./vectors/addresses.ts";
 import { buildAdmissionVectors, type AdmissionVectors } from "./vectors/admission.ts";
+import { buildSessionVectors, type SessionVectors } from "./vectors/session.ts";
 import { buildNatVectors, type NatVectors } from "./vectors/nat.ts";
 import { binReplacer, binReviver, fromHex, positional, toHex } from "./vectors/hex.ts";
 
@@ -198,6 +199,43 @@ export function buildVectors(): Vector[] {
   add("data-payload-256-bin16", { kind: K.Data, hops: 3, grid: 300, origin: 70000, seq: 2, target: 12, payload: bytes(256, 5), tag: tag(2, 104) });
   add("data-payload-1150-max", {
     kind: K.Data, hops: 126, grid: U32_MAX, origin: U32_MAX, seq: U32_MAX, target: U32_MAX, payload: bytes(MAX_PAYLOAD_BYTES, 6), tag: tag(U32_MAX, 105),
+  });
+
+  // 4.2.1 Repair: the Data envelope with kind 0x02 (the same boundaries matter).
+  add("repair-hello", { kind: K.Repair, hops: 1, grid: 1, origin: 2, seq: 3, target: null, payload: hello, tag: tag(7, 140) });
+  add("repair-unsigned-empty-payload", { kind: K.Repair, hops: 0, grid: 0, origin: 0, seq: 0, target: null, payload: new Uint8Array(0), tag: ZERO_TAG });
+  add("repair-uint-boundaries-target", {
+    kind: K.Repair, hops: 127, grid: 65535, origin: 65536, seq: U32_MAX, target: 256, payload: bytes(256, 7), tag: tag(256, 141),
+  });
+  add("repair-payload-1150-max", {
+    kind: K.Repair, hops: 126, grid: U32_MAX, origin: U32_MAX, seq: U32_MAX, target: U32_MAX, payload: bytes(MAX_PAYLOAD_BYTES, 8), tag: tag(U32_MAX, 142),
+  });
+  // 4.1.1 Message and MessageRepair: the Data envelope with kinds 0x06 and 0x07, the payload
+  // starting with a message header (flags, [prev], [index, count], [team], body).
+  add("message-reliable-ordered", { kind: K.Message, hops: 0, grid: 1, origin: 2, seq: 5, target: null, payload: Uint8Array.from([0x03, 0, 0, 0, 4, 0x68, 0x69]), tag: ZERO_TAG });
+  add("message-fragment-team", {
+    // RELIABLE | FRAGMENT | TEAM, prev 70000, fragment 1 of 58, team 9, a 1131-byte body (1150 in all).
+    kind: K.Message, hops: 3, grid: 7, origin: 300, seq: 70002, target: null,
+    payload: Uint8Array.from([0x0d, 0, 1, 0x11, 0x70, 0, 1, 0, 58, 0, 0, 0, 9, ...bytes(MAX_PAYLOAD_BYTES - 13, 9)]), tag: tag(2, 143),
+  });
+  add("message-unreliable-target", { kind: K.Message, hops: 1, grid: 1, origin: 2, seq: 6, target: 9, payload: Uint8Array.from([0x08, 0, 0, 0, 1, 0x21]), tag: tag(7, 144) });
+  add("message-repair-reliable", { kind: K.MessageRepair, hops: 2, grid: 1, origin: 2, seq: 5, target: null, payload: Uint8Array.from([0x01, 0, 0, 0, 4, 0x68, 0x69]), tag: tag(7, 145) });
+  add("routed-to-one-member", { kind: K.Routed, hops: 2, grid: 1, origin: 2, seq: 1, target: 9, payload: hello, tag: tag(7, 146) });
+  // Prune, Graft, RepairRequest: empty lists, one entry, nil and u32 `have`, the item limits.
+  add("prune-one-origin", { kind: K.Prune, grid: 7, from: 3, origins: [5], tag: tag(1, 143) });
+  add("prune-empty", { kind: K.Prune, grid: 7, from: 3, origins: [], tag: ZERO_TAG });
+  add("prune-128-origins-max", {
+    kind: K.Prune, grid: U32_MAX, from: 65536, origins: Array.from({ length: 128 }, (_, i) => [0, 127, 128, 255, 256, 65535, 65536, U32_MAX][i % 8] as number), tag: tag(2, 144),
+  });
+  add("graft-resume-and-catch-up", { kind: K.Graft, grid: 7, from: 4, origins: [{ origin: 5, have: null }, { origin: 6, have: 41 }], tag: tag(1, 145) });
+  add("graft-empty", { kind: K.Graft, grid: 7, from: 4, origins: [], tag: ZERO_TAG });
+  add("graft-64-entries-max", {
+    kind: K.Graft, grid: 65535, from: U32_MAX, origins: Array.from({ length: 64 }, (_, i) => ({ origin: U32_MAX - i, have: i % 2 === 0 ? null : U32_MAX - i })), tag: tag(3, 146),
+  });
+  add("repair-request", { kind: K.RepairRequest, grid: 7, from: 3, wants: [{ origin: 5, first: 40, mask: 0b101 }], tag: tag(1, 147) });
+  add("repair-request-empty", { kind: K.RepairRequest, grid: 7, from: 3, wants: [], tag: ZERO_TAG });
+  add("repair-request-64-wants-max", {
+    kind: K.RepairRequest, grid: U32_MAX, from: 128, wants: Array.from({ length: 64 }, (_, i) => ({ origin: 70000 + i, first: U32_MAX - i, mask: U32_MAX })), tag: tag(4, 148),
   });
 
   // 4.2 Peer <-> peer control: every kind ends with the tag; Connect, Force and their
@@ -361,6 +399,14 @@ export function buildVectors(): Vector[] {
   add("grid-status-main", { kind: K.GridStatus, grid: 7, peer: 3, main: true, component: 11, members: 11 });
   add("grid-status-island", { kind: K.GridStatus, grid: 7, peer: 3, main: false, component: 5, members: 11 });
   add("grid-status-u16-max", { kind: K.GridStatus, grid: U32_MAX, peer: 65536, main: true, component: 65535, members: 65535 });
+  add("error-quota-exceeded", { kind: K.Error, req: 3, code: LobbyErrorCode.QuotaExceeded, detail: "64 sessions from this host" });
+  add("error-unauthenticated", { kind: K.Error, req: 5, code: LobbyErrorCode.Unauthenticated, detail: "" });
+  // Session frames (6.10): the body is any session message's bytes, the auth field 12 bytes
+  // (made-up here: security.json and admission.json have real ones).
+  const listGrids = referenceEncode(positional({ kind: K.ListGrids, req: 9, session: 0x2a5f1e07, filter: "", offset: 0 }));
+  add("session-frame-list-grids", { kind: K.SessionFrame, session: 0x2a5f1e07, body: listGrids, auth: bytes(12, 203) });
+  add("session-frame-empty-body", { kind: K.SessionFrame, session: 0, body: new Uint8Array(0), auth: new Uint8Array(12) });
+  add("session-frame-body-1175", { kind: K.SessionFrame, session: U32_MAX, body: bytes(1175, 204), auth: bytes(12, 205) });
   return v;
 }
 
@@ -584,6 +630,23 @@ export function buildInvalid(valid: readonly Vector[]): InvalidVector[] {
   bad("wrong-type-rejoin-epoch-nil", ref([1, 0x29, 1, 2, 7, "g", 3, 4, [], null, new Uint8Array(0)]), C.WrongType, "Rejoin.epoch nil");
   bad("wrong-type-retry-cookie-17", ref([1, 0x4b, 1, bin(17)]), C.WrongType, "Retry.cookie 17 bytes > 16");
   bad("wrong-type-retry-cookie-str", ref([1, 0x4b, 1, "cookie"]), C.WrongType, "Retry.cookie as a string");
+
+  // 4.1.1 Message, MessageRepair: the envelope's rules hold for them too.
+  const message = hexOf("message-reliable-ordered");
+  bad("message-tag-8-bytes", message.slice(0, -2 * TAG_FIELD_BYTES) + "c408" + "00".repeat(8), C.WrongType, "Message tag of 8 bytes: exactly bin8 of 9, as for Data");
+  bad("wrong-arity-message-repair-no-tag", "98" + hexOf("message-repair-reliable").slice(2, -2 * TAG_FIELD_BYTES), C.WrongArity, "MessageRepair without its tag: fixarray of 8, it has 9 elements");
+  // 4.2.1 Repair, Prune, Graft, RepairRequest.
+  const repair = hexOf("repair-hello");
+  bad("repair-tag-8-bytes", repair.slice(0, -2 * TAG_FIELD_BYTES) + "c408" + "00".repeat(8), C.WrongType, "Repair tag of 8 bytes: exactly bin8 of 9, as for Data");
+  bad("repair-hops-128", "990102 80" + repair.slice(8), C.WrongType, "Repair hops 0x80: a positive fixint, as for Data");
+  bad("wrong-arity-repair-no-tag", "98" + repair.slice(2, -2 * TAG_FIELD_BYTES), C.WrongArity, "Repair without its tag: fixarray of 8, Repair has 9 elements");
+  bad("wrong-type-prune-129-origins", ref([1, 0x1c, 7, 3, Array.from({ length: 129 }, (_, i) => i), bin(TAG_BYTES)]), C.Malformed, "Prune.origins: an array of 129 > 128 items, rejected at its header");
+  bad("wrong-type-prune-origin-str", ref([1, 0x1c, 7, 3, ["5"], bin(TAG_BYTES)]), C.WrongType, "Prune.origins[0] a string");
+  bad("wrong-type-graft-65-entries", ref([1, 0x1d, 7, 4, Array.from({ length: 65 }, (_, i) => [i, null]), bin(TAG_BYTES)]), C.WrongType, "Graft.origins: 65 items > 64");
+  bad("wrong-type-graft-entry-arity", ref([1, 0x1d, 7, 4, [[5]], bin(TAG_BYTES)]), C.WrongType, "Graft.origins[0] has 1 element, GraftEntry has 2");
+  bad("wrong-type-graft-have-bool", ref([1, 0x1d, 7, 4, [[5, true]], bin(TAG_BYTES)]), C.WrongType, "Graft.origins[0].have true: nil or a uint");
+  bad("wrong-type-repair-request-mask-2pow32", ref([1, 0x1e, 7, 3, [[5, 40, 2 ** 32]], bin(TAG_BYTES)]), C.WrongType, "RepairRequest.wants[0].mask 2^32 > u32");
+  bad("wrong-type-repair-request-65-wants", ref([1, 0x1e, 7, 3, Array.from({ length: 65 }, (_, i) => [i, 0, 1]), bin(TAG_BYTES)]), C.WrongType, "RepairRequest.wants: 65 items > 64");
   return out;
 }
 
@@ -617,6 +680,8 @@ export interface SecurityVectors {
     readonly forwarded: string;
   };
   readonly ping: SignedDatagram;
+  /** 6.10: session frames under a fixed session key (bytes 0x20 .. 0x3f). */
+  readonly session: SessionVectors;
 }
 
 /** The grid key of security.json: bytes 0x00, 0x01, ..., 0x1f. */
@@ -671,6 +736,15 @@ export function buildSecurityVectors(): SecurityVectors {
     macKey: toHex(mac),
     data: { ...data, forwarded: toHex(forwarded) },
     ping,
+    session: buildSessionVectors(
+      toHex(Uint8Array.from({ length: 32 }, (_, i) => 0x20 + i)),
+      7,
+      "relaygrid wire/PROTOCOL.md 6.10: session frames [1, 0x70, session, body, auth]. toLobby || toPeer = HKDF-SHA256(ikm = " +
+        "sessionKey, salt = \"relaygrid\", info = \"session mac v1\", L = 32). auth = u32be(counter) || SipHash-2-4(key of the " +
+        "sender's direction, macInput), macInput = every byte of the frame before the 8 tag bytes. Counters start at 1 " +
+        "per direction; a retransmission is a new frame under the next counter. window: a receiver's verdicts for a run " +
+        "of counters (fresh once; replay when taken before; stale when 0 or 128 or more below the highest taken).",
+    ),
   };
 }
 

@@ -14,8 +14,6 @@ import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import {
   gridReport,
-  LOBBY_HOST,
-  MEMBER_HOSTS,
   NatBench,
   natBenchAvailability,
   pairTable,
@@ -25,8 +23,8 @@ import {
   runPunches,
   LOBBY_ADDR,
   STANDARD_BENCH,
-  startAgents,
-  startLobby,
+  startMatrix,
+  stopMatrix,
   type GridResult,
   type PairResult,
   type PunchResult,
@@ -52,12 +50,7 @@ if (!avail.ok) {
 
 const bench = NatBench.create(STANDARD_BENCH);
 try {
-  const hosts = [LOBBY_HOST, ...Object.values(MEMBER_HOSTS).flat()];
-  const agents = await startAgents(bench, hosts, 600_000);
-  const lobbyAgent = agents.get(LOBBY_HOST);
-  if (lobbyAgent === undefined) throw new Error("no lobby agent");
-  const lobby = await startLobby(lobbyAgent);
-  const ctx = { agents, lobby: lobby.address, lobbyKey: lobby.key };
+  const { ctx, lobbyAgent } = await startMatrix(bench, 600_000);
   const started = new Date().toISOString();
   const all = !["--pairs", "--grid", "--punches"].some((f) => args.includes(f));
   let pairs: PairResult[] = [];
@@ -82,7 +75,7 @@ try {
     writeFileSync(out, `${md}\n`);
     writeFileSync(`${out}.json`, `${JSON.stringify({ started, pairs, grid, punches }, null, 2)}\n`);
   }
-  await Promise.all([...agents.values()].map((a) => a.stop()));
+  await stopMatrix(ctx);
 } finally {
   bench.destroy();
 }

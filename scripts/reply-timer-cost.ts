@@ -14,7 +14,7 @@ import { Kind } from "../wire/kinds.ts";
 const N = 200_000;
 const REPEATS = 7;
 
-const h = new Harness({ requestsPerSecondPerSource: 1_000_000, requestBurstPerSource: 1_000_000 }, 1);
+const h = new Harness({ requestsPerSecondPerSession: 1_000_000, requestBurstPerSession: 1_000_000 }, 1);
 const owner = new Client(h, "10.0.9.1:4000");
 owner.hello();
 const grid = owner.create("bench");

@@ -24,7 +24,7 @@ const NOW_S = 1_800_000_000;
 const { invalid } = readVectorFiles();
 
 /** The per-source rate limit raised: these tests send hundreds of datagrams from one address in one virtual instant. */
-const UNLIMITED = { requestsPerSecondPerSource: 1_000_000, requestBurstPerSource: 1_000_000 };
+const UNLIMITED = { requestsPerSecondPerSession: 1_000_000, requestBurstPerSession: 1_000_000 };
 
 function tokenLobby(): Harness {
   return new Harness({ ...UNLIMITED, admission: joinTokenAdmission({ publicKeys: [backend.publicKey], crypto, unixTimeMs: () => NOW_S * 1000 }) }, 33);
@@ -54,7 +54,8 @@ test("issue 18 item 7: malformed JoinToken datagrams (every strict prefix, a byt
   const h = tokenLobby();
   const c = new Client(h, "10.3.0.1:4000");
   c.hello();
-  const good = joinTokenBytes(c, token("arena"), 77);
+  // A session request travels in a session frame (PROTOCOL.md 6.10): cut the frame.
+  const good = c.frame(joinTokenBytes(c, token("arena"), 77));
   const before = h.lobby.stats().accepted;
   for (let n = 0; n < good.length; n++) assert.equal(h.deliverBytes(c.addr, good.subarray(0, n)), [], `prefix ${n}`);
   assert.equal(h.deliverBytes(c.addr, Uint8Array.from([...good, 0])), [], "one byte more");
@@ -92,7 +93,7 @@ test("issue 18 item 7: arbitrary bytes sealed as a token are kept, then refused 
   fc.assert(
     fc.property(fc.uint8Array({ minLength: 1, maxLength: MAX_JOIN_TOKEN_BYTES }), (bytes) => {
       const req = c.req();
-      expectKind(h.deliverBytes(c.addr, joinTokenBytes(c, bytes, req))[0], Kind.Ack);
+      expectKind(h.deliverBytes(c.addr, c.frame(joinTokenBytes(c, bytes, req)))[0], Kind.Ack);
       assert.match(refusedWith(c.call(Kind.SelectGrid, { grid, limit: 4, part: 0 })), /malformed|signature does not verify/);
       refusedWith(c.call(Kind.CreateGrid, { name: "elsewhere", capacity: 0, limit: 4, meta: "" }));
     }),

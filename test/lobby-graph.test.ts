@@ -160,14 +160,18 @@ test("empty grid removed after grace", () => {
   h.advance(1);
   assert.equal(h.takeEvents(), [{ type: "gridRemoved", grid, name: "g" }]);
   assert.equal(h.lobby.grids(), []);
-  // A grid nobody selects goes the same way; one that gets a member in time stays.
+  // A grid nobody selects goes sooner, after unselectedGridGraceMs (5000: issue 15, a host
+  // creating grids it never uses must not hold the grid table); one selected in time stays.
   const c = new Client(h, "10.2.0.1:4000");
   c.hello();
   const lonely = c.create("lonely");
   const kept = c.create("kept");
-  h.advance(10_000);
+  h.advance(4_999);
   c.select(kept);
-  h.advance(20_000);
+  assert.is(h.lobby.grids().length, 2);
+  h.advance(1);
+  assert.equal(h.lobby.grids().map((g) => g.grid), [kept]);
+  h.advance(30_000);
   assert.equal(h.lobby.grids().map((g) => g.grid), [kept]);
   assert.ok(h.takeEvents().some((e) => e.type === "gridRemoved" && e.grid === lonely));
 });

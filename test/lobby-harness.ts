@@ -6,7 +6,10 @@
  * Clients do what a peer does (issue 6): Hello padded to MIN_HELLO_BYTES with an X25519
  * key -> Retry -> the same Hello with the cookie -> Welcome, verified under the lobby's
  * identity (finishHandshake); every Members reply's grant is opened with the session key
- * and checked, and no nonce counter may come twice under one session.
+ * and checked, and no nonce counter may come twice under one session. After the Welcome a
+ * client sends every request in a session frame (PROTOCOL.md 6.10), and every frame the
+ * lobby sends a client is checked (its session, its tag, a fresh counter) and unwrapped
+ * as it is drained, so tests read the messages inside; `Sent.framed` says it came framed.
  * Both sides use seeded NodeCrypto (test/support): fast, and one seed gives one run.
  * An exception the lobby swallows (its `internalError` event) fails the test at once.
  */
@@ -16,10 +19,11 @@ import { SeededRandom } from "../lib/rng.ts";
 import { type AdmissionGrant, decodeGrant } from "../lib/security/admission.ts";
 import type { CryptoProvider, KeyPair } from "../lib/security/crypto.ts";
 import { beginHandshake, Direction, finishHandshake, openFrom } from "../lib/security/handshake.ts";
+import { deriveSessionMacKeys, SessionFramer } from "../lib/security/session-frame.ts";
 import { decode, encode } from "../wire/codec.ts";
-import { type AnyKindValue, Kind, type KindValue } from "../wire/kinds.ts";
-import { MIN_HELLO_BYTES } from "../wire/limits.ts";
-import type { AnyMessage, AnyMessageOf, Message, MessageOf } from "../wire/messages.ts";
+import { type AnyKindValue, Kind } from "../wire/kinds.ts";
+import { DEFAULT_MAX_DATAGRAM_BYTES, MIN_HELLO_BYTES } from "../wire/limits.ts";
+import type { AnyMessage, AnyMessageOf, MessageOf } from "../wire/messages.ts";
 import { failOnInternalError } from "./support/internal-errors.ts";
 import { SeededNodeCrypto } from "./support/seeded-node-crypto.ts";
 
@@ -35,8 +39,9 @@ export function helloMessage(req: number, name: string, cookie: Uint8Array = EMP
 export interface Sent {
   to: string;
   bytes: Uint8Array;
-  /** Decoded with the NAT traversal kinds (the lobby sends them). */
   msg: AnyMessage;
+  /** It came in a session frame that the client at `to` opened (msg is what it carried). */
+  framed: boolean;
 }
 
 export class Harness {
@@ -48,6 +53,8 @@ export class Harness {
   readonly maxDatagramBytes: number;
   /** The scripted clients' crypto (the lobby has its own, from the same seed family). */
   readonly peerCrypto: CryptoProvider;
+  /** Clients by address: frames to them are opened with their session keys as they are drained. */
+  readonly clients = new Map<string, Client>();
 
   constructor(config: Partial<LobbyConfig> = {}, seed = 1) {
     this.lobby = new Lobby({ random: new SeededRandom(seed), crypto: new SeededNodeCrypto(seed), ...config });
@@ -115,7 +122,8 @@ export class Harness {
       assert.ok(t.bytes.length <= this.maxDatagramBytes, `transmit of ${t.bytes.length} bytes > ${this.maxDatagramBytes}`);
       const d = decode(t.bytes, this.maxDatagramBytes, { natTraversal: true });
       if (!d.ok) throw new Error(`lobby sent an undecodable datagram: ${d.code} ${d.detail}`);
-      this.outbox.push({ to: t.to, bytes: t.bytes, msg: d.msg });
+      const inner = d.msg.kind === Kind.SessionFrame ? this.clients.get(t.to)?.unframe(d.msg, t.bytes) : undefined;
+      this.outbox.push({ to: t.to, bytes: t.bytes, msg: inner ?? d.msg, framed: inner !== undefined });
     }
     for (let e = this.lobby.pollEvent(); e !== undefined; e = this.lobby.pollEvent()) this.events.push(failOnInternalError(e));
   }
@@ -141,12 +149,16 @@ export class Client {
   readonly nonces = new Map<number, string>();
   /** The X25519 key pair of the latest Hello. */
   ephemeral: KeyPair | undefined;
+  /** This session's frames (PROTOCOL.md 6.10), from the latest Welcome. */
+  framer: SessionFramer | undefined;
   private nextReq = 1;
 
   constructor(
     readonly h: Harness,
     readonly addr: string,
-  ) {}
+  ) {
+    h.clients.set(addr, this);
+  }
 
   req(): number {
     return this.nextReq++;
@@ -186,6 +198,25 @@ export class Client {
     if (this.session !== w.session) this.nonces.clear();
     this.session = w.session;
     this.sessionKey = r.sessionKey;
+    this.framer = SessionFramer.forPeer(deriveSessionMacKeys(this.h.peerCrypto, r.sessionKey), w.session);
+  }
+
+  /** `msg` (or bytes, as they are) encoded and framed under this session (the bytes a peer sends). */
+  frame(msg: AnyMessage | Uint8Array): Uint8Array {
+    assert.ok(this.framer !== undefined, "no session to frame for");
+    const f = this.framer.frame(msg instanceof Uint8Array ? msg : encode(msg));
+    assert.ok(f !== undefined, "session counters spent");
+    return f;
+  }
+
+  /** The message in a frame the lobby sent this client; fails the test for a frame that does not check. */
+  unframe(frame: MessageOf<typeof Kind.SessionFrame>, bytes: Uint8Array): AnyMessage | undefined {
+    if (this.framer === undefined || frame.session !== this.framer.session) return undefined;
+    const check = this.framer.open(bytes);
+    assert.is(check, "fresh", `a frame from the lobby to ${this.addr} did not check`);
+    const d = decode(frame.body, DEFAULT_MAX_DATAGRAM_BYTES, { natTraversal: true });
+    assert.ok(d.ok, "a frame's body does not decode");
+    return d.msg;
   }
 
   /** Opens a Members reply's grant with the session key; fails the test if it does not open or decode, or if its nonce sealed something else before. */
@@ -202,10 +233,15 @@ export class Client {
     return g;
   }
 
-  /** Sends a session request and returns the replies (usually one). */
+  /** Sends a session request, framed, and returns the replies (usually one). */
   send<K extends AnyKindValue>(kind: K, body: Body<K>, req = this.req()): AnyMessage[] {
     const msg = { kind, req, session: this.session, ...body } as unknown as AnyMessage;
-    return this.h.deliver(this.addr, msg);
+    return this.h.deliverBytes(this.addr, this.frame(msg));
+  }
+
+  /** Sends a session request as a peer older than session frames would (bare); returns the replies. */
+  sendBare<K extends AnyKindValue>(kind: K, body: Body<K>, req = this.req()): AnyMessage[] {
+    return this.h.deliver(this.addr, { kind, req, session: this.session, ...body } as unknown as AnyMessage);
   }
 
   /** Sends a session request and returns its single reply. */

@@ -1,5 +1,5 @@
 /**
- * NAT traversal attacked (issue 13, item 3; PROTOCOL.md 6.9): an address spoofer and an
+ * NAT traversal attacked (issue 13, item 3; PROTOCOL.md 6.9, 6.10): an address spoofer and an
  * admitted member try to make the lobby introduce, reflect or amplify. Each attack runs and
  * fails: spoofed and replayed requests are dropped unanswered; a member asking
  * introductions to everyone draws a bounded trickle, every notice goes to an admitted
@@ -11,9 +11,9 @@ import * as assert from "uvu/assert";
 import { randomInt, SeededRandom } from "../lib/rng.ts";
 import { sealLinkKey } from "../lib/security/link-key.ts";
 import type { LobbyStats } from "../lib/lobby/index.ts";
-import { encode } from "../wire/codec.ts";
+import { decode, encode } from "../wire/codec.ts";
 import { IntroStatus, Kind, LobbyErrorCode, NatKind } from "../wire/kinds.ts";
-import type { AnyMessage } from "../wire/messages.ts";
+import { SESSION_FRAME_OVERHEAD_BYTES } from "../wire/limits.ts";
 import { expectKind } from "./lobby-harness.ts";
 import { natGrid, NatClient, registeredMembers } from "./lobby-nat-harness.ts";
 
@@ -73,7 +73,7 @@ test("member: asking introductions to everyone draws a bounded trickle, only to 
   const rate = 8;
   const burst = 16;
   // A long heartbeat: the targets stay members for the whole attack without heartbeating.
-  const { h, grid } = natGrid({ introductionsPerSecond: rate, introductionBurst: burst, requestsPerSecondPerSource: 1000, requestBurstPerSource: 1000, heartbeatMs: 60_000 });
+  const { h, grid } = natGrid({ introductionsPerSecond: rate, introductionBurst: burst, requestsPerSecondPerSession: 1000, requestBurstPerSession: 1000, heartbeatMs: 60_000 });
   const members = registeredMembers(h, grid, 64);
   const [attacker, ...others] = members as [NatClient, ...NatClient[]];
   attacker.registered(["192.168.1.50:4000"]);
@@ -106,7 +106,8 @@ test("member: asking introductions to everyone draws a bounded trickle, only to 
     assert.equal([n.other, n.addr, n.locals], [attacker.peer, attacker.addr, []], "names the attacker's own address, and no LAN address");
   }
   const bytes = notices.reduce((n, s) => n + s.bytes.length, 0);
-  assert.ok(bytes <= allowed * 40, `${bytes} bytes of notices in ${seconds} s`);
+  // About 40 bytes each, in a session frame.
+  assert.ok(bytes <= allowed * (40 + SESSION_FRAME_OVERHEAD_BYTES), `${bytes} bytes of notices in ${seconds} s`);
   const s = h.lobby.stats();
   assert.is(s.introductionsRefused["RateLimited"], refused);
   counted(s);
@@ -125,27 +126,38 @@ test("members: many asking for one target make it punch at most its own budget",
 });
 
 test("corrupted NAT datagrams are counted, never thrown, and the lobby keeps serving", () => {
-  const { h, grid } = natGrid({ requestsPerSecondPerSource: 1_000_000, requestBurstPerSource: 1_000_000 });
+  const { h, grid } = natGrid({ requestsPerSecondPerSession: 1_000_000, requestBurstPerSession: 1_000_000 });
   const [a, b] = registeredMembers(h, grid, 2) as [NatClient, NatClient];
-  const valid: Uint8Array[] = [];
-  const capture = h.deliver.bind(h);
-  h.deliver = (from: string, msg: AnyMessage) => {
-    valid.push(encode(msg));
-    return capture(from, msg);
+  // The requests as a peer sends them: session frames (PROTOCOL.md 6.10).
+  const frames: Uint8Array[] = [];
+  const deliverBytes = h.deliverBytes.bind(h);
+  h.deliverBytes = (from: string, bytes: Uint8Array) => {
+    frames.push(bytes.slice());
+    return deliverBytes(from, bytes);
   };
   a.register(["192.168.1.2:4000"]);
   a.introduce([b.peer, 99, a.peer]);
   a.send(NatKind.PunchReport, { grid, peer: a.peer, other: b.peer, ok: true, attempts: 1, elapsedMs: 5 });
-  h.deliver = capture;
+  h.deliverBytes = deliverBytes;
+  const bodies = frames.map((f) => {
+    const d = decode(f);
+    assert.ok(d.ok && d.msg.kind === Kind.SessionFrame);
+    return d.msg.body;
+  });
   const rng = new SeededRandom(13);
   for (let i = 0; i < 5000; i++) {
-    const bytes = (valid[randomInt(rng, valid.length)] as Uint8Array).slice();
+    // Half corrupt a frame (its tag then fails); half corrupt the request and frame it
+    // afresh, so the NAT decoders and handlers see every corruption.
+    const fresh = i % 2 === 0;
+    const from = fresh ? bodies : frames;
+    const bytes = (from[randomInt(rng, from.length)] as Uint8Array).slice();
     const at = randomInt(rng, bytes.length);
     bytes[at] = ((bytes[at] as number) + 1 + randomInt(rng, 255)) & 0xff;
-    h.deliverBytes(a.addr, bytes);
+    h.deliverBytes(a.addr, fresh ? a.frame(bytes) : bytes);
     if (i % 100 === 0) h.advance(50);
   }
   counted(h.lobby.stats());
+  assert.ok((h.lobby.stats().drops["bad-mac"] ?? 0) > 0, "corrupted frames fail their tag");
   assert.is(expectKind(a.introduce([b.peer]).find((r) => r.kind === NatKind.Introduced), NatKind.Introduced).results[0]?.status, IntroStatus.Introduced);
 });
 

@@ -53,16 +53,17 @@ test("bound: maxSessions evicts the least recently used idle session, else refus
   assert.is(h2.lobby.footprint().sessions, 0);
 });
 
-test("bound: requests per second per source (token bucket)", () => {
-  const h = new Harness({ requestsPerSecondPerSource: 10, requestBurstPerSource: 5 });
+test("bound: requests per second per session (token bucket, charged after the frame authenticated)", () => {
+  const h = new Harness({ requestsPerSecondPerSession: 10, requestBurstPerSession: 5 });
   const c = new Client(h, "10.0.0.1:1");
-  c.hello(); // 2 tokens: Hello, then Hello with the cookie
+  c.hello(); // the handshake takes no session token
   const replies = [];
   for (let i = 0; i < 8; i++) replies.push(...c.send(Kind.ListGrids, { filter: "", offset: 0 }));
-  assert.equal(replies.map((r) => r.kind), [Kind.GridList, Kind.GridList, Kind.GridList, Kind.Error]);
-  assert.is(expectKind(replies[3], Kind.Error).code, LobbyErrorCode.RateLimited);
-  assert.is(h.lobby.stats().drops["rate-limited"], 5);
-  // Another source is not affected; the bucket refills with time.
+  const kinds = [Kind.GridList, Kind.GridList, Kind.GridList, Kind.GridList, Kind.GridList, Kind.Error];
+  assert.equal(replies.map((r) => r.kind), kinds);
+  assert.is(expectKind(replies[5], Kind.Error).code, LobbyErrorCode.RateLimited);
+  assert.is(h.lobby.stats().drops["rate-limited"], 3);
+  // Another session is not affected; the bucket refills with time.
   stillServes(h, "10.0.0.2:1");
   h.advance(300);
   assert.is(c.send(Kind.ListGrids, { filter: "", offset: 0 })[0]?.kind, Kind.GridList);
@@ -111,8 +112,8 @@ test("replies to unvalidated sources are at most 3x the request; a short Hello i
 test("out-of-order requests get typed answers and change nothing", () => {
   const h = new Harness();
   const c = new Client(h, "10.0.0.1:1");
-  c.session = 5; // before any Hello
-  expectKind(c.send(Kind.SelectGrid, { grid: 1, limit: 4, part: 0 })[0], Kind.UnknownSession);
+  c.session = 5; // before any Hello (so no session key: the request goes bare)
+  expectKind(c.sendBare(Kind.SelectGrid, { grid: 1, limit: 4, part: 0 })[0], Kind.UnknownSession);
   c.hello();
   const grid = c.create("g");
   // Reports before selecting the grid: the session holds no peer there.
@@ -131,11 +132,34 @@ test("out-of-order requests get typed answers and change nothing", () => {
   assert.is(h.lobby.stats().peers, 1);
 });
 
+test("PROTOCOL.md 6.10: a session request outside a frame gets Error Unauthenticated, at most 3x its size and once a second, and changes nothing", () => {
+  const h = new Harness();
+  const c = new Client(h, "10.0.0.1:1");
+  c.hello();
+  const bare = encode({ kind: Kind.CreateGrid, req: 7, session: c.session, name: "g", capacity: 0, limit: 4, meta: "" });
+  const [first] = h.deliverRaw(c.addr, bare);
+  assert.ok(first !== undefined && first.bytes.length <= 3 * bare.length, `${first?.bytes.length} bytes for ${bare.length}`);
+  assert.is(expectKind(first.msg, Kind.Error).code, LobbyErrorCode.Unauthenticated);
+  for (let i = 0; i < 10; i++) assert.equal(h.deliverRaw(c.addr, bare), [], "once a second");
+  h.advance(1_000);
+  assert.is(h.deliverRaw(c.addr, bare).length, 1);
+  assert.equal(h.lobby.grids(), [], "no grid was created");
+  assert.is(h.lobby.stats().drops.unframed, 12);
+  // A frame whose tag does not verify, or a replayed one, is dropped unanswered.
+  const f = c.frame({ kind: Kind.ListGrids, req: 8, session: c.session, filter: "", offset: 0 });
+  const forged = f.slice();
+  forged[forged.length - 1] = (forged[forged.length - 1] as number) ^ 1;
+  assert.equal(h.deliverRaw(c.addr, forged), []);
+  assert.is(h.deliverRaw(c.addr, f).length, 1);
+  assert.equal(h.deliverRaw(c.addr, f), [], "a replay");
+  assert.equal([h.lobby.stats().drops["bad-mac"], h.lobby.stats().drops.replay], [1, 1]);
+});
+
 test("kinds the lobby never accepts are dropped as unexpected-kind, unanswered", () => {
   const h = new Harness();
   const rng = new SeededRandom(5);
-  // Lobby-bound requests are the kinds 0x20-0x3f (PROTOCOL.md 3); everything else is foreign to it.
-  const foreign = (Object.values(Kind) as KindValue[]).filter((k) => k < Kind.Hello || k > 0x3f);
+  // Lobby-bound requests are Hello..Rejoin, JoinToken and the session frame (PROTOCOL.md 3); everything else is foreign to it.
+  const foreign = (Object.values(Kind) as KindValue[]).filter((k) => (k < Kind.Hello || k > Kind.Rejoin) && k !== Kind.SessionFrame && k !== Kind.JoinToken);
   for (const kind of foreign) assert.equal(h.deliverBytes("10.0.0.1:1", encode(sample(kind, rng, 0))), [], `kind ${kind}`);
   assert.is(h.lobby.stats().drops["unexpected-kind"], foreign.length);
 });
@@ -218,7 +242,7 @@ function sample(kind: KindValue, rng: Random, session: number): Message {
 
 test("seeded random and one-byte-corrupted datagrams never throw, are counted, and leave a working lobby", () => {
   // No rate limit here: the sweep is about what reaches the decoder and the handlers.
-  const h = new Harness({ requestsPerSecondPerSource: 1_000_000, requestBurstPerSource: 1_000_000 }, 21);
+  const h = new Harness({ requestsPerSecondPerSession: 1_000_000, requestBurstPerSession: 1_000_000 }, 21);
   const rng = new SeededRandom(2024);
   // Honest traffic to corrupt: real sessions, a grid, members and links.
   const owner = new Client(h, "10.0.0.1:1");

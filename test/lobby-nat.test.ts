@@ -189,6 +189,24 @@ test("isolation: a member with no confirmed link for isolatedAfterMs, in a grid 
   assert.is(h.lobby.stats().isolated, 0, "leaving ends the count");
 });
 
+test("issue 13 item 4: a member that leaves with no link after only failed punches is counted as an isolation (it gave up before isolatedAfterMs); one whose punch worked, or that never punched, is not", () => {
+  const { h, grid } = natGrid({ isolatedAfterMs: 10_000, islandCheckMs: 1000, heartbeatMs: 60_000 });
+  const open = new NatClient(h, "198.18.0.2:1").join(grid);
+  const [sy, pr, quiet] = ["198.18.6.1:1", "198.18.4.1:1", "198.18.5.1:1"].map((a) => new NatClient(h, a).join(grid)) as [NatClient, NatClient, NatClient];
+  const report = (c: NatClient, ok: boolean) => expectKind(c.send(NatKind.PunchReport, { grid, peer: c.peer, other: open.peer, ok, attempts: 18, elapsedMs: 3000 })[0], Kind.Ack);
+  report(sy, false);
+  report(sy, false);
+  report(pr, false);
+  report(pr, true);
+  h.takeEvents();
+  h.advance(8000); // the peer's unreachableAfterMs: it is told, and leaves
+  for (const c of [sy, pr, quiet]) expectKind(c.call(Kind.Leave, { grid, peer: c.peer }), Kind.Ack);
+  const isolated = h.takeEvents().filter((e) => e.type === "peerIsolated");
+  assert.equal(isolated.map((e) => (e as { peer: number }).peer), [sy.peer]);
+  assert.ok((isolated[0] as { aloneMs: number }).aloneMs >= 8000);
+  assert.equal([h.lobby.stats().isolations, h.lobby.stats().isolated], [1, 0]);
+});
+
 test("after a key rotation, registering again gives a key-bound ticket under the new epoch", () => {
   const { h, grid } = natGrid({ rotateAfterDepartures: 1, rotationDelayMs: 1000, islandCheckMs: 3_600_000 });
   const a = new NatClient(h, "198.18.3.1:40000").join(grid);

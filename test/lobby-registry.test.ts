@@ -28,7 +28,7 @@ test("claim 25/35: create grid is registered and confirmed", () => {
 });
 
 test("claim 24: list grids pages at the datagram limit", () => {
-  const h = new Harness();
+  const h = new Harness({ maxGridsPerHost: 60 }); // one client creates them all
   const c = new Client(h, "10.0.0.1:4000");
   c.hello();
   const ids: number[] = [];
@@ -57,7 +57,8 @@ test("claim 24: list grids pages at the datagram limit", () => {
 });
 
 test("claim 24: select admits and returns member addresses split over parts", () => {
-  const h = new Harness({ memberListLimit: 100 }); // the whole list up to 100 other members (the default is 64)
+  // the whole list up to 100 other members (the default is 64); 80 members in one /64
+  const h = new Harness({ memberListLimit: 100, maxSessionsPerHost: 100, maxMembersPerGridPerHost: 100, handshakeBurstPerHost: 100 });
   const owner = new Client(h, "10.0.0.1:4000");
   owner.hello();
   const grid = owner.create("big", 200);

@@ -3,6 +3,7 @@
  * scripted peers Hello again and Rejoin with their grid, peer id, limit and links, and the
  * registry comes back, with the same ids, within three heartbeat intervals.
  */
+import type { SessionFramer } from "../lib/security/session-frame.ts";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Kind, LobbyErrorCode } from "../wire/kinds.ts";
@@ -28,6 +29,8 @@ interface Memory {
   limit: number;
   links: number[];
   oldSession: number;
+  /** The old session's frames: the restarted lobby knows neither the session nor its key. */
+  oldFramer: SessionFramer | undefined;
 }
 
 test("restart: a new lobby says UnknownSession and peers re-register with the same ids and links", () => {
@@ -35,7 +38,7 @@ test("restart: a new lobby says UnknownSession and peers re-register with the sa
   const snapshot = { grids: old.h.lobby.grids(), members: old.h.lobby.membersOf(old.grid), graph: old.h.lobby.graphOf(old.grid) };
   const memories: Memory[] = old.peers.map((p) => {
     const m = old.h.lobby.membersOf(old.grid)?.find((x) => x.peer === p.peer);
-    return { addr: p.client.addr, peer: p.peer, limit: m?.limit ?? 0, links: m?.reported ?? [], oldSession: p.client.session };
+    return { addr: p.client.addr, peer: p.peer, limit: m?.limit ?? 0, links: m?.reported ?? [], oldSession: p.client.session, oldFramer: p.client.framer };
   });
 
   // The restarted lobby: same config, different seed, empty state.
@@ -44,6 +47,7 @@ test("restart: a new lobby says UnknownSession and peers re-register with the sa
   const clients = memories.map((m) => {
     const c = new Client(h, m.addr);
     c.session = m.oldSession;
+    c.framer = m.oldFramer;
     return c;
   });
   // Each peer's next heartbeat is answered UnknownSession (spread over one interval).
@@ -121,10 +125,12 @@ test("restart: the same peer re-registering under a new session moves to it", ()
   a.hello("a", 1);
   expectKind(a.call(Kind.Rejoin, { grid: 9, name: "g", peer: 3, limit: 4, links: [], epoch: 1, sealed: new Uint8Array(0) }), Kind.Ack);
   const oldSession = a.session;
+  const oldFramer = a.framer;
   a.hello("a", 2);
   expectKind(a.call(Kind.Rejoin, { grid: 9, name: "g", peer: 3, limit: 4, links: [], epoch: 1, sealed: new Uint8Array(0) }), Kind.Ack);
   a.heartbeat(9, 3, []);
   a.session = oldSession;
+  a.framer = oldFramer;
   const err = expectKind(a.call(Kind.Heartbeat, { grid: 9, peer: 3, links: [] }), Kind.Error);
   assert.is(err.code, LobbyErrorCode.BadRequest);
 });

@@ -123,7 +123,7 @@ function indexOf(bytes: Uint8Array): number {
 }
 
 function balanced(s: SimStats): boolean {
-  return s.sent + s.duplicated === s.delivered + s.lost + s.mtuDrops + s.partitionDrops + s.crashedDrops + s.inFlight;
+  return s.sent + s.duplicated === s.delivered + s.lost + s.mtuDrops + s.partitionDrops + s.crashedDrops + s.natDrops + s.inFlight;
 }
 
 const FAULTY: Partial<LinkOptions> = { latencyMs: 15, jitterMs: 20, lossPercent: 10, duplicatePercent: 5, reorderPercent: 10 };

@@ -4,8 +4,9 @@
  * UDP from their namespaces. The lobby reports each member's public mapping (Registered.
  * observed), signs a key-bound ticket, and its Introductions reach both NATed ends through
  * the mappings their lobby traffic keeps open, with LAN addresses only between the two
- * hosts behind one router. The members are scripted (support/netns/nat-member.ts): the
- * peer does not speak 4.7 yet, so nothing here punches.
+ * hosts behind one router. The members are scripted (support/netns/nat-member.ts), so the
+ * test sees the lobby's own messages; nothing here punches (test/nat-peer.test.ts runs real
+ * peers).
  *
  * Needs root, `ip` and `nft`, and RELAYGRID_NAT=1 (`npm run test:nat`).
  */

@@ -18,6 +18,7 @@ import { beginHandshake, Direction, finishHandshake, openFrom } from "../lib/sec
 import { verifyTicket } from "../lib/security/ticket.ts";
 import { NodeCrypto } from "../platform/node/node-crypto.ts";
 import { helloMessage } from "./lobby-harness.ts";
+import { deriveSessionMacKeys, SessionFramer } from "../lib/security/session-frame.ts";
 
 const WAIT_MS = 3000;
 
@@ -40,17 +41,34 @@ async function rejects(fn: () => Promise<unknown>, pattern: RegExp): Promise<voi
   assert.unreachable(`expected a rejection matching ${pattern}`);
 }
 
-/** Decoded datagrams arriving at a client socket, awaited one kind at a time with a deadline. */
+/**
+ * Decoded datagrams arriving at a client socket, awaited one kind at a time with a deadline.
+ * After the handshake, frames from the lobby are checked under the session's keys and what
+ * they carry is queued (PROTOCOL.md 6.10); frame() wraps a request the same way.
+ */
 class Inbox {
   private readonly queue: Message[] = [];
   private wake: (() => void) | undefined;
+  framer: SessionFramer | undefined;
 
   constructor(readonly socket: Socket) {
-    socket.on("message", (bytes: Uint8Array) => {
-      const d = decode(new Uint8Array(bytes));
-      if (d.ok) this.queue.push(d.msg);
+    socket.on("message", (raw: Uint8Array) => {
+      const bytes = new Uint8Array(raw);
+      const d = decode(bytes);
+      if (d.ok && d.msg.kind === Kind.SessionFrame) {
+        if (this.framer?.open(bytes) === "fresh") {
+          const inner = decode(d.msg.body);
+          if (inner.ok) this.queue.push(inner.msg);
+        }
+      } else if (d.ok) this.queue.push(d.msg);
       this.wake?.();
     });
+  }
+
+  frame(msg: Message): Uint8Array {
+    const f = this.framer?.frame(encode(msg));
+    assert.ok(f !== undefined, "no session yet");
+    return f;
   }
 
   send(to: string, bytes: Uint8Array): void {
@@ -89,6 +107,7 @@ async function handshake(inbox: Inbox, to: string, req: number, lobbyKey: Uint8A
   assert.is(w.req, req);
   const r = finishHandshake(crypto, eph, { lobbyEph: w.eph, signature: w.signature, session: w.session }, lobbyKey);
   assert.ok(r.ok, "the Welcome verifies under the lobby's public key");
+  inbox.framer = SessionFramer.forPeer(deriveSessionMacKeys(crypto, r.sessionKey), w.session);
   return { session: w.session, key: r.sessionKey };
 }
 
@@ -126,11 +145,11 @@ test("node: createLobby on 127.0.0.1 port 0 serves a raw UDP client, survives ga
       }
       await until(() => server.stats().driver.datagramsReceived >= 2 + 10 * (batch + 1));
     }
-    inbox.send(addr, encode({ kind: Kind.CreateGrid, req: 2, session: welcome.session, name: "arena", capacity: 8, limit: 4, meta: "" }));
+    inbox.send(addr, inbox.frame({ kind: Kind.CreateGrid, req: 2, session: welcome.session, name: "arena", capacity: 8, limit: 4, meta: "" }));
     const grid = await inbox.next(Kind.GridCreated);
     assert.is(grid.name, "arena");
     assert.is(created, grid.grid);
-    inbox.send(addr, encode({ kind: Kind.SelectGrid, req: 3, session: welcome.session, grid: grid.grid, limit: 4, part: 0 }));
+    inbox.send(addr, inbox.frame({ kind: Kind.SelectGrid, req: 3, session: welcome.session, grid: grid.grid, limit: 4, part: 0 }));
     const members = await inbox.next(Kind.Members);
     assert.is(members.peer, 1);
     const self = formatAddress("127.0.0.1", socket.address().port);

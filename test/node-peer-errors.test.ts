@@ -36,6 +36,24 @@ async function until(what: string, ms: number, cond: () => boolean): Promise<voi
 
 const WRONG_KEY = "ab".repeat(32);
 
+test("issue 13 item 4: a peer admitted to a grid whose members it cannot reach rejects joinGrid with code unreachable within unreachableAfterMs, and leaves", async () => {
+  const lobby = await createLobby({ host: "127.0.0.1", port: 0 });
+  const first = await joinGrid({ lobby: lobby.address(), grid: "g", create: true });
+  try {
+    await first.destroy(); // it crashed: the lobby still lists it until it expires
+    const t0 = Date.now();
+    const e = await rejection(joinGrid({ lobby: lobby.address(), grid: "g", unreachableAfterMs: 1000 }));
+    const took = Date.now() - t0;
+    assert.is(e.code, "unreachable");
+    assert.match(e.message, /no member of grid "g" could be reached within unreachableAfterMs 1000/);
+    assert.match(e.message, /the lobby sees this peer at 127\.0\.0\.1:\d+, its own address: it is not behind a NAT/);
+    assert.ok(took < 5000, `rejected after ${took} ms`);
+    await until("the lobby hears it leave", 3000, () => (lobby.lobby.membersOf(lobby.lobby.grids()[0]?.grid as number) ?? []).length <= 1);
+  } finally {
+    await lobby.close();
+  }
+});
+
 test('issue 18 item 2: an exception in an on("data") listener reaches "error" listeners with code "listener"; the peer keeps delivering', async () => {
   const lobby = await createLobby({ host: "127.0.0.1", port: 0 });
   const a = await joinGrid({ lobby: lobby.address(), grid: "g", create: true });

@@ -18,7 +18,8 @@ import { Peer } from "../lib/peer/peer.ts";
 import type { PeerEvent } from "../lib/peer/events.ts";
 import { bindUdp, CryptoRandom, driveEndpoint, joinGrid, NodeCrypto, type EndpointDriver, type NodePeer, type RelayGridError } from "../platform/node/index.ts";
 import { formatAddress } from "../platform/node/address.ts";
-import { decode, Kind, LinkStatus, peekKind, type MessageOf } from "../wire/index.ts";
+import { Kind, LinkStatus, peekKind, type MessageOf } from "../wire/index.ts";
+import { carried } from "./support/frames.ts";
 import { closeWithin, waitFor } from "./support/wait.ts";
 
 const FAST_PINGS = { pingIntervalMs: 100, pongTimeoutMs: 80, maxMissedPings: 3 } as const;
@@ -35,10 +36,8 @@ test("bug 11.1 (real UDP): a peer whose neighbour stops answering pings gets the
     },
     onError: (e) => lobbyErrors.push(`driver: ${e.message}`),
     sendFilter: (to, bytes) => {
-      if (peekKind(bytes) === Kind.ConnStatusReply) {
-        const r = decode(bytes);
-        if (r.ok && r.msg.kind === Kind.ConnStatusReply) replies.push({ to, msg: r.msg });
-      }
+      const c = carried(bytes); // the lobby's replies travel in session frames
+      if (c?.msg.kind === Kind.ConnStatusReply) replies.push({ to, msg: c.msg });
       return true;
     },
   });

@@ -85,8 +85,11 @@ test("issue 18 item 6: the package ships the docs the README links to, every dec
   for (const f of declaredFiles(pkg)) assert.ok(paths.has(f), `package.json names ${f}, which the package must ship`);
   assert.equal([...paths].filter((p) => p.endsWith(".map")), [], "no source maps");
   assert.equal([...paths].filter((p) => /\.ts$/.test(p) && !p.endsWith(".d.ts")), [], "no TypeScript sources");
-  assert.ok(info.size < 600_000, `packed ${info.size} B (was 1.3 MB)`);
-  assert.ok(info.unpackedSize < 2_000_000, `unpacked ${info.unpackedSize} B (was 5.0 MB)`);
+  // A guard against shipping sources or maps again (1.3 MB / 5.0 MB then), with room for the
+  // code itself to grow: after issue 14, NAT traversal and issue 15's session frames, quotas
+  // and budgets it packs 758,878 B (2,531,902 B unpacked; `npm pack --dry-run --json`).
+  assert.ok(info.size < 820_000, `packed ${info.size} B (was 1.3 MB)`);
+  assert.ok(info.unpackedSize < 2_735_000, `unpacked ${info.unpackedSize} B (was 5.0 MB)`);
   assert.type(pkg.homepage, "string");
   assert.type((pkg.repository as { url?: unknown } | undefined)?.url, "string");
   assert.ok(Array.isArray(pkg.keywords) && pkg.keywords.length > 0, "keywords");

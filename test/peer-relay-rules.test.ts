@@ -9,6 +9,7 @@ import * as assert from "uvu/assert";
 import { insiderOf } from "../lib/peer/insider.ts";
 import { Peer } from "../lib/peer/peer.ts";
 import { defaultRelayRules, notBackToSender, notToOrigin, type RelayContext, type RelayRule } from "../lib/relay/rules.ts";
+import { redundancyList } from "../lib/relay/redundancy-list.ts";
 import { SeededRandom } from "../lib/rng.ts";
 import { writeTag } from "../lib/security/grid-keys.ts";
 import { RELAY_HOPS_OFFSET, relaySizeBound, TAG_FIELD_BYTES, writeRelay } from "../wire/index.ts";
@@ -128,11 +129,15 @@ test("suppression counts match what happened: at hops 127 a message goes no furt
   assert.is((after.suppressed["hop-limit-127"] ?? 0) - (mid.suppressed["hop-limit-127"] ?? 0), 0);
 });
 
-test("the wire's hop cap runs last in every rule list: a list without a hop limit gets hop-limit-127, one with its own keeps both", () => {
-  const make = (relayRules: readonly RelayRule[]): Peer => new Peer({ lobby: LOBBY, random: new SeededRandom(1), relayRules });
-  assert.equal(Object.keys(make([notBackToSender]).stats().suppressed), ["not-back-to-sender", "hop-limit-127"]);
+test("the wire's hop cap runs last in every rule list: a list without a hop limit gets hop-limit-127, one with its own keeps both; redundancy \"prune\" puts the redundancy list before the first hop limit, \"flood\" (the default) leaves it out", () => {
+  const make = (relayRules: readonly RelayRule[], redundancy?: "prune" | "flood"): Peer =>
+    new Peer({ lobby: LOBBY, random: new SeededRandom(1), relayRules, ...(redundancy === undefined ? {} : { redundancy }) });
+  assert.equal(Object.keys(make([notBackToSender], "prune").stats().suppressed), ["not-back-to-sender", "redundancy-list", "hop-limit-127"]);
+  assert.equal(Object.keys(make(defaultRelayRules, "prune").stats().suppressed), ["not-back-to-sender", "not-to-origin", "redundancy-list", "hop-limit-127"]);
+  assert.equal(Object.keys(make([notToOrigin, areaOfInterest(3)], "prune").stats().suppressed), ["not-to-origin", "area-of-interest", "redundancy-list", "hop-limit-127"]);
   assert.equal(Object.keys(make(defaultRelayRules).stats().suppressed), ["not-back-to-sender", "not-to-origin", "hop-limit-127"]);
-  assert.equal(Object.keys(make([notToOrigin, areaOfInterest(3)]).stats().suppressed), ["not-to-origin", "area-of-interest", "hop-limit-127"]);
+  assert.equal(Object.keys(make(defaultRelayRules, "flood").stats().suppressed), ["not-back-to-sender", "not-to-origin", "hop-limit-127"]);
+  assert.equal(Object.keys(make([notBackToSender], "flood").stats().suppressed), ["not-back-to-sender", "hop-limit-127"]);
 });
 
 test("relay rules are checked when the Peer is built (resolvePeerConfig runs checkRelayRules)", () => {
@@ -142,6 +147,9 @@ test("relay rules are checked when the Peer is built (resolvePeerConfig runs che
   assertInvalidConfig(make([{ name: "hop-limit-127", allow: () => true }]), /used twice/); // the wire's cap is added to this list
   assertInvalidConfig(make([{ name: "s", allow: () => true, forPeer: () => ({ name: "other", allow: () => true }) }]), /same name/);
   assertInvalidConfig(make([{ name: "e", allow: () => true, excludes: "nobody" } as unknown as RelayRule]), /excludes/);
+  assertInvalidConfig(make([{ name: "both", allow: () => true, excludes: "origin", excludedPeers: () => [] }]), /not both/);
+  assertInvalidConfig(() => new Peer({ lobby: LOBBY, random: new SeededRandom(1), relayRules: [...defaultRelayRules, redundancyList], redundancy: "flood" }), /redundancy is "flood"/);
+  assertInvalidConfig(() => new Peer({ lobby: LOBBY, random: new SeededRandom(1), redundancy: "tree" as "flood" }), /redundancy must be/);
 });
 
 test.run();

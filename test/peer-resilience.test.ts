@@ -7,7 +7,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { defaultConnectionRules } from "../lib/peer/connection-rules.ts";
-import { DEFAULT_MAX_MISSED_PINGS, DEFAULT_PING_INTERVAL_MS, DEFAULT_SEEK_INTERVAL_MS } from "../lib/peer/config.ts";
+import { DEFAULT_MAX_MISSED_PINGS, DEFAULT_PING_INTERVAL_MS, DEFAULT_PONG_TIMEOUT_MS, DEFAULT_SEEK_INTERVAL_MS } from "../lib/peer/config.ts";
 import { randomInt, SeededRandom, shuffle } from "../lib/rng.ts";
 import { peekKind } from "../wire/index.ts";
 import {
@@ -21,6 +21,7 @@ import {
   SpyRules,
   watchLimits,
 } from "./support/peer-scenarios.ts";
+import type { LinkOptions } from "../platform/memory/index.ts";
 import { SimGrid, type PeerNode } from "./support/sim-grid.ts";
 
 /** A broadcast from every live member; returns what was sent after letting it spread. */
@@ -111,17 +112,25 @@ test("30% of peers crash at once: the survivors are back in one component, each 
   g.settle(2);
   g.sim.runFor(3_000);
   const victims = shuffle(new SeededRandom(31), [...g.peers]).slice(0, (N * 3) / 10);
+  const crashedAt = g.sim.now;
   for (const v of victims) g.sim.crash(v.address);
+  let lastNoticed = crashedAt;
+  g.listeners.push((_a, e, now) => {
+    if (e.type === "linkClosed" && e.reason === "unresponsive") lastNoticed = now;
+  });
   const liveLinks = (p: PeerNode): number[] => p.endpoint.linkPeers.filter((id) => g.byId(id).alive);
   const healed = (): boolean =>
     g.components().length === 1 && g.live().every((p) => liveLinks(p).length >= 2 && liveLinks(p).length === p.endpoint.linkPeers.length);
   const took = g.runUntil(healed, 3 * pingTimeLimitMs, 50);
   assert.is(g.live().length, N - victims.length);
   assert.ok(took <= 3 * pingTimeLimitMs, `healed in ${took} ms`);
-  // Measured with this seed: 3.4 s before new links were pinged at once (issue 18), 4.2 s
-  // since: with their neighbours' real link counts, more force connections succeed (36
-  // against 28 here), and each leaves the neighbour it dropped one link short for a round.
-  assert.ok(took <= 1.25 * pingTimeLimitMs, `healed in ${took} ms, within 1.25 ping time limits (${1.25 * pingTimeLimitMs} ms)`);
+  // Within one ping time limit, taken apart (the sum depends on where in its ping interval
+  // the crash fell, which any change to the run moves): the dead links are noticed within
+  // maxMissedPings intervals plus a pong time limit, and the repair takes at most one seek
+  // interval after the last of them (measured with this seed: 3.7 s, then 0.45 s).
+  const noticedMs = lastNoticed - crashedAt;
+  assert.ok(noticedMs <= DEFAULT_PING_INTERVAL_MS * DEFAULT_MAX_MISSED_PINGS + DEFAULT_PONG_TIMEOUT_MS, `dead links noticed within ${noticedMs} ms`);
+  assert.ok(took - noticedMs <= DEFAULT_SEEK_INTERVAL_MS, `repaired ${took - noticedMs} ms after the last dead link was noticed`);
   assert.equal(notExactlyOnce(g, everyoneBroadcasts(g)), []);
   // The lobby expires the crashed peers (expireAfterMs, 7 s) and then agrees with the survivors.
   g.runUntil(() => g.lobbyDisagreements().length === 0, 8_000, 100);
@@ -140,6 +149,10 @@ test("a partition into two halves (the lobby reachable from both), lifted later:
   const hints = new Map<string, Set<string>>();
   const log = capture(g, [Kind.RepairHint]);
   const events = linkEvents(g);
+  const forcedFromOwnHalf = new Set<string>();
+  g.taps.push((_now, from, to, bytes) => {
+    if (peekKind(bytes) === Kind.Force && left.has(from) === left.has(to)) forcedFromOwnHalf.add(to);
+  });
   g.sim.partition([...left], right);
   g.sim.runFor(4_000); // the links across die (three missed pings)
   // Each half goes on as its own grid while the lobby keeps hinting across the cut.
@@ -151,7 +164,9 @@ test("a partition into two halves (the lobby reachable from both), lifted later:
     assert.equal(g.components().map((c) => c.length), [N / 2, N / 2], `${t} ms into the split`);
   }
   assert.ok(g.live().every((p) => p.endpoint.linkPeers.length >= 2));
-  assert.equal(events.filter((e) => e.reason === "forced"), [], "no link dropped for a hint that cannot succeed");
+  // A forced drop during the split is one a peer of the same half asked for (claim 32: a
+  // neighbour left below its minimum forces), never one for a hint across the cut.
+  assert.equal(events.filter((e) => e.reason === "forced" && !forcedFromOwnHalf.has(e.address)), [], "no link dropped for a hint that cannot succeed");
   assert.equal(g.lobby.endpoint.componentsOf(g.gridId)?.map((c) => c.length), [N / 2, N / 2]);
   for (const c of ofKind(log, Kind.RepairHint)) {
     const set = hints.get(c.to) ?? new Set<string>();
@@ -194,15 +209,22 @@ test("claims 26, 36, 44 under 20% loss and 20% duplication: the join and connect
     if (e.type === "linkClosed" && e.reason === "unresponsive") unresponsive++;
   });
   let connected = 0;
-  let twoLinks = 0;
+  // A link lost to lossy pings leaves its peers one short until the next seek finds a new
+  // one: a peer may be caught below 2 links in one sample, but never in two in a row.
+  const low = new Map<string, number>();
+  let longestLow = 0;
   for (let i = 0; i < 50; i++) {
     g.sim.runFor(200);
     if (g.components().length === 1) connected++;
-    if (g.live().every((p) => p.endpoint.linkPeers.length >= 2)) twoLinks++;
+    for (const p of g.live()) {
+      const run = p.endpoint.linkPeers.length >= 2 ? 0 : (low.get(p.address) ?? 0) + 1;
+      low.set(p.address, run);
+      longestLow = Math.max(longestLow, run);
+    }
   }
   assert.ok(unresponsive > 0, "lossy pings closed links during the samples");
   assert.is(connected, 50, "one component in every sample over 10 s");
-  assert.is(twoLinks, 50, "every peer had >= 2 links in every sample");
+  assert.ok(longestLow <= 1, `a peer stayed below 2 links for ${longestLow} samples of 200 ms in a row`);
   const stats = g.peers.map((p) => p.endpoint.stats());
   assert.ok(stats.reduce((n, s) => n + s.retransmits, 0) > 100, "requests were retransmitted");
   assert.ok(stats.reduce((n, s) => n + (s.drops["unmatched-reply"] ?? 0), 0) > 10, "duplicated replies were dropped");
@@ -211,12 +233,25 @@ test("claims 26, 36, 44 under 20% loss and 20% duplication: the join and connect
 
 test("claims 32, 36, 42 under 20% loss, with every datagram of the joining peer duplicated: one force, one dropped link, and the dropped peer finds a link again", () => {
   const spy = new SpyRules(defaultConnectionRules);
+  // The first Force's replies are lost (both copies, whatever the seed): it is retransmitted.
+  const loseFirstForceReply = (grid: SimGrid, joiner: string): void => {
+    let sends = 0;
+    let saved: LinkOptions | undefined;
+    grid.taps.push((_now, from, to, bytes) => {
+      if (from !== joiner || bytes[2] !== Kind.Force) return;
+      if (++sends === 1) {
+        saved = grid.sim.linkOptions(to, joiner);
+        grid.sim.setDirectedLink(to, joiner, { lossPercent: 100 });
+      } else if (sends === 2 && saved !== undefined) grid.sim.setDirectedLink(to, joiner, saved);
+    });
+  };
   const { g, j, log, events, splits, over } = forceIntoFullK5(
     3,
     spy,
     { maxAttempts: 8 },
     { lossPercent: 20, duplicatePercent: 20 },
     { duplicatePercent: 100 },
+    loseFirstForceReply,
   );
   g.settle(2, 20_000);
   assert.ok(j.endpoint.stats().forcedConnections >= 1, "it got in by force");

@@ -58,7 +58,7 @@ test("drop table: outbound failures are counted apart from inbound drops (a peer
   assert.equal([s.datagramsIn, s.accepted, s.drops], [0, 0, {}]);
 });
 
-test("phase table: a peer still talking to the lobby drops grid traffic as unexpected-in-state, takes LobbyClosing only from the lobby, and after leave() drops everything as closed", () => {
+test("phase table: a peer still talking to the lobby drops grid traffic as unexpected-in-state, takes lobby messages only from the lobby and (after the handshake) only in a session frame, and after leave() drops everything as closed", () => {
   const p = lonePeer();
   p.join(0, { grid: "g" });
   assert.is(p.phase, "lobby");
@@ -71,8 +71,11 @@ test("phase table: a peer still talking to the lobby drops grid traffic as unexp
   feed(MALLORY, encode({ kind: Kind.LobbyClosing, reason: "forged" }));
   feed(LOBBY, encode({ kind: Kind.LobbyClosing, reason: "bye" }));
   let s = p.stats();
-  assert.equal(s.drops, { "unexpected-in-state": 4, "not-from-lobby": 1 });
-  assert.is(s.accepted, 1);
+  // Probe and RepairHint in the lobby phase, and Data before admission: unexpected-in-state.
+  // From mallory, the Hello and the LobbyClosing: not-from-lobby. The bare LobbyClosing from
+  // the lobby's address: unauthenticated (every lobby notice is framed, PROTOCOL.md 6.10).
+  assert.equal(s.drops, { "unexpected-in-state": 3, "not-from-lobby": 2, unauthenticated: 1 });
+  assert.is(s.accepted, 0);
   p.leave(2);
   p.handleTimeout(2); // nothing outstanding: the close is done at once
   assert.is(p.phase, "closed");

@@ -48,7 +48,10 @@ async function until(done: () => boolean, withinMs: number, describe: () => stri
 test("the embedded bundles name no module loader, Node built-in, timer, clock, process or Buffer", () => {
   assert.equal(forbiddenReferences(bundle), []);
   assert.equal(forbiddenReferences(peerBundle), []);
-  assert.ok(bundle.length < 200_000, `bundle is ${bundle.length} bytes`);
+  // A size guard, not a target: 245,937 bytes (minified) with NAT traversal, redundancy lists
+  // + repair (issue 12), messages (issue 14) and issue 15's session frames, quotas and budgets
+  // in it; a jump past 266 KB means something pulled in too much.
+  assert.ok(bundle.length < 266_000, `bundle is ${bundle.length} bytes`);
 });
 
 test("issue 18 item 6: the peer-only bundle leaves the lobby out (~30 KB smaller) and still loads in a bare context", async () => {

@@ -26,17 +26,19 @@ test("one million random and mutated datagrams at a peer and at the lobby (simul
   const first = r.checkpoints[1];
   const last = r.checkpoints[r.checkpoints.length - 1];
   assert.ok(first !== undefined && last !== undefined);
-  // Flat: what the flood can fill (the peer's strangers, the lobby's sources) is full by the
-  // first checkpoint, a tenth of the way in, and nothing grows after it (but for the newcomer
-  // and requests in flight).
+  // Flat: nothing grows after the first checkpoint, a tenth of the way in (but for the
+  // newcomer and requests in flight). The peer's strangers are the exception: only a sender
+  // whose tag verified gets a bucket now (issue 15: a spoofer must not spend another's
+  // tokens), so the few authenticated copies in the flood add entries slowly; the table stays
+  // under its cap (overCap above).
   const grown = [
-    ...last.peer.map((t) => ({ t, then: first.peer.find((x) => x.name === t.name)?.size ?? 0, who: "peer" })),
+    ...last.peer.filter((t) => t.name !== "strangers").map((t) => ({ t, then: first.peer.find((x) => x.name === t.name)?.size ?? 0, who: "peer" })),
     ...last.lobby.map((t) => ({ t, then: first.lobby.find((x) => x.name === t.name)?.size ?? 0, who: "lobby" })),
   ].filter(({ t, then }) => t.size > then + 8);
   assert.equal(grown.map(({ t, then, who }) => `${who} ${t.name} ${then} -> ${t.size}`), [], `tables grew${report}`);
   // Every flood datagram is dropped and counted by reason; the lobby's books balance.
   assert.ok(r.peerDropped >= 0.99 * 500_000, `peer dropped ${r.peerDropped}${report}`);
-  for (const reason of ["rate-limited", "tag-bad-tag", "tag-missing", "not-array", "wrong-arity", "not-linked"]) {
+  for (const reason of ["not-from-lobby", "tag-bad-tag", "tag-missing", "not-array", "wrong-arity", "not-linked"]) {
     assert.ok((r.peerDrops[reason] ?? 0) > 0, `peer drops ${reason}${report}`);
   }
   assert.ok(r.lobbyBooksBalance, `lobby datagramsIn = accepted + drops${report}`);

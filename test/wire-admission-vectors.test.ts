@@ -25,6 +25,7 @@ import { readTicket, verifyTicket } from "../lib/security/ticket.ts";
 import { NodeCrypto } from "../platform/node/node-crypto.ts";
 import { DecodeErrorCode, decode, encode, Kind, MAX_SEALED_BYTES, MAX_TICKET_BYTES, MIN_HELLO_BYTES, type Message } from "../wire/index.ts";
 import { fromHex, positional, readVectorFiles, toHex, vectorFiles } from "../scripts/gen-vectors.ts";
+import { checkSessionVectors } from "./support/session-vectors.ts";
 
 const { text, admission: v } = readVectorFiles();
 const { inputs } = v;
@@ -177,7 +178,7 @@ test("6.4 backward: the session key opens each grant in its own direction only; 
 
 const jt = v.joinToken;
 
-test("6.10 forward: the join token's bytes, its signature under RFC 8032 test 2's key, and the JoinToken seal, recomputed by hand", () => {
+test("6.12 forward: the join token's bytes, its signature under RFC 8032 test 2's key, and the JoinToken seal, recomputed by hand", () => {
   assert.is(toHex(ed25519.getPublicKey(fromHex(inputs.backendSeed))), inputs.backend, "RFC 8032 7.1 test 2's public key");
   const grid = ascii(jt.grid);
   const player = ascii(jt.player);
@@ -195,7 +196,7 @@ test("6.10 forward: the join token's bytes, its signature under RFC 8032 test 2'
   assert.is(jt.nonceCounter, (jt.datagram.msg as { req: number }).req, "the counter is JoinToken.req");
 });
 
-test("6.10 backward: the token verifies under the backend key (both providers), not under another; its claims read back; the seal opens in direction 0 only", () => {
+test("6.12 backward: the token verifies under the backend key (both providers), not under another; its claims read back; the seal opens in direction 0 only", () => {
   const token = fromHex(jt.token);
   const key = fromHex(inputs.backend);
   for (const [pname, crypto] of providers) {
@@ -212,6 +213,12 @@ test("6.10 backward: the token verifies under the backend key (both providers), 
   }
   for (let n = 0; n < token.length; n++) assert.is(readJoinToken(token.subarray(0, n)), null, `prefix ${n}`);
   assert.is(readJoinToken(cat(token, Uint8Array.of(0))), null, "one byte more");
+});
+
+test("6.10: the first session frames after this handshake, under its session key, recomputed by hand", () => {
+  assert.is(v.frames.sessionKey, v.handshake.sessionKey);
+  assert.is(v.frames.session, inputs.session);
+  checkSessionVectors(v.frames);
 });
 
 test("the vectors' datagrams: reference bytes both ways, every strict prefix truncated, one byte more trailing-bytes", () => {

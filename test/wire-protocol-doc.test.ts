@@ -180,7 +180,7 @@ test("section 3: the kinds table lists every kind once, with its direction and r
   const rows = byHeader("kind | name | direction | reply | claims")[0]?.rows ?? [];
   assert.is(rows.length, KIND_NAMES.length);
   const direction = (k: number): string =>
-    k < 0x20 || (k >= 0x60 && k <= 0x6f) ? "peer -> peer" : k < 0x40 ? "peer -> lobby" : "lobby -> peer";
+    k < 0x20 || (k >= 0x60 && k <= 0x6f) ? "peer -> peer" : k < 0x40 ? "peer -> lobby" : k < 0x60 ? "lobby -> peer" : "peer <-> lobby";
   for (const [hex, name, dir, reply] of rows as [string, keyof typeof Kind, string, string][]) {
     assert.is(hex, hex2(Kind[name] ?? -1), `kinds table: ${name}`);
     assert.is(dir, direction(Kind[name]), `kinds table: ${name} direction`);
@@ -197,9 +197,10 @@ test("section 3: the kinds table lists every kind once, with its direction and r
   assert.equal(rows.map((r) => r[1]).sort(), [...KIND_NAMES].sort());
 });
 
-test("section 6: every kind but Data and the notices (RepairHint, GridStatus, LobbyClosing) carries req first", () => {
+test("section 6: every kind but the notices (Data, Repair, Message, MessageRepair, Routed, RepairHint, GridStatus, LobbyClosing, Prune, Graft, RepairRequest) and SessionFrame carries req first", () => {
+  // A SessionFrame carries a request or reply whose own first field is req (6.10).
   const noReq = KIND_NAMES.filter((n) => SCHEMAS[Kind[n]][0]?.[0] !== "req");
-  assert.equal(noReq.sort(), ["Data", "GridStatus", "LobbyClosing", "RepairHint"]);
+  assert.equal(noReq.sort(), ["Data", "Graft", "GridStatus", "LobbyClosing", "Message", "MessageRepair", "Prune", "Repair", "RepairHint", "RepairRequest", "Routed", "SessionFrame"]);
 });
 
 test("section 2: the limits table matches wire/limits.ts, and documents every export", () => {
@@ -238,7 +239,7 @@ test("worked examples: every hex dump in PROTOCOL.md is a test vector, and so is
   const known = new Set(valid.map((v) => v.hex));
   // 6.6 shows the MAC key and signed datagrams of security.json.
   const s = security;
-  for (const h of [s.macKey, s.data.unsigned, s.data.signed, s.data.forwarded, s.ping.unsigned, s.ping.signed]) known.add(h);
+  for (const h of [s.macKey, s.data.unsigned, s.data.signed, s.data.forwarded, s.ping.unsigned, s.ping.signed, s.session.request.hex]) known.add(h);
   // 6.1 and 6.4 show the session key and the two grant nonces of admission.json.
   const a = admission;
   for (const h of [a.handshake.sessionKey, a.grant.nonce, a.rejoinGrant.nonce]) known.add(h);
@@ -246,6 +247,7 @@ test("worked examples: every hex dump in PROTOCOL.md is a test vector, and so is
   assert.ok(dumps.length >= 8, `found ${dumps.length} hex dumps`);
   for (const d of dumps) assert.ok(known.has(d), `PROTOCOL.md shows ${d}, which is no vector's hex`);
   for (const h of [s.macKey, s.data.signed, s.data.forwarded, s.ping.signed]) assert.ok(dumps.includes(h), `6.6 does not show ${h}`);
+  assert.ok(dumps.includes(s.session.request.hex), "6.10 does not show the peer's first session frame");
   for (const h of [a.handshake.sessionKey, a.grant.nonce, a.rejoinGrant.nonce]) assert.ok(dumps.includes(h), `6.1 / 6.4 do not show ${h}`);
   assert.match(doc, `S = ${a.inputs.session} (\`${a.inputs.session.toString(16).padStart(8, "0")}\`)`);
   const json = /```json\n(.*)\n```/.exec(doc);

@@ -9,6 +9,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { referenceSipHash } from "./support/reference-siphash.ts";
+import { checkSessionVectors } from "./support/session-vectors.ts";
 import { encode as referenceEncode } from "@msgpack/msgpack";
 import { hkdf } from "@noble/hashes/hkdf.js";
 import { sha256 } from "@noble/hashes/sha2.js";
@@ -108,6 +109,10 @@ test("the signed datagrams decode to their msg", () => {
   }
   const fwd = decode(fromHex(security.data.forwarded));
   assert.ok(fwd.ok && fwd.msg.kind === Kind.Data && fwd.msg.hops === 2);
+});
+
+test("6.10: session frames under a fixed session key, recomputed by hand, opened as a peer and a lobby do", () => {
+  checkSessionVectors(security.session);
 });
 
 test.run();

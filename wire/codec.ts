@@ -12,7 +12,7 @@ import { Encoder } from "@msgpack/msgpack";
 import { DecodeErrorCode } from "./decode-error.ts";
 import { ErrorCode, RelayGridError } from "./errors.ts";
 import { checkValue, type FieldDef, type Spec } from "./fields.ts";
-import { Kind, kindName } from "./kinds.ts";
+import { type EnvelopeKind, isEnvelopeKind, kindName } from "./kinds.ts";
 import { DEFAULT_MAX_DATAGRAM_BYTES, PROTOCOL_VERSION, TAG_BYTES } from "./limits.ts";
 import { type AnyMessage, type Message, type MessageOf, schemaOf } from "./messages.ts";
 import { readValue } from "./msgpack-reader.ts";
@@ -73,7 +73,7 @@ export function decode(bytes: Uint8Array, maxDatagramBytes: number = DEFAULT_MAX
   if (arity !== schema.length + 2) {
     return fail(DecodeErrorCode.WrongArity, `${kindName(kind)} has ${schema.length + 2} elements, got ${arity}`);
   }
-  if (kind === Kind.Data) return decodeData(bytes);
+  if (isEnvelopeKind(kind)) return decodeData(bytes, kind);
 
   // The bounded reader of msgpack-reader.ts: truncated, malformed or trailing-bytes in byte order.
   const read = readValue(bytes);
@@ -99,12 +99,17 @@ function toObjects(of: readonly FieldDef[], rows: unknown[][]): Record<string, u
   });
 }
 
-function decodeData(bytes: Uint8Array): DecodeResult {
-  const err = readRelay(bytes, relayHeader);
-  if (err !== null) return fail(err, "Data envelope");
+function isEnvelope(msg: AnyMessage): msg is MessageOf<EnvelopeKind> {
+  return isEnvelopeKind(msg.kind);
+}
+
+/** Data, Repair, Message and MessageRepair: the hand-written envelope reader (PROTOCOL.md 5.2). */
+function decodeData(bytes: Uint8Array, kind: EnvelopeKind): DecodeResult {
+  const err = readRelay(bytes, relayHeader, kind);
+  if (err !== null) return fail(err, `${kindName(kind)} envelope`);
   const h = relayHeader;
-  const msg: MessageOf<typeof Kind.Data> = {
-    kind: Kind.Data,
+  const msg: MessageOf<EnvelopeKind> = {
+    kind,
     hops: h.hops,
     grid: h.grid,
     origin: h.origin,
@@ -154,15 +159,16 @@ function toArray(msg: AnyMessage): unknown[] {
  * is the caller's mistake, not the network's.
  */
 export function encodeInto(msg: AnyMessage, buf: Uint8Array, offset: number): number {
-  if (msg.kind === Kind.Data) {
+  if (isEnvelope(msg)) {
+    const name = kindName(msg.kind);
     toArray(msg); // validates every field's range; cheap next to the copy
     if (msg.tag.length !== TAG_BYTES) {
-      throw new RelayGridError(ErrorCode.InvalidConfig, `cannot encode Data: tag must be ${TAG_BYTES} bytes, got ${msg.tag.length}`);
+      throw new RelayGridError(ErrorCode.InvalidConfig, `cannot encode ${name}: tag must be ${TAG_BYTES} bytes, got ${msg.tag.length}`);
     }
     if (buf.length - offset < relaySizeBound(msg.payload.length)) {
-      throw new RelayGridError(ErrorCode.InvalidConfig, `buffer has ${buf.length - offset} bytes from offset ${offset}, Data needs up to ${relaySizeBound(msg.payload.length)}`);
+      throw new RelayGridError(ErrorCode.InvalidConfig, `buffer has ${buf.length - offset} bytes from offset ${offset}, ${name} needs up to ${relaySizeBound(msg.payload.length)}`);
     }
-    return writeRelay(buf, offset, msg.hops, msg.grid, msg.origin, msg.seq, msg.target, msg.payload, msg.tag);
+    return writeRelay(buf, offset, msg.hops, msg.grid, msg.origin, msg.seq, msg.target, msg.payload, msg.tag, msg.kind);
   }
   const bytes = encoder.encodeSharedRef(toArray(msg));
   if (buf.length - offset < bytes.length) {
@@ -174,7 +180,7 @@ export function encodeInto(msg: AnyMessage, buf: Uint8Array, offset: number): nu
 
 /** Encodes `msg` into a new Uint8Array of exactly its size. */
 export function encode(msg: AnyMessage): Uint8Array {
-  if (msg.kind === Kind.Data) {
+  if (isEnvelope(msg)) {
     const tmp = new Uint8Array(relaySizeBound(msg.payload.length));
     const n = encodeInto(msg, tmp, 0);
     return tmp.slice(0, n);

@@ -16,6 +16,10 @@ export const ErrorCode = {
   Socket: "socket",
   /** The lobby's admission policy refused: no valid join token for the grid (expired, used, or none). */
   NotAdmitted: "not-admitted",
+  /** A reliable message could not be delivered: repair gave it up, or the receiver fell too far behind (delivery.ts). */
+  MessageLost: "message-lost",
+  /** Admitted, but no member could be reached (NAT traversal failed for every one): see the message for why and the fix. */
+  Unreachable: "unreachable",
   /** An application listener (e.g. on("data")) threw; the error is its `cause` (platform/node). */
   Listener: "listener",
 } as const;

@@ -6,25 +6,30 @@ export { utf8Length, type FieldDef, type Fields, type Spec } from "./fields.ts";
 export {
   DisconnectReason,
   IntroStatus,
+  isEnvelopeKind,
   isNatKind,
   Kind,
   kindName,
   LinkStatus,
   LobbyErrorCode,
   NatKind,
+  repairKindOf,
   type AnyKindValue,
+  type EnvelopeKind,
   type KindName,
   type KindValue,
   type NatKindName,
   type NatKindValue,
 } from "./kinds.ts";
 export * from "./limits.ts";
+export * from "./message-header.ts";
 export {
   NAT_SCHEMAS,
   SCHEMAS,
   schemaOf,
   type AnyMessage,
   type AnyMessageOf,
+  type GraftEntry,
   type GridEntry,
   type HintEntry,
   type IntroResult,
@@ -34,6 +39,7 @@ export {
   type NatMessage,
   type NatMessageOf,
   type PeerEntry,
+  type RepairWant,
 } from "./messages.ts";
 export {
   newRelayHeader,

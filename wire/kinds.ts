@@ -1,12 +1,23 @@
 /**
  * The kinds table (PROTOCOL.md section 3): every datagram is
  * `[version, kind, ...fields]`, and `kind` is one of these positive fixints.
- * Ranges: 0x01 relay data; 0x10-0x1f peer <-> peer control; 0x20-0x3f peer -> lobby;
- * 0x40-0x5f lobby -> peer. `as const` rather than an enum, so type-stripping runtimes
+ * Ranges: 0x01-0x0f the relay family (0x01 relay data, 0x02 a repaired copy of it, 0x06 a
+ * message with a header, 0x07 a repaired copy of that, 0x08 a message routed to one member);
+ * 0x10-0x1f peer <-> peer control; 0x20-0x3f peer -> lobby; 0x40-0x5f lobby -> peer;
+ * 0x60-0x6f peer <-> peer NAT traversal (NatKind); 0x70 the session frame that carries every
+ * lobby <-> peer message after the handshake (PROTOCOL.md 6.10). `as const` rather than an enum, so type-stripping runtimes
  * (Node's --experimental-strip-types, Deno, Bun) run the sources unchanged.
  */
 export const Kind = {
   Data: 0x01,
+  /** A Data envelope sent again to a member that missed it (PROTOCOL.md 4.2.1): never prunes, never relayed on. */
+  Repair: 0x02,
+  /** Relay data whose payload starts with a message header (PROTOCOL.md 4.1.1): reliable, ordered, fragmented, team. */
+  Message: 0x06,
+  /** A Message envelope sent again to a member that missed it (as Repair is for Data). */
+  MessageRepair: 0x07,
+  /** A message to one member, routed towards it link by link rather than flooded (PROTOCOL.md 4.1.2). */
+  Routed: 0x08,
 
   Join: 0x10,
   JoinReply: 0x11,
@@ -20,6 +31,12 @@ export const Kind = {
   Pong: 0x19,
   Disconnect: 0x1a,
   DisconnectAck: 0x1b,
+  /** Redundancy list update (US 7,685,301): "your next messages of these origins are not to be sent to me". */
+  Prune: 0x1c,
+  /** Undoes a Prune ("send me these origins again") and asks for what the sender holds after `have`. */
+  Graft: 0x1d,
+  /** Asks a neighbour for messages this peer missed (origin, seqs), answered by Repair datagrams. */
+  RepairRequest: 0x1e,
 
   Hello: 0x20,
   ListGrids: 0x21,
@@ -50,9 +67,28 @@ export const Kind = {
   Error: 0x4f,
   /** Where the receiver stands in the grid's confirmed graph: in its main component or not (a notice). */
   GridStatus: 0x50,
+
+  /**
+   * A lobby <-> peer message after the handshake, authenticated under the session key with a
+   * per-direction counter (PROTOCOL.md 6.10): [session, body (the message), auth].
+   */
+  SessionFrame: 0x70,
 } as const;
 
 export type KindName = keyof typeof Kind;
+
+/** The kinds that are relay envelopes (PROTOCOL.md 4.1): Data, Repair, Message, MessageRepair, Routed. */
+export type EnvelopeKind = typeof Kind.Data | typeof Kind.Repair | typeof Kind.Message | typeof Kind.MessageRepair | typeof Kind.Routed;
+
+/** Whether `kind` is a relay envelope (read by readRelay, tagged over all but the hop byte). */
+export function isEnvelopeKind(kind: number): kind is EnvelopeKind {
+  return kind === Kind.Data || kind === Kind.Repair || kind === Kind.Message || kind === Kind.MessageRepair || kind === Kind.Routed;
+}
+
+/** The kind a repaired copy of an envelope of `kind` is sent as: Repair for Data, MessageRepair for Message. */
+export function repairKindOf(kind: number): typeof Kind.Repair | typeof Kind.MessageRepair {
+  return kind === Kind.Message || kind === Kind.MessageRepair ? Kind.MessageRepair : Kind.Repair;
+}
 export type KindValue = (typeof Kind)[KindName];
 
 /**
@@ -128,8 +164,12 @@ export const LobbyErrorCode = {
   NameTaken: 6,
   /** The Hello's handshake key was unusable, or the lobby could not seal for this session. */
   BadHandshake: 7,
+  /** A per-host quota is used up: sessions, grids created, or members of one grid (PROTOCOL.md 6.11). */
+  QuotaExceeded: 8,
+  /** A session request that was not in a session frame (PROTOCOL.md 6.10): the peer predates them. */
+  Unauthenticated: 9,
   /** The lobby's admission policy refused: no valid, unexpired, unused join token for this grid. */
-  NotAdmitted: 8,
+  NotAdmitted: 10,
 } as const;
 export type LobbyErrorCode = (typeof LobbyErrorCode)[keyof typeof LobbyErrorCode];
 

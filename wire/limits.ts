@@ -34,6 +34,19 @@ export const TAG_BYTES = 9;
 export const TAG_FIELD_BYTES = 11;
 /** Admission tickets (lobby-signed: grid, peer, address, epoch) are at most 142 bytes. */
 export const MAX_TICKET_BYTES = 142;
+/**
+ * The `auth` field that ends a SessionFrame (PROTOCOL.md 6.10): the sender's frame counter
+ * as u32 big-endian, then an 8-byte SipHash-2-4 tag; 14 bytes with its bin 8 header.
+ */
+export const SESSION_AUTH_BYTES = 12;
+export const SESSION_AUTH_FIELD_BYTES = 14;
+/**
+ * Worst-case bytes a SessionFrame adds around the message it carries: fixarray header,
+ * version, kind, session as uint 32 (5), a bin 16 header (3) and the auth field (14).
+ */
+export const SESSION_FRAME_OVERHEAD_BYTES = 25;
+/** Largest message a SessionFrame carries: 1200 - 25 = 1175 bytes. */
+export const MAX_FRAME_BODY_BYTES = DEFAULT_MAX_DATAGRAM_BYTES - SESSION_FRAME_OVERHEAD_BYTES;
 /** Hello is padded to at least this many bytes, so the lobby's reply stays within 3x of it. */
 export const MIN_HELLO_BYTES = 96;
 /** Sealed admission data in Members: keys (up to 3 epochs) and the ticket, plus the AEAD tag. */
@@ -49,6 +62,15 @@ export const MAX_ADDRESS_BYTES = 64;
 export const MAX_DETAIL_BYTES = 128;
 /** Link ids in one heartbeat or re-registration: no peer may have more links than this. */
 export const MAX_LINKS = 64;
+/**
+ * Origins in one Prune (a u32 list): 128 of them are at most 660 bytes, so a Prune always fits
+ * a datagram; a peer with more to prune sends more Prunes.
+ */
+export const MAX_PRUNE_ORIGINS = 128;
+/** Origins in one Graft: 64 entries of at most 11 bytes (704), within a datagram. */
+export const MAX_GRAFT_ORIGINS = 64;
+/** (origin, first, mask) entries in one RepairRequest: 64 of at most 16 bytes (1024), within a datagram. */
+export const MAX_REPAIR_WANTS = 64;
 /** Upper bound on array lengths anywhere in a datagram (checked by the MessagePack decoder). */
 export const MAX_ARRAY_ITEMS = 128;
 /**

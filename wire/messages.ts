@@ -13,6 +13,8 @@ import { BOOL, bin, type FieldDef, type Fields, list, OPT_U32, str, U16, U32, u3
 import {
   MAX_ADDRESS_BYTES,
   MAX_DETAIL_BYTES,
+  MAX_FRAME_BODY_BYTES,
+  MAX_GRAFT_ORIGINS,
   MAX_HOPS,
   MAX_SEALED_TOKEN_BYTES,
   MAX_INTRODUCE_TARGETS,
@@ -21,10 +23,13 @@ import {
   MAX_META_BYTES,
   MAX_NAME_BYTES,
   MAX_PAYLOAD_BYTES,
+  MAX_PRUNE_ORIGINS,
+  MAX_REPAIR_WANTS,
   MAX_SEALED_BYTES,
   MAX_TICKET_BYTES,
   PUNCH_CHALLENGE_BYTES,
   SEALED_LINK_KEY_BYTES,
+  SESSION_AUTH_BYTES,
   TAG_BYTES,
 } from "./limits.ts";
 
@@ -42,19 +47,35 @@ const GRID_ENTRY = [
   ["meta", str(MAX_META_BYTES)],
 ] as const;
 const HINT_ENTRY = [["peer", U32], ["addr", str(MAX_ADDRESS_BYTES)]] as const;
+/** Graft: an origin to send again, and the newest seq the sender holds of it (nil: none). */
+const GRAFT_ENTRY = [["origin", U32], ["have", OPT_U32]] as const;
+/** RepairRequest: seqs first + i of `origin` for every bit i set in `mask` (bit 0 = first). */
+const REPAIR_WANT = [["origin", U32], ["first", U32], ["mask", U32]] as const;
+/** The relay envelope's fields after [version, kind]: Data and Repair share them. */
+const RELAY_FIELDS = [
+  ["hops", { t: "uint", max: MAX_HOPS }],
+  ["grid", U32],
+  ["origin", U32],
+  ["seq", U32],
+  ["target", OPT_U32],
+  ["payload", bin(MAX_PAYLOAD_BYTES)],
+  TAG,
+] as const;
 
 export const SCHEMAS = {
   // Relay data (claim 4): data, origin id, sequence value, addressing (grid, target).
   // `hops` comes first so forwarding rewrites one byte at a fixed offset (PROTOCOL.md 4.1).
-  [Kind.Data]: [
-    ["hops", { t: "uint", max: MAX_HOPS }],
-    ["grid", U32],
-    ["origin", U32],
-    ["seq", U32],
-    ["target", OPT_U32],
-    ["payload", bin(MAX_PAYLOAD_BYTES)],
-    TAG,
-  ],
+  [Kind.Data]: RELAY_FIELDS,
+  // A Data envelope sent again (PROTOCOL.md 4.2.1): the same fields, kind 0x02, its tag made
+  // by the member that repairs it.
+  [Kind.Repair]: RELAY_FIELDS,
+  // A relay envelope whose payload starts with a message header (PROTOCOL.md 4.1.1), and its
+  // repaired copy: the same fields again.
+  [Kind.Message]: RELAY_FIELDS,
+  [Kind.MessageRepair]: RELAY_FIELDS,
+  // A message routed to one member (PROTOCOL.md 4.1.2): the envelope again, `seq` counting the
+  // origin's routed messages (its own space), `target` required.
+  [Kind.Routed]: RELAY_FIELDS,
 
   // Peer <-> peer control (claims 26-49). Every one ends with the grid-key tag; the messages
   // that open a link carry the sender's lobby-signed ticket (PROTOCOL.md 4.2).
@@ -70,6 +91,10 @@ export const SCHEMAS = {
   [Kind.Pong]: [["req", U32], ["grid", U32], ["from", U32], ["links", U8], TAG],
   [Kind.Disconnect]: [["req", U32], ["grid", U32], ["from", U32], ["reason", U8], TAG],
   [Kind.DisconnectAck]: [["req", U32], ["grid", U32], ["from", U32], TAG],
+  // Redundancy lists and repair (PROTOCOL.md 4.2.1): notices between linked members, no req.
+  [Kind.Prune]: [["grid", U32], ["from", U32], ["origins", u32s(MAX_PRUNE_ORIGINS)], TAG],
+  [Kind.Graft]: [["grid", U32], ["from", U32], ["origins", list(MAX_GRAFT_ORIGINS, GRAFT_ENTRY)], TAG],
+  [Kind.RepairRequest]: [["grid", U32], ["from", U32], ["wants", list(MAX_REPAIR_WANTS, REPAIR_WANT)], TAG],
 
   // Peer -> lobby (claims 24, 25, 34, 35, 44, 50, 51).
   // cookie: empty, or the one a Retry handed out; eph: the peer's X25519 handshake key;
@@ -145,6 +170,11 @@ export const SCHEMAS = {
   // main: the receiver is in the largest component of the confirmed graph; component: its
   // component's size; members: the grid's member count (PROTOCOL.md 4.4).
   [Kind.GridStatus]: [["grid", U32], ["peer", U32], ["main", BOOL], ["component", U16], ["members", U16]],
+
+  // Lobby <-> peer after the handshake (PROTOCOL.md 6.10): `body` is one whole datagram of a
+  // session kind; `auth` is the sender's counter (u32be) and SipHash-2-4 under the session's
+  // MAC key for that direction, over every byte before the 8 tag bytes.
+  [Kind.SessionFrame]: [["session", U32], ["body", bin(MAX_FRAME_BODY_BYTES)], ["auth", bin(SESSION_AUTH_BYTES)]],
 } as const satisfies Record<KindValue, readonly FieldDef[]>;
 
 type Schemas = typeof SCHEMAS;
@@ -158,6 +188,8 @@ export type Message = { [K in KindValue]: MessageOf<K> }[KindValue];
 export type PeerEntry = Fields<typeof PEER_ENTRY>;
 export type GridEntry = Fields<typeof GRID_ENTRY>;
 export type HintEntry = Fields<typeof HINT_ENTRY>;
+export type GraftEntry = Fields<typeof GRAFT_ENTRY>;
+export type RepairWant = Fields<typeof REPAIR_WANT>;
 
 const LOCAL_ENTRY = [["addr", str(MAX_ADDRESS_BYTES)]] as const;
 const INTRO_RESULT = [["peer", U32], ["status", U8]] as const;

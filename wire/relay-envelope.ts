@@ -4,6 +4,9 @@
  *   fixarray(9) | version | 0x01 | hops | grid | origin | seq | target-or-nil | bin payload
  *   | bin8(9) tag
  *
+ * Repair (0x02, PROTOCOL.md 4.2.1) is the same envelope with another kind byte: both functions
+ * take the kind, Data by default.
+ *
  * It reads into a caller-owned header struct and writes into a caller-owned buffer, so a
  * relayed message costs no object and no copy beyond the one the caller chooses. The bytes
  * are exactly what @msgpack/msgpack produces for the same array (smallest encodings,
@@ -75,11 +78,11 @@ function readUint(b: Uint8Array): number {
  * Checks in order: header, version, kind, then each field (cheapest first, nothing allocated).
  * The caller has already checked the datagram size limit.
  */
-export function readRelay(b: Uint8Array, out: RelayHeader): DecodeErrorCode | null {
+export function readRelay(b: Uint8Array, out: RelayHeader, kind: number = Kind.Data): DecodeErrorCode | null {
   if (b.length < 4) return b.length === 0 || b[0] === HEADER ? DecodeErrorCode.Truncated : DecodeErrorCode.NotArray;
   if (b[0] !== HEADER) return (b[0] as number) >> 4 === 0x9 ? DecodeErrorCode.WrongArity : DecodeErrorCode.NotArray;
   if (b[1] !== PROTOCOL_VERSION) return DecodeErrorCode.UnknownVersion;
-  if (b[2] !== Kind.Data) return DecodeErrorCode.UnknownKind;
+  if (b[2] !== kind) return DecodeErrorCode.UnknownKind;
   const hops = b[3] as number;
   if (hops > MAX_HOPS) return DecodeErrorCode.WrongType;
   pos = 4;
@@ -159,7 +162,7 @@ export function relaySizeBound(payloadLength: number): number {
  * field is written as `tag` (9 bytes) or, when null, as zeros for the caller to sign in
  * place (lib/security writeTag over the bytes before it). The caller validates ranges (u32
  * ids, hops <= MAX_HOPS, payload <= MAX_PAYLOAD_BYTES) and makes sure `buf` has
- * relaySizeBound(payload.length) bytes from `offset`.
+ * relaySizeBound(payload.length) bytes from `offset`. `kind` is Data unless a Repair is written.
  */
 export function writeRelay(
   buf: Uint8Array,
@@ -171,10 +174,11 @@ export function writeRelay(
   target: number | null,
   payload: Uint8Array,
   tag: Uint8Array | null = null,
+  kind: number = Kind.Data,
 ): number {
   buf[offset] = HEADER;
   buf[offset + 1] = PROTOCOL_VERSION;
-  buf[offset + 2] = Kind.Data;
+  buf[offset + 2] = kind;
   buf[offset + 3] = hops;
   let at = writeUint(buf, offset + 4, grid);
   at = writeUint(buf, at, origin);

@@ -12,12 +12,14 @@
  *
  * Narrowing (the runner's command line has no room for it): RELAYGRID_FAULTS=loss20,crash30
  * runs those rows, RELAYGRID_FAULT_SEEDS=2 (or 1,2,3,4,5) those seeds, RELAYGRID_FAULT_WORKERS=1
- * runs the cells in this process instead of on worker processes.
+ * runs the cells in this process instead of on worker processes, RELAYGRID_FAULT_REDUNDANCY=prune
+ * (redundancy lists + repair) or =flood (flooding, repair off) instead of the Peer's defaults,
+ * for comparison; such a run leaves docs/RELIABILITY.md alone.
  */
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { benchRows, docMeta, renderDocTable, summarize, writeDocSection } from "../support/fault-report.ts";
-import { envList, ROWS_ENV, rows, SEEDS_ENV, settings } from "../support/fault-rows.ts";
+import { envList, REDUNDANCY_ENV, redundancyOptions, ROWS_ENV, rows, SEEDS_ENV, settings } from "../support/fault-rows.ts";
 import { runJobs, type FaultJob } from "../support/fault-worker.ts";
 import type { BenchContext, Group, GroupResult, Row } from "../types.ts";
 
@@ -41,7 +43,8 @@ export const faultsGroup: Group = {
     if (wantSeeds?.some((x) => !Number.isInteger(x) || x < 0 || x > 0xffffffff)) throw new Error(`${SEEDS_ENV} must be a comma list of uint32 seeds`);
     const chosen = all.filter((r) => wantRows === undefined || wantRows.includes(r.id));
     const seeds = wantSeeds ?? [...s.seeds];
-    const everyRow = chosen.length === all.length;
+    const mode = redundancyOptions().redundancy;
+    const everyRow = chosen.length === all.length && mode === undefined;
 
     const jobs: FaultJob[] = [];
     for (const seed of seeds) for (const r of chosen) jobs.push({ row: r.id, seed, quick: ctx.quick });
@@ -69,6 +72,7 @@ export const faultsGroup: Group = {
     const rowsOut: Row[] = summaries.flatMap(benchRows);
     const argv = process.argv.slice(2).join(" ");
     const envPrefix = [
+      mode === undefined ? "" : `${REDUNDANCY_ENV}=${mode} `,
       wantRows === undefined ? "" : `${ROWS_ENV}=${wantRows.join(",")} `,
       wantSeeds === undefined ? "" : `${SEEDS_ENV}=${wantSeeds.join(",")} `,
     ].join("");

@@ -117,16 +117,22 @@ export const lobbyCapacityGroup: Group = {
     const info: Record<string, unknown> = { runtime: rt.name, runtimeVersion: rt.version, members, gridSize: GRID_SIZE, joinWindow: JOIN_WINDOW, windowMs, repeats };
     try {
       // Limits a capacity run needs raised: sessions and tracked sources for every member; the
-      // per-source request rate, so stepped-up heartbeats from one member are not throttled
+      // per-session request rate, so stepped-up heartbeats from one member are not throttled
       // (the steps stand in for more members at 2 s each); expiry, so the first members do not
       // expire while the last join. heartbeatMs stays the default the Welcome announces.
       const options = {
         maxSessions: members + 256,
         maxTrackedSources: 2 * members,
-        requestsPerSecondPerSource: 1000,
-        requestBurstPerSource: 2000,
+        requestsPerSecondPerSession: 1000,
+        requestBurstPerSession: 2000,
         expireAfterMs: 600_000,
         maxGrids: Math.ceil(members / GRID_SIZE) + 16,
+        // Every simulated member is on 127.0.0.1, one host: its quotas fit them all.
+        maxSessionsPerHost: members + 256,
+        maxGridsPerHost: Math.ceil(members / GRID_SIZE) + 16,
+        maxMembersPerGridPerHost: GRID_SIZE,
+        handshakesPerSecondPerHost: 100_000,
+        handshakeBurstPerHost: 100_000,
       };
       info.lobbyOptions = options;
       const started = await lp.call<{ lobby: string; echo: number }>({ op: "start", options });
@@ -262,7 +268,7 @@ export const lobbyCapacityGroup: Group = {
       info,
       notes: [
         `The lobby runs in its own process (${rt.name} ${rt.version}, --expose-gc); this process simulates ${members} members, one node:dgram socket each (a session is bound to its Hello's address), in grids of ${GRID_SIZE}: Hello, Retry, Hello with the cookie, Welcome, CreateGrid (one member per grid) or SelectGrid, Members, then Heartbeats listing its two ring neighbours (which list it back), so each grid is one component. Members do not verify the Welcome or open the grant: that is a peer's CPU, not the lobby's.`,
-        `While members join, every joined member heartbeats every ${DEFAULT_HEARTBEAT_MS} ms as a live one would. Lobby options raised for the run: maxSessions, maxTrackedSources, maxGrids to fit ${members} members; requestsPerSecondPerSource 1000 so the stepped-up heartbeats of one simulated member are not rate-limited (each step stands in for more members at the 2 s cadence); expireAfterMs 600 s so the first members do not expire while the last join.`,
+        `While members join, every joined member heartbeats every ${DEFAULT_HEARTBEAT_MS} ms as a live one would. Lobby options raised for the run: maxSessions, maxTrackedSources, maxGrids to fit ${members} members; requestsPerSecondPerSession 1000 so the stepped-up heartbeats of one simulated member are not rate-limited, and the per-host quotas (maxSessionsPerHost, maxGridsPerHost, maxMembersPerGridPerHost, handshakesPerSecondPerHost), since every simulated member is on 127.0.0.1 (each step stands in for more members at the 2 s cadence); expireAfterMs 600 s so the first members do not expire while the last join.`,
         `Steps: ${windowMs} ms windows of heartbeats at a fixed offered rate spread over all members, ${repeats} per step for the lobby and for the baseline (a raw node:dgram echo socket in the lobby's process: receive, send back), alternating; a heartbeat without its reply 500 ms after the window is lost. Stepping stops at the first step with >= 1% lost at the lobby, or when this process cannot generate 90% of the offered rate. CPU per heartbeat: the server process's process.cpuUsage() over the window / replies.`,
         "Memory per member: the lobby process's heap after a full GC and its RSS, with every member joined minus before any joined, / members.",
       ],

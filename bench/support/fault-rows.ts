@@ -7,6 +7,7 @@
  * schedule for every row up to the fault, so rows compare on identical grids.
  */
 import type { LinkOptions } from "../../platform/memory/index.ts";
+import type { Redundancy } from "../../lib/peer/config.ts";
 
 /** What happens at the fault. */
 export type FaultKind =
@@ -171,10 +172,27 @@ export function rows(t: FaultTiming): FaultRow[] {
 /** Environment variables that narrow a run to some rows and seeds (the runner's argv has no room for them). */
 export const ROWS_ENV = "RELAYGRID_FAULTS";
 export const SEEDS_ENV = "RELAYGRID_FAULT_SEEDS";
+/**
+ * RELAYGRID_FAULT_REDUNDANCY=prune runs the matrix with redundancy lists + repair, =flood with
+ * flooding and repair off; unset, the Peer's defaults (today flooding, repair off). Only a run
+ * with the defaults rewrites docs/RELIABILITY.md.
+ */
+export const REDUNDANCY_ENV = "RELAYGRID_FAULT_REDUNDANCY";
+
+/** The Peer options the matrix runs with (REDUNDANCY_ENV). */
+export function redundancyOptions(): { redundancy?: Redundancy; repair?: boolean } {
+  const v = process.env[REDUNDANCY_ENV];
+  if (v === undefined || v === "") return {};
+  if (v === "prune") return { redundancy: "prune", repair: true };
+  if (v === "flood") return { redundancy: "flood", repair: false };
+  throw new Error(`${REDUNDANCY_ENV} must be "flood" or "prune", got ${JSON.stringify(v)}`);
+}
 
 /** The command that reproduces one row (all its seeds, or one). */
 export function rowCommand(id: string, seeds: readonly number[], quick: boolean): string {
-  return `${ROWS_ENV}=${id} ${SEEDS_ENV}=${seeds.join(",")} npm run bench -- faults${quick ? " --quick" : ""}`;
+  const r = redundancyOptions().redundancy;
+  const mode = r === undefined ? "" : `${REDUNDANCY_ENV}=${r} `;
+  return `${mode}${ROWS_ENV}=${id} ${SEEDS_ENV}=${seeds.join(",")} npm run bench -- faults${quick ? " --quick" : ""}`;
 }
 
 /** Parses a comma list from the environment; undefined when unset or empty. */

@@ -37,7 +37,7 @@ import { SeededRandom, shuffle } from "../../lib/rng.ts";
 import type { SimNode } from "../../platform/memory/index.ts";
 import { Lobby as LobbyClass } from "../../lib/lobby/lobby.ts";
 import { buildGrid, LOBBY_ADDRESS, type BuiltGrid } from "./grid-builder.ts";
-import type { FaultRow, FaultSettings } from "./fault-rows.ts";
+import { redundancyOptions, type FaultRow, type FaultSettings } from "./fault-rows.ts";
 
 export interface PhaseDelivery {
   /** Deliveries to whole-window-live peers. */
@@ -124,6 +124,7 @@ export function runFaultRow(row: FaultRow, seed: number, settings: FaultSettings
     peers: n,
     connectionLimit: shape.connectionLimit,
     link: shape.link,
+    peer: redundancyOptions(),
     onEvent,
     maxSettleMs: 60_000,
   });

@@ -18,7 +18,7 @@ import { Peer } from "../../lib/peer/peer.ts";
 import type { PeerConfig } from "../../lib/peer/config.ts";
 import type { PeerEvent } from "../../lib/peer/events.ts";
 import { SeededRandom } from "../../lib/rng.ts";
-import { SimNetwork, type InspectFn, type LinkOptions, type SimNode } from "../../platform/memory/index.ts";
+import { SimNetwork, type InspectFn, type LinkModel, type LinkOptions, type SimNode } from "../../platform/memory/index.ts";
 import { seededCrypto } from "./keys.ts";
 
 export const LOBBY_ADDRESS = "lobby";
@@ -32,6 +32,8 @@ export interface BuildOptions {
   batchSize?: number;
   batchGapMs?: number;
   link?: Partial<LinkOptions>;
+  /** Per-pair link options over `link` (platform/memory LinkModel), in force from the first datagram. */
+  linkModel?: LinkModel;
   peer?: Omit<PeerConfig, "random" | "lobby" | "connectionLimit">;
   lobby?: Omit<LobbyConfig, "random">;
   inspect?: InspectFn;
@@ -86,6 +88,7 @@ export function buildGrid(o: BuildOptions): BuiltGrid {
     inspect: o.inspect,
     onEvent: o.onEvent === undefined ? undefined : (a, e, now) => o.onEvent?.(a, e as PeerEvent, now),
   });
+  if (o.linkModel !== undefined) sim.setLinkModel(o.linkModel);
   const lobbySeed = sim.nextSeed();
   const crypto = o.lobby?.crypto ?? seededCrypto(cryptoSeed(lobbySeed));
   // The identity the Lobby would draw from `crypto` itself, drawn here so a restart can reuse it.

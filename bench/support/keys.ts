@@ -37,3 +37,14 @@ export function signRelay(ring: GridKeyring, bytes: Uint8Array): void {
   writeTag(ring, bytes, bytes.length - TAG_FIELD_BYTES, RELAY_HOPS_OFFSET);
 }
 
+
+/**
+ * Per-link budgets raised out of the way, for benches that push one link as hard as it goes
+ * (the budgets are a policy, not a capacity; their take() still runs on every datagram).
+ */
+export const UNLIMITED_LINK_BUDGET = {
+  linkDataPerSecond: 100_000_000,
+  linkDataBurst: 100_000_000,
+  linkControlPerSecond: 1_000_000,
+  linkControlBurst: 1_000_000,
+} as const;

@@ -5,15 +5,18 @@
  * codec: Hello -> Retry -> Hello with the cookie -> Welcome, CreateGrid (one member per
  * grid) -> GridCreated, SelectGrid -> Members, then Heartbeats -> HeartbeatAck.
  *
- * A member does only what the lobby sees: it never verifies the Welcome or opens its grant
- * (that is the peer's CPU, not the lobby's), and all members share a few X25519 keys (the
- * lobby's work per Hello is the same). Heartbeats report links to the member's two ring
+ * After the Welcome a member frames every request under its session's MAC key, as a peer
+ * must (PROTOCOL.md 6.10; a retransmission is a new frame), and reads the lobby's frames
+ * without checking their tags or opening its grant (that is the peer's CPU, not the
+ * lobby's); all members share a few X25519 keys (the lobby's work per Hello is the same). Heartbeats report links to the member's two ring
  * neighbours in its grid, which report it back, so every grid is one component and the
  * lobby keeps its graph as it would for a live grid.
  */
 import { createSocket, type Socket } from "node:dgram";
 import { decode, encode, Kind, MIN_HELLO_BYTES, type Message } from "../../wire/index.ts";
-import { beginHandshake } from "../../lib/security/handshake.ts";
+import { beginHandshake, finishHandshake } from "../../lib/security/handshake.ts";
+import { deriveSessionMacKeys, SessionFramer } from "../../lib/security/session-frame.ts";
+import type { KeyPair } from "../../lib/security/crypto.ts";
 import { NodeCrypto } from "../../platform/node/node-crypto.ts";
 
 const HOST = "127.0.0.1";
@@ -37,6 +40,8 @@ interface Member {
   tries: number;
   startedAt: number;
   session: number;
+  /** Frames this member's requests once its Welcome came. */
+  framer: SessionFramer | undefined;
   grid: number;
   peer: number;
   links: number[];
@@ -73,7 +78,8 @@ const bind = (): Promise<Socket> =>
   });
 
 export class MemberFleet {
-  private readonly keys = Array.from({ length: 8 }, () => beginHandshake(new NodeCrypto()).publicKey);
+  private readonly crypto = new NodeCrypto();
+  private readonly keys = Array.from({ length: 8 }, () => beginHandshake(this.crypto));
   private nextReq = 1;
   private readonly sentAt = new Float64Array(RING);
   private readonly acked = new Uint8Array(RING);
@@ -95,7 +101,7 @@ export class MemberFleet {
       socks.forEach((socket, k) => {
         const index = i + k;
         const gridIndex = Math.floor(index / gridSize);
-        members.push({ index, socket, gridIndex, creator: index % gridSize === 0, step: "hello", req: 0, bytes: new Uint8Array(0), sentAt: 0, tries: 0, startedAt: 0, session: 0, grid: 0, peer: 0, links: [] });
+        members.push({ index, socket, gridIndex, creator: index % gridSize === 0, step: "hello", req: 0, bytes: new Uint8Array(0), sentAt: 0, tries: 0, startedAt: 0, session: 0, framer: undefined, grid: 0, peer: 0, links: [] });
       });
     }
     return new MemberFleet(members, gridSize);
@@ -134,7 +140,14 @@ export class MemberFleet {
   }
 
   private heartbeat(m: Member, req: number, port: number): void {
-    m.socket.send(encode({ kind: Kind.Heartbeat, req, session: m.session, grid: m.grid, peer: m.peer, links: m.links }), port, HOST);
+    const bytes = this.framed(m, { kind: Kind.Heartbeat, req, session: m.session, grid: m.grid, peer: m.peer, links: m.links });
+    m.socket.send(bytes, port, HOST);
+  }
+
+  /** `msg` as this member sends it: bare before its Welcome (Hello), in a session frame after. */
+  private framed(m: Member, msg: Message): Uint8Array {
+    const body = encode(msg);
+    return m.framer?.frame(body) ?? body;
   }
 
   /** Every member joins `lobbyPort`, at most `window` at a time (grid creators first). */
@@ -263,12 +276,16 @@ export class MemberFleet {
 
   private send(m: Member, msg: Message): void {
     m.req = (msg as { req: number }).req;
-    m.bytes = encode(msg);
+    m.bytes = this.framed(m, msg);
     m.tries = 0;
-    this.resend(m);
+    m.sentAt = performance.now();
+    m.tries++;
+    m.socket.send(m.bytes, this.lobbyPort, HOST);
   }
 
+  /** The request again: the same bytes before the Welcome, a new frame (the next counter) after it. */
   private resend(m: Member): void {
+    if (m.framer !== undefined) m.bytes = m.framer.reframe(m.bytes) ?? m.bytes;
     m.sentAt = performance.now();
     m.tries++;
     m.socket.send(m.bytes, this.lobbyPort, HOST);
@@ -276,7 +293,8 @@ export class MemberFleet {
 
   private hello(m: Member, cookie: Uint8Array = new Uint8Array(0)): void {
     m.step = cookie.length === 0 ? "hello" : "cookie";
-    const base = { kind: Kind.Hello, req: this.nextReq++, name: `m${m.index}`, cookie, eph: this.keys[m.index % this.keys.length] as Uint8Array } as const;
+    const eph = (this.keys[m.index % this.keys.length] as KeyPair).publicKey;
+    const base = { kind: Kind.Hello, req: this.nextReq++, name: `m${m.index}`, cookie, eph } as const;
     const short = MIN_HELLO_BYTES - encode({ ...base, pad: new Uint8Array(0) }).length;
     this.send(m, { ...base, pad: new Uint8Array(Math.max(0, short)) });
   }
@@ -287,7 +305,9 @@ export class MemberFleet {
   }
 
   private onReply(m: Member, raw: Uint8Array): void {
-    const d = decode(new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength));
+    const outer = decode(new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength));
+    // A frame's body, unchecked (the lobby's frames, or the echo baseline's copy of ours).
+    const d = outer.ok && outer.msg.kind === Kind.SessionFrame ? decode(outer.msg.body) : outer;
     if (!d.ok) return;
     const msg = d.msg;
     if (msg.kind === Kind.HeartbeatAck || msg.kind === Kind.Heartbeat) {
@@ -298,6 +318,13 @@ export class MemberFleet {
     if (m.step === "hello" && msg.kind === Kind.Retry) this.hello(m, msg.cookie.slice());
     else if (m.step === "cookie" && msg.kind === Kind.Welcome) {
       m.session = msg.session;
+      const hs = finishHandshake(this.crypto, this.keys[m.index % this.keys.length] as KeyPair, { lobbyEph: msg.eph, signature: msg.signature, session: msg.session }, undefined, msg.identity);
+      if (!hs.ok) {
+        m.step = "failed";
+        this.advance(m);
+        return;
+      }
+      m.framer = SessionFramer.forPeer(deriveSessionMacKeys(this.crypto, hs.sessionKey), msg.session);
       if (m.creator) {
         m.step = "create";
         this.send(m, { kind: Kind.CreateGrid, req: this.nextReq++, session: m.session, name: `capacity-${m.gridIndex}`, capacity: this.gridSize, limit: 4, meta: "" });

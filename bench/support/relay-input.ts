@@ -12,7 +12,7 @@ import type { GridKeyring } from "../../lib/security/grid-keys.ts";
 import { relaySizeBound, writeRelay } from "../../wire/index.ts";
 import { buildGrid } from "./grid-builder.ts";
 import { PAYLOAD_BYTES } from "./envelopes.ts";
-import { keyringOf, signRelay } from "./keys.ts";
+import { keyringOf, signRelay, UNLIMITED_LINK_BUDGET } from "./keys.ts";
 
 export interface RelaySubject {
   readonly peer: Peer;
@@ -30,7 +30,10 @@ export interface RelaySubject {
 export function relaySubject(limit: number, seed: number): RelaySubject {
   for (let attempt = 0; attempt < 4; attempt++) {
     const n = limit * 6 + 8 * (attempt + 1);
-    const g = buildGrid({ seed: seed + attempt, peers: n, connectionLimit: limit, batchSize: 8 });
+    // The relay loop feeds every datagram at one virtual instant, so the per-link data budget
+    // (a policy: 2000 a second by default) would stop it after its burst; it is raised out of
+    // the way, and its take() still runs per datagram (the security group measures its cost).
+    const g = buildGrid({ seed: seed + attempt, peers: n, connectionLimit: limit, batchSize: 8, peer: UNLIMITED_LINK_BUDGET });
     for (const node of g.peers) {
       const p = node.endpoint;
       if (p.linkPeers.length !== limit || p.phase !== "member") continue;

@@ -20,6 +20,7 @@
  * a path short; the load process checks the hop byte of every arrival (1 relay for the hop,
  * 3 for the chain).
  */
+import { UNLIMITED_LINK_BUDGET } from "./keys.ts";
 import { joinGrid, type UdpTransportChoice } from "../../platform/node/index.ts";
 import type { RelayContext, RelayRule } from "../../lib/relay/rules.ts";
 import { writeRelay } from "../../wire/index.ts";
@@ -35,7 +36,12 @@ export interface Forwarder {
 }
 
 /** Member options of both paths but the connection limit (members - 1). */
-export const PATH_MEMBER_OPTIONS = { seekIntervalMs: 100, joinWindowMs: 50 } as const;
+/**
+ * Path members forward as fast as the hop can: the per-link data budget (2000 a second by
+ * default, a policy, not a capacity) is raised out of the way; its take() still runs per
+ * datagram, so the hop's cost is the shipped Peer's.
+ */
+export const PATH_MEMBER_OPTIONS = { seekIntervalMs: 100, joinWindowMs: 50, ...UNLIMITED_LINK_BUDGET } as const;
 
 /** A relay rule that lets a forwarder send to one peer only, chosen once the links exist (0: none). */
 function nextHopRule(): { rule: RelayRule; setNext(id: number): void } {

@@ -2,7 +2,6 @@
  * The lobby's end of admission (admission.ts): JoinToken keeps a token with its session, and
  * the registry handlers ask the policy before they create a grid or admit a member.
  */
-import type { Address } from "../endpoint.ts";
 import { Kind, LobbyErrorCode } from "../../wire/kinds.ts";
 import type { MessageOf } from "../../wire/messages.ts";
 import { truncateUtf8 } from "../../wire/utf8.ts";
@@ -21,17 +20,17 @@ const MAX_PLAYER_BYTES = 32;
  * kept with the session. One that does not open, or is empty, is a BadRequest; the same token
  * again changes nothing.
  */
-export function onJoinToken(core: LobbyCore, from: Address, s: Session, msg: MessageOf<typeof Kind.JoinToken>): undefined {
+export function onJoinToken(core: LobbyCore, s: Session, msg: MessageOf<typeof Kind.JoinToken>): undefined {
   const token = openFrom(core.crypto, s.key, Direction.PeerToLobby, msg.req, msg.sealed);
   if (token === null || token.length === 0) {
-    core.sendError(from, msg.req, LobbyErrorCode.BadRequest, "JoinToken.sealed does not open under this session's key, or holds no token");
+    core.replyError(s, msg.req, LobbyErrorCode.BadRequest, "JoinToken.sealed does not open under this session's key, or holds no token");
     return undefined;
   }
   const same = s.tokens.findIndex((t) => t.length === token.length && t.every((b, i) => b === token[i]));
   if (same >= 0) s.tokens.splice(same, 1);
   s.tokens.unshift(token);
   if (s.tokens.length > MAX_TOKENS_PER_SESSION) s.tokens.pop();
-  core.send(from, { kind: Kind.Ack, req: msg.req });
+  core.reply(s, { kind: Kind.Ack, req: msg.req });
   return undefined;
 }
 
@@ -42,7 +41,6 @@ export function onJoinToken(core: LobbyCore, from: Address, s: Session, msg: Mes
 export function admitOrRefuse(
   core: LobbyCore,
   nowMs: number,
-  from: Address,
   s: Session,
   req: number,
   action: AdmissionRequest["action"],
@@ -53,7 +51,7 @@ export function admitOrRefuse(
   if (policy === undefined) return "";
   let verdict: AdmissionVerdict;
   try {
-    verdict = policy({ action, grid, gridId, session: s.id, address: from, name: s.name, tokens: s.tokens, nowMs });
+    verdict = policy({ action, grid, gridId, session: s.id, address: s.addr, name: s.name, tokens: s.tokens, nowMs });
   } catch (error) {
     // The game's policy threw: fail closed, with an answer (a dropped request would leave the
     // peer waiting for its timeout), and tell the application what broke.
@@ -63,6 +61,6 @@ export function admitOrRefuse(
   }
   if (verdict.ok) return truncateUtf8(verdict.player ?? "", MAX_PLAYER_BYTES);
   core.counters.notAdmitted++;
-  core.sendError(from, req, LobbyErrorCode.NotAdmitted, String(verdict.reason));
+  core.replyError(s, req, LobbyErrorCode.NotAdmitted, String(verdict.reason));
   return undefined;
 }

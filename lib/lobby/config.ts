@@ -47,12 +47,31 @@ export const DEFAULT_MAX_GRIDS = 1024;
 export const DEFAULT_MAX_MEMBERS_PER_GRID = 256;
 /** Defaults to 4096. */
 export const DEFAULT_MAX_SESSIONS = 4096;
-/** Token bucket refill rate per source address. Defaults to 50 requests per second. */
-export const DEFAULT_REQUESTS_PER_SECOND_PER_SOURCE = 50;
-/** Token bucket size per source address. Defaults to 100 requests. */
-export const DEFAULT_REQUEST_BURST_PER_SOURCE = 100;
-/** Source addresses with a token bucket at once (least recently seen evicted). Defaults to 8192. */
+/**
+ * Token bucket refill rate per session, charged after the session frame authenticated
+ * (PROTOCOL.md 6.10), so a spoofer cannot spend a member's tokens. Defaults to 50 requests per second.
+ */
+export const DEFAULT_REQUESTS_PER_SECOND_PER_SESSION = 50;
+/** Token bucket size per session. Defaults to 100 requests. */
+export const DEFAULT_REQUEST_BURST_PER_SESSION = 100;
+/**
+ * Handshakes a host (hosts.ts: an IPv4 address, an IPv6 /64) may start per second, counted
+ * on Hellos with a valid cookie (so only from a host that receives at that address): each
+ * costs the lobby an X25519 agreement and an Ed25519 signature. Defaults to 20.
+ */
+export const DEFAULT_HANDSHAKES_PER_SECOND_PER_HOST = 20;
+/** Burst allowed above that rate. Defaults to 40. */
+export const DEFAULT_HANDSHAKE_BURST_PER_HOST = 40;
+/** Hosts with a handshake bucket at once (least recently seen evicted). Defaults to 8192. */
 export const DEFAULT_MAX_TRACKED_SOURCES = 8192;
+/** Sessions one host may hold at once (PROTOCOL.md 6.11). Defaults to 64. */
+export const DEFAULT_MAX_SESSIONS_PER_HOST = 64;
+/** Grids created by one host that may exist at once. Defaults to 8. */
+export const DEFAULT_MAX_GRIDS_PER_HOST = 8;
+/** Members one host may hold in one grid. Defaults to 16 (a LAN party behind one NAT). */
+export const DEFAULT_MAX_MEMBERS_PER_GRID_PER_HOST = 16;
+/** A created grid that nobody selected within this is removed. Defaults to 5000 ms. */
+export const DEFAULT_UNSELECTED_GRID_GRACE_MS = 5000;
 /** Transmits held when the driver does not drain (the excess is counted and dropped). Defaults to 8192. */
 export const DEFAULT_MAX_QUEUED_TRANSMITS = 8192;
 /** Events held when the application does not drain (the excess is counted and dropped). Defaults to 4096. */
@@ -132,8 +151,10 @@ export interface LobbyConfig {
   aliveWithinMs?: number;
   /** A link reported by one end only for this long is checked with a Probe to the other end. Defaults to 2 heartbeats. */
   unconfirmedEdgeMs?: number;
-  /** A grid without members is removed after this. Defaults to 30000 (DEFAULT_EMPTY_GRID_GRACE_MS). */
+  /** A grid whose members all left is removed after this. Defaults to 30000 (DEFAULT_EMPTY_GRID_GRACE_MS). */
   emptyGridGraceMs?: number;
+  /** A created grid nobody selected is removed after this. Defaults to 5000 (DEFAULT_UNSELECTED_GRID_GRACE_MS). */
+  unselectedGridGraceMs?: number;
   /** A grid in more than one component for this long gets repair hints. Defaults to 3000 (DEFAULT_ISLAND_GRACE_MS). */
   islandGraceMs?: number;
   /** Period of the island check. Defaults to 1000 (DEFAULT_ISLAND_CHECK_MS). */
@@ -159,12 +180,22 @@ export interface LobbyConfig {
   maxMembersPerGrid?: number;
   /** Defaults to 4096 (DEFAULT_MAX_SESSIONS). */
   maxSessions?: number;
-  /** Defaults to 50 (DEFAULT_REQUESTS_PER_SECOND_PER_SOURCE). */
-  requestsPerSecondPerSource?: number;
-  /** Defaults to 100 (DEFAULT_REQUEST_BURST_PER_SOURCE). */
-  requestBurstPerSource?: number;
-  /** Defaults to 8192 (DEFAULT_MAX_TRACKED_SOURCES). */
+  /** Requests per second per session, after authentication. Defaults to 50 (DEFAULT_REQUESTS_PER_SECOND_PER_SESSION). */
+  requestsPerSecondPerSession?: number;
+  /** Defaults to 100 (DEFAULT_REQUEST_BURST_PER_SESSION). */
+  requestBurstPerSession?: number;
+  /** Defaults to 20 (DEFAULT_HANDSHAKES_PER_SECOND_PER_HOST). */
+  handshakesPerSecondPerHost?: number;
+  /** Defaults to 40 (DEFAULT_HANDSHAKE_BURST_PER_HOST). */
+  handshakeBurstPerHost?: number;
+  /** Hosts whose handshake rate is tracked at once. Defaults to 8192 (DEFAULT_MAX_TRACKED_SOURCES). */
   maxTrackedSources?: number;
+  /** Defaults to 64 (DEFAULT_MAX_SESSIONS_PER_HOST). */
+  maxSessionsPerHost?: number;
+  /** Defaults to 8 (DEFAULT_MAX_GRIDS_PER_HOST). */
+  maxGridsPerHost?: number;
+  /** Defaults to 16 (DEFAULT_MAX_MEMBERS_PER_GRID_PER_HOST). */
+  maxMembersPerGridPerHost?: number;
   /** Largest datagram accepted or sent. Defaults to 1200 (DEFAULT_MAX_DATAGRAM_BYTES). */
   maxDatagramBytes?: number;
   /** Defaults to 8192 (DEFAULT_MAX_QUEUED_TRANSMITS). */
@@ -205,6 +236,10 @@ function checkAdmission(hook: AdmissionHook | undefined): AdmissionHook | undefi
 
 const HOUR_MS = 3_600_000;
 
+function rate(name: string, value: number | undefined, fallback: number): number {
+  return checkInt(name, value ?? fallback, 1, 1_000_000);
+}
+
 /** Fills defaults and checks every bound; throws RelayGridError(invalid-config) on a bad value. */
 export function resolveLobbyConfig(config: LobbyConfig): ResolvedLobbyConfig {
   const random = config.random;
@@ -237,6 +272,7 @@ export function resolveLobbyConfig(config: LobbyConfig): ResolvedLobbyConfig {
     aliveWithinMs: checkInt("aliveWithinMs", config.aliveWithinMs ?? Math.round(heartbeatMs * ALIVE_WITHIN_HEARTBEATS), 1, expireAfterMs),
     unconfirmedEdgeMs: checkInt("unconfirmedEdgeMs", config.unconfirmedEdgeMs ?? heartbeatMs * UNCONFIRMED_EDGE_HEARTBEATS, 1, 24 * HOUR_MS),
     emptyGridGraceMs: checkInt("emptyGridGraceMs", config.emptyGridGraceMs ?? DEFAULT_EMPTY_GRID_GRACE_MS, 0, 24 * HOUR_MS),
+    unselectedGridGraceMs: checkInt("unselectedGridGraceMs", config.unselectedGridGraceMs ?? DEFAULT_UNSELECTED_GRID_GRACE_MS, 0, 24 * HOUR_MS),
     islandGraceMs: checkInt("islandGraceMs", config.islandGraceMs ?? DEFAULT_ISLAND_GRACE_MS, 0, 24 * HOUR_MS),
     islandCheckMs: checkInt("islandCheckMs", config.islandCheckMs ?? DEFAULT_ISLAND_CHECK_MS, 10, HOUR_MS),
     componentCheckMs: checkInt("componentCheckMs", config.componentCheckMs ?? DEFAULT_COMPONENT_CHECK_MS, 1, HOUR_MS),
@@ -246,14 +282,19 @@ export function resolveLobbyConfig(config: LobbyConfig): ResolvedLobbyConfig {
     // Member counts travel as u16 (GridList.members, HeartbeatAck.members).
     maxMembersPerGrid: checkInt("maxMembersPerGrid", config.maxMembersPerGrid ?? DEFAULT_MAX_MEMBERS_PER_GRID, 1, 0xffff),
     maxSessions: checkInt("maxSessions", config.maxSessions ?? DEFAULT_MAX_SESSIONS, 1, 1 << 22),
-    requestsPerSecondPerSource: checkInt(
-      "requestsPerSecondPerSource",
-      config.requestsPerSecondPerSource ?? DEFAULT_REQUESTS_PER_SECOND_PER_SOURCE,
-      1,
-      1_000_000,
-    ),
-    requestBurstPerSource: checkInt("requestBurstPerSource", config.requestBurstPerSource ?? DEFAULT_REQUEST_BURST_PER_SOURCE, 1, 1_000_000),
+    requestsPerSecondPerSession: rate("requestsPerSecondPerSession", config.requestsPerSecondPerSession, DEFAULT_REQUESTS_PER_SECOND_PER_SESSION),
+    requestBurstPerSession: rate("requestBurstPerSession", config.requestBurstPerSession, DEFAULT_REQUEST_BURST_PER_SESSION),
+    handshakesPerSecondPerHost: rate("handshakesPerSecondPerHost", config.handshakesPerSecondPerHost, DEFAULT_HANDSHAKES_PER_SECOND_PER_HOST),
+    handshakeBurstPerHost: rate("handshakeBurstPerHost", config.handshakeBurstPerHost, DEFAULT_HANDSHAKE_BURST_PER_HOST),
     maxTrackedSources: checkInt("maxTrackedSources", config.maxTrackedSources ?? DEFAULT_MAX_TRACKED_SOURCES, 1, 1 << 22),
+    maxSessionsPerHost: checkInt("maxSessionsPerHost", config.maxSessionsPerHost ?? DEFAULT_MAX_SESSIONS_PER_HOST, 1, 1 << 22),
+    maxGridsPerHost: checkInt("maxGridsPerHost", config.maxGridsPerHost ?? DEFAULT_MAX_GRIDS_PER_HOST, 1, 1 << 20),
+    maxMembersPerGridPerHost: checkInt(
+      "maxMembersPerGridPerHost",
+      config.maxMembersPerGridPerHost ?? DEFAULT_MAX_MEMBERS_PER_GRID_PER_HOST,
+      1,
+      0xffff,
+    ),
     maxDatagramBytes: checkInt(
       "maxDatagramBytes",
       config.maxDatagramBytes ?? DEFAULT_MAX_DATAGRAM_BYTES,

@@ -10,8 +10,9 @@ import type { CryptoProvider, KeyPair } from "../security/crypto.ts";
 import { type SipKey, sipKeyFrom, SIP_KEY_BYTES } from "../security/siphash.ts";
 import { encode } from "../../wire/codec.ts";
 import { truncateUtf8 } from "../../wire/utf8.ts";
+import { utf8Length } from "../../wire/fields.ts";
 import { Kind, LobbyErrorCode } from "../../wire/kinds.ts";
-import { MAX_DETAIL_BYTES } from "../../wire/limits.ts";
+import { MAX_DETAIL_BYTES, SESSION_FRAME_OVERHEAD_BYTES } from "../../wire/limits.ts";
 import type { AnyMessage } from "../../wire/messages.ts";
 import { resolveLobbyConfig, type LobbyConfig, type ResolvedLobbyConfig } from "./config.ts";
 import { PendingEdges, ProbeTable } from "./edges.ts";
@@ -41,7 +42,8 @@ export class LobbyCore {
   readonly cookieSecret: SipKey;
   readonly registry = new GridRegistry();
   readonly sessions: SessionTable;
-  readonly limiter: SourceLimiter;
+  /** Per-host handshake buckets (handshakesPerSecondPerHost), charged on Hellos with a valid cookie. */
+  readonly handshakes: SourceLimiter;
   readonly counters = new LobbyCounters();
   readonly expiry = new TimerHeap<Member>();
   readonly emptyGrids = new TimerHeap<Grid>();
@@ -66,8 +68,8 @@ export class LobbyCore {
     this.crypto = c.crypto;
     this.identity = c.identity;
     this.cookieSecret = sipKeyFrom(c.crypto.randomBytes(SIP_KEY_BYTES));
-    this.sessions = new SessionTable(c.maxSessions, c.sessionIdleMs);
-    this.limiter = new SourceLimiter(c.requestsPerSecondPerSource, c.requestBurstPerSource, c.maxTrackedSources);
+    this.sessions = new SessionTable(c.maxSessions, c.sessionIdleMs, c.maxSessionsPerHost);
+    this.handshakes = new SourceLimiter(c.handshakesPerSecondPerHost, c.handshakeBurstPerHost, c.maxTrackedSources);
     this.probes = new ProbeTable(MAX_OUTSTANDING_PROBES, c.expireAfterMs);
   }
 
@@ -89,10 +91,44 @@ export class LobbyCore {
     return bytes.length;
   }
 
+  /**
+   * A bare Error (before a session exists, PROTOCOL.md 6.10); as send(). Under a `maxBytes`
+   * budget (3x an unvalidated request) the detail is cut to fit, so the code still gets there.
+   */
   sendError(to: Address, req: number, code: LobbyErrorCode, detail: string, maxBytes?: number): number {
-    const n = this.send(to, { kind: Kind.Error, req, code, detail: clip(detail) }, maxBytes);
+    let bytes = encode({ kind: Kind.Error, req, code, detail: clip(detail) });
+    if (maxBytes !== undefined && bytes.length > maxBytes) {
+      const fit = truncateUtf8(detail, Math.max(0, utf8Length(clip(detail)) - (bytes.length - maxBytes) - 1));
+      bytes = encode({ kind: Kind.Error, req, code, detail: fit });
+    }
+    const n = this.sendBytes(to, bytes, maxBytes);
     if (n > 0) this.counters.errorSent(ERROR_NAMES[code] ?? String(code));
     return n;
+  }
+
+  /**
+   * Queues `msg` to session `s` in a session frame under its next counter (PROTOCOL.md 6.10):
+   * every lobby message after the handshake but UnknownSession. Returns the frame's size, or
+   * 0 when it was not queued (too large, the queue is full, or the session's counters are spent).
+   */
+  reply(s: Session, msg: AnyMessage | Uint8Array): number {
+    const body = msg instanceof Uint8Array ? msg : encode(msg);
+    if (body.length + SESSION_FRAME_OVERHEAD_BYTES > this.config.maxDatagramBytes) return 0;
+    const frame = s.framer.frame(body);
+    return frame === undefined ? 0 : this.sendBytes(s.addr, frame);
+  }
+
+  /** An Error to session `s`, framed; as reply(). */
+  replyError(s: Session, req: number, code: LobbyErrorCode, detail: string): number {
+    const n = this.reply(s, { kind: Kind.Error, req, code, detail: clip(detail) });
+    if (n > 0) this.counters.errorSent(ERROR_NAMES[code] ?? String(code));
+    return n;
+  }
+
+  /** reply() to the session holding member `m`, if it still exists. */
+  tell(m: Member, msg: AnyMessage | Uint8Array): number {
+    const s = this.sessions.get(m.session);
+    return s === undefined ? 0 : this.reply(s, msg);
   }
 
   emit(event: LobbyEvent): void {
@@ -109,7 +145,10 @@ export class LobbyCore {
 
   // --- registry -------------------------------------------------------------------------
 
-  /** Registers a grid whose first key has `epoch` (1, or later for a grid restored by Rejoin). */
+  /**
+   * Registers a grid whose first key has `epoch` (1, or later for a grid restored by Rejoin),
+   * counted against `host`'s maxGridsPerHost while it exists.
+   */
   createGrid(
     nowMs: number,
     id: number,
@@ -118,12 +157,14 @@ export class LobbyCore {
     limit: number,
     meta: string,
     restored: boolean,
+    host: string,
     epoch = 1,
     key?: Uint8Array,
   ): Grid {
-    const grid = this.registry.create(id, name, capacity, limit, meta, newGridKeys(this.crypto, epoch, key));
-    // A grid nobody selects is removed like one everybody left.
-    this.emptyGrids.set(grid, nowMs + this.config.emptyGridGraceMs);
+    const grid = this.registry.create(id, name, capacity, limit, meta, newGridKeys(this.crypto, epoch, key), host);
+    // A grid nobody selects goes soon (unselectedGridGraceMs, issue 15: a host creating grids
+    // it never uses must not hold the grid table), sooner than one whose members all left.
+    this.emptyGrids.set(grid, nowMs + this.config.unselectedGridGraceMs);
     this.nextIslandCheckMs ??= nowMs + this.config.islandCheckMs;
     this.emit({ type: "gridCreated", grid: id, name, restored });
     return grid;
@@ -154,9 +195,9 @@ export class LobbyCore {
       session: s.id,
       limit,
       lastHeardMs: nowMs,
+      admittedMs: nowMs,
       ticket: undefined,
       player,
-      admittedMs: nowMs,
       standing: "none",
       standingComponent: 0,
       standingRepeats: 0,
@@ -244,7 +285,7 @@ export class LobbyCore {
   /** Asks `silent` whether it is linked to `other` (claim 50 and the one-sided link check). */
   sendProbe(nowMs: number, grid: Grid, silent: Member, other: number): void {
     const req = this.newReq();
-    if (this.send(silent.addr, { kind: Kind.Probe, req, grid: grid.id, peer: silent.id, other }) === 0) return;
+    if (this.tell(silent, { kind: Kind.Probe, req, grid: grid.id, peer: silent.id, other }) === 0) return;
     this.probes.add({ req, grid: grid.id, peer: silent.id, other, sentMs: nowMs, answered: false });
     this.counters.probesSent++;
   }

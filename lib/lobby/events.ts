@@ -35,7 +35,8 @@ export type LobbyEvent =
   | { readonly type: "internalError"; readonly kind: number; readonly message: string; readonly error: unknown }
   /**
    * NAT traversal: `peer` has had no confirmed link for isolatedAfterMs though the grid has
-   * other members: it reaches nobody (stats().isolated counts it until it links or goes).
+   * other members: it reaches nobody (stats().isolated counts it until it links or goes); or it
+   * left with no link after only failed punches (it was told `unreachable` and gave up).
    */
   | { readonly type: "peerIsolated"; readonly grid: number; readonly peer: number; readonly addr: Address; readonly aloneMs: number }
   /** NAT traversal: `peer` reported how its punch towards `other` ended (PunchReport). */

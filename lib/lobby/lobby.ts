@@ -9,15 +9,17 @@
  *
  * Checks on every datagram, cheapest first; each failure is a drop counted by reason:
  *   1. after close()                                   -> closed
- *   2. longer than maxDatagramBytes                    -> oversized (no per-source state touched)
- *   3. the source's token bucket is empty              -> rate-limited (an Error RateLimited at most once a second)
- *   4. decode (never throws)                           -> its DecodeErrorCode
- *   5. a kind the lobby never accepts                  -> unexpected-kind
- *   6. session not open                                -> unknown-session (replied UnknownSession{req})
- *   7. session opened from another address             -> address-mismatch
- * A reply to an unvalidated source (Retry, UnknownSession, Error RateLimited) is never more
- * than 3x its request's size; a source that echoed a Retry cookie, or holds a session token,
- * has proved its address, so later replies are not capped.
+ *   2. longer than maxDatagramBytes                    -> oversized (no state touched)
+ *   3. decode (never throws)                           -> its DecodeErrorCode
+ *   4. Hello: handshake.ts (cookie, then the host's handshake bucket and session quota)
+ *   5. SessionFrame: frames.ts (session, address, tag, replay, body, then the session's bucket)
+ *   6. a session request outside a frame               -> unframed (Error Unauthenticated, <= 3x, once a second)
+ *   7. any other kind                                  -> unexpected-kind
+ * No token is taken before a datagram authenticated (a valid cookie for a Hello, a valid
+ * frame tag for a session request), so spoofing an address spends nobody's budget. A reply
+ * to an unvalidated source (Retry, UnknownSession, Error RateLimited, QuotaExceeded,
+ * Unauthenticated) is never more than 3x its request's size; replies to a fresh,
+ * authenticated frame go to the session's own address and are not capped.
  *
  * Protocol (the peer side is written against exactly this):
  * - Hello{req, name, cookie, eph, pad} (handshake.ts, issue 6 points 1 and 3): a Hello under
@@ -29,15 +31,19 @@
  *   `eph` gets Error BadHandshake. A repeated Hello (same address, req and eph) gets the same
  *   Welcome bytes. maxSessions open: the least recently used session holding no membership
  *   is evicted; if none can be, the Hello is dropped.
- * - Every other request carries `session`; unknown -> UnknownSession{req} (a restarted lobby
- *   says so: Hello again, then Rejoin). Sessions holding no membership are forgotten after sessionIdleMs.
+ * - Every other request carries `session` and travels in a SessionFrame{session, body, auth}
+ *   (frames.ts, PROTOCOL.md 6.10), and so does every reply and notice the lobby sends to a
+ *   session; unknown session -> UnknownSession{req}, the one bare reply (a restarted lobby
+ *   says so: Hello again, then Rejoin). Sessions holding no membership are forgotten after
+ *   sessionIdleMs. Per host (hosts.ts): handshakesPerSecondPerHost, maxSessionsPerHost,
+ *   maxGridsPerHost, maxMembersPerGridPerHost (Error QuotaExceeded).
  * - ListGrids{filter (case-insensitive substring of the name; "" = all), offset} ->
  *   GridList{total, offset, grids[]}: grids in creation order from `offset`, as many as fit
  *   maxDatagramBytes (at most 32). Ask again from offset + grids.length until total.
  * - CreateGrid{name, capacity (0 or above maxMembersPerGrid: maxMembersPerGrid), limit, meta} ->
  *   GridCreated{grid (random nonzero u32), name}; the creator is not a member until it selects
  *   the grid. Errors: BadRequest (empty name), NameTaken, TooManyGrids. A repeated req from the
- *   session gets the same GridCreated. A grid nobody selects is removed after emptyGridGraceMs.
+ *   session gets the same GridCreated. A grid nobody selects is removed after unselectedGridGraceMs.
  * - SelectGrid{grid, limit, part} admits the session's peer (ids count up from 1 within the
  *   grid; the same session selecting again keeps its id and updates its limit), at the
  *   datagram's source address (a member at the same address under another session is replaced),
@@ -79,34 +85,35 @@
  *   TooManyGrids, GridFull.
  * - Islands: every islandCheckMs, components of each grid's confirmed graph; a grid in more
  *   than one component for islandGraceMs gets RepairHint{grid, peer, force, targets (<= 4)}
- *   sent to up to 2 members of every smaller component (members with a free link first), at
- *   every check until whole: targets are random members of the largest component with a free
- *   link (reported links < limit), force = false; if none has one, random members of it, force = true.
+ *   at every check until whole (islands.ts): the main component is the one holding the
+ *   longest-standing member; recipients are members of the other islands (up to 2 with a
+ *   free link, else 1), targets members of the main component with a free link (reported
+ *   links < limit), force = false; only when none has one, random members of it, force =
+ *   true, to one recipient per island and at most every 4 checks.
  * - NAT traversal (nat.ts, PROTOCOL.md 4.7): Register -> Registered (a key-bound ticket),
- *   Introduce -> Introduced and an Introduction to both ends, PunchReport -> Ack; members
- *   alone too long are counted isolated. Members that never Register see no change.
+ *   Introduce -> Introduced and an Introduction to both ends, PunchReport -> Ack, all in
+ *   session frames like every request; members alone too long are counted isolated.
+ *   Members that never Register see no change.
  * - close(now, reason): LobbyClosing{reason} to every session's address; input is then ignored.
  */
 import type { Address, Endpoint, Millis, Transmit } from "../endpoint.ts";
 import { decode } from "../../wire/codec.ts";
 import { DecodeErrorCode } from "../../wire/decode-error.ts";
-import { Kind, LobbyErrorCode, NatKind } from "../../wire/kinds.ts";
-import type { AnyMessage } from "../../wire/messages.ts";
+import { Kind } from "../../wire/kinds.ts";
 import type { LobbyConfig } from "./config.ts";
 import { clip, LobbyCore } from "./core.ts";
 import type { LobbyEvent } from "./events.ts";
+import { isSessionRequest, onFrame, onUnframed } from "./frames.ts";
 import { nextTimer, runTimers } from "./maintenance.ts";
-import { AMPLIFICATION_FACTOR, onHello } from "./handshake.ts";
-import { onJoinToken } from "./admit.ts";
-import { onIntroduce, onPunchReport, onRegister } from "./nat.ts";
-import { onCreateGrid, onLeave, onListGrids, onRejoin, onSelectGrid } from "./requests.ts";
-import type { Session } from "./sessions.ts";
+import { onHello } from "./handshake.ts";
 import { LobbyDrop, type DropReason } from "./stats.ts";
 import { LobbyView } from "./view.ts";
-import { onConnStatus, onConnUpdate, onHeartbeat, onProbeReply } from "./tracking.ts";
 
-function assertNever(x: never): never {
-  throw new Error(`unhandled message kind ${String((x as { kind?: unknown }).kind)}`);
+/** The kind of the request a datagram carries: a session frame's inner kind (for internalError events). */
+function requestKind(bytes: Uint8Array): number {
+  const d = bytes.length >= 3 && bytes[2] === Kind.SessionFrame ? decode(bytes) : undefined;
+  if (d?.ok === true && d.msg.kind === Kind.SessionFrame && d.msg.body.length >= 3) return d.msg.body[2] as number;
+  return bytes.length >= 3 ? (bytes[2] as number) : -1;
 }
 
 export class Lobby extends LobbyView implements Endpoint<LobbyEvent> {
@@ -130,7 +137,7 @@ export class Lobby extends LobbyView implements Endpoint<LobbyEvent> {
       // A handler threw: a lobby bug, never the sender's fault. The datagram is dropped so
       // the lobby keeps serving, and the event says what broke (tests fail on it).
       reason = LobbyDrop.InternalError;
-      const kind = bytes.length >= 3 ? (bytes[2] as number) : -1;
+      const kind = requestKind(bytes);
       const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       this.core.emit({ type: "internalError", kind, message, error });
     }
@@ -164,12 +171,7 @@ export class Lobby extends LobbyView implements Endpoint<LobbyEvent> {
     if (this.closed) return;
     this.advance(now);
     this.closed = true;
-    const told = new Set<Address>();
-    for (const s of this.core.sessions.values()) {
-      if (told.has(s.addr)) continue;
-      told.add(s.addr);
-      this.core.send(s.addr, { kind: Kind.LobbyClosing, reason: clip(reason) });
-    }
+    for (const s of this.core.sessions.values()) this.core.reply(s, { kind: Kind.LobbyClosing, reason: clip(reason) });
   }
 
   get isClosed(): boolean {
@@ -179,7 +181,7 @@ export class Lobby extends LobbyView implements Endpoint<LobbyEvent> {
   /**
    * The lobby counts whole milliseconds: every *Ms option is an integer, and so is every
    * time it puts on the wire (ConnStatusReply.silentMs). A real driver's clock is
-   * fractional (performance.now()), so time is floored here, at the edge; a fraction that
+   * fractional (a monotonic millisecond clock with a fraction), so time is floored here, at the edge; a fraction that
    * reached an encoder once made every ConnStatus about a live member throw (issue 11,
    * bug 1). Time going backwards is ignored.
    */
@@ -193,127 +195,13 @@ export class Lobby extends LobbyView implements Endpoint<LobbyEvent> {
     const core = this.core;
     if (this.closed) return LobbyDrop.Closed;
     if (bytes.length > core.config.maxDatagramBytes) return DecodeErrorCode.Oversized;
-    if (!core.limiter.allow(nowMs, from)) {
-      if (core.limiter.shouldWarn(nowMs, from)) this.warnRateLimited(from, bytes);
-      return LobbyDrop.RateLimited;
-    }
     const decoded = decode(bytes, core.config.maxDatagramBytes, { natTraversal: true });
     if (!decoded.ok) return decoded.code;
     const msg = decoded.msg;
-    const size = bytes.length;
-    switch (msg.kind) {
-      case Kind.Hello:
-        return onHello(core, nowMs, from, size, msg);
-      case Kind.ListGrids: {
-        const s = this.session(nowMs, from, size, msg);
-        return typeof s === "string" ? s : onListGrids(core, from, msg);
-      }
-      case Kind.CreateGrid: {
-        const s = this.session(nowMs, from, size, msg);
-        return typeof s === "string" ? s : onCreateGrid(core, nowMs, from, s, msg);
-      }
-      case Kind.SelectGrid: {
-        const s = this.session(nowMs, from, size, msg);
-        return typeof s === "string" ? s : onSelectGrid(core, nowMs, from, s, msg);
-      }
-      case Kind.ConnUpdate: {
-        const s = this.session(nowMs, from, size, msg);
-        return typeof s === "string" ? s : onConnUpdate(core, nowMs, from, s, msg);
-      }
-      case Kind.ConnStatus: {
-        const s = this.session(nowMs, from, size, msg);
-        return typeof s === "string" ? s : onConnStatus(core, nowMs, from, s, msg);
-      }
-      case Kind.ProbeReply: {
-        const s = this.session(nowMs, from, size, msg);
-        return typeof s === "string" ? s : onProbeReply(core, nowMs, s, msg);
-      }
-      case Kind.Heartbeat: {
-        const s = this.session(nowMs, from, size, msg);
-        return typeof s === "string" ? s : onHeartbeat(core, nowMs, from, s, msg);
-      }
-      case Kind.Leave: {
-        const s = this.session(nowMs, from, size, msg);
-        return typeof s === "string" ? s : onLeave(core, nowMs, from, s, msg);
-      }
-      case Kind.Rejoin: {
-        const s = this.session(nowMs, from, size, msg);
-        return typeof s === "string" ? s : onRejoin(core, nowMs, from, s, msg);
-      }
-      case Kind.JoinToken: {
-        const s = this.session(nowMs, from, size, msg);
-        return typeof s === "string" ? s : onJoinToken(core, from, s, msg);
-      }
-      // NAT traversal (nat.ts, PROTOCOL.md 4.7).
-      case NatKind.Register: {
-        const s = this.session(nowMs, from, size, msg);
-        return typeof s === "string" ? s : onRegister(core, nowMs, from, s, msg);
-      }
-      case NatKind.Introduce: {
-        const s = this.session(nowMs, from, size, msg);
-        return typeof s === "string" ? s : onIntroduce(core, nowMs, from, s, msg);
-      }
-      case NatKind.PunchReport: {
-        const s = this.session(nowMs, from, size, msg);
-        return typeof s === "string" ? s : onPunchReport(core, nowMs, from, s, msg);
-      }
-      // Relay data and peer <-> peer control belong to peers; lobby -> peer kinds to the lobby.
-      case Kind.Data:
-      case Kind.Join:
-      case Kind.JoinReply:
-      case Kind.Connect:
-      case Kind.ConnectReply:
-      case Kind.Force:
-      case Kind.ForceReply:
-      case Kind.Available:
-      case Kind.AvailableReply:
-      case Kind.Ping:
-      case Kind.Pong:
-      case Kind.Disconnect:
-      case Kind.DisconnectAck:
-      case Kind.Welcome:
-      case Kind.GridList:
-      case Kind.GridCreated:
-      case Kind.Members:
-      case Kind.Ack:
-      case Kind.ConnStatusReply:
-      case Kind.Probe:
-      case Kind.HeartbeatAck:
-      case Kind.UnknownSession:
-      case Kind.RepairHint:
-      case Kind.LobbyClosing:
-      case Kind.Retry:
-      case Kind.Error:
-      case Kind.GridStatus:
-      case NatKind.Registered:
-      case NatKind.Introduced:
-      case NatKind.Introduction:
-      case NatKind.Punch:
-      case NatKind.PunchReply:
-        return LobbyDrop.UnexpectedKind;
-      default:
-        return assertNever(msg);
-    }
-  }
-
-  /** Steps 6 and 7: the open session for `msg.session`, used from its own address. */
-  private session(nowMs: number, from: Address, size: number, msg: { req: number; session: number }): Session | DropReason {
-    const s = this.core.sessions.get(msg.session);
-    if (s === undefined) {
-      this.core.send(from, { kind: Kind.UnknownSession, req: msg.req }, size * AMPLIFICATION_FACTOR);
-      return LobbyDrop.UnknownSession;
-    }
-    if (s.addr !== from) return LobbyDrop.AddressMismatch;
-    this.core.sessions.touch(nowMs, s);
-    return s;
-  }
-
-  /** The occasional Error RateLimited: only for a lobby request (kinds 0x20-0x3f), and no larger than 3x it. */
-  private warnRateLimited(from: Address, bytes: Uint8Array): void {
-    const decoded = decode(bytes, this.core.config.maxDatagramBytes, { natTraversal: true });
-    if (!decoded.ok || decoded.msg.kind < 0x20 || decoded.msg.kind > 0x3f) return;
-    const req = (decoded.msg as AnyMessage & { req: number }).req;
-    const detail = `over ${this.core.config.requestsPerSecondPerSource}/s`;
-    this.core.sendError(from, req, LobbyErrorCode.RateLimited, detail, bytes.length * AMPLIFICATION_FACTOR);
+    if (msg.kind === Kind.Hello) return onHello(core, nowMs, from, bytes.length, msg);
+    if (msg.kind === Kind.SessionFrame) return onFrame(core, nowMs, from, msg, bytes);
+    // A session request outside a frame, or a kind the lobby never takes (relay data, peer <->
+    // peer control, lobby -> peer replies).
+    return isSessionRequest(msg) ? onUnframed(core, nowMs, from, bytes.length, msg) : LobbyDrop.UnexpectedKind;
   }
 }

@@ -10,14 +10,13 @@
  * grid above memberListLimit is not listed at all: each joiner gets a sample in one part
  * (member-sample.ts), so a joiner costs the lobby the same in a grid of 100 or of 10,000.
  */
-import type { Address } from "../endpoint.ts";
 import { encodeGrant } from "../security/admission.ts";
 import { Direction, sealFor } from "../security/handshake.ts";
 import { issueTicket } from "../security/ticket.ts";
 import { Kind, LobbyErrorCode } from "../../wire/kinds.ts";
 import type { PeerEntry } from "../../wire/messages.ts";
 import type { LobbyCore } from "./core.ts";
-import { grantKeys } from "./key-rotation.ts";
+import { grantKeys, latestEpoch } from "./key-rotation.ts";
 import type { Grid, Member, Roster } from "./registry.ts";
 import { takeNonce, type Session } from "./sessions.ts";
 import { noteFree, sampleMembers } from "./member-sample.ts";
@@ -35,16 +34,21 @@ function buildRoster(grid: Grid, maxDatagramBytes: number): Roster {
   return { ids, partStarts };
 }
 
-/** The grant sealed for `s` under nonce counter `nonce`: keys, active epoch, and `m`'s ticket (signed once per epoch). */
+/**
+ * The grant sealed for `s` under nonce counter `nonce`: keys, active epoch, and `m`'s ticket
+ * (signed once per epoch) under the newest epoch, the next one during a rotation: a member
+ * that fetches the next key holds a ticket its neighbours still take after the switch, when
+ * tickets of older epochs open no new link (PROTOCOL.md 6.3, 6.5).
+ */
 function sealGrant(core: LobbyCore, s: Session, nonce: number, grid: Grid, m: Member): Uint8Array {
-  const epoch = grid.keys.active.epoch;
+  const epoch = latestEpoch(grid.keys);
   let ticket = m.ticket;
   if (ticket === undefined || ticket.epoch !== epoch) {
     const fields = { grid: grid.id, peer: m.id, address: m.addr, epoch };
     ticket = { epoch, bytes: issueTicket(core.crypto, core.identity.secretKey, fields) };
     m.ticket = ticket;
   }
-  const grant = encodeGrant({ activeEpoch: epoch, keys: grantKeys(grid.keys), ticket: ticket.bytes });
+  const grant = encodeGrant({ activeEpoch: grid.keys.active.epoch, keys: grantKeys(grid.keys), ticket: ticket.bytes });
   return sealFor(core.crypto, s.key, Direction.LobbyToPeer, nonce, grant);
 }
 
@@ -88,15 +92,15 @@ function samplePart(core: LobbyCore, grid: Grid, self: Member, part: number): { 
  * memberListLimit, a sample in part 0 of 1. A part past the end has no members but still
  * admits and carries the grant.
  */
-export function sendMembers(core: LobbyCore, to: Address, req: number, grid: Grid, self: Member, s: Session, part: number): void {
+export function sendMembers(core: LobbyCore, req: number, grid: Grid, self: Member, s: Session, part: number): void {
   const nonce = takeNonce(s);
   if (nonce === undefined) {
-    core.sendError(to, req, LobbyErrorCode.BadHandshake, "session nonce counter exhausted; send Hello for a new session");
+    core.replyError(s, req, LobbyErrorCode.BadHandshake, "session nonce counter exhausted; send Hello for a new session");
     return;
   }
   noteFree(grid, self); // selecting again may have raised its limit
   const sampled = grid.members.size - 1 > core.config.memberListLimit;
   const { members, parts } = sampled ? samplePart(core, grid, self, part) : listPart(core, grid, self, part);
   const sealed = sealGrant(core, s, nonce, grid, self);
-  core.send(to, { kind: Kind.Members, req, grid: grid.id, peer: self.id, part, parts, members, nonce, sealed });
+  core.reply(s, { kind: Kind.Members, req, grid: grid.id, peer: self.id, part, parts, members, nonce, sealed });
 }

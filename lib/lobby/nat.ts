@@ -17,10 +17,13 @@
  * - PunchReport{grid, peer, other, ok, attempts, elapsedMs} -> Ack: counted, and an event.
  * - Isolation (noteIsolation, from the island check): a member with no confirmed link for
  *   isolatedAfterMs after its admission, in a grid with other members, is counted isolated.
+ *   One that leaves before that with no link, having reported only failed punches, gave up
+ *   (its peer told it `unreachable` within 10 s, PROTOCOL.md 7.2): counted too (noteGaveUp).
  *
- * Never an amplifier: every reply and notice goes to an admitted member's address, which
- * its session validated (PROTOCOL.md 6.2); a source that holds no session gets only the
- * usual UnknownSession (lobby.ts). Members that never Register are untouched: their grants
+ * Never an amplifier: every reply and notice goes, in a session frame, to an admitted
+ * member's address, which its session validated (PROTOCOL.md 6.2, 6.10); the requests arrive
+ * framed like every other (frames.ts), so a source that holds no session gets only the
+ * usual UnknownSession. Members that never Register are untouched: their grants
  * carry version 1 tickets as before and nobody is introduced to them (NoKey).
  */
 import type { Address } from "../endpoint.ts";
@@ -65,11 +68,11 @@ function linkTicket(core: LobbyCore, grid: Grid, m: Member, key: Uint8Array): Ui
 }
 
 export function onRegister(core: LobbyCore, nowMs: number, from: Address, s: Session, msg: Msg<"Register">): undefined {
-  const own = requireMember(core, nowMs, from, s, msg);
+  const own = requireMember(core, nowMs, s, msg);
   if (own === undefined) return undefined;
   const { grid, member } = own;
   const bad = (detail: string): undefined => {
-    core.sendError(from, msg.req, LobbyErrorCode.BadRequest, detail);
+    core.replyError(s, msg.req, LobbyErrorCode.BadRequest, detail);
     return undefined;
   };
   const key = openLinkKey(core.crypto, s.key, msg.req, grid.id, member.id, msg.sealed);
@@ -84,7 +87,7 @@ export function onRegister(core: LobbyCore, nowMs: number, from: Address, s: Ses
   member.nat.linkKey = key;
   member.nat.locals = locals;
   core.counters.registrations++;
-  core.send(from, { kind: NatKind.Registered, req: msg.req, grid: grid.id, peer: member.id, observed: from, ticket: linkTicket(core, grid, member, key) });
+  core.reply(s, { kind: NatKind.Registered, req: msg.req, grid: grid.id, peer: member.id, observed: from, ticket: linkTicket(core, grid, member, key) });
   return undefined;
 }
 
@@ -94,18 +97,18 @@ function introduction(id: number, grid: Grid, to: Member, other: Member, asked: 
   return encode({ kind: NatKind.Introduction, req: id, grid: grid.id, peer: to.id, other: other.id, asked, addr: other.addr, locals });
 }
 
-export function onIntroduce(core: LobbyCore, nowMs: number, from: Address, s: Session, msg: Msg<"Introduce">): undefined {
-  const own = requireMember(core, nowMs, from, s, msg);
+export function onIntroduce(core: LobbyCore, nowMs: number, s: Session, msg: Msg<"Introduce">): undefined {
+  const own = requireMember(core, nowMs, s, msg);
   if (own === undefined) return undefined;
   const { grid, member } = own;
   const n = member.nat;
   const again = n.recent.find((r) => r.req === msg.req);
   if (again !== undefined) {
-    for (const bytes of again.replies) core.sendBytes(from, bytes);
+    for (const body of again.replies) core.reply(s, body);
     return undefined;
   }
   if (n.linkKey === undefined) {
-    core.sendError(from, msg.req, LobbyErrorCode.BadRequest, "Register a link key before Introduce");
+    core.replyError(s, msg.req, LobbyErrorCode.BadRequest, "Register a link key before Introduce");
     return undefined;
   }
   refill(core, nowMs, n);
@@ -134,31 +137,36 @@ export function onIntroduce(core: LobbyCore, nowMs: number, from: Address, s: Se
     t.nat.receiveTokens -= 1;
     // Both ends at once, under one id: each NAT then sees its own side send first.
     const id = core.newReq();
-    core.sendBytes(t.addr, introduction(id, grid, t, member, false));
+    core.tell(t, introduction(id, grid, t, member, false));
     const mine = introduction(id, grid, member, t, true);
-    core.sendBytes(from, mine);
+    core.reply(s, mine);
     replies.push(mine);
     core.counters.introductions++;
   }
   const reply = encode({ kind: NatKind.Introduced, req: msg.req, grid: grid.id, peer: member.id, results });
-  core.sendBytes(from, reply);
+  core.reply(s, reply);
   replies.push(reply);
   n.recent.push({ req: msg.req, replies });
   if (n.recent.length > RECENT_INTRODUCES) n.recent.shift();
   return undefined;
 }
 
-export function onPunchReport(core: LobbyCore, nowMs: number, from: Address, s: Session, msg: Msg<"PunchReport">): undefined {
-  const own = requireMember(core, nowMs, from, s, msg);
+export function onPunchReport(core: LobbyCore, nowMs: number, s: Session, msg: Msg<"PunchReport">): undefined {
+  const own = requireMember(core, nowMs, s, msg);
   if (own === undefined) return undefined;
   if (msg.other === msg.peer) {
-    core.sendError(from, msg.req, LobbyErrorCode.BadRequest, "a peer cannot punch towards itself");
+    core.replyError(s, msg.req, LobbyErrorCode.BadRequest, "a peer cannot punch towards itself");
     return undefined;
   }
-  if (msg.ok) core.counters.punchesOk++;
-  else core.counters.punchesFailed++;
+  if (msg.ok) {
+    core.counters.punchesOk++;
+    own.member.nat.punchesOk++;
+  } else {
+    core.counters.punchesFailed++;
+    own.member.nat.punchesFailed++;
+  }
   core.emit({ type: "punchReported", grid: own.grid.id, peer: msg.peer, other: msg.other, ok: msg.ok, attempts: msg.attempts, elapsedMs: msg.elapsedMs });
-  core.send(from, { kind: Kind.Ack, req: msg.req });
+  core.reply(s, { kind: Kind.Ack, req: msg.req });
   return undefined;
 }
 
@@ -183,4 +191,17 @@ export function noteIsolation(core: LobbyCore, nowMs: number, grid: Grid): void 
     core.counters.isolations++;
     core.emit({ type: "peerIsolated", grid: grid.id, peer: m.id, addr: m.addr, aloneMs: nowMs - m.nat.sinceMs });
   }
+}
+
+/**
+ * From Leave, before the member is removed: a member with no confirmed link that reported
+ * punches and none succeeded leaves because it reaches nobody (the Node peer's joinGrid
+ * rejects with `unreachable` and leaves, 8 s after admission by default, before the island
+ * check's isolatedAfterMs). Counted as an isolation, with its event, unless already counted.
+ */
+export function noteGaveUp(core: LobbyCore, nowMs: number, grid: Grid, m: Member): void {
+  const n = m.nat;
+  if (n.isolated || n.punchesOk > 0 || n.punchesFailed === 0 || grid.graph.degree(m.id) > 0 || grid.members.size < 2) return;
+  core.counters.isolations++;
+  core.emit({ type: "peerIsolated", grid: grid.id, peer: m.id, addr: m.addr, aloneMs: nowMs - n.sinceMs });
 }

@@ -7,6 +7,7 @@ import type { Address } from "../endpoint.ts";
 import type { Random } from "../rng.ts";
 import { IdPool } from "../util/id-pool.ts";
 import { LinkGraph } from "./graph.ts";
+import { HostCounts, hostOf } from "./hosts.ts";
 import type { GridKeys } from "./key-rotation.ts";
 import type { Deadline } from "./timers.ts";
 
@@ -22,12 +23,12 @@ export interface Member extends Deadline {
   /** Its connection limit (claim 9; updated by selecting the grid again, claim 10). */
   limit: number;
   lastHeardMs: number;
+  /** When it was admitted: the oldest members anchor island repair (islands.ts); a newcomer until it first stands in the main component (standing.ts). */
+  readonly admittedMs: number;
   /** Its admission ticket, signed once per grid key epoch (Ed25519 signing is the costly step). */
   ticket: { readonly epoch: number; readonly bytes: Uint8Array } | undefined;
   /** Who the admission policy said it is ("" without a policy, or when it named nobody): one member per player and grid. */
   readonly player: string;
-  /** When it was admitted: a newcomer until it first stands in the main component (standing.ts). */
-  readonly admittedMs: number;
   /** What the last GridStatus told it: nothing yet, in the main component, or on an island. */
   standing: "none" | "main" | "island";
   /** The component size that GridStatus gave. */
@@ -58,6 +59,9 @@ export interface MemberNat {
   recent: { readonly req: number; readonly replies: readonly Uint8Array[] }[];
   /** Counted as isolated (no confirmed link for isolatedAfterMs in a grid with others) and not linked since. */
   isolated: boolean;
+  /** Its PunchReports: how many ended with a proof, how many failed (a member that leaves with only failures gave up). */
+  punchesOk: number;
+  punchesFailed: number;
 }
 
 /**
@@ -87,6 +91,10 @@ export interface Grid extends Deadline {
   readonly byAddr: Map<Address, number>;
   /** player -> member id: one member per player in a grid (admission.ts). */
   readonly byPlayer: Map<string, number>;
+  /** Members per host (hosts.ts), for maxMembersPerGridPerHost. */
+  readonly hosts: HostCounts;
+  /** The host whose CreateGrid (or first Rejoin) made it: counted in maxGridsPerHost while it exists. */
+  readonly creatorHost: string;
   readonly graph: LinkGraph;
   /** Every member id, for random picks (member-sample.ts). */
   readonly ids: IdPool;
@@ -98,6 +106,8 @@ export interface Grid extends Deadline {
   splitSinceMs: number | undefined;
   /** The component count last reported in an islandsDetected event (0: none reported). */
   islandsReported: number;
+  /** When island repair last asked the main component to drop a link (islands.ts caps it). */
+  forcedRepairAtMs: number;
   /** The grid key epochs handed out in grants (issue 6, point 2). */
   readonly keys: GridKeys;
   /** The Members split, or undefined after a membership change until the next SelectGrid. */
@@ -120,12 +130,15 @@ export function newMemberNat(nowMs: number, burst: number): MemberNat {
     tokensAtMs: nowMs,
     recent: [],
     isolated: false,
+    punchesOk: 0,
+    punchesFailed: 0,
   };
 }
 
 export class GridRegistry {
   private readonly byId = new Map<number, Grid>();
   private readonly byName = new Map<string, Grid>();
+  private readonly byCreator = new HostCounts();
 
   get size(): number {
     return this.byId.size;
@@ -152,7 +165,12 @@ export class GridRegistry {
     return id;
   }
 
-  create(id: number, name: string, capacity: number, limit: number, meta: string, keys: GridKeys): Grid {
+  /** Grids `host` created that still exist. */
+  createdBy(host: string): number {
+    return this.byCreator.get(host);
+  }
+
+  create(id: number, name: string, capacity: number, limit: number, meta: string, keys: GridKeys, creatorHost: string): Grid {
     const grid: Grid = {
       id,
       name,
@@ -162,12 +180,15 @@ export class GridRegistry {
       members: new Map(),
       byAddr: new Map(),
       byPlayer: new Map(),
+      hosts: new HostCounts(),
+      creatorHost,
       graph: new LinkGraph(),
       ids: new IdPool(),
       free: new IdPool(),
       nextPeerId: 1,
       splitSinceMs: undefined,
       islandsReported: 0,
+      forcedRepairAtMs: -Infinity,
       keys,
       roster: undefined,
       reviewedVersion: -1,
@@ -177,10 +198,12 @@ export class GridRegistry {
     };
     this.byId.set(id, grid);
     this.byName.set(name, grid);
+    this.byCreator.add(creatorHost, 1);
     return grid;
   }
 
   remove(grid: Grid): void {
+    if (this.byId.get(grid.id) === grid) this.byCreator.add(grid.creatorHost, -1);
     this.byId.delete(grid.id);
     if (this.byName.get(grid.name) === grid) this.byName.delete(grid.name);
   }
@@ -207,6 +230,7 @@ export function addMember(grid: Grid, member: Member): void {
   grid.members.set(member.id, member);
   grid.byAddr.set(member.addr, member.id);
   if (member.player !== "") grid.byPlayer.set(member.player, member.id);
+  grid.hosts.add(hostOf(member.addr), 1);
   grid.graph.addMember(member.id);
   grid.ids.add(member.id);
   grid.free.add(member.id);
@@ -216,7 +240,7 @@ export function addMember(grid: Grid, member: Member): void {
 
 /** Removes a member and its reports; returns the ids whose pair with it changed. */
 export function removeMember(grid: Grid, member: Member): number[] {
-  grid.members.delete(member.id);
+  if (grid.members.delete(member.id)) grid.hosts.add(hostOf(member.addr), -1);
   grid.ids.delete(member.id);
   grid.free.delete(member.id);
   if (grid.byAddr.get(member.addr) === member.id) grid.byAddr.delete(member.addr);

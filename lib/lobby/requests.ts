@@ -17,6 +17,7 @@ import { admitOrRefuse } from "./admit.ts";
 import type { EpochKey } from "./key-rotation.ts";
 import { grantKeys } from "./key-rotation.ts";
 import { sendMembers } from "./members.ts";
+import { noteGaveUp } from "./nat.ts";
 import { allocPeerId, type Grid, type Member } from "./registry.ts";
 import { CREATED_REMEMBERED, type Session } from "./sessions.ts";
 import { GRID_LIST_OVERHEAD, gridEntryBytes, MAX_LIST_ITEMS } from "./sizes.ts";
@@ -29,7 +30,7 @@ function addressFits(from: Address): boolean {
   return n >= 1 && n <= MAX_ADDRESS_BYTES;
 }
 
-export function onListGrids(core: LobbyCore, from: Address, msg: Msg<"ListGrids">): undefined {
+export function onListGrids(core: LobbyCore, s: Session, msg: Msg<"ListGrids">): undefined {
   const matches = core.registry.list(msg.filter);
   const total = matches.length;
   const offset = Math.min(msg.offset, total);
@@ -43,31 +44,33 @@ export function onListGrids(core: LobbyCore, from: Address, msg: Msg<"ListGrids"
     grids.push(entry);
     bytes += n;
   }
-  core.send(from, { kind: Kind.GridList, req: msg.req, total, offset, grids });
+  core.reply(s, { kind: Kind.GridList, req: msg.req, total, offset, grids });
   return undefined;
 }
 
-export function onCreateGrid(core: LobbyCore, nowMs: number, from: Address, s: Session, msg: Msg<"CreateGrid">): undefined {
+export function onCreateGrid(core: LobbyCore, nowMs: number, s: Session, msg: Msg<"CreateGrid">): undefined {
   const { config, registry } = core;
   // A retransmitted CreateGrid gets the first reply, not NameTaken.
   const earlier = s.created.find((c) => c.req === msg.req);
   const again = earlier === undefined ? undefined : registry.get(earlier.grid);
   if (again !== undefined) {
-    core.send(from, { kind: Kind.GridCreated, req: msg.req, grid: again.id, name: again.name });
+    core.reply(s, { kind: Kind.GridCreated, req: msg.req, grid: again.id, name: again.name });
     return undefined;
   }
   if (msg.name === "") {
-    core.sendError(from, msg.req, LobbyErrorCode.BadRequest, "grid name is empty");
+    core.replyError(s, msg.req, LobbyErrorCode.BadRequest, "grid name is empty");
   } else if (registry.findByName(msg.name) !== undefined) {
-    core.sendError(from, msg.req, LobbyErrorCode.NameTaken, `grid name "${msg.name}" is taken`);
+    core.replyError(s, msg.req, LobbyErrorCode.NameTaken, `grid name "${msg.name}" is taken`);
+  } else if (registry.createdBy(s.host) >= config.maxGridsPerHost) {
+    core.replyError(s, msg.req, LobbyErrorCode.QuotaExceeded, `this host created ${registry.createdBy(s.host)} grids, maxGridsPerHost ${config.maxGridsPerHost}`);
   } else if (registry.size >= config.maxGrids) {
-    core.sendError(from, msg.req, LobbyErrorCode.TooManyGrids, `${registry.size} grids open, maxGrids ${config.maxGrids}`);
-  } else if (admitOrRefuse(core, nowMs, from, s, msg.req, "create", msg.name, 0) !== undefined) {
+    core.replyError(s, msg.req, LobbyErrorCode.TooManyGrids, `${registry.size} grids open, maxGrids ${config.maxGrids}`);
+  } else if (admitOrRefuse(core, nowMs, s, msg.req, "create", msg.name, 0) !== undefined) {
     const capacity = msg.capacity === 0 ? config.maxMembersPerGrid : Math.min(msg.capacity, config.maxMembersPerGrid);
-    const grid = core.createGrid(nowMs, registry.newGridId(core.random), msg.name, capacity, msg.limit, msg.meta, false);
+    const grid = core.createGrid(nowMs, registry.newGridId(core.random), msg.name, capacity, msg.limit, msg.meta, false, s.host);
     s.created.push({ req: msg.req, grid: grid.id });
     if (s.created.length > CREATED_REMEMBERED) s.created.shift();
-    core.send(from, { kind: Kind.GridCreated, req: msg.req, grid: grid.id, name: grid.name });
+    core.reply(s, { kind: Kind.GridCreated, req: msg.req, grid: grid.id, name: grid.name });
   }
   return undefined;
 }
@@ -78,39 +81,58 @@ function hasRoom(grid: Grid, from: Address): boolean {
   return occupied < grid.capacity;
 }
 
+/** Whether `s`'s host may hold another member of `grid` (maxMembersPerGridPerHost; a replaced member at `from` does not count). */
+function hostHasRoom(core: LobbyCore, grid: Grid, s: Session, from: Address): boolean {
+  const held = grid.hosts.get(s.host) - (grid.byAddr.has(from) ? 1 : 0);
+  return held < core.config.maxMembersPerGridPerHost;
+}
+
+/** The refusal of a new member for lack of room in the grid, or for its host; undefined when it fits. */
+function roomError(core: LobbyCore, grid: Grid, s: Session, from: Address): [LobbyErrorCode, string] | undefined {
+  if (!hasRoom(grid, from)) return [LobbyErrorCode.GridFull, `grid ${grid.id} is full: capacity ${grid.capacity}`];
+  if (!hostHasRoom(core, grid, s, from)) {
+    return [LobbyErrorCode.QuotaExceeded, `this host holds ${grid.hosts.get(s.host)} members of grid ${grid.id}, maxMembersPerGridPerHost ${core.config.maxMembersPerGridPerHost}`];
+  }
+  return undefined;
+}
+
 export function onSelectGrid(core: LobbyCore, nowMs: number, from: Address, s: Session, msg: Msg<"SelectGrid">): undefined {
   const grid = core.registry.get(msg.grid);
   if (grid === undefined) {
-    core.sendError(from, msg.req, LobbyErrorCode.UnknownGrid, `grid ${msg.grid} does not exist`);
+    core.replyError(s, msg.req, LobbyErrorCode.UnknownGrid, `grid ${msg.grid} does not exist`);
     return undefined;
   }
   const held = s.memberships.get(grid.id);
   let m: Member | undefined = held === undefined ? undefined : grid.members.get(held);
+  const refused = m === undefined ? roomError(core, grid, s, from) : undefined;
   if (m !== undefined) {
     // Selecting again is idempotent and is how a member changes its limit (claim 10).
     m.limit = msg.limit;
     m.lastHeardMs = nowMs;
   } else if (!addressFits(from)) {
-    core.sendError(from, msg.req, LobbyErrorCode.BadRequest, `address must be 1 to ${MAX_ADDRESS_BYTES} bytes`);
+    core.replyError(s, msg.req, LobbyErrorCode.BadRequest, `address must be 1 to ${MAX_ADDRESS_BYTES} bytes`);
     return undefined;
-  } else if (!hasRoom(grid, from)) {
-    core.sendError(from, msg.req, LobbyErrorCode.GridFull, `grid ${grid.id} is full: capacity ${grid.capacity}`);
+  } else if (refused !== undefined) {
+    core.replyError(s, msg.req, ...refused);
     return undefined;
   } else {
-    const player = admitOrRefuse(core, nowMs, from, s, msg.req, "select", grid.name, grid.id);
+    const player = admitOrRefuse(core, nowMs, s, msg.req, "select", grid.name, grid.id);
     if (player === undefined) return undefined;
     m = core.admit(nowMs, grid, s, allocPeerId(grid), from, msg.limit, false, player);
   }
   // Every part, a retransmitted one too, is sealed afresh under a new nonce counter.
-  sendMembers(core, from, msg.req, grid, m, s, msg.part);
+  sendMembers(core, msg.req, grid, m, s, msg.part);
   return undefined;
 }
 
-export function onLeave(core: LobbyCore, nowMs: number, from: Address, s: Session, msg: Msg<"Leave">): undefined {
+export function onLeave(core: LobbyCore, nowMs: number, s: Session, msg: Msg<"Leave">): undefined {
   // Idempotent: a retransmitted Leave finds the peer gone and is acknowledged again.
   const own = core.ownMember(s, msg.grid, msg.peer);
-  if (typeof own !== "string") core.dropMember(nowMs, own.grid, own.member, "leave");
-  core.send(from, { kind: Kind.Ack, req: msg.req });
+  if (typeof own !== "string") {
+    noteGaveUp(core, nowMs, own.grid, own.member);
+    core.dropMember(nowMs, own.grid, own.member, "leave");
+  }
+  core.reply(s, { kind: Kind.Ack, req: msg.req });
   return undefined;
 }
 
@@ -142,7 +164,7 @@ function holdsGridKey(grid: Grid, key: EpochKey | undefined): boolean {
 export function onRejoin(core: LobbyCore, nowMs: number, from: Address, s: Session, msg: Msg<"Rejoin">): undefined {
   const { config, registry } = core;
   const bad = (detail: string, code: LobbyErrorCode = LobbyErrorCode.BadRequest): undefined => {
-    core.sendError(from, msg.req, code, detail);
+    core.replyError(s, msg.req, code, detail);
     return undefined;
   };
   if (msg.grid === 0 || msg.peer === 0 || msg.name === "") return bad("Rejoin needs a nonzero grid, a nonzero peer and a name");
@@ -158,11 +180,14 @@ export function onRejoin(core: LobbyCore, nowMs: number, from: Address, s: Sessi
   // the grid's key was admitted before the restart; anyone else asks the policy.
   let player: string | undefined = existing?.player ?? "";
   if (existing === undefined && (grid === undefined || !holdsGridKey(grid, carried))) {
-    player = admitOrRefuse(core, nowMs, from, s, msg.req, "rejoin", msg.name, msg.grid);
+    player = admitOrRefuse(core, nowMs, s, msg.req, "rejoin", msg.name, msg.grid);
     if (player === undefined) return undefined;
   }
   if (grid === undefined) {
     if (registry.findByName(msg.name) !== undefined) return bad(`grid name "${msg.name}" is taken`, LobbyErrorCode.NameTaken);
+    if (registry.createdBy(s.host) >= config.maxGridsPerHost) {
+      return bad(`this host created ${registry.createdBy(s.host)} grids, maxGridsPerHost ${config.maxGridsPerHost}`, LobbyErrorCode.QuotaExceeded);
+    }
     if (registry.size >= config.maxGrids) {
       return bad(`${registry.size} grids open, maxGrids ${config.maxGrids}`, LobbyErrorCode.TooManyGrids);
     }
@@ -179,6 +204,7 @@ export function onRejoin(core: LobbyCore, nowMs: number, from: Address, s: Sessi
       msg.limit,
       "",
       true,
+      s.host,
       key === undefined ? msg.epoch + 1 : key.epoch,
       key?.key,
     );
@@ -192,12 +218,12 @@ export function onRejoin(core: LobbyCore, nowMs: number, from: Address, s: Sessi
     core.sessions.addMembership(s, grid.id, m.id);
     m.limit = msg.limit;
     m.lastHeardMs = nowMs;
-  } else if (!hasRoom(grid, from)) {
-    return bad(`grid ${grid.id} is full: capacity ${grid.capacity}`, LobbyErrorCode.GridFull);
   } else {
+    const refused = roomError(core, grid, s, from);
+    if (refused !== undefined) return bad(refused[1], refused[0]);
     m = core.admit(nowMs, grid, s, msg.peer, from, msg.limit, true, player);
   }
   core.replaceLinks(nowMs, grid, m.id, msg.links);
-  core.send(from, { kind: Kind.Ack, req: msg.req });
+  core.reply(s, { kind: Kind.Ack, req: msg.req });
   return undefined;
 }

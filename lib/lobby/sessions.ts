@@ -7,11 +7,19 @@
  * Bounded: at most maxSessions. Sessions that hold no grid membership sit in an LRU list;
  * they are forgotten after sessionIdleMs of silence, and the least recently used one is
  * evicted when a Hello needs room. A session holding a membership is never evicted: its
- * members expire first (expireAfterMs), which moves it back to the idle list.
+ * members expire first (expireAfterMs), which moves it back to the idle list. One host
+ * (hosts.ts) holds at most maxSessionsPerHost of them (PROTOCOL.md 6.11), so one machine
+ * opening sessions from many ports cannot fill the table and push out everyone else's.
+ *
+ * Each session frames its traffic (PROTOCOL.md 6.10, lib/security/session-frame.ts) and has
+ * its own request bucket, charged only for frames that authenticated.
  */
 import type { Address } from "../endpoint.ts";
 import type { Random } from "../rng.ts";
 import { constantTimeEqual } from "../security/bytes.ts";
+import type { SessionFramer } from "../security/session-frame.ts";
+import type { TokenBucket } from "../util/rate-limit.ts";
+import { HostCounts } from "./hosts.ts";
 
 /** CreateGrid replies remembered per session, for retransmitted requests. */
 export const CREATED_REMEMBERED = 4;
@@ -19,6 +27,8 @@ export const CREATED_REMEMBERED = 4;
 export interface Session {
   readonly id: number;
   readonly addr: Address;
+  /** hostOf(addr): what per-host quotas count under. */
+  readonly host: string;
   /** The req of the Hello that opened it: a retransmitted Hello gets the same session. */
   readonly helloReq: number;
   /** That Hello's ephemeral key: a Hello with the same req but another key is a new handshake. */
@@ -27,6 +37,12 @@ export interface Session {
   readonly welcome: Uint8Array;
   /** The ChaCha20-Poly1305 key the handshake agreed (lib/security/handshake.ts). */
   readonly key: Uint8Array;
+  /** Frames in both directions under the MAC keys derived from `key` (PROTOCOL.md 6.10). */
+  readonly framer: SessionFramer;
+  /** Requests this session may make (requestsPerSecondPerSession), charged after authentication. */
+  readonly requests: TokenBucket;
+  /** When this session was last told its bare (unframed) requests are refused. */
+  lastUnframedNoticeMs: number;
   /**
    * The next Direction.LobbyToPeer nonce counter, from 1; each sealed reply takes one, so no
    * counter ever seals two plaintexts under this key. Above 0xffffffff the session is spent.
@@ -48,10 +64,12 @@ export class SessionTable {
   private readonly idle = new Map<number, Session>();
   /** The session the latest Hello from an address opened. */
   private readonly latestByAddr = new Map<Address, Session>();
+  private readonly perHost = new HostCounts();
 
   constructor(
     private readonly maxSessions: number,
     private readonly idleMs: number,
+    private readonly maxPerHost: number,
   ) {}
 
   get size(): number {
@@ -73,9 +91,18 @@ export class SessionTable {
     return constantTimeEqual(s.helloEph, 0, eph, 0, eph.length) ? s : undefined;
   }
 
-  /** True when open() has room: below maxSessions, or an idle session to evict. */
-  canOpen(): boolean {
-    return this.byId.size < this.maxSessions || this.idle.size > 0;
+  /**
+   * Whether open() may open a session for `host`: "host-quota" when the host holds
+   * maxSessionsPerHost, "full" when the table is full with no idle session to evict.
+   */
+  canOpen(host: string): "ok" | "host-quota" | "full" {
+    if (this.perHost.get(host) >= this.maxPerHost) return "host-quota";
+    return this.byId.size < this.maxSessions || this.idle.size > 0 ? "ok" : "full";
+  }
+
+  /** Sessions `host` holds. */
+  heldBy(host: string): number {
+    return this.perHost.get(host);
   }
 
   /** A random nonzero id no open session has. */
@@ -89,14 +116,18 @@ export class SessionTable {
    * Opens a session (its id from newId()); evicts the least recently used idle one when
    * full. Throws when canOpen() is false (the caller checks first).
    */
-  open(nowMs: number, fields: Pick<Session, "id" | "addr" | "helloReq" | "helloEph" | "welcome" | "key" | "name">): Session {
+  open(
+    nowMs: number,
+    fields: Pick<Session, "id" | "addr" | "host" | "helloReq" | "helloEph" | "welcome" | "key" | "framer" | "requests" | "name">,
+  ): Session {
     if (this.byId.size >= this.maxSessions) {
       const oldest = this.idle.values().next();
       if (oldest.done) throw new Error("SessionTable.open: full; check canOpen() first");
       this.remove(oldest.value);
     }
-    const s: Session = { ...fields, nextNonce: 1, lastSeenMs: nowMs, memberships: new Map(), created: [], tokens: [] };
+    const s: Session = { ...fields, nextNonce: 1, lastSeenMs: nowMs, lastUnframedNoticeMs: -Infinity, memberships: new Map(), created: [], tokens: [] };
     this.byId.set(s.id, s);
+    this.perHost.add(s.host, 1);
     this.idle.set(s.id, s);
     this.latestByAddr.set(s.addr, s);
     return s;
@@ -143,7 +174,7 @@ export class SessionTable {
   }
 
   private remove(s: Session): void {
-    this.byId.delete(s.id);
+    if (this.byId.delete(s.id)) this.perHost.add(s.host, -1);
     this.idle.delete(s.id);
     if (this.latestByAddr.get(s.addr) === s) this.latestByAddr.delete(s.addr);
   }

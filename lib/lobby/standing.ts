@@ -11,7 +11,8 @@
  *
  * What the lobby does, `componentCheckMs` after any change of a grid's members or confirmed
  * links (and at every island check):
- * - labels every member as in the main (largest) component or not (the member sample of
+ * - labels every member as in the main component (the one holding the longest-standing
+ *   member, islands.ts) or not (the member sample of
  *   Members prefers main members with free links, member-sample.ts);
  * - tells a member that stands in the main component once that component holds more than
  *   half of the grid's members (so no other component can outgrow it while joins go on: the
@@ -30,7 +31,7 @@
 import { Kind } from "../../wire/kinds.ts";
 import type { HintEntry } from "../../wire/messages.ts";
 import type { LobbyCore } from "./core.ts";
-import { planRepair } from "./islands.ts";
+import { FORCED_REPAIR_EVERY_CHECKS, mainComponent, planRepair, type RepairView } from "./islands.ts";
 import { hasFreeLink, type Grid, type Member } from "./registry.ts";
 
 /** A GridStatus is sent again at this many of the member's next heartbeats. */
@@ -56,13 +57,18 @@ export function reviewGrid(core: LobbyCore, nowMs: number, grid: Grid, periodic:
   const unchanged = grid.graph.version === grid.reviewedVersion;
   if (unchanged && (!periodic || grid.splitSinceMs === undefined)) return;
   grid.reviewedVersion = grid.graph.version;
-  const components = grid.members.size === 0 ? [] : grid.graph.components();
+  const components = grid.members.size === 0 ? [] : [...grid.graph.components()];
   if (components.length <= 1) {
     grid.splitSinceMs = undefined;
     grid.islandsReported = 0;
     tellStanding(core, nowMs, grid, components, false);
     return;
   }
+  // The main component is the one holding the longest-standing member (islands.ts), not the
+  // largest: a Sybil clique of later joiners cannot become it. It goes first from here on.
+  const view = repairView(grid);
+  const mainIndex = mainComponent(components, view);
+  if (mainIndex > 0) components.unshift(...components.splice(mainIndex, 1));
   grid.splitSinceMs ??= nowMs;
   const graceOver = nowMs - grid.splitSinceMs >= core.config.islandGraceMs;
   const newcomers = tellStanding(core, nowMs, grid, components, graceOver);
@@ -81,7 +87,15 @@ export function reviewGrid(core: LobbyCore, nowMs: number, grid: Grid, periodic:
     const m = c.length === 1 ? grid.members.get(c[0] as number) : undefined;
     return m !== undefined && nowMs - m.admittedMs < core.config.islandGraceMs;
   };
-  sendHints(core, nowMs, grid, components.filter((c, i) => i === 0 || !young(c)));
+  sendHints(core, nowMs, grid, view, components.filter((c, i) => i === 0 || !young(c)));
+}
+
+/** What island repair knows of `grid`'s members. */
+function repairView(grid: Grid): RepairView {
+  return {
+    hasFreeLink: (id: number): boolean => hasFreeLink(grid, grid.members.get(id) as Member),
+    admittedMs: (id: number): number => (grid.members.get(id) as Member).admittedMs,
+  };
 }
 
 /** Reviews `grid` at the component check due by `atMs`, changed or not. */
@@ -141,19 +155,20 @@ function sendStanding(core: LobbyCore, grid: Grid, m: Member): void {
     component: Math.min(0xffff, m.standingComponent),
     members: Math.min(0xffff, grid.members.size),
   } as const;
-  if (core.send(m.addr, msg) > 0) core.counters.statusesSent++;
+  if (core.tell(m, msg) > 0) core.counters.statusesSent++;
 }
 
 /** RepairHints to islands (islands.ts chooses recipients and targets). */
-function sendHints(core: LobbyCore, nowMs: number, grid: Grid, components: readonly (readonly number[])[]): void {
-  const free = (id: number): boolean => hasFreeLink(grid, grid.members.get(id) as Member);
-  const plans = planRepair(components, free, core.random);
+function sendHints(core: LobbyCore, nowMs: number, grid: Grid, view: RepairView, components: readonly (readonly number[])[]): void {
+  const mayForce = nowMs >= grid.forcedRepairAtMs + FORCED_REPAIR_EVERY_CHECKS * core.config.islandCheckMs;
+  const plans = planRepair(components, view, core.random, mayForce);
   if (plans.length > 0) grid.lastHintMs = nowMs;
+  if (plans.some((p) => p.force)) grid.forcedRepairAtMs = nowMs;
   for (const plan of plans) {
     const to = grid.members.get(plan.recipient) as Member;
     const targets: HintEntry[] = plan.targets.map((id) => ({ peer: id, addr: (grid.members.get(id) as Member).addr }));
     const msg = { kind: Kind.RepairHint, grid: grid.id, peer: to.id, force: plan.force, targets } as const;
-    if (core.send(to.addr, msg) === 0) continue;
+    if (core.tell(to, msg) === 0) continue;
     core.counters.hintsSent++;
     core.emit({ type: "repairHintSent", grid: grid.id, peer: to.id, force: plan.force, targets: plan.targets });
   }

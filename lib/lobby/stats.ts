@@ -8,8 +8,20 @@ import type { DecodeErrorCode } from "../../wire/decode-error.ts";
 export const LobbyDrop = {
   /** Arrived after close(). */
   Closed: "closed",
-  /** The source's token bucket is empty (requestsPerSecondPerSource). */
+  /** An authenticated session request over the session's bucket (requestsPerSecondPerSession). */
   RateLimited: "rate-limited",
+  /** A Hello with a valid cookie over its host's handshake bucket (handshakesPerSecondPerHost). */
+  HandshakeRateLimited: "handshake-rate-limited",
+  /** A Hello from a host that holds maxSessionsPerHost sessions (answered QuotaExceeded). */
+  SessionsPerHost: "sessions-per-host",
+  /** A session request not in a session frame (PROTOCOL.md 6.10; answered Unauthenticated, at most once a second). */
+  Unframed: "unframed",
+  /** A session frame whose auth field is missing or whose tag does not verify under the session's key. */
+  BadMac: "bad-mac",
+  /** A session frame whose counter was already taken (a replay), or is too far behind the newest. */
+  Replay: "replay",
+  /** A session frame carrying a message that is not a peer -> lobby session request, or naming another session. */
+  BadFrameBody: "bad-frame-body",
   /** A kind the lobby never accepts: relay data, peer <-> peer control, lobby -> peer replies. */
   UnexpectedKind: "unexpected-kind",
   /** The session id is not open (answered with UnknownSession when that is small enough). */
@@ -78,7 +90,7 @@ export interface LobbyStats {
   punchesFailed: number;
   /** Members isolated now: no confirmed link for isolatedAfterMs in a grid with others (they reach nobody). */
   isolated: number;
-  /** Members ever counted isolated. */
+  /** Members ever counted isolated, and those that left with no link after only failed punches (they gave up: unreachable). */
   isolations: number;
 }
 

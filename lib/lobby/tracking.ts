@@ -3,7 +3,6 @@
  * ConnStatus answers whether the other end is gone, alive or being checked (claim 50), and
  * ProbeReply settles a link only one end reported.
  */
-import type { Address } from "../endpoint.ts";
 import { Kind, LinkStatus, LobbyErrorCode } from "../../wire/kinds.ts";
 import { MAX_LINKS } from "../../wire/limits.ts";
 import type { MessageOf } from "../../wire/messages.ts";
@@ -23,44 +22,43 @@ type Msg<K extends keyof typeof Kind> = MessageOf<(typeof Kind)[K]>;
 export function requireMember(
   core: LobbyCore,
   nowMs: number,
-  from: Address,
   s: Session,
   msg: { req: number; grid: number; peer: number },
 ): { grid: Grid; member: Member } | undefined {
   const own = core.ownMember(s, msg.grid, msg.peer);
   if (own === "unknown-grid") {
-    core.sendError(from, msg.req, LobbyErrorCode.UnknownGrid, `grid ${msg.grid} does not exist; Rejoin restores it`);
+    core.replyError(s, msg.req, LobbyErrorCode.UnknownGrid, `grid ${msg.grid} does not exist; Rejoin restores it`);
     return undefined;
   }
   if (own === "not-member") {
-    core.sendError(from, msg.req, LobbyErrorCode.BadRequest, `peer ${msg.peer} is not a member of grid ${msg.grid} for this session; Rejoin restores it`);
+    core.replyError(s, msg.req, LobbyErrorCode.BadRequest, `peer ${msg.peer} is not a member of grid ${msg.grid} for this session; Rejoin restores it`);
     return undefined;
   }
   own.member.lastHeardMs = nowMs;
   return own;
 }
 
-export function onConnUpdate(core: LobbyCore, nowMs: number, from: Address, s: Session, msg: Msg<"ConnUpdate">): undefined {
-  const own = requireMember(core, nowMs, from, s, msg);
+export function onConnUpdate(core: LobbyCore, nowMs: number, s: Session, msg: Msg<"ConnUpdate">): undefined {
+  const own = requireMember(core, nowMs, s, msg);
   if (own === undefined) return undefined;
   if (msg.other === msg.peer) {
-    core.sendError(from, msg.req, LobbyErrorCode.BadRequest, "a peer cannot link to itself");
+    core.replyError(s, msg.req, LobbyErrorCode.BadRequest, "a peer cannot link to itself");
   } else if (!core.setLink(nowMs, own.grid, msg.peer, msg.other, msg.open)) {
-    core.sendError(from, msg.req, LobbyErrorCode.BadRequest, `more than ${MAX_LINKS} links reported`);
+    core.replyError(s, msg.req, LobbyErrorCode.BadRequest, `more than ${MAX_LINKS} links reported`);
   } else {
-    core.send(from, { kind: Kind.Ack, req: msg.req });
+    core.reply(s, { kind: Kind.Ack, req: msg.req });
   }
   return undefined;
 }
 
-export function onHeartbeat(core: LobbyCore, nowMs: number, from: Address, s: Session, msg: Msg<"Heartbeat">): undefined {
-  const own = requireMember(core, nowMs, from, s, msg);
+export function onHeartbeat(core: LobbyCore, nowMs: number, s: Session, msg: Msg<"Heartbeat">): undefined {
+  const own = requireMember(core, nowMs, s, msg);
   if (own === undefined) return undefined;
   // The heartbeat's link list is authoritative: it replaces what the peer reported before.
   core.replaceLinks(nowMs, own.grid, msg.peer, msg.links);
   // epoch: send under it; latest: a member whose keyring lacks it selects the grid again for a fresh grant.
   const keys = own.grid.keys;
-  core.send(from, { kind: Kind.HeartbeatAck, req: msg.req, members: own.grid.members.size, epoch: keys.active.epoch, latest: latestEpoch(keys) });
+  core.reply(s, { kind: Kind.HeartbeatAck, req: msg.req, members: own.grid.members.size, epoch: keys.active.epoch, latest: latestEpoch(keys) });
   repeatStanding(core, own.grid, own.member);
   return undefined;
 }
@@ -70,11 +68,11 @@ export function onHeartbeat(core: LobbyCore, nowMs: number, from: Address, s: Se
  * once; the reply says whether `other` is still a member and how long it has been silent, and
  * when it has been silent too long the lobby probes it (no answer: it expires normally).
  */
-export function onConnStatus(core: LobbyCore, nowMs: number, from: Address, s: Session, msg: Msg<"ConnStatus">): undefined {
-  const own = requireMember(core, nowMs, from, s, msg);
+export function onConnStatus(core: LobbyCore, nowMs: number, s: Session, msg: Msg<"ConnStatus">): undefined {
+  const own = requireMember(core, nowMs, s, msg);
   if (own === undefined) return undefined;
   if (msg.other === msg.peer) {
-    core.sendError(from, msg.req, LobbyErrorCode.BadRequest, "a peer cannot ask for its own status");
+    core.replyError(s, msg.req, LobbyErrorCode.BadRequest, "a peer cannot ask for its own status");
     return undefined;
   }
   const { grid } = own;
@@ -91,7 +89,7 @@ export function onConnStatus(core: LobbyCore, nowMs: number, from: Address, s: S
       core.sendProbe(nowMs, grid, other, msg.peer);
     }
   }
-  core.send(from, { kind: Kind.ConnStatusReply, req: msg.req, grid: grid.id, other: msg.other, status, silentMs });
+  core.reply(s, { kind: Kind.ConnStatusReply, req: msg.req, grid: grid.id, other: msg.other, status, silentMs });
   return undefined;
 }
 

@@ -176,7 +176,7 @@ export class LobbyView {
     for (const g of core.registry.values()) peers += g.members.size;
     return {
       sessions: core.sessions.size,
-      sources: core.limiter.size,
+      sources: core.handshakes.size,
       grids: core.registry.size,
       peers,
       pendingEdges: core.pending.size,

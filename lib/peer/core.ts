@@ -8,15 +8,15 @@
  */
 import type { Address, Transmit } from "../endpoint.ts";
 import type { Random } from "../rng.ts";
-import { DisconnectReason, encode, Kind, TAG_BYTES, TAG_FIELD_BYTES, type Message } from "../../wire/index.ts";
+import { DisconnectReason, encode, isEnvelopeKind, Kind, RELAY_HOPS_OFFSET, TAG_BYTES, TAG_FIELD_BYTES, type AnyMessage, type Message } from "../../wire/index.ts";
 import { writeTag } from "../security/grid-keys.ts";
-import type { TicketVerdict } from "../security/ticket.ts";
+import type { TicketV2Verdict, TicketVerdict } from "../security/ticket.ts";
 import type { ResolvedPeerConfig } from "./config.ts";
 import type { NeighbourInfo } from "./connection-rules.ts";
 import { GridCredentials } from "./credentials.ts";
 import { PeerFailure } from "./drops.ts";
 import type { LinkCloseReason, PeerEvent } from "./events.ts";
-import { LinkTable, type LinkObserver } from "./links.ts";
+import { LinkTable, type Link, type LinkObserver } from "./links.ts";
 import { ACCEPTS, canMove, type Phase } from "./phases.ts";
 import { RequestTable, type RequestTag } from "./request-table.ts";
 import { PeerCounters } from "./stats.ts";
@@ -31,9 +31,14 @@ export type { Phase } from "./phases.ts";
  */
 export const NO_TAG: Uint8Array = new Uint8Array(TAG_BYTES);
 
-/** Peer<->peer kinds (0x10-0x1f) and relay data carry the grid-key tag. */
+/** Peer<->peer control (0x10-0x1f, and NAT traversal's 0x60-0x6f) carries the grid-key tag on its raw bytes (PROTOCOL.md 6.6). */
+export function isTaggedControl(kind: number): boolean {
+  return (kind >= 0x10 && kind <= 0x1f) || (kind >= 0x60 && kind <= 0x6f);
+}
+
+/** The relay family (0x01-0x0f: Data, Repair, Message, Routed), peer<->peer control and NAT traversal's kinds carry the grid-key tag. */
 export function isTaggedKind(kind: number): boolean {
-  return kind === Kind.Data || (kind >= 0x10 && kind <= 0x1f);
+  return (kind >= 0x01 && kind <= 0x0f) || isTaggedControl(kind);
 }
 
 export class PeerCore {
@@ -49,7 +54,7 @@ export class PeerCore {
   limit: number;
   /** Members' addresses learned from the lobby, join messages and hints (at most cfg.maxKnownMembers). */
   readonly members = new Map<number, Address>();
-  readonly links = new LinkTable();
+  readonly links: LinkTable;
   readonly credentials: GridCredentials;
   readonly requests: RequestTable;
   readonly timers = new TimerTable();
@@ -62,6 +67,7 @@ export class PeerCore {
     this.cfg = cfg;
     this.random = cfg.random;
     this.limit = cfg.connectionLimit;
+    this.links = new LinkTable(cfg);
     this.requests = new RequestTable(cfg.random.nextU32(), cfg.retransmitMs, cfg.maxAttempts);
     this.credentials = new GridCredentials(cfg.crypto, cfg.lobbyKey);
   }
@@ -90,7 +96,7 @@ export class PeerCore {
     this.outbox.push({ to, bytes });
   }
 
-  send(to: Address, msg: Message): void {
+  send(to: Address, msg: AnyMessage): void {
     const bytes = this.seal(msg);
     if (bytes !== undefined) this.transmit(to, bytes);
   }
@@ -99,7 +105,7 @@ export class PeerCore {
    * Encodes `msg`; a peer<->peer message gets its tag under the current grid key (written
    * over the zero placeholder). Undefined when there is no grid key yet (not admitted).
    */
-  seal(msg: Message): Uint8Array | undefined {
+  seal(msg: AnyMessage): Uint8Array | undefined {
     const bytes = encode(msg);
     if (!isTaggedKind(msg.kind)) return bytes;
     const keyring = this.credentials.keyring;
@@ -107,15 +113,20 @@ export class PeerCore {
       this.counters.fail(PeerFailure.NoGridKey);
       return undefined;
     }
-    writeTag(keyring, bytes, bytes.length - TAG_FIELD_BYTES, -1);
+    // The relay envelopes' tag leaves out the hop byte, which every relay rewrites (PROTOCOL.md 6.6).
+    writeTag(keyring, bytes, bytes.length - TAG_FIELD_BYTES, isEnvelopeKind(msg.kind) ? RELAY_HOPS_OFFSET : -1);
     return bytes;
   }
 
   /** Sends a request whose reply will be matched by `msg.req`; it retransmits until answered. */
-  request(now: number, to: Address, msg: Message & { req: number }, tag: RequestTag): void {
+  request(now: number, to: Address, msg: AnyMessage & { req: number }, tag: RequestTag): void {
     const bytes = this.seal(msg);
-    if (bytes === undefined) return;
-    if (!this.requests.add(now, msg.req, to, bytes, tag)) {
+    if (bytes !== undefined) this.requestBytes(now, to, msg.req, bytes, tag);
+  }
+
+  /** request() for bytes already encoded (a session frame, lobby-client.ts). */
+  requestBytes(now: number, to: Address, req: number, bytes: Uint8Array, tag: RequestTag): void {
+    if (!this.requests.add(now, req, to, bytes, tag)) {
       this.counters.fail(PeerFailure.RequestTableFull);
       return;
     }
@@ -127,7 +138,7 @@ export class PeerCore {
   }
 
   /** Checks the ticket a neighbour showed for this grid, peer id and address (PROTOCOL.md 6.3). */
-  checkTicket(peer: number, address: Address, ticket: Uint8Array): TicketVerdict | "no-lobby-key" {
+  checkTicket(peer: number, address: Address, ticket: Uint8Array): TicketVerdict | TicketV2Verdict | "no-lobby-key" {
     return this.credentials.checkTicket(this.grid, peer, address, ticket);
   }
 
@@ -144,20 +155,33 @@ export class PeerCore {
    * Opens a link, or returns false when `address` already belongs to another link: one
    * address is one peer (the relay path finds the sending link by address), so a reply or
    * request naming another id from a linked address (stale after a restart, or forged) is refused.
+   *
+   * `confirmed`: the neighbour is known to hold the link too (it accepted our Connect or
+   * Force, and its ticket checked out). A link opened by accepting the neighbour's request is
+   * confirmed by its first Pong or Ping (pings.ts): until then a joining peer is not "joined",
+   * because the neighbour may still refuse our ticket and close it again at once (a flapping
+   * link used to resolve joinGrid() and leave the peer alone with no error).
    */
-  openLink(now: number, peer: number, address: Address, neighbourLinks: number): boolean {
+  openLink(now: number, peer: number, address: Address, neighbourLinks: number, confirmed = true): boolean {
     if (this.links.has(peer)) return true;
     if (this.links.byAddr(address) !== undefined) {
       this.counters.fail(PeerFailure.AddressInUse);
       return false;
     }
-    const link = this.links.open(now, peer, address, neighbourLinks);
+    const link = this.links.open(now, peer, address, neighbourLinks, confirmed);
     this.rememberMember(peer, address);
     this.counters.linksOpened++;
     for (const o of this.observers) o.linkOpened(now, link);
     this.emit({ type: "linkOpen", peer, address, links: this.links.size });
-    if (this.current === "joining") this.becomeMember();
+    if (confirmed && this.current === "joining") this.becomeMember();
     return true;
+  }
+
+  /** The neighbour showed it holds the link (a Pong or a Ping on it). */
+  confirmLink(link: Link): void {
+    if (link.confirmed) return;
+    link.confirmed = true;
+    if (this.current === "joining") this.becomeMember();
   }
 
   /** The first link (or an empty grid): broadcasts now reach the grid. */

@@ -13,17 +13,20 @@
 import type { DecodeErrorCode } from "../../wire/decode-error.ts";
 import type { TagCheck } from "../security/grid-keys.ts";
 import type { HandshakeResult } from "../security/handshake.ts";
-import type { TicketVerdict } from "../security/ticket.ts";
+import type { FrameCheck, ReplayCheck } from "../security/session-frame.ts";
+import type { TicketV2Verdict, TicketVerdict } from "../security/ticket.ts";
 
 export const PeerDrop = {
   /** Arrived after the peer closed (leave() finished). */
   Closed: "closed",
-  /** From an address that is neither a link nor the lobby, over its token bucket (strangerRatePerSecond). */
+  /** Tagged control from an address that is not a link, over its token bucket (strangerRatePerSecond). */
   RateLimited: "rate-limited",
   /** A kind the current phase does not accept (phases.ts), lobby-bound requests included. */
   UnexpectedInState: "unexpected-in-state",
-  /** Relay data from an address that is not one of this peer's links (claim 14). */
+  /** Relay data, or a relay-family control message (Repair, Prune, Graft, RepairRequest), from an address that is not one of this peer's links (claim 14). */
   NotLinked: "not-linked",
+  /** A Prune, Graft or RepairRequest whose `from` is not the peer linked at the address it came from. */
+  WrongSender: "wrong-sender",
   /** Names another grid than this peer's. */
   WrongGrid: "wrong-grid",
   /** A peer <-> peer message claiming to come from this peer's own id. */
@@ -40,8 +43,21 @@ export const PeerDrop = {
   UnexpectedHint: "unexpected-hint",
   /** A GridStatus not from the lobby's address, or naming another grid or peer. */
   UnexpectedStatus: "unexpected-status",
-  /** LobbyClosing from another address than the lobby's. */
+  /** An untagged datagram (a lobby kind, a session frame) from another address than the lobby's. */
   NotFromLobby: "not-from-lobby",
+  /** A lobby message after the handshake outside a session frame (PROTOCOL.md 6.10): a forgery at the lobby's address. */
+  Unauthenticated: "unauthenticated",
+  // Session frames from the lobby (PROTOCOL.md 6.10): FRAME_DROP.
+  /** A session frame for another session than this peer's (an old one, or a forgery). */
+  FrameSession: "frame-session",
+  FrameMissing: "frame-missing",
+  FrameBadMac: "frame-bad-mac",
+  FrameReplay: "frame-replay",
+  FrameStale: "frame-stale",
+  /** A session frame whose message is not one the lobby sends in a frame. */
+  FrameBody: "frame-body",
+  /** Tagged control from a link over its control bucket (linkControlPerSecond), or Data over its data bucket (linkDataPerSecond). */
+  LinkRateLimited: "link-rate-limited",
   /** A reply that matches no outstanding request by req, source address and kind (PROTOCOL.md 7). */
   UnmatchedReply: "unmatched-reply",
   /** A Members reply for another grid or part than the one asked for. */
@@ -60,10 +76,35 @@ export const PeerDrop = {
   TicketWrongAddress: "ticket-wrong-address",
   TicketExpired: "ticket-expired",
   TicketNoLobbyKey: "ticket-no-lobby-key",
+  /** A key-bound ticket (version 2) from a source that proved no key for its peer, or another key (6.3, step 4). */
+  TicketUnprovenKey: "ticket-unproven-key",
+  // NAT traversal (PROTOCOL.md 4.7, 6.9; nat-client.ts, punch.ts).
+  /** An Introduction not from the lobby's address. */
+  NatKindNotFromLobby: "nat-kind-not-from-lobby",
+  /** An Introduction naming another grid or receiver, or this peer as the other end. */
+  UnexpectedIntroduction: "unexpected-introduction",
+  /** A Registered whose key-bound ticket does not verify, or is not this member's or its key's. */
+  RegisteredBadTicket: "registered-bad-ticket",
+  /** A Punch or PunchReply addressed to another peer id. */
+  PunchWrongTo: "punch-wrong-to",
+  /** A Punch or PunchReply whose key-bound ticket fails its layout, grid, peer, epoch or signature. */
+  PunchBadTicket: "punch-bad-ticket",
+  /** A Punch whose challenge is not 16 bytes, or a PunchReply whose challenge is neither empty nor 16 bytes. */
+  PunchBadChallenge: "punch-bad-challenge",
+  /** A Punch from a member the lobby did not introduce (or whose punch ended long ago). */
+  PunchNotIntroduced: "punch-not-introduced",
+  /** A Punch or PunchReply past its punch's answer budget. */
+  PunchRateLimited: "punch-rate-limited",
+  /** A PunchReply that matches no punch under way. */
+  PunchUnmatched: "punch-unmatched",
+  /** A PunchReply whose proof does not verify under its ticket's key over this peer's challenge. */
+  PunchBadProof: "punch-bad-proof",
   // Welcome verification (PROTOCOL.md 6.1): HANDSHAKE_DROP.
   HandshakeNoLobbyKey: "handshake-no-lobby-key",
   HandshakeBadSignature: "handshake-bad-signature",
   HandshakeBadKey: "handshake-bad-key",
+  /** A Message (0x06, 0x07) whose header is malformed, or whose fragment disagrees with the message's others (PROTOCOL.md 4.1.1). */
+  BadMessage: "bad-message",
   /** A handler threw: a Peer bug, never the sender's fault. Tests assert it stays 0. */
   InternalError: "internal-error",
 } as const;
@@ -76,7 +117,14 @@ export const TAG_DROP: Readonly<Record<Exclude<TagCheck, "ok">, PeerDrop>> = {
   "bad-tag": PeerDrop.TagBadTag,
 };
 
-export const TICKET_DROP: Readonly<Record<Exclude<TicketVerdict, "ok"> | "no-lobby-key", PeerDrop>> = {
+export const FRAME_DROP: Readonly<Record<Exclude<FrameCheck | ReplayCheck, "ok" | "fresh">, PeerDrop>> = {
+  missing: PeerDrop.FrameMissing,
+  "bad-mac": PeerDrop.FrameBadMac,
+  replay: PeerDrop.FrameReplay,
+  stale: PeerDrop.FrameStale,
+};
+
+export const TICKET_DROP: Readonly<Record<Exclude<TicketVerdict | TicketV2Verdict, "ok"> | "no-lobby-key", PeerDrop>> = {
   "bad-signature": PeerDrop.TicketBadSignature,
   malformed: PeerDrop.TicketMalformed,
   "wrong-grid": PeerDrop.TicketWrongGrid,
@@ -84,6 +132,7 @@ export const TICKET_DROP: Readonly<Record<Exclude<TicketVerdict, "ok"> | "no-lob
   "wrong-address": PeerDrop.TicketWrongAddress,
   expired: PeerDrop.TicketExpired,
   "no-lobby-key": PeerDrop.TicketNoLobbyKey,
+  "unproven-key": PeerDrop.TicketUnprovenKey,
 };
 
 type HandshakeFailure = Extract<HandshakeResult, { ok: false }>["reason"];
@@ -101,5 +150,7 @@ export const PeerFailure = {
   RequestTableFull: "request-table-full",
   /** A link not opened: its address already belongs to another link (one address is one peer). */
   AddressInUse: "address-in-use",
+  /** An Introduction not punched: MAX_PUNCH_SESSIONS punches are under way (punch.ts). */
+  PunchTableFull: "punch-table-full",
 } as const;
 export type PeerFailure = (typeof PeerFailure)[keyof typeof PeerFailure];

@@ -55,10 +55,43 @@ export type PeerEvent =
       readonly seq: number;
       readonly hops: number;
       readonly target: number | null;
+      /** Sent with send({ reliable }) or send({ ordered }) (PROTOCOL.md 4.1.1); absent for a plain broadcast. */
+      readonly reliable?: boolean;
+      readonly ordered?: boolean;
+      /** The team it was sent to (send({ team })), null for everyone; absent for a plain broadcast. */
+      readonly team?: number | null;
+      /** Sent with send({ to }) and routed to this member (PROTOCOL.md 4.1.2): `seq` counts the origin's routed messages, apart from its broadcasts. */
+      readonly routed?: boolean;
+    }
+  /**
+   * The lobby registered this peer's link key (NAT traversal, PROTOCOL.md 4.7): `observed` is
+   * its address as the lobby sees it; `behindNat` whether that differs from every one of its
+   * localAddresses (undefined when none were given).
+   */
+  | { readonly type: "registered"; readonly observed: Address; readonly behindNat: boolean | undefined }
+  /**
+   * A punch towards `peer` ended: `ok` with the proven path `address` (`local`: one of its LAN
+   * addresses), after `attempts` Punches and `elapsedMs` from the Introduction.
+   */
+  | {
+      readonly type: "punched";
+      readonly peer: number;
+      readonly ok: boolean;
+      readonly attempts: number;
+      readonly elapsedMs: number;
+      readonly address: Address | undefined;
+      readonly local: boolean;
     }
   /** The lobby restarted and this peer registered again with the same grid and peer ids. */
   | { readonly type: "reregistered"; readonly grid: number; readonly peer: number }
   /** A procedure failed: joining, creating a grid, reaching the lobby. */
-  | { readonly type: "error"; readonly code: ErrorCode; readonly message: string }
+  | {
+      readonly type: "error";
+      readonly code: ErrorCode;
+      readonly message: string;
+      /** For message-lost: the origin and the seq of the reliable message lost. */
+      readonly origin?: number;
+      readonly seq?: number;
+    }
   /** leave() finished: neighbours and the lobby were told (or timed out). */
   | { readonly type: "closed" };

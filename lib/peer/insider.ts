@@ -20,6 +20,8 @@ export interface PeerInsider {
   seal(msg: Message): Uint8Array | undefined;
   /** Ids of the peer's outstanding requests, oldest first. */
   outstandingRequests(): number[];
+  /** Inbound datagrams accepted so far (stats().accepted, without the snapshot). */
+  readonly accepted: number;
 }
 
 const registry = new WeakMap<object, PeerParts>();
@@ -45,5 +47,8 @@ export function insiderOf(peer: object): PeerInsider {
     },
     seal: (msg) => core.seal(msg),
     outstandingRequests: () => core.requests.ids(),
+    get accepted() {
+      return core.counters.accepted;
+    },
   };
 }

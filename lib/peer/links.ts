@@ -4,6 +4,7 @@
  * address in one Map lookup.
  */
 import type { Address } from "../endpoint.ts";
+import { TokenBucket } from "../util/rate-limit.ts";
 import type { NeighbourInfo } from "./connection-rules.ts";
 import type { LinkCloseReason } from "./events.ts";
 
@@ -22,6 +23,23 @@ export interface Link {
   neighbourLinks: number;
   /** Invalid datagrams from this link since the last ping tick (misbehaviour detection). */
   invalid: number;
+  /**
+   * Authenticated relay data this link may send (linkDataPerSecond, issue 15: 5,000 x 1 KB on
+   * one link in a second used to be relayed in full) and tagged control (linkControlPerSecond).
+   * Charged only after the grid-key tag verified (receive.ts), so a spoofer cannot mute a link.
+   */
+  readonly data: TokenBucket;
+  readonly control: TokenBucket;
+  /** The neighbour is known to hold the link too (core.ts openLink). */
+  confirmed: boolean;
+}
+
+/** Per-link token bucket rates (PeerConfig). */
+export interface LinkBudgets {
+  readonly linkDataPerSecond: number;
+  readonly linkDataBurst: number;
+  readonly linkControlPerSecond: number;
+  readonly linkControlBurst: number;
 }
 
 /**
@@ -41,6 +59,8 @@ export class LinkTable {
   ids: number[] = [];
   addresses: Address[] = [];
 
+  constructor(private readonly budgets: LinkBudgets) {}
+
   get size(): number {
     return this.byPeer.size;
   }
@@ -57,7 +77,7 @@ export class LinkTable {
     return this.byAddress.get(address);
   }
 
-  open(now: number, peer: number, address: Address, neighbourLinks: number): Link {
+  open(now: number, peer: number, address: Address, neighbourLinks: number, confirmed = true): Link {
     const existing = this.byPeer.get(peer);
     if (existing !== undefined) return existing;
     const link: Link = {
@@ -70,6 +90,9 @@ export class LinkTable {
       pingSentAt: 0,
       neighbourLinks,
       invalid: 0,
+      data: new TokenBucket(this.budgets.linkDataPerSecond, this.budgets.linkDataBurst, now),
+      control: new TokenBucket(this.budgets.linkControlPerSecond, this.budgets.linkControlBurst, now),
+      confirmed,
     };
     this.byPeer.set(peer, link);
     this.byAddress.set(address, link);

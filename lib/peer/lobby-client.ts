@@ -10,7 +10,7 @@
  * What admission starts (the join round, the pings) is the Peer's to wire (LobbyHooks).
  */
 import { ErrorCode } from "../errors.ts";
-import { Kind, LobbyErrorCode, type MessageOf } from "../../wire/index.ts";
+import { encode, Kind, LobbyErrorCode, type AnyMessage, type Message, type MessageOf } from "../../wire/index.ts";
 import type { AdmissionGrant } from "../security/admission.ts";
 import type { PeerCore } from "./core.ts";
 import { PeerDrop, type DropReason } from "./drops.ts";
@@ -18,6 +18,7 @@ import type { Link, LinkObserver } from "./links.ts";
 import { LobbyHandshake } from "./lobby-handshake.ts";
 import type { PendingRequest, RequestTag } from "./request-table.ts";
 import { errorCodeOf } from "./lobby-errors.ts";
+import { KeySchedule } from "./key-schedule.ts";
 import { PeerTimer } from "./timers.ts";
 
 export interface JoinTarget {
@@ -39,6 +40,8 @@ export interface LobbyHooks {
 
 export class LobbyClient implements LinkObserver {
   readonly handshake: LobbyHandshake;
+  /** The grid keys by epoch: switching forward and retiring the old key (key-schedule.ts). */
+  readonly keys: KeySchedule;
   private target: JoinTarget | undefined;
   /** The lobby session id (0: none open). */
   session = 0;
@@ -57,6 +60,7 @@ export class LobbyClient implements LinkObserver {
     private readonly hooks: LobbyHooks,
   ) {
     this.handshake = new LobbyHandshake(core.cfg.crypto, core.credentials);
+    this.keys = new KeySchedule(core);
   }
 
   /** join(): open a session, then find or create the grid (afterSession). */
@@ -71,18 +75,33 @@ export class LobbyClient implements LinkObserver {
     core.request(now, core.cfg.lobby, this.handshake.hello(core.nextReq(), core.cfg.name, keepKey), { t: "hello" });
   }
 
+  /**
+   * A session request, in a session frame under the session's MAC key (PROTOCOL.md 6.10);
+   * its retransmits are framed again under fresh counters (reframe). Nothing goes out
+   * without a session: the callers check first.
+   */
+  ask(now: number, msg: AnyMessage & { req: number; session: number }, tag: RequestTag): void {
+    const bytes = this.handshake.frame(encode(msg));
+    if (bytes !== undefined) this.core.requestBytes(now, this.core.cfg.lobby, msg.req, bytes, tag);
+  }
+
+  /** The bytes a retransmission of `p` sends: a session frame gets the next counter (a replay would be dropped). */
+  reframe(p: PendingRequest): Uint8Array {
+    return p.bytes[2] === Kind.SessionFrame ? (this.handshake.reframe(p.bytes) ?? p.bytes) : p.bytes;
+  }
+
   private sendSelect(now: number, part: number): void {
     const core = this.core;
     const req = core.nextReq();
     const msg = { kind: Kind.SelectGrid, req, session: this.session, grid: core.grid, limit: core.limit, part } as const;
-    core.request(now, core.cfg.lobby, msg, { t: "select", part });
+    this.ask(now, msg, { t: "select", part });
   }
 
   private sendList(now: number, offset: number): void {
     const t = this.target;
     const filter = t !== undefined && typeof t.grid === "string" ? t.grid : "";
     const req = this.core.nextReq();
-    this.core.request(now, this.core.cfg.lobby, { kind: Kind.ListGrids, req, session: this.session, filter, offset }, { t: "list" });
+    this.ask(now, { kind: Kind.ListGrids, req, session: this.session, filter, offset }, { t: "list" });
   }
 
   /** Asks the lobby for the current member list again (idempotent SelectGrid), to find new link candidates. */
@@ -97,7 +116,7 @@ export class LobbyClient implements LinkObserver {
     if (this.session === 0 || core.self === 0) return;
     const req = core.nextReq();
     const msg = { kind: Kind.Heartbeat, req, session: this.session, grid: core.grid, peer: core.self, links: core.links.ids.slice(0, 64) } as const;
-    core.request(now, core.cfg.lobby, msg, { t: "heartbeat" });
+    this.ask(now, msg, { t: "heartbeat" });
   }
 
   /** Claim 50: ask the lobby about a connection whose pings went unanswered. */
@@ -105,14 +124,14 @@ export class LobbyClient implements LinkObserver {
     if (this.session === 0) return;
     const core = this.core;
     const req = core.nextReq();
-    core.request(now, core.cfg.lobby, { kind: Kind.ConnStatus, req, session: this.session, grid: core.grid, peer: core.self, other }, { t: "status" });
+    this.ask(now, { kind: Kind.ConnStatus, req, session: this.session, grid: core.grid, peer: core.self, other }, { t: "status" });
   }
 
   /** leave(): tell the lobby (when there is a session to tell). */
   sendLeave(now: number): void {
     if (this.session === 0) return;
     const core = this.core;
-    core.request(now, core.cfg.lobby, { kind: Kind.Leave, req: core.nextReq(), session: this.session, grid: core.grid, peer: core.self }, { t: "leave" });
+    this.ask(now, { kind: Kind.Leave, req: core.nextReq(), session: this.session, grid: core.grid, peer: core.self }, { t: "leave" });
   }
 
   // Claims 44, 51: the lobby hears of every link that opens or closes.
@@ -128,14 +147,15 @@ export class LobbyClient implements LinkObserver {
     if (this.session === 0) return;
     const core = this.core;
     const req = core.nextReq();
-    core.request(now, core.cfg.lobby, { kind: Kind.ConnUpdate, req, session: this.session, grid: core.grid, peer: core.self, other, open }, { t: "connUpdate" });
+    this.ask(now, { kind: Kind.ConnUpdate, req, session: this.session, grid: core.grid, peer: core.self, other, open }, { t: "connUpdate" });
   }
 
   /** The lobby checks a link it has a one-sided or contradictory report of. */
   onProbe(msg: MessageOf<typeof Kind.Probe>): void {
     const core = this.core;
     const linked = core.links.has(msg.other);
-    core.send(core.cfg.lobby, { kind: Kind.ProbeReply, req: msg.req, session: this.session, grid: core.grid, peer: core.self, other: msg.other, linked });
+    const reply = this.handshake.frame(encode({ kind: Kind.ProbeReply, req: msg.req, session: this.session, grid: core.grid, peer: core.self, other: msg.other, linked }));
+    if (reply !== undefined) core.transmit(core.cfg.lobby, reply);
   }
 
   // ---- replies (matched to our requests by the request table) ------------------------------
@@ -164,7 +184,7 @@ export class LobbyClient implements LinkObserver {
     if (token !== undefined && !this.tokenShown) {
       // Admission (issue 18 item 7): the lobby's policy reads it at CreateGrid, SelectGrid, Rejoin.
       const req = core.nextReq();
-      core.request(now, core.cfg.lobby, { kind: Kind.JoinToken, req, session: this.session, sealed: this.handshake.sealToken(token, req) }, { t: "token" });
+      this.ask(now, { kind: Kind.JoinToken, req, session: this.session, sealed: this.handshake.sealToken(token, req) }, { t: "token" });
       return;
     }
     if (this.rejoining) {
@@ -181,7 +201,7 @@ export class LobbyClient implements LinkObserver {
         epoch: core.credentials.keyring.currentEpoch ?? 0,
         sealed: this.handshake.sealHeldKey(core.credentials.keyring, req),
       } as const;
-      core.request(now, core.cfg.lobby, msg, { t: "rejoin" });
+      this.ask(now, msg, { t: "rejoin" });
       return;
     }
     const t = this.target;
@@ -192,7 +212,7 @@ export class LobbyClient implements LinkObserver {
     } else if (t.create) {
       const req = core.nextReq();
       const msg = { kind: Kind.CreateGrid, req, session: this.session, name: t.grid, capacity: t.capacity, limit: core.limit, meta: t.meta } as const;
-      core.request(now, core.cfg.lobby, msg, { t: "create" });
+      this.ask(now, msg, { t: "create" });
     } else this.sendList(now, 0);
   }
 
@@ -230,7 +250,12 @@ export class LobbyClient implements LinkObserver {
   onMembers(now: number, msg: MessageOf<typeof Kind.Members>, part: number, grant: AdmissionGrant): DropReason | undefined {
     const core = this.core;
     if (msg.grid !== core.grid || msg.part !== part) return PeerDrop.UnexpectedReply;
-    if (!this.applyGrant(msg, grant)) return PeerDrop.BadGrant;
+    // Parts asked for together can arrive out of order: an older grant's member list is
+    // still good, but its keys would roll the keyring back (a replayed one too).
+    if (msg.nonce > this.grantNonce) {
+      if (!this.keys.takeGrant(now, this.heartbeatMs, grant)) return PeerDrop.BadGrant;
+      this.grantNonce = msg.nonce;
+    }
     core.self = msg.peer;
     for (const m of msg.members) core.rememberMember(m.peer, m.addr);
     if (part === 0) {
@@ -249,21 +274,9 @@ export class LobbyClient implements LinkObserver {
     return undefined;
   }
 
-  /** Takes the keys and ticket of an opened grant. False when the keyring cannot hold them. */
-  private applyGrant(msg: MessageOf<typeof Kind.Members>, grant: AdmissionGrant): boolean {
-    // Parts asked for together can arrive out of order: an older grant's member list is
-    // still good, but its keys would roll the keyring back (a replayed one too).
-    if (msg.nonce <= this.grantNonce) return true;
-    const creds = this.core.credentials;
-    try {
-      for (const k of grant.keys) creds.keyring.add(k.epoch, k.key);
-      creds.keyring.activate(grant.activeEpoch);
-    } catch {
-      return false; // epochs the keyring cannot hold together
-    }
-    creds.ticket = grant.ticket;
-    this.grantNonce = msg.nonce;
-    return true;
+  /** An Error that does not end its request (bare, to a Hello; or RateLimited): remembered for the give-up message. */
+  onLobbyNotice(msg: MessageOf<typeof Kind.Error>): void {
+    this.handshake.failure = `it answered Error ${msg.code}${msg.detail === "" ? "" : ` (${msg.detail})`}`;
   }
 
   /** An Error reply from the lobby to one of our requests. */
@@ -302,15 +315,10 @@ export class LobbyClient implements LinkObserver {
 
   /** The lobby's heartbeat answer names the epoch to send under and the newest one issued. */
   onHeartbeatAck(now: number, msg: MessageOf<typeof Kind.HeartbeatAck>): void {
-    const keyring = this.core.credentials.keyring;
-    if (keyring.keyFor(msg.latest) === undefined) {
-      this.refreshMembers(now); // a rotation started: fetch the new key (and a ticket under it)
-      return;
-    }
-    if (keyring.currentEpoch !== msg.epoch && keyring.keyFor(msg.epoch) !== undefined) {
-      keyring.activate(msg.epoch);
-      this.refreshMembers(now); // a ticket under the new epoch, before the old one ages out
-    }
+    const action = this.keys.onHeartbeatAck(now, this.heartbeatMs, msg.epoch, msg.latest);
+    // A rotation started: fetch the new key and a ticket under it; or we switched: a ticket
+    // under the new epoch, in case ours is older.
+    if (action !== "none") this.refreshMembers(now);
   }
 
   onRejoined(now: number): void {

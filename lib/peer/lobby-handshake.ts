@@ -3,15 +3,19 @@
  * 6.1, 6.2, 6.4): a Hello with a fresh X25519 key and the cookie of the lobby's last Retry,
  * padded so the lobby may answer within its 3x anti-amplification budget; the signed
  * Welcome, verified under the pinned (or first seen) lobby key; then the sealed grants the
- * lobby sends and the grid key this peer hands back when it re-registers. Owned by the lobby
- * client (lobby-client.ts), which holds the session itself.
+ * lobby sends and the grid key this peer hands back when it re-registers; and the session
+ * frames (PROTOCOL.md 6.10) every later message in either direction travels in, under MAC keys
+ * derived from the session key, with a counter the receiver never takes twice. Owned by the
+ * lobby client (lobby-client.ts), which holds the session itself.
  */
-import { encode, Kind, MIN_HELLO_BYTES, type MessageOf } from "../../wire/index.ts";
+import { decode, encode, Kind, MIN_HELLO_BYTES, type MessageOf } from "../../wire/index.ts";
 import { type AdmissionGrant, decodeGrant, encodeGrant } from "../security/admission.ts";
 import type { CryptoProvider, KeyPair } from "../security/crypto.ts";
 import type { GridKeyring } from "../security/grid-keys.ts";
 import { beginHandshake, Direction, finishHandshake, openFrom, sealFor } from "../security/handshake.ts";
-import { HANDSHAKE_DROP, PeerDrop, type DropReason } from "./drops.ts";
+import { sealLinkKey } from "../security/link-key.ts";
+import { deriveSessionMacKeys, SessionFramer } from "../security/session-frame.ts";
+import { FRAME_DROP, HANDSHAKE_DROP, PeerDrop, type DropReason } from "./drops.ts";
 import type { GridCredentials } from "./credentials.ts";
 
 type Hello = MessageOf<typeof Kind.Hello>;
@@ -22,6 +26,8 @@ export class LobbyHandshake {
   /** The cookie from the lobby's Retry, echoed in the next Hello. */
   private cookie: Uint8Array = new Uint8Array(0);
   private sessionKey: Uint8Array | undefined;
+  /** The session's frames, from the Welcome that opened it. */
+  private framer: SessionFramer | undefined;
   /** Why the last Welcome was refused, for the error if the Hello gives up. */
   failure: string | undefined;
 
@@ -63,8 +69,34 @@ export class LobbyHandshake {
     this.ephemeral = undefined;
     creds.lobbyKey = r.lobbyPublicKey; // trust on first use when none was pinned; pinned from now on
     this.sessionKey = r.sessionKey;
+    this.framer = SessionFramer.forPeer(deriveSessionMacKeys(this.crypto, r.sessionKey), msg.session);
     this.failure = undefined;
     return undefined;
+  }
+
+  /** An encoded session message in a frame under the next counter; undefined with no session (or a spent one). */
+  frame(body: Uint8Array): Uint8Array | undefined {
+    return this.framer?.frame(body);
+  }
+
+  /** A frame of this session again under the next counter (a retransmission); undefined when it is not this session's. */
+  reframe(frame: Uint8Array): Uint8Array | undefined {
+    const f = this.framer;
+    if (f === undefined) return undefined;
+    const d = decode(frame);
+    return d.ok && d.msg.kind === Kind.SessionFrame && d.msg.session === f.session ? f.reframe(frame) : undefined;
+  }
+
+  /**
+   * A frame from the lobby's address, checked (PROTOCOL.md 6.10): this session's id, the tag
+   * under the lobby's MAC key, a counter not taken before. The message it carries, or why
+   * it was dropped.
+   */
+  openFrame(frame: MessageOf<typeof Kind.SessionFrame>, bytes: Uint8Array): Uint8Array | DropReason {
+    const f = this.framer;
+    if (f === undefined || frame.session !== f.session) return PeerDrop.FrameSession;
+    const check = f.open(bytes);
+    return check === "fresh" ? frame.body : FRAME_DROP[check];
   }
 
   /**
@@ -92,5 +124,10 @@ export class LobbyHandshake {
     if (epoch === undefined || key === undefined || this.sessionKey === undefined) return new Uint8Array(0);
     const plain = encodeGrant({ activeEpoch: epoch, keys: [{ epoch, key }], ticket: new Uint8Array(0) });
     return sealFor(this.crypto, this.sessionKey, Direction.PeerToLobby, req, plain);
+  }
+
+  /** Register.sealed: this peer's link key for the lobby (PROTOCOL.md 6.9, nonce = the Register's req); undefined without a session. */
+  sealLinkKey(req: number, grid: number, peer: number, publicKey: Uint8Array): Uint8Array | undefined {
+    return this.sessionKey === undefined ? undefined : sealLinkKey(this.crypto, this.sessionKey, req, grid, peer, publicKey);
   }
 }

@@ -8,7 +8,8 @@
  *   pollTransmit() until undefined, then pollEvent() until undefined, then re-arm one
  *   timer at pollTimeout().
  *
- * Commands: join(now, options), broadcast(now, payload), setConnectionLimit(now, n),
+ * Commands: join(now, options), broadcast(now, payload), send(now, payload, options),
+ * joinTeam(team), leaveTeam(team), setConnectionLimit(now, n),
  * leave(now). Input: handleDatagram(now, from, bytes), handleTimeout(now).
  *
  * Where things are: the checks every datagram goes through, in order (receive.ts), the
@@ -22,13 +23,20 @@ import { MAX_JOIN_TOKEN_BYTES, MAX_META_BYTES, MAX_NAME_BYTES, utf8Length } from
 import { resolvePeerConfig, type PeerConfig, type ResolvedPeerConfig } from "./config.ts";
 import type { NeighbourInfo } from "./connection-rules.ts";
 import { PeerCore } from "./core.ts";
+import { Delivery } from "./delivery.ts";
+import { Messenger, type SendOptions } from "./messages.ts";
+import { Router } from "./router.ts";
 import { PeerDrop, type DropReason } from "./drops.ts";
 import type { PeerEvent } from "./events.ts";
 import { LobbyClient } from "./lobby-client.ts";
+import { NatClient } from "./nat-client.ts";
 import type { PeerParts } from "./parts.ts";
 import { Pinger } from "./pings.ts";
 import { isRelayData, Receiver } from "./receive.ts";
+import { Redundancy } from "./redundancy.ts";
 import { RelayPath } from "./relay-path.ts";
+import { Repairer, type ParentSource } from "./repair.ts";
+import { RepairServer } from "./repair-server.ts";
 import { onGiveUp } from "./replies.ts";
 import { Responder } from "./responder.ts";
 import { Seeker } from "./seeker.ts";
@@ -56,26 +64,41 @@ export interface JoinOptions {
  * Builds the parts, each given only the parts it asks for (no part imports another's
  * module for a value, so there is no import loop), and registers the link observers in
  * the order they are told: the lobby's link report, the seeker's cooldown, the relay rules,
- * the first ping.
+ * the redundancy part (grafts when a parent's link closes), the repair part, the first ping.
  */
 function compose(cfg: ResolvedPeerConfig): [PeerParts, Receiver] {
   const core = new PeerCore(cfg);
   const lobby = new LobbyClient(core, {
     admitted: (now) => {
       pings.start(now);
+      nat.onAdmitted(now);
       seeker.onAdmitted(now);
     },
-    membersUpdated: (now) => seeker.onMembersUpdated(now),
+    membersUpdated: (now) => {
+      nat.onMembersUpdated(now);
+      seeker.onMembersUpdated(now);
+    },
   });
+  const nat = new NatClient(core, lobby);
   const pings = new Pinger(core, lobby);
-  const seeker = new Seeker(core, lobby, pings);
+  const seeker = new Seeker(core, lobby, nat, pings);
   const responder = new Responder(core, seeker, pings);
   const relay = new RelayPath(core);
+  const parents: ParentSource = { parentOf: (origin) => redundancy.parentOf(origin) };
+  const repair = cfg.repair ? new Repairer(core, relay.duplicates, new RepairServer(core, relay.rules), parents, relay) : undefined;
+  const redundancy = new Redundancy(core, relay.list, repair);
+  const delivery = new Delivery(core, repair);
+  const router = new Router(core, relay.rules, parents);
+  const messenger = new Messenger(core, relay, router);
+  relay.use(redundancy, repair, delivery);
   core.observeLinks(lobby);
   core.observeLinks(seeker);
   core.observeLinks(relay);
+  core.observeLinks(redundancy);
+  if (repair !== undefined) core.observeLinks(repair);
   core.observeLinks(pings);
-  const parts: PeerParts = { core, lobby, seeker, responder, pings, relay, standing: new Standing(core) };
+  const standing = new Standing(core);
+  const parts: PeerParts = { core, lobby, seeker, responder, pings, relay, redundancy, repair, delivery, messenger, router, nat, standing };
   return [parts, new Receiver(parts)];
 }
 
@@ -87,7 +110,7 @@ export class Peer extends PeerView implements Endpoint<PeerEvent> {
   /** Throws RelayGridError(invalid-config) when an option is out of range. */
   constructor(config: PeerConfig) {
     super(...compose(resolvePeerConfig(config)));
-    const { core, lobby, seeker, pings } = this.parts;
+    const { core, lobby, seeker, pings, redundancy, repair, delivery, nat } = this.parts;
     core.timers.source(PeerTimer.Retransmit, () => core.requests.nextDeadline());
     this.onTimer = {
       [PeerTimer.Retransmit]: (now) => this.retransmit(now),
@@ -96,6 +119,12 @@ export class Peer extends PeerView implements Endpoint<PeerEvent> {
       [PeerTimer.PingTick]: (now) => pings.onPingTick(now),
       [PeerTimer.Heartbeat]: (now) => lobby.onHeartbeatTimer(now),
       [PeerTimer.SeekTick]: (now) => seeker.onSeekTick(now),
+      [PeerTimer.KeyGrace]: () => lobby.keys.onGraceOver(),
+      [PeerTimer.RedundancyTick]: (now) => redundancy.onTick(now),
+      [PeerTimer.RepairTick]: (now) => repair?.onTick(now),
+      [PeerTimer.DeliveryTick]: (now) => delivery.onTick(now),
+      [PeerTimer.Punch]: (now) => nat.onTimer(now),
+      [PeerTimer.Unreachable]: () => nat.onUnreachableTimer(),
       [PeerTimer.CloseDeadline]: () => this.finishClose(),
     };
   }
@@ -126,8 +155,29 @@ export class Peer extends PeerView implements Endpoint<PeerEvent> {
 
   /** Sends `payload` to every member of the grid, each exactly once (claims 2-4). Returns its sequence value. */
   broadcast(now: number, payload: Uint8Array, target: number | null = null): number {
-    this.advance(now);
-    return this.parts.relay.broadcast(payload, target);
+    const t = this.advance(now);
+    return this.parts.relay.broadcast(t, payload, target);
+  }
+
+  /**
+   * Sends `payload` (up to MAX_MESSAGE_BYTES, 256 KiB) to every member, or with `to` to one
+   * member, as `options` say: unreliable by default, `reliable`, `ordered` (per origin), or to
+   * a `team` only (PROTOCOL.md 4.1.1). Returns the seq the receivers see it under.
+   * Throws RelayGridError: payload-too-large over the maximum, invalid-config for a bad option.
+   */
+  send(now: number, payload: Uint8Array, options: SendOptions & { to?: number } = {}): number {
+    const t = this.advance(now);
+    return this.parts.messenger.send(t, payload, options.to ?? null, options);
+  }
+
+  /** Joins team `team` (a u32 > 0) inside this grid: its team messages are delivered here from now on. */
+  joinTeam(team: number): void {
+    this.parts.delivery.teams.add(checkInt("team", team, 1, 0xffffffff));
+  }
+
+  /** Leaves team `team`: its team messages are relayed but no longer delivered here. */
+  leaveTeam(team: number): void {
+    this.parts.delivery.teams.delete(team);
   }
 
   /**
@@ -153,11 +203,12 @@ export class Peer extends PeerView implements Endpoint<PeerEvent> {
   /** Leaves gracefully: tells every neighbour and the lobby, then emits "closed". */
   leave(now: number): void {
     const t = this.advance(now);
-    const { core, lobby, seeker } = this.parts;
+    const { core, lobby, seeker, nat } = this.parts;
     if (core.phase === "leaving" || core.phase === "closed") return;
     const wasMember = core.self !== 0;
     core.setPhase("leaving");
     seeker.abandon();
+    nat.abandon();
     for (const peer of [...core.links.ids]) core.closeLink(t, peer, "leave");
     core.requests.cancel((p) => p.tag.t !== "disconnect" && p.tag.t !== "connUpdate");
     if (wasMember) lobby.sendLeave(t);
@@ -174,7 +225,7 @@ export class Peer extends PeerView implements Endpoint<PeerEvent> {
     c.datagramsIn++;
     c.bytesIn += bytes.length;
     let reason: DropReason | undefined;
-    if (isRelayData(bytes)) reason = this.receiver.receiveData(from, bytes);
+    if (isRelayData(bytes)) reason = this.receiver.receiveData(t, from, bytes);
     else {
       try {
         reason = this.receiver.receive(t, from, bytes);
@@ -232,6 +283,7 @@ export class Peer extends PeerView implements Endpoint<PeerEvent> {
       now,
       (p) => {
         core.counters.retransmits++;
+        p.bytes = this.parts.lobby.reframe(p);
         core.transmit(p.to, p.bytes);
       },
       (p) => onGiveUp(this.parts, now, p),

@@ -10,12 +10,17 @@
  *
  * A new kind or phase is one row or one list entry here.
  */
-import { Kind, type KindValue } from "../../wire/kinds.ts";
+import { Kind, NatKind, type AnyKindValue } from "../../wire/kinds.ts";
 
 export type Phase = "idle" | "lobby" | "joining" | "member" | "leaving" | "closed";
 
-/** Replies to this peer's requests: matched by req, source address and kind (request-table.ts). */
-const REPLIES: readonly KindValue[] = [
+/**
+ * Replies to this peer's requests: matched by req, source address and kind (request-table.ts).
+ * After the handshake the lobby's arrive in a SessionFrame (PROTOCOL.md 6.10), taken in every
+ * phase that takes replies; what a frame carries then goes through this table too.
+ */
+const REPLIES: readonly AnyKindValue[] = [
+  Kind.SessionFrame,
   Kind.JoinReply,
   Kind.AvailableReply,
   Kind.ConnectReply,
@@ -31,10 +36,12 @@ const REPLIES: readonly KindValue[] = [
   Kind.UnknownSession,
   Kind.Retry,
   Kind.Error,
+  NatKind.Registered,
+  NatKind.Introduced,
 ];
 
-/** What a peer in the grid answers or takes from its neighbours (responder.ts, pings.ts, relay-path.ts). */
-const IN_GRID: readonly KindValue[] = [
+/** What a peer in the grid answers or takes from its neighbours (responder.ts, pings.ts, relay-path.ts, redundancy.ts, repair.ts). */
+const IN_GRID: readonly AnyKindValue[] = [
   Kind.GridStatus,
   Kind.Join,
   Kind.Available,
@@ -44,12 +51,23 @@ const IN_GRID: readonly KindValue[] = [
   Kind.Ping,
   Kind.Pong,
   Kind.Data,
+  Kind.Repair,
+  Kind.Message,
+  Kind.MessageRepair,
+  Kind.Routed,
+  Kind.Prune,
+  Kind.Graft,
+  Kind.RepairRequest,
   Kind.Probe,
+  // NAT traversal (PROTOCOL.md 4.7): the lobby's Introduction, and punching with the member it names.
+  NatKind.Introduction,
+  NatKind.Punch,
+  NatKind.PunchReply,
 ];
 
 export interface PhaseRow {
   /** Kinds handled in this phase; every other kind is `unexpected-in-state`. */
-  readonly accepts: readonly KindValue[];
+  readonly accepts: readonly AnyKindValue[];
   /** Phases setPhase may move to from this one. */
   readonly next: readonly Phase[];
 }

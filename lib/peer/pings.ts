@@ -48,8 +48,13 @@ export class Pinger implements LinkObserver {
     core.timers.arm(PeerTimer.PongDeadline, now + core.cfg.pongTimeoutMs);
   }
 
+  /**
+   * A link this peer opened on its own request (the neighbour accepted, so it is confirmed)
+   * is pinged at once; one opened by accepting a request is pinged by probe() after the reply.
+   */
   linkOpened(now: number, link: Link): void {
     if (this.core.phase !== "member" && this.core.phase !== "joining") return;
+    if (!link.confirmed) return;
     this.ping(now, link);
     this.core.timers.armEarlier(PeerTimer.PongDeadline, now + this.core.cfg.pongTimeoutMs);
   }
@@ -79,6 +84,18 @@ export class Pinger implements LinkObserver {
     link.pingReq = req;
     link.pingSentAt = now;
     core.send(link.address, { kind: Kind.Ping, req, grid: core.grid, from: core.self, tag: NO_TAG });
+  }
+
+  /**
+   * A link we opened by accepting its request is pinged at once, right after our reply: its
+   * Pong confirms it (core.ts openLink). Before the reply, the neighbour would answer as one
+   * whose Connect is still unanswered, whatever it then makes of our ticket.
+   */
+  probe(now: number, peer: number): void {
+    const link = this.core.links.get(peer);
+    if (link === undefined || link.confirmed) return;
+    this.ping(now, link);
+    this.core.timers.armEarlier(PeerTimer.PongDeadline, now + this.core.cfg.pongTimeoutMs);
   }
 
   /** Pings out for pongTimeoutMs are missed; the deadline moves to the next one still out. */
@@ -114,6 +131,7 @@ export class Pinger implements LinkObserver {
     link.missed = 0;
     link.neighbourLinks = msg.links;
     link.srttMs = link.srttMs === 0 ? rtt : link.srttMs + (rtt - link.srttMs) / 8;
+    this.core.confirmLink(link);
     return undefined;
   }
 }

@@ -5,13 +5,20 @@
  * the same bytes with only the hop byte changed. No objects beyond the delivery event, no
  * string keys but the source address lookup, no closures. The header, the rules' context
  * and the duplicate filter belong to this Peer alone.
+ *
+ * Every copy from a link is shown to the redundancy part (redundancy.ts: the copy from any
+ * link but the first to deliver is pruned), and every fresh envelope to the repair part
+ * (repair.ts: kept for neighbours that miss it, gaps found). A Repair (PROTOCOL.md 4.2.1) is
+ * delivered like Data but never relayed and never pruned.
  */
 import type { Address } from "../endpoint.ts";
 import { ErrorCode, RelayGridError } from "../errors.ts";
 import { DuplicateFilter } from "../relay/origin-table.ts";
 import { SeqResult } from "../relay/duplicate-window.ts";
 import { RelayRuleSet } from "../relay/rule-set.ts";
+import { RedundancyList } from "../relay/redundancy-list.ts";
 import {
+  Kind,
   MAX_PAYLOAD_BYTES,
   newRelayHeader,
   readRelay,
@@ -24,24 +31,44 @@ import { checkTag, writeTag } from "../security/grid-keys.ts";
 import type { PeerCore } from "./core.ts";
 import { PeerDrop, TAG_DROP, type DropReason } from "./drops.ts";
 import type { Link, LinkObserver } from "./links.ts";
+import type { Redundancy } from "./redundancy.ts";
+import type { Repairer } from "./repair.ts";
+import type { Delivery } from "./delivery.ts";
 
 export class RelayPath implements LinkObserver {
   readonly duplicates: DuplicateFilter;
   readonly rules: RelayRuleSet;
+  /** This Peer's redundancy-list rule, in "prune" mode. */
+  readonly list: RedundancyList | undefined;
   private readonly header = newRelayHeader();
   /** The sequence value of this peer's latest broadcast (claim 4). */
   private seq = 0;
+  private tree: Redundancy | undefined;
+  private repair: Repairer | undefined;
+  private messages: Delivery | undefined;
+  /** Links the envelope being handled was forwarded to (rules.chosen[0..sent)). */
+  private sent = 0;
 
   constructor(private readonly core: PeerCore) {
     this.duplicates = new DuplicateFilter({ maxOrigins: core.cfg.maxOrigins, windowBits: core.cfg.windowBits });
     this.rules = new RelayRuleSet(core.cfg.relayRules);
+    this.list = this.rules.rules.find((r): r is RedundancyList => r instanceof RedundancyList);
+    if (this.list !== undefined) this.list.maxOrigins = core.cfg.maxOrigins;
+  }
+
+  /** The parts every arrival is shown to (the Peer composes them after this one). */
+  use(tree: Redundancy, repair: Repairer | undefined, messages: Delivery): void {
+    this.tree = tree;
+    this.repair = repair;
+    this.messages = messages;
   }
 
   /**
    * Originates a broadcast (or, with `target`, data addressed to one member but relayed
-   * through the grid). Returns its sequence value.
+   * through the grid): a Data envelope, or with `kind` Message one whose payload begins with
+   * a message header (messages.ts). Returns its sequence value.
    */
-  broadcast(payload: Uint8Array, target: number | null): number {
+  broadcast(now: number, payload: Uint8Array, target: number | null, kind: typeof Kind.Data | typeof Kind.Message = Kind.Data): number {
     const core = this.core;
     if (core.self === 0 || (core.phase !== "member" && core.phase !== "joining")) {
       throw new RelayGridError(ErrorCode.NotJoined, `cannot broadcast while ${core.phase}: wait for the "joined" event`);
@@ -57,14 +84,16 @@ export class RelayPath implements LinkObserver {
     }
     this.seq = (this.seq + 1) >>> 0;
     const buf = new Uint8Array(relaySizeBound(payload.length));
-    const n = writeRelay(buf, 0, 0, core.grid, core.self, this.seq, target, payload);
+    const n = writeRelay(buf, 0, 0, core.grid, core.self, this.seq, target, payload, null, kind);
     const bytes = buf.subarray(0, n);
     const keyring = core.credentials.keyring;
     if (keyring.currentEpoch === undefined) throw new RelayGridError(ErrorCode.NotJoined, "no grid key yet: wait for the \"joined\" event");
     // The tag covers everything but the hop byte, so relays forward it unchanged.
     writeTag(keyring, bytes, n - TAG_FIELD_BYTES, RELAY_HOPS_OFFSET);
     core.counters.broadcasts++;
-    this.forward(core.grid, core.self, this.seq, 0, target, core.self, bytes, 0);
+    // Kept for the neighbours that miss it (they ask the origin: it is their first link).
+    this.repair?.onArrival(now, core.self, core.self, this.seq, 0, bytes);
+    this.forward(core.grid, core.self, this.seq, 0, target, core.self, bytes, 0, 0);
     return this.seq;
   }
 
@@ -73,30 +102,96 @@ export class RelayPath implements LinkObserver {
    * `bytes` from here on (see Endpoint). Returns the drop reason, or undefined when taken
    * (a duplicate or stale copy is taken: counted in duplicates / stale, not as a drop).
    */
-  onData(from: Address, bytes: Uint8Array): DropReason | undefined {
+  onData(now: number, from: Address, bytes: Uint8Array): DropReason | undefined {
     const core = this.core;
     const link = core.links.byAddr(from);
     // Only links may inject data (claim 14: "from a sending peer system connected to").
     if (link === undefined) return PeerDrop.NotLinked;
     const header = this.header;
-    const err = readRelay(bytes, header);
+    const kind = bytes[2] as number; // Data or Message (receive.ts isRelayData)
+    const err = readRelay(bytes, header, kind);
     if (err !== null) return err;
     if (header.grid !== core.grid) return PeerDrop.WrongGrid;
     // Authenticated relay: a tag under one of the grid's keys, over all but the hop byte,
     // checked once per hop before the duplicate window can be touched.
     const t = checkTag(core.credentials.keyring, bytes, RELAY_HOPS_OFFSET);
     if (t !== "ok") return TAG_DROP[t];
+    // The link's data bucket (links.ts), after the tag so only the member itself spends it.
+    if (!link.data.take(now)) return PeerDrop.LinkRateLimited;
     if (header.origin === core.self) {
       core.counters.duplicates++; // our own broadcast came back around a cycle
       return undefined;
     }
     // Claims 18, 19: store what identifies the data and compare each arrival against it.
     const r = this.duplicates.check(header.origin, header.seq);
+    const tree = this.tree;
     if (r !== SeqResult.Fresh) {
-      if (r === SeqResult.Duplicate) core.counters.duplicates++;
-      else core.counters.stale++;
+      if (r === SeqResult.Duplicate) {
+        core.counters.duplicates++;
+        tree?.onCopy(now, link.peer, header.origin, false); // US 7,685,301: a second copy is pruned
+      } else core.counters.stale++;
       return undefined;
     }
+    tree?.onCopy(now, link.peer, header.origin, true);
+    const bad = this.deliver(now, kind, bytes);
+    if (bad !== undefined) return bad; // a malformed Message is not relayed on
+    const target = header.target;
+    // Not relayed further once it reached its addressee.
+    this.sent = target === core.self ? 0 : this.forward(header.grid, header.origin, header.seq, header.hops, target, link.peer, bytes, header.hops + 1, 0);
+    core.counters.relayed += this.sent;
+    this.repair?.onArrival(now, link.peer, header.origin, header.seq, header.hops, bytes);
+    this.sent = 0;
+    return undefined;
+  }
+
+  /** Whether the envelope being handled was just forwarded to `peer` (repair.ts SentSource). */
+  sentTo(peer: number): boolean {
+    const ids = this.core.links.ids;
+    const chosen = this.rules.chosen;
+    for (let i = 0; i < this.sent; i++) if (ids[chosen[i] as number] === peer) return true;
+    return false;
+  }
+
+  /**
+   * A Repair from link `link` (receive.ts checked its tag and decoded it): delivered if it is
+   * new and kept for others; never pruned. Relayed only when it is newer than anything this
+   * peer had of its origin (see below); an older one the members below ask for themselves.
+   */
+  onRepair(now: number, link: Link, bytes: Uint8Array): DropReason | undefined {
+    const core = this.core;
+    const header = this.header;
+    const kind = bytes[2] as number; // Repair or MessageRepair (receive.ts)
+    const err = readRelay(bytes, header, kind);
+    if (err !== null) return err;
+    if (header.grid !== core.grid) return PeerDrop.WrongGrid;
+    if (header.origin === core.self || this.duplicates.check(header.origin, header.seq) !== SeqResult.Fresh) {
+      this.repair?.onDuplicateRepair();
+      return undefined;
+    }
+    this.tree?.onRepaired(now, header.origin);
+    const bad = this.deliver(now, kind, bytes);
+    if (bad !== undefined) return bad;
+    // We missed it, so the members we relay this origin to missed it too (a lost last
+    // message they cannot even see missing): it goes on to them by the relay rules, as a
+    // Repair (never pruned, never a path), but not to the parent, which delivers to us.
+    const target = header.target;
+    const parent = this.tree?.parentOf(header.origin) ?? 0;
+    this.sent = target === core.self ? 0 : this.forward(header.grid, header.origin, header.seq, header.hops, target, link.peer, bytes, header.hops + 1, parent);
+    core.counters.relayed += this.sent;
+    this.repair?.onArrival(now, link.peer, header.origin, header.seq, header.hops, bytes);
+    this.sent = 0;
+    return undefined;
+  }
+
+  /**
+   * Delivers the envelope in the header (to the application, when it is for everyone or for
+   * us); a Message goes to the delivery part (delivery.ts), which returns a drop when its
+   * header is malformed.
+   */
+  private deliver(now: number, kind: number, bytes: Uint8Array): DropReason | undefined {
+    const core = this.core;
+    const header = this.header;
+    if (kind === Kind.Message || kind === Kind.MessageRepair) return this.messages?.accept(now, header, bytes);
     const target = header.target;
     if (target === null || target === core.self) {
       core.counters.delivered++;
@@ -108,9 +203,7 @@ export class RelayPath implements LinkObserver {
         hops: header.hops,
         target,
       });
-      if (target === core.self) return undefined; // it reached its addressee: no need to relay further
     }
-    core.counters.relayed += this.forward(header.grid, header.origin, header.seq, header.hops, target, link.peer, bytes, header.hops + 1);
     return undefined;
   }
 
@@ -136,6 +229,7 @@ export class RelayPath implements LinkObserver {
     fromPeer: number,
     bytes: Uint8Array,
     hopsOut: number,
+    skip: number,
   ): number {
     const rules = this.rules;
     const ctx = rules.ctx;
@@ -151,7 +245,18 @@ export class RelayPath implements LinkObserver {
     bytes[RELAY_HOPS_OFFSET] = hopsOut;
     const addresses = links.addresses;
     const chosen = rules.chosen;
-    for (let i = 0; i < n; i++) this.core.transmit(addresses[chosen[i] as number] as string, bytes);
-    return n;
+    if (skip === 0) {
+      for (let i = 0; i < n; i++) this.core.transmit(addresses[chosen[i] as number] as string, bytes);
+      return n;
+    }
+    // A Repair passed on: not to `skip` (the parent), compacting rules.chosen for sentTo().
+    let sent = 0;
+    for (let i = 0; i < n; i++) {
+      const c = chosen[i] as number;
+      if (links.ids[c] === skip) continue;
+      chosen[sent++] = c;
+      this.core.transmit(addresses[c] as string, bytes);
+    }
+    return sent;
   }
 }

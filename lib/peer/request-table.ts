@@ -6,7 +6,7 @@
  * address and kind (REPLY_KINDS): a forged or stale reply changes nothing.
  */
 import type { Address } from "../endpoint.ts";
-import { Kind, type Message } from "../../wire/index.ts";
+import { Kind, NatKind, type AnyMessage } from "../../wire/index.ts";
 
 /** Retransmit backoff stops doubling here, so a lossy path keeps trying at a useful pace. */
 export const MAX_BACKOFF_MS = 2000;
@@ -27,12 +27,16 @@ export type RequestTag =
   | { readonly t: "available"; readonly peer: number; readonly round: number }
   | { readonly t: "connect"; readonly peer: number }
   | { readonly t: "force"; readonly peer: number }
-  | { readonly t: "disconnect"; readonly peer: number };
+  | { readonly t: "disconnect"; readonly peer: number }
+  | { readonly t: "register" }
+  | { readonly t: "introduce"; readonly targets: readonly number[] }
+  | { readonly t: "punchReport" };
 
 export interface PendingRequest {
   readonly req: number;
   readonly to: Address;
-  readonly bytes: Uint8Array;
+  /** What a retransmission sends (a session frame is re-framed under a fresh counter each time). */
+  bytes: Uint8Array;
   readonly tag: RequestTag;
   readonly firstSentAt: number;
   attempts: number;
@@ -82,7 +86,7 @@ export class RequestTable {
    * The outstanding request `msg` answers, if it came from the address the request went to
    * with a kind that answers it (PROTOCOL.md 7); undefined for a forged or stale reply.
    */
-  match(from: Address, msg: Message & { req: number }): PendingRequest | undefined {
+  match(from: Address, msg: AnyMessage & { req: number }): PendingRequest | undefined {
     const p = this.byId.get(msg.req);
     return p !== undefined && p.to === from && replyFits(p, msg) ? p : undefined;
   }
@@ -164,9 +168,12 @@ const REPLY_KINDS: Readonly<Record<RequestTag["t"], readonly number[]>> = {
   connect: [Kind.ConnectReply],
   force: [Kind.ForceReply],
   disconnect: [Kind.DisconnectAck],
+  register: [NatKind.Registered],
+  introduce: [NatKind.Introduced],
+  punchReport: [Kind.Ack],
 };
 
-function replyFits(p: PendingRequest, msg: Message): boolean {
+function replyFits(p: PendingRequest, msg: AnyMessage): boolean {
   if (msg.kind === Kind.UnknownSession || msg.kind === Kind.Error) return isLobbyTag(p.tag);
   if (!REPLY_KINDS[p.tag.t].includes(msg.kind)) return false;
   // A peer's reply must name the peer that was asked: one naming another id (corrupted or

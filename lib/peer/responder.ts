@@ -13,15 +13,23 @@ import { PeerDrop, TICKET_DROP, type DropReason } from "./drops.ts";
 import type { NeighbourCounts } from "./pings.ts";
 import type { Seeker } from "./seeker.ts";
 
+const NO_TICKET = new Uint8Array(0);
+
 type Ask = MessageOf<typeof Kind.Join> | MessageOf<typeof Kind.Available>;
 type LinkRequest = MessageOf<typeof Kind.Connect> | MessageOf<typeof Kind.Force>;
+
+/** Pings a link just opened on the neighbour's request, to confirm it (pings.ts). */
+export interface LinkProbe {
+  probe(now: number, peer: number): void;
+}
 
 export class Responder {
   constructor(
     private readonly core: PeerCore,
     /** Room and the slots held by our own requests in flight are the seeker's. */
     private readonly seeker: Seeker,
-    private readonly counts: NeighbourCounts,
+    /** Confirms links it opened (probe) and refreshes the neighbours' link counts (pings.ts). */
+    private readonly pings: LinkProbe & NeighbourCounts,
   ) {}
 
   onAsk(from: Address, msg: Ask): DropReason | undefined {
@@ -51,10 +59,13 @@ export class Responder {
       else {
         // Both sides asked each other at once: the lower id yields its own request and accepts.
         if (crossed) pending.delete(msg.from);
-        accepted = core.openLink(now, msg.from, from, 0);
+        accepted = core.openLink(now, msg.from, from, 0, false);
       }
     }
-    core.send(from, { kind: Kind.ConnectReply, req: msg.req, grid: core.grid, from: core.self, accepted, ticket: core.credentials.ticket, tag: NO_TAG });
+    // Our ticket only to a request we would take and whose ticket held: a refusal stays small (<= 3x, PROTOCOL.md 6.2).
+    const ticket = wants ? this.ticketFor(drop, from) : NO_TICKET;
+    core.send(from, { kind: Kind.ConnectReply, req: msg.req, grid: core.grid, from: core.self, accepted, ticket, tag: NO_TAG });
+    if (accepted) this.pings.probe(now, msg.from);
     return drop;
   }
 
@@ -76,14 +87,15 @@ export class Responder {
       } else if (core.links.size > 0) {
         const d = core.pickDrop();
         if (d !== undefined && core.closeLink(now, d.peer, "forced")) ok = this.seeker.hasRoom();
-        if (d === undefined) this.counts.refreshCounts(now); // a retried Force decides on fresh counts
+        if (d === undefined) this.pings.refreshCounts(now); // a retried Force decides on fresh counts
       }
       if (ok && !core.links.has(msg.from)) {
-        ok = core.openLink(now, msg.from, from, 0);
+        ok = core.openLink(now, msg.from, from, 0, false);
         if (ok) core.counters.forcedConnections++;
       }
     }
-    core.send(from, { kind: Kind.ForceReply, req: msg.req, grid: core.grid, from: core.self, ok, ticket: core.credentials.ticket, tag: NO_TAG });
+    core.send(from, { kind: Kind.ForceReply, req: msg.req, grid: core.grid, from: core.self, ok, ticket: this.ticketFor(drop, from), tag: NO_TAG });
+    if (ok) this.pings.probe(now, msg.from);
     return drop;
   }
 
@@ -103,6 +115,7 @@ export class Responder {
     const link = core.links.get(msg.from);
     if ((link !== undefined && link.address === from) || (link === undefined && this.seeker.pending.has(msg.from))) {
       core.send(from, { kind: Kind.Pong, req: msg.req, grid: core.grid, from: core.self, links: core.links.size, tag: NO_TAG });
+      if (link !== undefined) core.confirmLink(link); // it pings us: it holds the link
       return undefined;
     }
     // The sender thinks we are linked but we are not (our close or its connect got lost):
@@ -111,7 +124,20 @@ export class Responder {
     return PeerDrop.PingNotLinked;
   }
 
-  /** A link-opening request must show a ticket the lobby signed for this peer id and address (PROTOCOL.md 6.3). */
+  /**
+   * The ticket a reply shows: ours when the requester's verified, none when it did not. A
+   * request whose ticket failed may come from anywhere (a member can tag a Connect and send
+   * it from a victim's address), and our ticket would make the reply up to 5 times its size;
+   * without it the refusal is about as large as the request (PROTOCOL.md 6.2: never 3x).
+   */
+  private ticketFor(drop: DropReason | undefined, from: Address): Uint8Array {
+    return drop === undefined ? this.core.credentials.ticketFor(from) : NO_TICKET;
+  }
+
+  /**
+   * A link-opening request must show a ticket the lobby signed for this peer id and address,
+   * or a key-bound one whose key the source proved (PROTOCOL.md 6.3).
+   */
   private ticketDrop(from: Address, msg: LinkRequest): DropReason | undefined {
     const verdict = this.core.checkTicket(msg.from, from, msg.ticket);
     return verdict === "ok" ? undefined : TICKET_DROP[verdict];

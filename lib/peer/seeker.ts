@@ -9,6 +9,9 @@
  * and negatives, the slots held by Connect and Force requests in flight (`pending`, so a peer
  * never exceeds its limit when many pick each other at once), the repairs in flight, and the
  * claim 41 cooldowns. It arms the round-end and seek-tick timers.
+ * Behind NATs (PROTOCOL.md 4.7) the members a round asks are also introduced and punched
+ * (PathSource, nat-client.ts), asked again at a path proven before they answered, and sent
+ * Connect or Force once their punch settles.
  */
 import type { Address } from "../endpoint.ts";
 import { shuffle } from "../rng.ts";
@@ -18,23 +21,12 @@ import { NO_TAG, type PeerCore } from "./core.ts";
 import { TICKET_DROP, type DropReason } from "./drops.ts";
 import type { NeighbourCounts } from "./pings.ts";
 import type { Link, LinkObserver } from "./links.ts";
+import { MAX_ROUND_EXTENSION_MS, type PathSource } from "./nat-client.ts";
 import { PeerTimer } from "./timers.ts";
+import { Cooldowns } from "./cooldowns.ts";
+import type { MemberSource, Round } from "./round.ts";
 
-/** A join round (claim 26) or a connection-available round (claim 36) in progress. */
-export interface Round {
-  readonly id: number;
-  readonly kind: "join" | "available";
-  readonly sentAt: number;
-  readonly deadline: number;
-  /** The members asked. */
-  readonly asked: readonly number[];
-  readonly responses: Response[];
-}
-
-/** Where the seeker gets more members to ask when it knows nobody new (the lobby client). */
-export interface MemberSource {
-  refreshMembers(now: number): void;
-}
+export type { MemberSource, Round } from "./round.ts";
 
 type LinkReply = MessageOf<typeof Kind.ConnectReply> | MessageOf<typeof Kind.ForceReply>;
 
@@ -44,7 +36,7 @@ export class Seeker implements LinkObserver {
   /** Island repairs sent while full: when accepted, a link is dropped to make room. */
   readonly repairing = new Set<number>();
   /** Claim 41: peer -> time until which it is not chosen again. */
-  readonly cooldown = new Map<number, number>();
+  readonly cooldown: Cooldowns;
   private round: Round | undefined;
   private roundSeq = 0;
   /** Positives of the last round not yet tried, in the rules' order (tried if a connect is refused). */
@@ -57,8 +49,11 @@ export class Seeker implements LinkObserver {
   constructor(
     private readonly core: PeerCore,
     private readonly lobby: MemberSource,
+    private readonly paths: PathSource,
     private readonly counts: NeighbourCounts,
-  ) {}
+  ) {
+    this.cooldown = new Cooldowns(core.cfg.maxKnownMembers);
+  }
 
   /** Links plus slots held by requests in flight. */
   get used(): number {
@@ -109,29 +104,51 @@ export class Seeker implements LinkObserver {
     const core = this.core;
     const pool = shuffle(core.random, this.candidates(now)).slice(0, core.cfg.joinSample);
     if (pool.length === 0) {
-      // The grid's first member (or everyone else is gone): joined with no links yet.
-      if (kind === "join") core.becomeMember();
+      // The grid's first member (or everyone else is gone): joined with no links yet. Members
+      // all in their claim 41 cooldown (they just dropped us) are not "gone": ask again later.
+      if (kind === "join" && core.members.size === 0) core.becomeMember();
       // Nobody left to ask: the lobby may know members we do not (claim 24's member list).
       else this.lobby.refreshMembers(now);
       this.scheduleSeek(now, core.cfg.seekIntervalMs);
       return;
     }
     const id = ++this.roundSeq;
-    this.round = { id, kind, sentAt: now, deadline: now + core.cfg.joinWindowMs, asked: pool.map(([peer]) => peer), responses: [] };
-    core.timers.arm(PeerTimer.RoundEnd, this.round.deadline);
-    for (const [peer, addr] of pool) {
-      const req = core.nextReq();
-      const msg = { req, grid: core.grid, from: core.self, tag: NO_TAG };
-      if (kind === "join") core.request(now, addr, { kind: Kind.Join, ...msg }, { t: "join", peer, round: id });
-      else core.request(now, addr, { kind: Kind.Available, ...msg }, { t: "available", peer, round: id });
-    }
+    const round: Round = { id, kind, sentAt: now, deadline: now + core.cfg.joinWindowMs, asked: pool.map(([peer]) => peer), responses: [], requests: new Map() };
+    this.round = round;
+    core.timers.arm(PeerTimer.RoundEnd, round.deadline);
+    for (const [peer, listed] of pool) this.ask(now, round, peer, this.paths.addressOf(now, peer, listed));
+    this.paths.punch(now, pool.map(([peer]) => peer), (t, peer, outcome) => outcome === "proven" && this.askAgain(t, id, peer));
+  }
+
+  private ask(now: number, round: Round, peer: number, addr: Address): void {
+    const core = this.core;
+    const req = core.nextReq();
+    const msg = { req, grid: core.grid, from: core.self, tag: NO_TAG };
+    round.requests.set(peer, { req, addr });
+    if (round.kind === "join") core.request(now, addr, { kind: Kind.Join, ...msg }, { t: "join", peer, round: round.id });
+    else core.request(now, addr, { kind: Kind.Available, ...msg }, { t: "available", peer, round: round.id });
+  }
+
+  /** `peer`'s path was proven before it answered: ask it there now, and wait for it a little longer. */
+  private askAgain(now: number, roundId: number, peer: number): void {
+    const round = this.round;
+    const first = round?.requests.get(peer);
+    if (round === undefined || round.id !== roundId || first === undefined || round.responses.some((r) => r.peer === peer)) return;
+    if (round.kind === "available" && this.core.links.size >= this.core.limit) return; // full since: claim 36 asks only below the limit
+    const addr = this.paths.addressOf(now, peer, first.addr);
+    const pending = this.core.requests.get(first.req);
+    if (addr !== first.addr) this.ask(now, round, peer, addr);
+    else if (pending !== undefined) this.core.transmit(addr, pending.bytes); // the punch opened the way: resend at once
+    const window = this.core.cfg.joinWindowMs;
+    round.deadline = Math.max(round.deadline, Math.min(now + window, round.sentAt + window + MAX_ROUND_EXTENSION_MS));
+    this.core.timers.arm(PeerTimer.RoundEnd, round.deadline);
   }
 
   /** Members worth asking: known, not linked, not pending, not in the claim 41 cooldown. */
   private candidates(now: number): [number, Address][] {
     const out: [number, Address][] = [];
     for (const [peer, addr] of this.core.members) {
-      if (this.core.links.has(peer) || this.pending.has(peer) || this.inCooldown(now, peer)) continue;
+      if (this.core.links.has(peer) || this.pending.has(peer) || this.cooldown.active(now, peer)) continue;
       out.push([peer, addr]);
     }
     return out;
@@ -141,6 +158,7 @@ export class Seeker implements LinkObserver {
   onRoundReply(now: number, roundId: number, peer: number, address: Address, positive: boolean, links: number): void {
     const round = this.round;
     if (round === undefined || round.id !== roundId) return; // a late answer to an ended round
+    if (round.responses.some((r) => r.peer === peer)) return; // asked twice (again at its proven path)
     round.responses.push({
       peer,
       addr: address,
@@ -193,9 +211,18 @@ export class Seeker implements LinkObserver {
     const core = this.core;
     if ((!overLimit && !this.hasRoom()) || core.links.has(r.peer) || this.pending.has(r.peer)) return;
     this.pending.add(r.peer);
-    const req = core.nextReq();
-    const msg = { kind: Kind.Connect, req, grid: core.grid, from: core.self, ticket: core.credentials.ticket, tag: NO_TAG } as const;
-    core.request(now, r.addr, msg, { t: "connect", peer: r.peer });
+    this.linkRequest(now, Kind.Connect, r.peer, r.addr);
+  }
+
+  /** Connect or Force (its slot held in `pending`), with the ticket for the path it goes to (PathSource.reach). */
+  private linkRequest(now: number, kind: typeof Kind.Connect | typeof Kind.Force, peer: number, addr: Address): void {
+    this.paths.reach(now, peer, addr, (at, to) => {
+      const core = this.core;
+      if (!this.pending.has(peer) || (core.phase !== "joining" && core.phase !== "member")) return;
+      const msg = { req: core.nextReq(), grid: core.grid, from: core.self, ticket: core.credentials.ticketFor(to), tag: NO_TAG };
+      if (kind === Kind.Connect) core.request(at, to, { kind, ...msg }, { t: "connect", peer });
+      else core.request(at, to, { kind, ...msg }, { t: "force", peer });
+    });
   }
 
   /**
@@ -219,9 +246,7 @@ export class Seeker implements LinkObserver {
     const core = this.core;
     if ((!overLimit && !this.hasRoom()) || core.links.has(peer) || this.pending.has(peer)) return;
     this.pending.add(peer);
-    const req = core.nextReq();
-    const msg = { kind: Kind.Force, req, grid: core.grid, from: core.self, ticket: core.credentials.ticket, tag: NO_TAG } as const;
-    core.request(now, addr, msg, { t: "force", peer });
+    this.linkRequest(now, Kind.Force, peer, addr);
   }
 
   /**
@@ -298,34 +323,22 @@ export class Seeker implements LinkObserver {
       if (this.pending.size > 0 || core.links.size === 0) return;
       this.repairing.add(t.peer);
     }
-    this.cooldown.delete(t.peer);
-    if (msg.force) this.sendForce(now, t.peer, t.addr, full);
-    else this.connect(now, { peer: t.peer, addr: t.addr, positive: true, links: 0, receivedAt: now, responseTimeMs: 0, order: 0 }, full);
+    this.cooldown.end(t.peer);
+    const addr = this.paths.addressOf(now, t.peer, t.addr);
+    if (msg.force) this.sendForce(now, t.peer, addr, full);
+    else this.connect(now, { peer: t.peer, addr, positive: true, links: 0, receivedAt: now, responseTimeMs: 0, order: 0 }, full);
   }
 
   // ---- links and cooldowns ---------------------------------------------------------------
 
   linkOpened(_now: number, link: Link): void {
-    this.cooldown.delete(link.peer);
+    this.cooldown.end(link.peer);
   }
 
   linkClosed(now: number, link: Link): void {
     const core = this.core;
-    this.cooldown.delete(link.peer);
-    this.cooldown.set(link.peer, now + core.cfg.disconnectPeriodMs);
-    // Bounded like the member list: the oldest cooldown (the first to run out) goes first.
-    if (this.cooldown.size > core.cfg.maxKnownMembers) this.cooldown.delete(this.cooldown.keys().next().value as number);
+    this.cooldown.start(link.peer, now + core.cfg.disconnectPeriodMs);
     // Below the limit now: look for a link soon (claim 36), not at the next regular tick.
     if (core.phase === "member" && this.hasRoom()) this.scheduleSeek(now, core.cfg.seekIntervalMs / 4);
-  }
-
-  private inCooldown(now: number, peer: number): boolean {
-    const until = this.cooldown.get(peer);
-    if (until === undefined) return false;
-    if (until <= now) {
-      this.cooldown.delete(peer);
-      return false;
-    }
-    return true;
   }
 }

@@ -3,6 +3,11 @@
  * reasons of drops.ts, and `datagramsIn === accepted + sum(drops)` always holds.
  */
 import type { DropReason, PeerFailure } from "./drops.ts";
+import type { RedundancyCounters } from "./redundancy.ts";
+import type { RepairCounters } from "./repair-server.ts";
+import type { MessageCounters } from "./delivery.ts";
+import type { RoutedCounters } from "./router.ts";
+import type { NatStats } from "./nat-client.ts";
 
 export interface PeerStats {
   readonly peer: number;
@@ -37,6 +42,16 @@ export interface PeerStats {
   readonly linksClosed: number;
   readonly forcedConnections: number;
   readonly retransmits: number;
+  /** Redundancy lists (US 7,685,301): Prunes and Grafts sent and received, quiet origins; `listed`: (origin, neighbour) pairs this peer skips. */
+  readonly redundancy: Readonly<RedundancyCounters> & { readonly listed: number };
+  /** Repair: seqs found missing, repaired, given up; requests and Repairs both ways (all 0 with repair off). */
+  readonly repair: Readonly<RepairCounters>;
+  /** Messages (send()): delivered, reassembled, held for order, reported lost, ... (delivery.ts). */
+  readonly messages: Readonly<MessageCounters>;
+  /** Messages to one member, routed (router.ts): sent, delivered, forwarded, flooded for want of a route. */
+  readonly routed: Readonly<RoutedCounters>;
+  /** NAT traversal (PROTOCOL.md 4.7): registration, introductions, punches, proven paths. */
+  readonly nat: NatStats;
 }
 
 export class PeerCounters {

@@ -23,6 +23,18 @@ export const PeerTimer = {
   Heartbeat: "heartbeat",
   /** Below the limit: look for links (claim 36; seeker.ts). */
   SeekTick: "seek-tick",
+  /** The previous grid key's grace after a switch is over: forget it (lobby-client.ts; PROTOCOL.md 6.5). */
+  KeyGrace: "key-grace",
+  /** Send the Prunes and Grafts batched per link; look for origins gone quiet (redundancy.ts). */
+  RedundancyTick: "redundancy-tick",
+  /** Ask for the missing seqs that are due, give up the ones out of attempts (repair.ts). */
+  RepairTick: "repair-tick",
+  /** Unfinished large messages time out; ordered messages that waited maxHoldMs skip their gap (delivery.ts). */
+  DeliveryTick: "delivery-tick",
+  /** NAT traversal (nat-client.ts): the next Punch round, a punch's budget, a prepared round's wait, the proven-path sweep. */
+  Punch: "punch",
+  /** A joining peer that still holds no link is told it reaches nobody (nat-client.ts; PROTOCOL.md 7.2). */
+  Unreachable: "unreachable",
   /** leave() stops waiting for acks (peer.ts); due early once no request is outstanding. */
   CloseDeadline: "close-deadline",
 } as const;

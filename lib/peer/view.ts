@@ -8,6 +8,7 @@ import type { PeerParts } from "./parts.ts";
 import type { Phase } from "./phases.ts";
 import type { Receiver } from "./receive.ts";
 import type { GridStanding } from "./standing.ts";
+import { newRepairCounters, type RepairCounters } from "./repair-server.ts";
 import type { PeerStats } from "./stats.ts";
 import type { PeerTimer } from "./timers.ts";
 
@@ -29,13 +30,34 @@ export interface PeerFootprint {
   origins: number;
   /** Outstanding control requests (at most 1024). */
   requests: number;
+  /** Origins whose first link this peer tracks (redundancy lists, at most maxOrigins). */
+  routes: number;
+  /** Origins with a redundancy list (neighbours that pruned them, at most maxOrigins). */
+  listed: number;
+  /** Envelopes in the retransmit buffer (at most repairBufferMessages), and their bytes (at most repairBufferBytes). */
+  buffered: number;
+  bufferedBytes: number;
+  /** Missing seqs being pulled from neighbours (at most 4096). */
+  missing: number;
+  /** Ordered messages held for an earlier one (at most maxHeldMessages per origin), and their bytes (at most maxHeldBytes). */
+  held: number;
+  heldBytes: number;
+  /** Unfinished large messages, and their bytes (at most reassemblyBytes). */
+  reassembling: number;
+  reassemblyBytes: number;
   /** Tickets verified and cached. */
   tickets: number;
+  /** Punches under way or still answering (at most MAX_PUNCH_SESSIONS). */
+  punches: number;
+  /** Proven paths (at most MAX_PROVEN_PATHS). */
+  paths: number;
   /** Named timers armed (timers.ts). */
   timers: number;
   queuedTransmits: number;
   queuedEvents: number;
 }
+
+const NO_REPAIR: RepairCounters = newRepairCounters();
 
 export class PeerView {
   constructor(
@@ -96,7 +118,22 @@ export class PeerView {
       linksClosed: k.linksClosed,
       forcedConnections: k.forcedConnections,
       retransmits: k.retransmits,
+      redundancy: { ...this.parts.redundancy.counters, listed: this.parts.relay.list?.entries ?? 0 },
+      repair: { ...(this.parts.repair?.counters ?? NO_REPAIR) },
+      messages: { ...this.parts.delivery.counters },
+      routed: { ...this.parts.router.counters },
+      nat: this.parts.nat.stats(),
     };
+  }
+
+  /**
+   * One origin as this peer relays it (US 7,685,301): the link whose copies it keeps
+   * (`parent`, 0 for none), the links it pruned for it, and the neighbours that pruned it here
+   * (`listed`: this peer does not send them that origin's messages).
+   */
+  redundancyOf(origin: number): { parent: number; pruned: number[]; listed: number[] } {
+    const { redundancy, relay } = this.parts;
+    return { parent: redundancy.parentOf(origin), pruned: redundancy.prunedBy(origin), listed: relay.list?.listed(origin) ?? [] };
   }
 
   /** The earliest timer and its name (pollTimeout() is its atMs). */
@@ -105,7 +142,7 @@ export class PeerView {
   }
 
   footprint(): PeerFootprint {
-    const { core, seeker, relay } = this.parts;
+    const { core, seeker, relay, nat } = this.parts;
     return {
       links: core.links.size,
       pending: seeker.pending.size,
@@ -115,7 +152,18 @@ export class PeerView {
       strangers: this.receiver.strangers.size,
       origins: relay.duplicates.size,
       requests: core.requests.size,
+      routes: this.parts.redundancy.size,
+      listed: relay.list?.size ?? 0,
+      buffered: this.parts.repair?.buffer.size ?? 0,
+      bufferedBytes: this.parts.repair?.buffer.bytesHeld ?? 0,
+      missing: this.parts.repair?.pending ?? 0,
+      held: this.parts.delivery.holding.messages,
+      heldBytes: this.parts.delivery.holding.bytes,
+      reassembling: this.parts.delivery.reassembly.size,
+      reassemblyBytes: this.parts.delivery.reassembly.bytesHeld,
       tickets: core.credentials.ticketsCached,
+      punches: nat.punches.sessions.size,
+      paths: core.credentials.paths.size,
       timers: core.timers.armed,
       queuedTransmits: core.outbox.length,
       queuedEvents: core.events.length,

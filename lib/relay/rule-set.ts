@@ -15,13 +15,25 @@ const EXCLUDE_ORIGIN = 2;
 const EXCLUDE_TARGET = 3;
 const HOPS = 4;
 const PER_MESSAGE = 5;
+/** The rule names a list of peers per message (excludedPeers): the redundancy list. */
+const EXCLUDE_LIST = 6;
+const NONE: readonly number[] = Object.freeze([]);
 
 function formOf(rule: RelayRule): number {
   if (rule.excludes === "fromPeer") return EXCLUDE_SENDER;
   if (rule.excludes === "origin") return EXCLUDE_ORIGIN;
   if (rule.excludes === "target") return EXCLUDE_TARGET;
+  if (rule.excludedPeers !== undefined) return EXCLUDE_LIST;
   if (rule.maxHops !== undefined) return HOPS;
   return rule.perMessage === true ? PER_MESSAGE : GENERAL;
+}
+
+const excluding = (f: number): boolean => (f >= EXCLUDE_SENDER && f <= EXCLUDE_TARGET) || f === EXCLUDE_LIST;
+
+/** Whether `peer` is in `list` (a few entries: at most the links). */
+function listed(list: readonly number[], peer: number): boolean {
+  for (let i = 0; i < list.length; i++) if (list[i] === peer) return true;
+  return false;
 }
 
 export class RelayRuleSet {
@@ -36,12 +48,15 @@ export class RelayRuleSet {
   private readonly form: Uint8Array;
   /** Per active rule (see select), for this message: the peer it refuses, or -1 (none: ask allow()). */
   private readonly excludedPeer: number[];
+  /** Per active rule of the list form, for this message: the peers it refuses. */
+  private readonly excludedList: (readonly number[])[];
   /** For this message: the rules still to decide per link, in order. */
   private readonly active: Uint16Array;
   private readonly linkHooks: RelayRule[];
   /**
-   * Set when the list is up to two excluding rules followed by hop limits only (the
-   * defaults): select() then decides each message from three numbers. -1 in `simpleHops`: none.
+   * Set when the list is up to three excluding rules, at most one of them a list (the
+   * redundancy list), followed by hop limits only (the defaults): select() then decides each
+   * message from a few peer ids, with no call per link.
    */
   private readonly simple: boolean;
   /** The first hop limit's position, and every hop limit's maxHops from there, in order. */
@@ -50,6 +65,9 @@ export class RelayRuleSet {
   /** The forms of rules 0 and 1 when they exclude a peer (GENERAL, naming none, otherwise). */
   private readonly simpleForm0: number;
   private readonly simpleForm1: number;
+  /** Position of the list rule among the leading ones (-1: none), and the single-peer form of rule 2. */
+  private readonly simpleList: number;
+  private readonly simpleForm2: number;
 
   /**
    * `configured` is a checked list (resolvePeerConfig ran checkRelayRules on it). With
@@ -60,16 +78,21 @@ export class RelayRuleSet {
     this.suppressed = this.rules.map(() => 0);
     this.form = Uint8Array.from(this.rules, formOf);
     this.excludedPeer = this.rules.map(() => -1);
+    this.excludedList = this.rules.map(() => NONE);
     this.active = new Uint16Array(this.rules.length);
     this.linkHooks = this.rules.filter((r) => r.linkOpened !== undefined || r.linkClosed !== undefined);
     const forms = [...this.form];
-    const excluding = forms.findIndex((f) => f < EXCLUDE_SENDER || f > EXCLUDE_TARGET);
-    const lead = excluding < 0 ? forms.length : excluding;
-    this.simple = lead <= 2 && forms.slice(lead).every((f) => f === HOPS);
+    const first = forms.findIndex((f) => !excluding(f));
+    const lead = first < 0 ? forms.length : first;
+    const lists = forms.slice(0, lead).filter((f) => f === EXCLUDE_LIST).length;
+    this.simple = lead <= 3 && lists <= 1 && (lead <= 2 || lists === 1) && forms.slice(lead).every((f) => f === HOPS);
     this.simpleHops = lead;
     this.simpleBounds = this.simple ? this.rules.slice(lead).map((r) => r.maxHops as number) : [];
-    this.simpleForm0 = lead > 0 ? (forms[0] as number) : GENERAL;
-    this.simpleForm1 = lead > 1 ? (forms[1] as number) : GENERAL;
+    const single = (i: number): number => (i < lead && forms[i] !== EXCLUDE_LIST ? (forms[i] as number) : GENERAL);
+    this.simpleForm0 = single(0);
+    this.simpleForm1 = single(1);
+    this.simpleForm2 = single(2);
+    this.simpleList = forms.slice(0, lead).indexOf(EXCLUDE_LIST);
   }
 
   /**
@@ -104,9 +127,29 @@ export class RelayRuleSet {
     const x0 = excludedBy(this.simpleForm0, ctx);
     const x1 = excludedBy(this.simpleForm1, ctx);
     let count = 0;
+    const at = this.simpleList;
+    if (at < 0) {
+      for (let c = 0; c < n; c++) {
+        const peer = candidatePeerIds[c] as number;
+        const by = peer === x0 ? 0 : peer === x1 ? 1 : stop;
+        if (by < 0) chosen[count++] = c;
+        else suppressed[by] = (suppressed[by] as number) + 1;
+      }
+      return count;
+    }
+    // With the redundancy list: its peers for this message, asked once, compared per link in
+    // the rules' order (the single-peer rules around it keep their positions).
+    const list = (this.rules[at] as RelayRule).excludedPeers?.(ctx) ?? NONE;
+    const x2 = excludedBy(this.simpleForm2, ctx);
     for (let c = 0; c < n; c++) {
       const peer = candidatePeerIds[c] as number;
-      const by = peer === x0 ? 0 : peer === x1 ? 1 : stop;
+      let by = stop;
+      if (at === 0 && listed(list, peer)) by = 0;
+      else if (peer === x0) by = 0;
+      else if (at === 1 && listed(list, peer)) by = 1;
+      else if (peer === x1) by = 1;
+      else if (at === 2 && listed(list, peer)) by = 2;
+      else if (peer === x2) by = 2;
       if (by < 0) chosen[count++] = c;
       else suppressed[by] = (suppressed[by] as number) + 1;
     }
@@ -115,7 +158,7 @@ export class RelayRuleSet {
 
   /** select() for any other list: the rules that decide once per message first, then per link. */
   private selectGeneral(candidatePeerIds: ArrayLike<number>, n: number): number {
-    const { ctx, rules, form, excludedPeer, active, chosen, suppressed } = this;
+    const { ctx, rules, form, excludedPeer, excludedList, active, chosen, suppressed } = this;
     // Once per message.
     let actives = 0;
     let general = false;
@@ -129,7 +172,8 @@ export class RelayRuleSet {
       }
       excludedPeer[actives] =
         f === EXCLUDE_SENDER ? ctx.fromPeer : f === EXCLUDE_ORIGIN ? ctx.origin : f === EXCLUDE_TARGET ? (ctx.target ?? -1) : -1;
-      if (f === GENERAL) general = true;
+      excludedList[actives] = f === EXCLUDE_LIST ? ((rules[r] as RelayRule).excludedPeers?.(ctx) ?? NONE) : NONE;
+      if (f === GENERAL || f === EXCLUDE_LIST) general = true;
       active[actives++] = r;
     }
     let count = 0;
@@ -154,7 +198,8 @@ export class RelayRuleSet {
       let refusedBy = stop;
       for (let a = 0; a < actives; a++) {
         const r = active[a] as number;
-        if (excludedPeer[a] === peer || (form[r] === GENERAL && !(rules[r] as RelayRule).allow(ctx))) {
+        const f = form[r] as number;
+        if (excludedPeer[a] === peer || (f === EXCLUDE_LIST ? listed(excludedList[a] as readonly number[], peer) : f === GENERAL && !(rules[r] as RelayRule).allow(ctx))) {
           refusedBy = r;
           break;
         }
@@ -163,6 +208,18 @@ export class RelayRuleSet {
       else suppressed[refusedBy] = (suppressed[refusedBy] as number) + 1;
     }
     return count;
+  }
+
+  /**
+   * Whether every rule but the one named `skip` allows the message in `ctx` (filled by the
+   * caller) to `peer`, asking each rule's allow() and counting nothing: the check a repair
+   * passes (lib/peer/repair-server.ts) before it sends a neighbour a message it missed.
+   */
+  admits(peer: number, skip: string): boolean {
+    const ctx = this.ctx;
+    ctx.toPeer = peer;
+    for (const r of this.rules) if (r.name !== skip && !r.allow(ctx)) return false;
+    return true;
   }
 
   linkOpened(peer: number): void {

@@ -47,7 +47,10 @@ export interface RelayContext {
  *   - `excludes`: the context field naming the one peer it refuses (every other is allowed):
  *     the sender (claim 15), the origin (claim 17), the target;
  *   - `maxHops`: it allows the message on every link while ctx.hops < maxHops;
- *   - `perMessage: true`: `allow` ignores ctx.toPeer, so it is asked once per message.
+ *   - `perMessage: true`: `allow` ignores ctx.toPeer, so it is asked once per message;
+ *   - `excludedPeers(ctx)`: asked once per message for the peers it refuses for that message
+ *     (every other is allowed), an array the rule owns and leaves alone during the selection:
+ *     the redundancy list (redundancy-list.ts, per origin and next hop) is one.
  *
  * A rule with state of its own per Peer (say, per origin and next hop) gives `forPeer`: each
  * Peer calls it once and uses the rule it returns (same name). Such a rule may also give
@@ -60,6 +63,7 @@ export type RelayRule = {
   readonly excludes?: ExcludedField;
   readonly maxHops?: number;
   readonly perMessage?: boolean;
+  readonly excludedPeers?: (ctx: RelayContext) => readonly number[];
   forPeer?(): RelayRule;
   linkOpened?(peer: number): void;
   linkClosed?(peer: number): void;
@@ -143,13 +147,16 @@ export function checkRelayRules(rules: readonly RelayRule[]): readonly RelayRule
         `relay rule ${i} must be { name: non-empty string, allow(ctx): boolean }`,
       );
     }
-    for (const hook of ["forPeer", "linkOpened", "linkClosed"] as const) {
+    for (const hook of ["forPeer", "linkOpened", "linkClosed", "excludedPeers"] as const) {
       if (rule[hook] !== undefined && typeof rule[hook] !== "function") {
         throw new RelayGridError(ErrorCode.InvalidConfig, `relay rule "${name}": ${hook} must be a function or left out`);
       }
     }
     if (rule.excludes !== undefined && rule.excludes !== "fromPeer" && rule.excludes !== "origin" && rule.excludes !== "target") {
       throw new RelayGridError(ErrorCode.InvalidConfig, `relay rule "${name}": excludes must be "fromPeer", "origin" or "target"`);
+    }
+    if (rule.excludes !== undefined && rule.excludedPeers !== undefined) {
+      throw new RelayGridError(ErrorCode.InvalidConfig, `relay rule "${name}": give excludes or excludedPeers, not both`);
     }
     if (rule.maxHops !== undefined) checkInt(`relay rule "${name}" maxHops`, rule.maxHops, 0, MAX_HOPS);
     if (seen.has(name)) {

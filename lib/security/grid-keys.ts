@@ -46,6 +46,8 @@ export class GridKeyring {
   private previous: EpochKey | null = null;
   private current: EpochKey | null = null;
   private next: EpochKey | null = null;
+  /** Epochs below this were retired (retirePrevious) and are never taken again. */
+  private floor = 0;
   private readonly crypto: CryptoProvider;
 
   /** `crypto` derives each epoch's MAC key (HKDF-SHA256). */
@@ -68,13 +70,15 @@ export class GridKeyring {
   /**
    * Stores the key of `epoch`. The first key becomes current; a later epoch becomes (or
    * replaces) next; an earlier one becomes previous if it is newer than the stored previous
-   * (a stale one is ignored and false returned); the current epoch's key is replaced.
+   * (a stale one, or one retired by retirePrevious(), is ignored and false returned); the
+   * current epoch's key is replaced.
    * Throws InvalidConfig for a key that is not 32 bytes, an epoch that is not a u32, or an
    * epoch whose low byte (the tag's epoch byte) would collide with another stored epoch.
    */
   add(epoch: number, key: Uint8Array): boolean {
     if (!isU32(epoch)) throw new RelayGridError(ErrorCode.InvalidConfig, `grid key epoch must be a u32, got ${String(epoch)}`);
     checkBytes("grid key", key, GRID_KEY_BYTES);
+    if (epoch < this.floor) return false;
     const entry: EpochKey = { epoch, key: key.slice(), mac: deriveMacKey(this.crypto, key) };
     let { previous, current, next } = this;
     if (current === null || epoch === current.epoch) current = entry;
@@ -117,6 +121,19 @@ export class GridKeyring {
         `grid key epoch ${String(epoch)} is not in the keyring (stored: ${this.epochs().join(", ") || "none"}); add it first`,
       );
     }
+  }
+
+  /**
+   * Forgets the previous epoch's key, for good: a tag under it is unknown-epoch from now on,
+   * and add() refuses it and every older epoch. A peer calls it a grace period after it
+   * switched to a new key (issue 15, point 3: a member that left before the rotation loses
+   * access then, not one rotation later). Returns the epoch retired, if there was one.
+   */
+  retirePrevious(): number | undefined {
+    const retired = this.previous?.epoch;
+    this.previous = null;
+    if (this.current !== null) this.floor = this.current.epoch;
+    return retired;
   }
 
   /** The MAC key of a stored epoch. */

@@ -6,6 +6,9 @@
  * (grid, peer, address, minEpoch) still run on every hit, since the expectation changes
  * (the minimum epoch moves on at each key rotation).
  *
+ * Version 2 (key-bound) tickets are cached the same way (verifyV2, signedV2): the signature
+ * once, the fields (grid, peer, the proven key, the epoch) on every hit.
+ *
  * One cache trusts one lobby key: it is bound to the key it was built with.
  */
 import { checkLength, type CryptoProvider } from "./crypto.ts";
@@ -17,7 +20,13 @@ import {
   type TicketExpectation,
   type TicketFields,
   type TicketVerdict,
+  type TicketV2Expectation,
+  type TicketV2Fields,
+  type TicketV2Verdict,
+  checkTicketV2Fields,
+  readTicketV2,
   verifyTicket,
+  verifyTicketV2Signature,
 } from "./ticket.ts";
 
 /** Defaults to 1024 entries (at most ~150 KiB of tickets and fields). */
@@ -32,10 +41,9 @@ export interface TicketCacheOptions {
   readonly maxEntries?: number;
 }
 
-interface Entry {
-  readonly bytes: Uint8Array;
-  readonly fields: TicketFields;
-}
+type Entry =
+  | { readonly bytes: Uint8Array; readonly fields: TicketFields; readonly v2?: undefined }
+  | { readonly bytes: Uint8Array; readonly fields?: undefined; readonly v2: TicketV2Fields };
 
 export interface TicketCacheStats {
   hits: number;
@@ -80,7 +88,7 @@ export class TicketCache {
       this.counters.hits++;
       this.entries.delete(id); // move to most recently used
       this.entries.set(id, hit);
-      return checkTicketFields(hit.fields, expect) ?? "ok";
+      return hit.fields === undefined ? "malformed" : (checkTicketFields(hit.fields, expect) ?? "ok");
     }
     this.counters.misses++;
     const verdict = verifyTicket(crypto, this.lobbyPublicKey, bytes, expect);
@@ -89,6 +97,36 @@ export class TicketCache {
       if (fields !== null) this.insert(id, { bytes: bytes.slice(), fields });
     }
     return verdict;
+  }
+
+  /** verifyTicketV2, remembering tickets whose signature verified. Never throws. */
+  verifyV2(crypto: CryptoProvider, bytes: Uint8Array, expect: TicketV2Expectation): TicketV2Verdict {
+    const fields = readTicketV2(bytes);
+    if (fields === null) return "malformed";
+    const mismatch = checkTicketV2Fields(fields, expect);
+    if (mismatch !== null) return mismatch;
+    return this.signedV2(crypto, bytes) === null ? "bad-signature" : "ok";
+  }
+
+  /**
+   * The fields of a version 2 ticket whose lobby signature verifies (cached), or null: what
+   * a peer believes of a Punch's or PunchReply's ticket before it knows the key is proven.
+   */
+  signedV2(crypto: CryptoProvider, bytes: Uint8Array): TicketV2Fields | null {
+    if (!(bytes instanceof Uint8Array) || bytes.length > TICKET_MAX_BYTES) return null;
+    const id = this.id(bytes);
+    const hit = this.entries.get(id);
+    if (hit !== undefined && sameBytes(hit.bytes, bytes)) {
+      this.counters.hits++;
+      this.entries.delete(id);
+      this.entries.set(id, hit);
+      return hit.v2 ?? null;
+    }
+    this.counters.misses++;
+    const fields = readTicketV2(bytes);
+    if (fields === null || !verifyTicketV2Signature(crypto, this.lobbyPublicKey, bytes)) return null;
+    this.insert(id, { bytes: bytes.slice(), v2: fields });
+    return fields;
   }
 
   private insert(id: number, entry: Entry): void {

@@ -61,3 +61,44 @@ export class SourceLimiter {
     return true;
   }
 }
+
+/**
+ * One token bucket (a session's requests at the lobby, one link's Data or control at a
+ * peer): `perSecond` tokens a second up to `burst`, one taken per datagram. Charged only
+ * after the datagram authenticated (PROTOCOL.md 6.10, 6.7), so nobody can spend another's
+ * tokens by spoofing its address. Allocates nothing per call.
+ */
+export class TokenBucket {
+  private tokens: number;
+  private lastMs: number;
+  /** When the owner was last told it is over its rate (at most once per RATE_LIMIT_WARN_INTERVAL_MS). */
+  private lastWarnMs = -Infinity;
+
+  constructor(
+    private readonly perSecond: number,
+    private readonly burst: number,
+    nowMs: number,
+  ) {
+    this.tokens = burst;
+    this.lastMs = nowMs;
+  }
+
+  /** Takes one token; false when the bucket is empty. */
+  take(nowMs: number): boolean {
+    const elapsed = nowMs - this.lastMs;
+    if (elapsed > 0) {
+      this.tokens = Math.min(this.burst, this.tokens + (elapsed * this.perSecond) / 1000);
+      this.lastMs = nowMs;
+    }
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  /** True at most once per RATE_LIMIT_WARN_INTERVAL_MS: time to tell the owner it is limited. */
+  shouldWarn(nowMs: number): boolean {
+    if (nowMs - this.lastWarnMs < RATE_LIMIT_WARN_INTERVAL_MS) return false;
+    this.lastWarnMs = nowMs;
+    return true;
+  }
+}

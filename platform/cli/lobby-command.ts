@@ -13,7 +13,7 @@ import {
   DEFAULT_MAX_GRIDS,
   DEFAULT_MAX_MEMBERS_PER_GRID,
   DEFAULT_MAX_SESSIONS,
-  DEFAULT_REQUESTS_PER_SECOND_PER_SOURCE,
+  DEFAULT_REQUESTS_PER_SECOND_PER_SESSION,
 } from "../../lib/lobby/config.ts";
 import type { LobbyStats } from "../../lib/lobby/stats.ts";
 import { parseFlags, type FlagSpec } from "./args.ts";
@@ -31,7 +31,7 @@ const FLAGS = {
   "max-grids": { type: "int", default: DEFAULT_MAX_GRIDS, min: 1, max: 1 << 20 },
   "max-members": { type: "int", default: DEFAULT_MAX_MEMBERS_PER_GRID, min: 1, max: 0xffff },
   "max-sessions": { type: "int", default: DEFAULT_MAX_SESSIONS, min: 1, max: 1 << 22 },
-  rate: { type: "int", default: DEFAULT_REQUESTS_PER_SECOND_PER_SOURCE, min: 1, max: 1_000_000 },
+  rate: { type: "int", default: DEFAULT_REQUESTS_PER_SECOND_PER_SESSION, min: 1, max: 1_000_000 },
   // "" = none: a new identity for this run only.
   "key-file": { type: "string", default: "", short: "k" },
   // "" = no HTTP at all.
@@ -55,7 +55,7 @@ Options:
   --max-grids N           grids open at once (default ${DEFAULT_MAX_GRIDS})
   --max-members N         members per grid (default ${DEFAULT_MAX_MEMBERS_PER_GRID})
   --max-sessions N        peer sessions open at once (default ${DEFAULT_MAX_SESSIONS})
-  --rate N                requests per second per source address (default ${DEFAULT_REQUESTS_PER_SECOND_PER_SOURCE})
+  --rate N                requests per second per lobby session (default ${DEFAULT_REQUESTS_PER_SECOND_PER_SESSION})
   -k, --key-file PATH     the lobby's Ed25519 identity seed, 64 hex characters; created
                           (mode 0600) when missing, so a restarted lobby keeps its identity
                           (default: a new identity every run)
@@ -108,7 +108,7 @@ export async function lobbyCommand(argv: readonly string[], io: CommandIo): Prom
       maxGrids: flags["max-grids"],
       maxMembersPerGrid: flags["max-members"],
       maxSessions: flags["max-sessions"],
-      requestsPerSecondPerSource: flags.rate,
+      requestsPerSecondPerSession: flags.rate,
       ...(flags["join-token-keys"] === "" ? {} : { joinTokenKeys: flags["join-token-keys"].split(",").map((k) => k.trim()) }),
     });
   } catch (e) {

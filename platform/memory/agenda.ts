@@ -19,7 +19,10 @@ export interface Delivery<E> {
   readonly node: NodeState<E>;
   /** The incarnation the datagram was sent to; a crash in between makes it stale. */
   readonly incarnation: number;
+  /** The source address the receiver sees (a NAT's mapping, for a sender behind one). */
   readonly from: Address;
+  /** The sending node's own address (partitions and link counters are between nodes). */
+  readonly sender: Address;
   readonly bytes: Uint8Array;
 }
 
@@ -45,9 +48,9 @@ export class Agenda<E> {
   }
 
   /** Schedules a delivery `delayMs` from now to the node's current incarnation. */
-  deliver(node: NodeState<E>, from: Address, bytes: Uint8Array, delayMs: Millis): void {
+  deliver(node: NodeState<E>, from: Address, bytes: Uint8Array, delayMs: Millis, sender: Address = from): void {
     const time = this.now + delayMs;
-    this.heap.push({ kind: DELIVER, time, seq: this.seq++, node, incarnation: node.incarnation, from, bytes });
+    this.heap.push({ kind: DELIVER, time, seq: this.seq++, node, incarnation: node.incarnation, from, sender, bytes });
   }
 
   /** Schedules the node's one wake-up at `time` (>= now), superseding any earlier one. */

@@ -3,9 +3,13 @@
  * handleDatagram(). Checks run in a fixed order, cheapest and most structural first, and
  * every datagram ends in exactly one stats bucket:
  *
- *   send:    inspect -> MTU -> unknown address -> partition -> crashed receiver
- *            -> loss -> schedule (jitter, reorder) -> maybe a duplicate
+ *   send:    NAT routing (nat.ts, once a router exists) -> inspect -> MTU -> NAT drops
+ *            -> unknown address -> partition -> crashed receiver -> loss -> schedule (jitter, reorder)
+ *            -> maybe a duplicate
  *   arrival: stale (receiver crashed meanwhile, counted at crash) -> partition -> deliver
+ *
+ * Partitions, link options and link counters are between nodes (the sender's and the
+ * receiver's addresses), whatever source address a NAT gave the datagram on the way.
  *
  * Random draws happen only for faults that are switched on, in that same order, so a
  * seed replays the same faults for the same traffic.
@@ -15,10 +19,14 @@ import type { Random } from "../../lib/rng.ts";
 import { describe } from "./error.ts";
 import type { Agenda, Delivery } from "./agenda.ts";
 import { LinkTable, rollPercent, sampleJitterMs, type LinkOptions } from "./link.ts";
+import { NatTable } from "./nat.ts";
 import type { NodeState } from "./node.ts";
 import type { InspectFn } from "./options.ts";
 import { Partitions } from "./partition.ts";
 import { LinkCounterTable, type Counters } from "./stats.ts";
+
+/** No node has this address (the unknown-address bucket). */
+const UNKNOWN = "\u0000unknown";
 
 export interface FabricConfig {
   readonly link: Partial<LinkOptions> | undefined;
@@ -34,6 +42,7 @@ export class Fabric<E> {
   readonly cuts = new Partitions();
   readonly linkCounters: LinkCounterTable;
   private readonly countLinks: boolean;
+  readonly nat: NatTable;
   private readonly mtuBytes: number;
   private readonly strictMtu: boolean;
   private readonly inspect: InspectFn | undefined;
@@ -51,7 +60,9 @@ export class Fabric<E> {
     counters: Counters,
     rng: Random,
     fail: (message: string, cause?: unknown) => void,
+    natRng: Random,
   ) {
+    this.nat = new NatTable(natRng);
     this.agenda = agenda;
     this.nodes = nodes;
     this.counters = counters;
@@ -67,23 +78,31 @@ export class Fabric<E> {
 
   send(from: Address, transmit: Transmit): void {
     const c = this.counters;
-    const { to, bytes } = transmit;
+    const bytes = transmit.bytes;
+    let to = transmit.to;
+    let source = from;
     c.sent++;
-    if (this.countLinks) this.linkCounters.sent(from, to, bytes.length);
-    if (this.inspect !== undefined) {
-      try {
-        this.inspect(this.agenda.now, from, to, bytes);
-      } catch (err) {
-        // Keep going so the books balance; the run fails when this drain ends.
-        this.fail(`inspect rejected ${bytes.length} bytes ${from} -> ${to}: ${describe(err)}`, err);
-      }
-    }
+    // Routed first (a NAT gives the source its mapping), so inspect knows which node it reaches.
+    const r = this.nat.active ? this.nat.route(this.agenda.now, from, to, (a) => this.nodes.has(a)) : undefined;
+    this.inspectTransmit(from, transmit, typeof r === "object" ? r.to : r === undefined ? to : undefined);
     if (bytes.length > this.mtuBytes) {
+      if (this.countLinks) this.linkCounters.sent(from, to, bytes.length);
       c.mtuDrops++;
       if (this.strictMtu) this.fail(`${from} sent ${bytes.length} bytes to ${to} > mtuBytes ${this.mtuBytes}`);
       return;
     }
-    const dest = this.nodes.get(to);
+    if (r === "unknown") to = UNKNOWN;
+    else if (typeof r === "string") {
+      if (this.countLinks) this.linkCounters.sent(from, to, bytes.length);
+      c.natDrops++;
+      return;
+    } else if (r !== undefined) {
+      to = r.to;
+      source = r.from;
+    }
+    if (this.countLinks) this.linkCounters.sent(from, to, bytes.length);
+    // With routers, "unknown" is also a LAN address of another home: reachable only from inside it.
+    const dest = to === UNKNOWN ? undefined : this.nodes.get(to);
     if (dest === undefined) {
       c.lost++;
       c.unknownAddress++;
@@ -102,10 +121,22 @@ export class Fabric<E> {
       c.lost++;
       return;
     }
-    this.enqueue(from, dest, bytes, link);
+    this.enqueue(from, source, dest, bytes, link);
     if (rollPercent(this.rng, link.duplicatePercent)) {
       c.duplicated++;
-      this.enqueue(from, dest, bytes, link);
+      this.enqueue(from, source, dest, bytes, link);
+    }
+  }
+
+  private inspectTransmit(from: Address, transmit: Transmit, landsAt: Address | undefined): void {
+    const { to, bytes } = transmit;
+    if (this.inspect !== undefined) {
+      try {
+        this.inspect(this.agenda.now, from, to, bytes, landsAt);
+      } catch (err) {
+        // Keep going so the books balance; the run fails when this drain ends.
+        this.fail(`inspect rejected ${bytes.length} bytes ${from} -> ${to}: ${describe(err)}`, err);
+      }
     }
   }
 
@@ -116,12 +147,12 @@ export class Fabric<E> {
     const c = this.counters;
     node.inFlight--;
     c.inFlight--;
-    if (this.cuts.active && this.cuts.crosses(d.from, node.address)) {
+    if (this.cuts.active && this.cuts.crosses(d.sender, node.address)) {
       c.partitionDrops++;
       return "dropped";
     }
     c.delivered++;
-    if (this.countLinks) this.linkCounters.delivered(d.from, node.address, d.bytes.length);
+    if (this.countLinks) this.linkCounters.delivered(d.sender, node.address, d.bytes.length);
     return "deliver";
   }
 
@@ -132,7 +163,7 @@ export class Fabric<E> {
     node.inFlight = 0;
   }
 
-  private enqueue(from: Address, dest: NodeState<E>, bytes: Uint8Array, link: LinkOptions): void {
+  private enqueue(sender: Address, from: Address, dest: NodeState<E>, bytes: Uint8Array, link: LinkOptions): void {
     let delayMs = link.latencyMs + sampleJitterMs(this.rng, link.jitterMs);
     if (rollPercent(this.rng, link.reorderPercent)) {
       this.counters.reordered++;
@@ -142,6 +173,6 @@ export class Fabric<E> {
     this.counters.inFlight++;
     // Each copy gets its own bytes: the sender may reuse its buffer after pollTransmit(),
     // and a receiver may rewrite hop fields in place before forwarding.
-    this.agenda.deliver(dest, from, bytes.slice(), delayMs);
+    this.agenda.deliver(dest, from, bytes.slice(), delayMs, sender);
   }
 }

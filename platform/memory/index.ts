@@ -27,6 +27,8 @@ export {
   DEFAULT_LOSS_PERCENT,
   DEFAULT_REORDER_DELAY_MS,
   DEFAULT_REORDER_PERCENT,
+  type LinkModel,
   type LinkOptions,
 } from "./link.ts";
 export type { LinkCounters, SimStats } from "./stats.ts";
+export { DEFAULT_MAPPING_TIMEOUT_MS, NAT_KINDS, type NatFiltering, type NatMapping, type RouterOptions } from "./nat.ts";

@@ -73,6 +73,14 @@ export function sampleJitterMs(rng: Random, jitterMs: number): number {
   return jitterMs > 0 ? Math.floor(rng.next() * (jitterMs + 1)) : 0;
 }
 
+/**
+ * A link model: the options of the link from -> to (only the fields it sets; the rest follow
+ * the default), or undefined for the default. Asked once per directed pair that carries a
+ * datagram, then cached until the default or the model changes. An Internet-like grid gives
+ * every pair its own latency this way without one override per pair.
+ */
+export type LinkModel = (from: Address, to: Address) => Partial<LinkOptions> | undefined;
+
 interface Override {
   readonly partial: Partial<LinkOptions>;
   resolved: LinkOptions;
@@ -83,6 +91,8 @@ export class LinkTable {
   private base: LinkOptions;
   // Nested maps rather than a "from|to" string key: no string built per datagram.
   private readonly overrides = new Map<Address, Map<Address, Override>>();
+  private model: LinkModel | undefined;
+  private readonly modeled = new Map<Address, Map<Address, LinkOptions>>();
 
   constructor(defaults: Partial<LinkOptions> | undefined) {
     this.base = resolveLink(DEFAULT_LINK, defaults);
@@ -98,6 +108,13 @@ export class LinkTable {
     }
     this.base = base;
     for (const [o, resolved] of next) o.resolved = resolved;
+    this.modeled.clear();
+  }
+
+  /** Sets (or, with undefined, removes) the link model; overrides still win over it. */
+  setModel(model: LinkModel | undefined): void {
+    this.model = model;
+    this.modeled.clear();
   }
 
   /** Overrides from -> to only. Fields left out follow the default. */
@@ -108,9 +125,16 @@ export class LinkTable {
     row.set(to, { partial: { ...partial }, resolved });
   }
 
-  /** The options in force from -> to. */
+  /** The options in force from -> to: its override, else the model's, else the default. */
   get(from: Address, to: Address): LinkOptions {
-    return this.overrides.get(from)?.get(to)?.resolved ?? this.base;
+    const o = this.overrides.get(from)?.get(to);
+    if (o !== undefined) return o.resolved;
+    if (this.model === undefined) return this.base;
+    let row = this.modeled.get(from);
+    if (row === undefined) this.modeled.set(from, (row = new Map()));
+    let m = row.get(to);
+    if (m === undefined) row.set(to, (m = resolveLink(this.base, this.model(from, to))));
+    return m;
   }
 }
 

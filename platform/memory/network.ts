@@ -19,7 +19,8 @@ import { Driver } from "./driver.ts";
 import { SimulationError } from "./error.ts";
 import { Fabric } from "./fabric.ts";
 import { SimNode } from "./handle.ts";
-import type { LinkOptions } from "./link.ts";
+import type { LinkModel, LinkOptions } from "./link.ts";
+import type { RouterOptions } from "./nat.ts";
 import { NodeState } from "./node.ts";
 import {
   DEFAULT_EVENT_LOG_LIMIT,
@@ -62,7 +63,8 @@ export class SimNetwork<E = unknown> {
       this.failure ??= new SimulationError(message, this.seed, this.agenda.now, cause);
     };
     const rng = new SeededRandom(this.seed);
-    this.fabric = new Fabric<E>(config, this.agenda, this.nodes, this.counters, rng, fail);
+    // NAT port choices draw from their own stream: adding a router never shifts the faults.
+    this.fabric = new Fabric<E>(config, this.agenda, this.nodes, this.counters, rng, fail, new SeededRandom(this.seed ^ 0x4e415421));
     this.eventLogLimit = checkInt("eventLogLimit", options.eventLogLimit ?? DEFAULT_EVENT_LOG_LIMIT, 0, 2 ** 31 - 1);
     this.driver = new Driver<E>(this.seed, this.agenda, this.fabric, this.counters, this.trace, options.onEvent);
   }
@@ -83,11 +85,29 @@ export class SimNetwork<E = unknown> {
     return this.seeds.nextU32();
   }
 
-  /** Adds a node and drains it at the current time (its constructor may have queued work). */
-  add<T extends Endpoint<E>>(address: Address, endpoint: T): SimNode<T, E> {
+  /**
+   * Adds a NAT router (nat.ts): nodes added `behind` it send through its mappings and
+   * receive through its filter. Its WAN address is in its upstream's LAN (a carrier NAT),
+   * or on the Internet, where every node added without `behind` is.
+   */
+  addRouter(name: string, options: RouterOptions): void {
+    this.fabric.nat.addRouter(name, options);
+  }
+
+  /** Mappings router `name` holds now (idle ones expire on use). */
+  natMappings(name: string): number {
+    return this.fabric.nat.mappings(name);
+  }
+
+  /**
+   * Adds a node and drains it at the current time (its constructor may have queued work).
+   * With `behind`, the node sits on that router's LAN; its address must be "ip:port".
+   */
+  add<T extends Endpoint<E>>(address: Address, endpoint: T, options: { readonly behind?: string } = {}): SimNode<T, E> {
     if (this.nodes.has(address)) {
       throw new RelayGridError(ErrorCode.InvalidAddress, `a node at ${address} already exists; use restart() to replace it`);
     }
+    if (options.behind !== undefined) this.fabric.nat.place(address, options.behind);
     const node = new NodeState<E>(address, endpoint, this.eventLogLimit);
     this.nodes.set(address, node);
     return this.start(node, endpoint);
@@ -135,6 +155,14 @@ export class SimNetwork<E = unknown> {
   /** Replaces the network-wide default link; per-link overrides keep their own fields. */
   setDefaultLink(options: Partial<LinkOptions>): void {
     this.fabric.links.setDefault(options);
+  }
+
+  /**
+   * Sets a link model (link.ts LinkModel): per directed pair, the options it returns laid over
+   * the default (setLink overrides still win). undefined removes it.
+   */
+  setLinkModel(model: LinkModel | undefined): void {
+    this.fabric.links.setModel(model);
   }
 
   /** Overrides the link both ways between a and b; fields left out follow the default. */

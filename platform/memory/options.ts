@@ -7,8 +7,12 @@ export const DEFAULT_STRICT_MTU = true;
 export const DEFAULT_MAX_STEPS = 10_000_000;
 export const DEFAULT_EVENT_LOG_LIMIT = 1024;
 
-/** Sees every transmit (at send time, before faults); throwing fails the run with the seed. */
-export type InspectFn = (now: Millis, from: Address, to: Address, bytes: Uint8Array) => void;
+/**
+ * Sees every transmit (at send time, before faults); throwing fails the run with the seed.
+ * `landsAt` is the node it reaches: `to` itself, or the node behind a NAT's mapping at `to`
+ * (undefined when a NAT drops it or no node is there).
+ */
+export type InspectFn = (now: Millis, from: Address, to: Address, bytes: Uint8Array, landsAt?: Address) => void;
 
 /** Gets every event a node emits, as it is drained. */
 export type OnEventFn<E> = (address: Address, event: E, now: Millis) => void;

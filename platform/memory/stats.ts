@@ -2,7 +2,7 @@
  * Counters for a simulated run.
  *
  * Every transmit ends in exactly one bucket, so a test can check the books balance:
- *   sent + duplicated = delivered + lost + mtuDrops + partitionDrops + crashedDrops + inFlight
+ *   sent + duplicated = delivered + lost + mtuDrops + partitionDrops + crashedDrops + natDrops + inFlight
  */
 import type { Address } from "../../lib/endpoint.ts";
 
@@ -25,6 +25,8 @@ export interface SimStats {
   readonly partitionDrops: number;
   /** Sent to, or in flight to, a crashed node (or to a node that restarted meanwhile). */
   readonly crashedDrops: number;
+  /** Dropped by a simulated NAT router (nat.ts): filtered, no mapping, or no hairpinning. */
+  readonly natDrops: number;
   /** Scheduled and not yet delivered or dropped. */
   readonly inFlight: number;
   /** handleTimeout calls. */
@@ -50,6 +52,7 @@ export function createCounters(): Counters {
     mtuDrops: 0,
     partitionDrops: 0,
     crashedDrops: 0,
+    natDrops: 0,
     inFlight: 0,
     timerFires: 0,
     stuckTimers: 0,

@@ -5,7 +5,7 @@
  */
 import { ErrorCode, RelayGridError } from "../../wire/errors.ts";
 import { Peer, type JoinOptions } from "../../lib/peer/peer.ts";
-import type { PeerConfig } from "../../lib/peer/config.ts";
+import { resolvePeerConfig, type PeerConfig } from "../../lib/peer/config.ts";
 import type { PeerEvent } from "../../lib/peer/events.ts";
 import type { PeerStats } from "../../lib/peer/stats.ts";
 import type { GridStanding } from "../../lib/peer/standing.ts";
@@ -18,6 +18,7 @@ import { defaultJoinTimeoutMs, DEFAULT_JOIN_TIMEOUT_MS, joinTimeoutError } from 
 import { checkBindFamily, checkLoss, checkResolveOn, parseKey } from "./join-options.ts";
 import { defaultBindHost, resolveAddress } from "./resolve-address.ts";
 import { NodeCrypto } from "./node-crypto.ts";
+import { localSocketAddresses } from "./local-addresses.ts";
 
 export { DEFAULT_JOIN_TIMEOUT_MS };
 /** How long close() waits for neighbours and the lobby to acknowledge. Defaults to 2000 ms. */
@@ -72,6 +73,11 @@ export interface JoinGridOptions extends Omit<PeerConfig, "lobby" | "random" | "
   simulatedLossPercent?: number;
   /** The socket API: "auto" (the default) takes Bun's or Deno's native UDP socket where there is one, else node:dgram. */
   udp?: UdpTransportChoice;
+  /**
+   * Called with every PeerEvent from the start, those before joinGrid resolves included (on("event")
+   * sees only later ones): admitted, registered, punched, ... for tools and diagnostics. Defaults to none.
+   */
+  onEvent?: (event: PeerEvent) => void;
 }
 
 /** What a delivered message carries besides its payload. */
@@ -284,24 +290,28 @@ export class NodePeer extends TypedEmitter<NodePeerEvents> implements AsyncItera
  * the grid's main component (`resolveOn: "joined"`: once it holds its first link, or is the
  * grid's first member); rejects with a RelayGridError: invalid-address (the lobby
  * does not parse or resolve), timeout (the lobby did not answer), rejected (its Welcome
- * failed the pinned lobbyKey, or it refused), unknown-grid, grid-full, socket, ...
+ * failed the pinned lobbyKey, or it refused), unknown-grid, grid-full, unreachable (admitted,
+ * but no member could be reached through the NATs in between, within unreachableAfterMs:
+ * the message says where the lobby sees this peer and what would fix it), socket, ...
  */
 export async function joinGrid(options: JoinGridOptions): Promise<NodePeer> {
   const resolved = await resolveAddress("lobby", options.lobby);
   const lobby = resolved.address;
   const host = options.host ?? defaultBindHost(resolved);
   checkBindFamily(host, resolved.family);
-  const peer = new Peer({
+  const config = {
     ...options,
     lobby,
     random: options.random ?? new CryptoRandom(),
     crypto: options.crypto ?? new NodeCrypto(),
     lobbyKey: parseKey(options.lobbyKey),
-  });
+  };
+  resolvePeerConfig(config); // a bad option throws before a socket is bound
   const timeoutMs = options.joinTimeoutMs ?? defaultJoinTimeoutMs(options.retransmitMs, options.maxAttempts);
   const resolveOn = checkResolveOn(options.resolveOn ?? "connected");
   const loss = checkLoss(options.simulatedLossPercent ?? 0);
   const socket = await openUdp(host, options.port ?? 0, { udp: options.udp });
+  const peer = new Peer({ ...config, localAddresses: options.localAddresses ?? localSocketAddresses(socket.address()) });
   let node: NodePeer | undefined;
   let settle: ((err?: RelayGridError) => void) | undefined;
   const joined = new Promise<void>((resolve, reject) => {
@@ -311,7 +321,9 @@ export async function joinGrid(options: JoinGridOptions): Promise<NodePeer> {
     sendFilter: loss > 0 ? () => Math.random() * 100 >= loss : undefined,
     onEvent: (e) => {
       if (e.type === resolveOn) settle?.();
-      else if (e.type === "error" && peer.phase === "idle") settle?.(new RelayGridError(e.code, e.message));
+      // Not joined: the lobby refused (the peer is idle again), or no member can be reached.
+      else if (e.type === "error" && (peer.phase === "idle" || e.code === ErrorCode.Unreachable)) settle?.(new RelayGridError(e.code, e.message));
+      options.onEvent?.(e);
       node?.handleEvent(e);
     },
     onError: (err) => {
@@ -328,7 +340,10 @@ export async function joinGrid(options: JoinGridOptions): Promise<NodePeer> {
     await joined;
     return node;
   } catch (e) {
-    await driver.stop();
+    // Admitted but not joined (unreachable, a deadline, an abort): leave, so the lobby and
+    // any member that half-linked hear of it at once instead of timing it out.
+    if (peer.id !== 0 && node !== undefined) await node.close(500);
+    else await driver.stop();
     throw e;
   } finally {
     clearTimeout(timer);

@@ -21,6 +21,7 @@ import { Kind } from "../../wire/kinds.ts";
 import { MIN_HELLO_BYTES, TAG_BYTES, TAG_FIELD_BYTES } from "../../wire/limits.ts";
 import type { Message } from "../../wire/messages.ts";
 import { fromHex, positional, toHex } from "./hex.ts";
+import { buildSessionVectors, type SessionVectors } from "./session.ts";
 
 /** RFC 7748 6.1 and RFC 8032 7.1 test 1, and the answers those RFCs give for them. */
 export const RFC_KEYS = {
@@ -75,7 +76,7 @@ export interface AdmissionVectors {
   readonly grant: SealedVector & { readonly members: DatagramVector };
   /** 4.3 / 6.4: the grant a Rejoin seals (peer -> lobby, direction 0, nonce counter = req). */
   readonly rejoinGrant: SealedVector & { readonly rejoin: DatagramVector };
-  /** 6.10: a join token signed by the backend key, and the JoinToken that seals it (direction 0, nonce counter = req). */
+  /** 6.12: a join token signed by the backend key, and the JoinToken that seals it (direction 0, nonce counter = req). */
   readonly joinToken: SealedVector & {
     readonly grid: string;
     readonly player: string;
@@ -86,6 +87,8 @@ export interface AdmissionVectors {
     readonly token: string;
     readonly datagram: DatagramVector;
   };
+  /** 6.10: the session frames under this handshake's session key. */
+  readonly frames: SessionVectors;
 }
 
 export interface SealedVector {
@@ -215,5 +218,10 @@ export function buildAdmissionVectors(): AdmissionVectors {
     grant: { ...grant, members },
     rejoinGrant: { ...rejoinGrant, rejoin },
     joinToken,
+    frames: buildSessionVectors(
+      toHex(accepted.sessionKey),
+      SESSION,
+      "PROTOCOL.md 6.10 under handshake.sessionKey: what the peer and the lobby send first after the Welcome.",
+    ),
   };
 }

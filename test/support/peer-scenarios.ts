@@ -8,25 +8,34 @@ import type { PeerConfig } from "../../lib/peer/config.ts";
 import type { ConnectionRules, NeighbourInfo, Response } from "../../lib/peer/connection-rules.ts";
 import type { Random } from "../../lib/rng.ts";
 import type { LinkOptions } from "../../platform/memory/index.ts";
-import { decode, Kind, peekKind, type KindValue, type Message, type MessageOf } from "../../wire/index.ts";
+import { Kind, peekKind, type KindValue, type Message, type MessageOf } from "../../wire/index.ts";
 import { SimGrid, type PeerNode } from "./sim-grid.ts";
 import { insiderOf } from "../../lib/peer/insider.ts";
+import { carried } from "./frames.ts";
+
+export { carried };
 
 export interface Captured<M = Message> {
   readonly now: number;
   readonly from: Address;
   readonly to: Address;
   readonly msg: M;
+  /** It travelled in a session frame (PROTOCOL.md 6.10): `msg` is what the frame carried. */
+  readonly framed: boolean;
 }
 
-/** Records every transmit of the given kinds from now on, decoded (peekKind filters first, so other traffic costs little). */
+/**
+ * Records every transmit of the given kinds from now on, decoded, session frames opened
+ * (peekKind filters first, so other traffic costs little).
+ */
 export function capture(g: SimGrid, kinds: readonly KindValue[]): Captured[] {
   const want = new Set<number>(kinds);
   const log: Captured[] = [];
   g.taps.push((now, from, to, bytes) => {
-    if (!want.has(peekKind(bytes))) return;
-    const r = decode(bytes);
-    if (r.ok) log.push({ now, from, to, msg: r.msg });
+    const k = peekKind(bytes);
+    if (!want.has(k) && k !== Kind.SessionFrame) return;
+    const c = carried(bytes);
+    if (c !== undefined && want.has(c.msg.kind)) log.push({ now, from, to, msg: c.msg, framed: c.framed });
   });
   return log;
 }
@@ -193,6 +202,8 @@ export function forceIntoFullK5(
   faults: Partial<LinkOptions> = {},
   /** Faults on the sixth peer's own links (on top of `faults`). */
   joinerFaults: Partial<LinkOptions> = {},
+  /** Called once the links are set, before the sixth peer (at `joiner`) is added. */
+  before?: (g: SimGrid, joiner: string) => void,
 ) {
   const g = new SimGrid({ seed, peer: { connectionLimit: 4, ...peer } });
   g.sim.setLink("peer-2", "peer-4", { latencyMs: 30 });
@@ -216,6 +227,7 @@ export function forceIntoFullK5(
   const events = linkEvents(g);
   const splits = watchSplits(g);
   const over = watchLimits(g);
+  before?.(g, addr);
   const joinedAt = g.sim.now;
   const j = g.addPeer({ connectionRules: rules });
   g.runUntil(() => j.endpoint.linkPeers.length >= 1, 5_000, 1);

@@ -7,6 +7,7 @@
 import type { Address } from "../../lib/endpoint.ts";
 import { Lobby } from "../../lib/lobby/lobby.ts";
 import type { LobbyConfig } from "../../lib/lobby/config.ts";
+import { insiderOf } from "../../lib/peer/insider.ts";
 import { Peer, type JoinOptions } from "../../lib/peer/peer.ts";
 import type { PeerConfig } from "../../lib/peer/config.ts";
 import type { PeerEvent } from "../../lib/peer/events.ts";
@@ -37,6 +38,8 @@ export interface GridOptions {
   peer?: Omit<PeerConfig, "random" | "lobby">;
   /** Check the relay rules on every transmit. Defaults to true. */
   inspect?: boolean;
+  /** The lobby's address. Defaults to LOBBY ("lobby"); NAT tests put it on an IP address. */
+  lobbyAddress?: string;
 }
 
 export class SimGrid {
@@ -52,6 +55,7 @@ export class SimGrid {
   /** Called with every peer event as it is drained; may issue commands, must not step the network. */
   readonly listeners: PeerListener[] = [];
   keepEvents = true;
+  readonly lobbyAddress: string;
   private n = 0;
   private readonly byAddr = new Map<Address, PeerNode>();
 
@@ -61,17 +65,19 @@ export class SimGrid {
       seed: options.seed,
       link: options.link,
       eventLogLimit: 0,
-      inspect: (now, from, to, bytes) => {
-        if (checkRelay) this.inspector.inspect(now, from, to, bytes);
-        for (const t of this.taps) t(now, from, to, bytes);
+      inspect: (now, from, to, bytes, landsAt) => {
+        // Relay rules are between nodes: behind a NAT, `to` is a mapping of the node it lands at.
+        if (checkRelay && landsAt !== undefined) this.inspector.inspect(now, from, landsAt, bytes);
+        for (const t of this.taps) t(now, from, to, bytes, landsAt);
       },
       onEvent: (address, event, now) => this.onEvent(address, event as PeerEvent, now),
     });
-    this.lobby = this.sim.add(LOBBY, new Lobby({ ...options.lobby, random: new SeededRandom(this.sim.nextSeed()), crypto: seededCrypto(this.sim.nextSeed()) }));
+    this.lobbyAddress = options.lobbyAddress ?? LOBBY;
+    this.lobby = this.sim.add(this.lobbyAddress, new Lobby({ ...options.lobby, random: new SeededRandom(this.sim.nextSeed()), crypto: seededCrypto(this.sim.nextSeed()) }));
   }
 
   private onEvent(address: string, e: PeerEvent, now: number): void {
-    if (address === LOBBY) {
+    if (address === this.lobbyAddress) {
       // Fails the run (with its seed). Peers do not swallow exceptions: a throw already fails
       // a simulated run in the simulator's driver.
       failOnInternalError(e);
@@ -97,16 +103,40 @@ export class SimGrid {
   /** Adds a peer and starts its join with these options (a join token, say). */
   addPeerWith(overrides: Omit<PeerConfig, "random" | "lobby">, join: JoinOptions): PeerNode {
     const address = `peer-${++this.n}`;
+    // As relaygrid/node fills them in: the peer's own socket address (it is on no NAT).
+    return this.addPeerJoining(address, { localAddresses: [address], ...overrides }, join);
+  }
+
+  /** addPeer at a given address, optionally behind a simulated NAT router (platform/memory/nat.ts). */
+  addPeerAt(address: Address, overrides: Omit<PeerConfig, "random" | "lobby"> = {}, grid = "arena", create = true, behind?: string): PeerNode {
+    return this.addPeerJoining(address, overrides, { grid, create }, behind);
+  }
+
+  private addPeerJoining(address: Address, overrides: Omit<PeerConfig, "random" | "lobby">, join: JoinOptions, behind?: string): PeerNode {
     const node = this.sim.add(
       address,
       new Peer({
         ...this.options.peer,
         ...overrides,
-        lobby: LOBBY,
+        lobby: this.lobbyAddress,
         random: new SeededRandom(this.sim.nextSeed()),
         crypto: seededCrypto(this.sim.nextSeed()),
       }),
+      behind === undefined ? {} : { behind },
     );
+    if (this.options.inspect !== false) {
+      // Claim 15 is about where a peer got the data from: the inspector sees every arrival the
+      // peer took. One it dropped (a forged copy with a bad tag, say) is not where it got the
+      // data from: counting it flagged an honest relay later (fuzz peer seed 1869970042).
+      const peer = node.endpoint;
+      const handle = peer.handleDatagram.bind(peer);
+      const insider = insiderOf(peer);
+      peer.handleDatagram = (now, from, bytes) => {
+        const before = insider.accepted;
+        handle(now, from, bytes);
+        if (insider.accepted > before) this.inspector.arrived(from, address, bytes);
+      };
+    }
     this.peers.push(node);
     this.byAddr.set(address, node);
     node.with((p, now) => p.join(now, join));

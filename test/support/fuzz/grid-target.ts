@@ -23,7 +23,7 @@ import fc from "fast-check";
 import type { Address } from "../../../lib/endpoint.ts";
 import type { LobbyConfig } from "../../../lib/lobby/config.ts";
 import { writeTag } from "../../../lib/security/grid-keys.ts";
-import { Kind, type KindValue, newRelayHeader, readRelay, RELAY_HOPS_OFFSET, TAG_FIELD_BYTES } from "../../../wire/index.ts";
+import { isEnvelopeKind, Kind, type KindValue, newRelayHeader, readRelay, RELAY_HOPS_OFFSET, TAG_FIELD_BYTES } from "../../../wire/index.ts";
 import { broadcastFrom, captureRaw, notExactlyOnce, ticketOf, watchLimits } from "../peer-scenarios.ts";
 import { LOBBY, SimGrid, type PeerNode } from "../sim-grid.ts";
 import { lobbyTables, outstandingRequests, overCap, peerAccounting, peerTables, type LobbyCaps } from "./bounds.ts";
@@ -168,8 +168,9 @@ class GridRun {
     if (v === undefined || bytes.length < TAG_FIELD_BYTES + 3) return;
     const keyring = insiderOf(v.endpoint).keyring;
     if (keyring.currentEpoch === undefined) return;
-    const isData = bytes[0] === 0x99 && bytes[1] === 1 && bytes[2] === Kind.Data;
-    if (isData && readRelay(bytes, this.header) === null && this.g.live().some((p) => p.endpoint.id === this.header.origin)) return;
+    const kind = bytes[2] as number;
+    const isData = bytes[0] === 0x99 && bytes[1] === 1 && isEnvelopeKind(kind);
+    if (isData && readRelay(bytes, this.header, kind) === null && this.g.live().some((p) => p.endpoint.id === this.header.origin)) return;
     writeTag(keyring, bytes, bytes.length - TAG_FIELD_BYTES, isData ? RELAY_HOPS_OFFSET : -1);
   }
 
@@ -254,7 +255,7 @@ function corpusFor(spec: WorldSpec, target: "peer" | "lobby"): { bytes: Uint8Arr
 
 const ALL = Object.values(Kind) as KindValue[];
 /** What a peer is sent: peer <-> peer kinds, and the lobby's replies (forged at its address). */
-const PEER_KINDS = ALL.filter((k) => k === Kind.Data || (k >= 0x10 && k <= 0x1f) || k >= 0x40);
+const PEER_KINDS = ALL.filter((k) => isEnvelopeKind(k) || (k >= 0x10 && k <= 0x1f) || k >= 0x40);
 const LOBBY_KINDS = ALL.filter((k) => k >= 0x20 && k <= 0x2f);
 
 function stepArb(roles: readonly Role[], kinds: readonly KindValue[], sealable: boolean): fc.Arbitrary<Step> {

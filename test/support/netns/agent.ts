@@ -106,6 +106,7 @@ function peerOf(a: Args): PeerRecord {
 
 async function join(a: Args): Promise<unknown> {
   const t0 = now();
+  const early: PeerRecord["events"] = [];
   try {
     const peer = await joinGrid({
       lobby: String(a["lobby"]),
@@ -116,22 +117,22 @@ async function join(a: Args): Promise<unknown> {
       name: String(a["name"] ?? "bench"),
       host: "0.0.0.0",
       joinTimeoutMs: Number(a["joinTimeoutMs"] ?? 10_000),
+      onEvent: (e) => {
+        if (e.type === "data") return;
+        const { type, ...rest } = e as { type: string };
+        early.push({ type, atMs: now(), ...rest });
+      },
     });
     const handle = nextId++;
-    const rec: PeerRecord = { peer, received: [], events: [] };
+    const rec: PeerRecord = { peer, received: [], events: early };
     peers.set(handle, rec);
     const decoder = new TextDecoder();
     peer.on("data", (payload, info) => rec.received.push({ origin: info.origin, seq: info.seq, hops: info.hops, text: decoder.decode(payload), atMs: now() }));
-    peer.on("event", (e) => {
-      if (e.type === "data") return;
-      const { type, ...rest } = e as { type: string };
-      rec.events.push({ type, atMs: now(), ...rest });
-    });
     peer.on("error", () => undefined); // recorded as an event above
     return { handle, id: peer.id, address: peer.address(), joinedMs: now() - t0 };
   } catch (e) {
     const err = e as { code?: string; message?: string };
-    return { error: { code: err.code ?? "exception", message: err.message ?? String(e), afterMs: now() - t0 } };
+    return { error: { code: err.code ?? "exception", message: err.message ?? String(e), afterMs: now() - t0 }, events: early };
   }
 }
 

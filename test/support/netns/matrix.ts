@@ -19,8 +19,9 @@
  * The results are data (PairResult, GridResult, PunchResult) and markdown (pairTable,
  * gridReport, punchTable); the CLI is scripts/nat-matrix.ts.
  */
-import type { Agent } from "./agent-client.ts";
-import { HOST_KINDS, kindOf, LOBBY_ADDR, LOBBY_PORT, MEMBER_HOSTS, type HostKind } from "./standard.ts";
+import { startAgents, type Agent } from "./agent-client.ts";
+import type { NatBench } from "./bench.ts";
+import { HOST_KINDS, kindOf, LOBBY_ADDR, LOBBY_HOST, LOBBY_PORT, MEMBER_HOSTS, type HostKind } from "./standard.ts";
 
 /** How long after its join a pair must still hold its link to count as linked. */
 export const PAIR_SETTLE_MS = 3000;
@@ -46,6 +47,8 @@ interface JoinAnswer {
   address?: string;
   joinedMs?: number;
   error?: JoinError;
+  /** The events up to a failed join (PeerReport.events when it joined). */
+  events?: PeerReport["events"];
 }
 
 export interface PeerReport {
@@ -76,6 +79,20 @@ export interface PairResult {
   readonly error: JoinError | undefined;
   /** The member's drops by reason (a refused ticket shows here). */
   readonly memberDrops: Record<string, number>;
+  /** The joiner's punch towards the member (PROTOCOL.md 4.7): its first "punched" event, if any. */
+  readonly punch: PunchOutcome | undefined;
+  /** The address the joiner's link to the member uses (its LAN address behind one NAT). */
+  readonly linkAddress: string | undefined;
+}
+
+export interface PunchOutcome {
+  readonly ok: boolean;
+  /** Punches the joiner sent until the proof (or in all, when it failed). */
+  readonly attempts: number;
+  /** From the Introduction to the proof, or to giving up. */
+  readonly elapsedMs: number;
+  /** The proven path is one of the member's LAN addresses. */
+  readonly local: boolean;
 }
 
 export interface MatrixContext {
@@ -105,12 +122,30 @@ async function joinOn(ctx: MatrixContext, host: string, grid: string, create: bo
 const report = (ctx: MatrixContext, host: string, handle: number): Promise<PeerReport> => agentOn(ctx, host).call<PeerReport>("peer.report", { handle });
 const close = (ctx: MatrixContext, host: string, handle: number): Promise<unknown> => agentOn(ctx, host).call("peer.close", { handle });
 
+/**
+ * Agents on the lobby host and on every member host (each exits after `lifetimeMs`), and a
+ * lobby started on the lobby host: what runGrid, runPair(s) and runPunches need.
+ */
+export async function startMatrix(bench: NatBench, lifetimeMs: number): Promise<{ ctx: MatrixContext; lobbyAgent: Agent }> {
+  const agents = await startAgents(bench, [LOBBY_HOST, ...HOST_KINDS.flatMap((k) => [...MEMBER_HOSTS[k]])], lifetimeMs);
+  const lobbyAgent = agents.get(LOBBY_HOST);
+  if (lobbyAgent === undefined) throw new Error("no lobby agent");
+  const lobby = await startLobby(lobbyAgent);
+  return { ctx: { agents, lobby: lobby.address, lobbyKey: lobby.key }, lobbyAgent };
+}
+
+/** Stops every agent of a matrix. */
+export async function stopMatrix(ctx: MatrixContext): Promise<void> {
+  await Promise.all([...ctx.agents.values()].map((a) => a.stop()));
+}
+
 /** Starts the lobby on the lobby host; returns its address and key. */
 export async function startLobby(lobbyAgent: Agent): Promise<{ address: string; key: string }> {
   return lobbyAgent.call<{ address: string; key: string }>("lobby.start", { host: LOBBY_ADDR, port: LOBBY_PORT });
 }
 
-async function onePair(ctx: MatrixContext, joinerKind: HostKind, memberKind: HostKind): Promise<PairResult> {
+/** One pair: a member behind `memberKind` creates a grid, a joiner behind `joinerKind` joins it. */
+export async function runPair(ctx: MatrixContext, joinerKind: HostKind, memberKind: HostKind): Promise<PairResult> {
   const member = MEMBER_HOSTS[memberKind][0];
   const joiner = MEMBER_HOSTS[joinerKind][1];
   const grid = `pair-${SHORT[joinerKind]}-${SHORT[memberKind]}`;
@@ -120,7 +155,10 @@ async function onePair(ctx: MatrixContext, joinerKind: HostKind, memberKind: Hos
     const j = await joinOn(ctx, joiner, grid, false);
     let linked = false;
     let retransmits: number | undefined;
+    let punch: PunchOutcome | undefined;
+    let linkAddress: string | undefined;
     const events = { opened: 0, closed: 0 };
+    let joinerEvents = j.events ?? [];
     if (j.handle !== undefined) await new Promise((r) => setTimeout(r, PAIR_SETTLE_MS));
     const mr = await report(ctx, member, m.handle);
     if (j.handle !== undefined) {
@@ -129,8 +167,12 @@ async function onePair(ctx: MatrixContext, joinerKind: HostKind, memberKind: Hos
       retransmits = jr.retransmits;
       events.opened = jr.events.filter((e) => e.type === "linkOpen").length;
       events.closed = jr.events.filter((e) => e.type === "linkClosed").length;
+      linkAddress = jr.links.find((l) => l.peer === m.id)?.address;
+      joinerEvents = jr.events;
       await close(ctx, joiner, j.handle);
     }
+    const p = joinerEvents.find((e) => e.type === "punched" && e["peer"] === m.id);
+    if (p !== undefined) punch = { ok: p["ok"] === true, attempts: Number(p["attempts"]), elapsedMs: Number(p["elapsedMs"]), local: p["local"] === true };
     return {
       joinerKind,
       memberKind,
@@ -142,6 +184,8 @@ async function onePair(ctx: MatrixContext, joinerKind: HostKind, memberKind: Hos
       joinerRetransmits: retransmits,
       error: j.error,
       memberDrops: mr.drops,
+      punch,
+      linkAddress,
     };
   } finally {
     await close(ctx, member, m.handle);
@@ -154,7 +198,7 @@ export async function runPairs(ctx: MatrixContext, parallel = 6): Promise<PairRe
   for (const j of HOST_KINDS) for (const m of HOST_KINDS) todo.push([j, m]);
   const out: PairResult[] = [];
   for (let i = 0; i < todo.length; i += parallel) {
-    out.push(...(await Promise.all(todo.slice(i, i + parallel).map(([j, m]) => onePair(ctx, j, m)))));
+    out.push(...(await Promise.all(todo.slice(i, i + parallel).map(([j, m]) => runPair(ctx, j, m)))));
   }
   return out;
 }
@@ -356,7 +400,10 @@ export function punchTable(results: readonly PunchResult[]): string {
 
 const cell = (r: PairResult | undefined): string => {
   if (r === undefined) return "?";
-  if (r.linked) return `yes, ${String(r.timeToLinkMs)} ms`;
+  const p = r.punch;
+  const how = p === undefined ? "" : p.ok ? `, ${p.attempts} punch${p.attempts === 1 ? "" : "es"}${p.local ? ", LAN" : ""}` : `, punch failed after ${p.attempts}`;
+  if (r.linked) return `yes, ${String(r.timeToLinkMs)} ms${how}`;
+  if (r.error !== undefined && p !== undefined) return `no (${r.error.code}${how})`;
   if (r.error !== undefined) return `no (${r.error.code})`;
   return `no (joined at ${String(r.timeToLinkMs)} ms, link ${r.joinerLinkEvents.opened} opened ${r.joinerLinkEvents.closed} closed; member drops: ${Object.entries(r.memberDrops).map(([k, v]) => `${k} ${v}`).join(", ")})`;
 };

@@ -4,11 +4,13 @@
  * pinned lobby key, CreateGrid or ListGrids, SelectGrid, Register (its link key sealed under
  * the session key), Introduce; everything the lobby sends it is kept, decoded. It stands
  * in for the peer of phase B, so the lobby's answers can be checked through real NATs now;
- * it does no punching (the peer's job).
+ * it does no punching (the peer's job). After the Welcome every request goes, and every
+ * lobby message comes, in a session frame (PROTOCOL.md 6.10).
  */
 import { createSocket, type Socket } from "node:dgram";
 import type { KeyPair } from "../../../lib/security/crypto.ts";
 import { beginHandshake, finishHandshake } from "../../../lib/security/handshake.ts";
+import { deriveSessionMacKeys, SessionFramer } from "../../../lib/security/session-frame.ts";
 import { sealLinkKey } from "../../../lib/security/link-key.ts";
 import { NodeCrypto } from "../../../platform/node/node-crypto.ts";
 import { decode, encode } from "../../../wire/codec.ts";
@@ -31,6 +33,7 @@ export class NatMember {
   private readonly inbox: AnyMessage[] = [];
   private session = 0;
   private sessionKey: Uint8Array | undefined;
+  private framer: SessionFramer | undefined;
   private req = 1;
   grid = 0;
   peer = 0;
@@ -44,7 +47,12 @@ export class NatMember {
     socket.on("message", (bytes, rinfo) => {
       if (`${rinfo.address}:${rinfo.port}` !== `${lobby.host}:${lobby.port}`) return;
       const d = decode(bytes, 1200, { natTraversal: true });
-      if (d.ok) this.inbox.push(d.msg);
+      if (!d.ok) return;
+      if (d.msg.kind !== Kind.SessionFrame) this.inbox.push(d.msg);
+      else if (this.framer?.open(bytes) === "fresh") {
+        const inner = decode(d.msg.body, 1200, { natTraversal: true });
+        if (inner.ok) this.inbox.push(inner.msg);
+      }
     });
   }
 
@@ -63,8 +71,11 @@ export class NatMember {
     this.socket.close();
   }
 
+  /** Sends `msg`: bare before the Welcome (Hello), in a session frame after it. */
   private send(msg: AnyMessage): void {
-    this.socket.send(encode(msg), this.lobby.port, this.lobby.host);
+    const bytes = this.framer === undefined ? encode(msg) : this.framer.frame(encode(msg));
+    if (bytes === undefined) throw new Error("session frame counters spent");
+    this.socket.send(bytes, this.lobby.port, this.lobby.host);
   }
 
   /** Waits for a message matching `pick` (removing it from the inbox), or throws after REPLY_MS. */
@@ -102,6 +113,7 @@ export class NatMember {
     if (!hs.ok) throw new Error(`Welcome does not verify: ${hs.reason}`);
     this.session = w.session;
     this.sessionKey = hs.sessionKey;
+    this.framer = SessionFramer.forPeer(deriveSessionMacKeys(crypto, hs.sessionKey), w.session);
     if (create) {
       const req = this.req++;
       this.send({ kind: Kind.CreateGrid, req, session: this.session, name: gridName, capacity: 0, limit: 4, meta: "" });
