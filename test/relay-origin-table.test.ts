@@ -16,7 +16,7 @@ test("claim 3: (origin, seq) identifies the data; origins have separate windows"
   assert.is(f.check(1, 100), Fresh);
   assert.is(f.check(1, 10), Stale); // origin 1 moved on
   assert.is(f.check(2, 11), Fresh); // origin 2 did not
-  assert.equal(f.stats(), { origins: 2, fresh: 4, duplicate: 2, stale: 1, evictions: 0 });
+  assert.equal(f.stats(), { origins: 2, fresh: 4, duplicate: 2, stale: 1, evictions: 0, refused: 0 });
 });
 
 test("peek neither records, counts nor reorders", () => {
@@ -27,7 +27,7 @@ test("peek neither records, counts nor reorders", () => {
   assert.is(f.peek(1, 2), Fresh);
   assert.is(f.peek(3, 1), Fresh);
   assert.is(f.size, 2);
-  assert.equal(f.stats(), { origins: 2, fresh: 2, duplicate: 0, stale: 0, evictions: 0 });
+  assert.equal(f.stats(), { origins: 2, fresh: 2, duplicate: 0, stale: 0, evictions: 0, refused: 0 });
   f.check(3, 1); // origin 1 is still the least recently heard, despite the peek
   assert.is(f.peek(1, 1), Fresh);
   assert.is(f.peek(2, 1), Duplicate);
@@ -61,7 +61,7 @@ test("origin table memory stays bounded (1e6 messages from 10 origins)", () => {
     roomy.check(origin, seq);
     roomy.check(origin, seq);
   }
-  assert.equal(roomy.stats(), { origins: 10, fresh: 500_000, duplicate: 500_000, stale: 0, evictions: 0 });
+  assert.equal(roomy.stats(), { origins: 10, fresh: 500_000, duplicate: 500_000, stale: 0, evictions: 0, refused: 0 });
 
   // Too little room: the table never holds more than maxOrigins; round-robin evicts every time.
   const tight = new DuplicateFilter({ maxOrigins: 4 });
@@ -69,7 +69,7 @@ test("origin table memory stays bounded (1e6 messages from 10 origins)", () => {
     tight.check(i % 10, Math.floor(i / 10));
     if (tight.size > 4) assert.unreachable(`size ${tight.size} > maxOrigins 4 at message ${i}`);
   }
-  assert.equal(tight.stats(), { origins: 4, fresh: 1_000_000, duplicate: 0, stale: 0, evictions: 1_000_000 - 4 });
+  assert.equal(tight.stats(), { origins: 4, fresh: 1_000_000, duplicate: 0, stale: 0, evictions: 1_000_000 - 4, refused: 0 });
 });
 
 test("forget drops an origin (it left, or restarted its seqs)", () => {
@@ -80,6 +80,24 @@ test("forget drops an origin (it left, or restarted its seqs)", () => {
   assert.is(f.forget(9), false);
   assert.is(f.size, 0);
   assert.is(f.check(9, 0), Fresh);
+});
+
+test("vouched origins: unvouched ids evict only each other; an unvouched id at a table full of vouched ones is refused as stale (issue 15, replay after eviction)", () => {
+  const members = new Set([1, 2]);
+  const f = new DuplicateFilter({ maxOrigins: 3, vouched: (o) => members.has(o) });
+  f.check(1, 10);
+  f.check(2, 10);
+  for (let fake = 100; fake < 200; fake++) assert.is(f.check(fake, 1), Fresh);
+  assert.is(f.check(1, 10), Duplicate, "member 1's window survived 100 fake ids");
+  assert.is(f.check(2, 10), Duplicate);
+  assert.is(f.stats().evictions, 99);
+  members.add(3);
+  assert.is(f.check(3, 1), Fresh, "a vouched newcomer takes the fake id's window");
+  assert.is(f.check(4, 1), Stale, "no window left for an unvouched id");
+  assert.is(f.stats().refused, 1);
+  members.add(5);
+  assert.is(f.check(5, 1), Fresh, "a vouched id at a table of vouched ones evicts the least recently heard");
+  assert.is(f.peek(1, 10), Fresh, "member 1 was heard longest ago");
 });
 
 test("bad options throw invalid-config with the numbers", () => {

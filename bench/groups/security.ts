@@ -9,6 +9,11 @@
  *   replay window) and framing a reply; and the per-host quota lookup (hostOf + a count).
  * - Handshake budget: a valid-cookie Hello the host's budget refuses, against one that
  *   completes a handshake (X25519, Ed25519, HKDF): what the budget saves per Hello refused.
+ * - Origin signatures (issue 15, point 1, the construction docs/SECURITY.md weighs): an
+ *   Ed25519 signature over a relayed 64 B message's envelope, signed once by its origin and
+ *   verified once by every member (on its first copy), on node:crypto and on noble (pure JS,
+ *   what QuickJS and consoles run), against the relay of one message: what authenticity
+ *   would add per message and member.
  */
 import { hostOf, HostCounts } from "../../lib/lobby/hosts.ts";
 import { deriveSessionMacKeys, SessionFramer } from "../../lib/security/session-frame.ts";
@@ -18,6 +23,9 @@ import { opsPerSecond, type Candidate } from "../support/measure.ts";
 import { DatagramRing, relaySubject } from "../support/relay-input.ts";
 import { drain, hello, lobbySession } from "../support/lobby-session.ts";
 import { seededCrypto } from "../support/keys.ts";
+import { NobleCrypto } from "../../lib/security/noble-crypto.ts";
+import type { CryptoProvider } from "../../lib/security/crypto.ts";
+import { SeededRandom } from "../../lib/rng.ts";
 import { figure, ratio, type Figure } from "../stats.ts";
 import type { BenchContext, Group, GroupResult, Row } from "../types.ts";
 
@@ -164,6 +172,34 @@ function handshakeCandidates(): Candidate[] {
   return [make(true), make(false)];
 }
 
+/** Ed25519 sign and verify of a relay envelope's signed bytes (~90 B for a 64 B payload) on `crypto`. */
+function signatureCandidates(crypto: CryptoProvider): Candidate[] {
+  const key = crypto.ed25519KeyPair(new Uint8Array(32).fill(0x15));
+  const msgs = Array.from({ length: 64 }, (_, i) => new Uint8Array(90).fill(i));
+  const sigs = msgs.map((m) => crypto.ed25519Sign(key.secretKey, m));
+  let i = 0;
+  const sign: Candidate = {
+    name: `${crypto.name}-sign`,
+    batch: (n) => {
+      let acc = 0;
+      for (let k = 0; k < n; k++) acc ^= (crypto.ed25519Sign(key.secretKey, msgs[i++ & 63] as Uint8Array)[0] as number);
+      return acc;
+    },
+  };
+  const verify: Candidate = {
+    name: `${crypto.name}-verify`,
+    batch: (n) => {
+      let acc = 0;
+      for (let k = 0; k < n; k++) {
+        const j = i++ & 63;
+        if (crypto.ed25519Verify(key.publicKey, msgs[j] as Uint8Array, sigs[j] as Uint8Array)) acc++;
+      }
+      return acc;
+    },
+  };
+  return [sign, verify];
+}
+
 const ns = (ops: readonly number[]): Figure => figure(ops.map((x) => 1e9 / x), "ns");
 const us = (ops: readonly number[]): Figure => figure(ops.map((x) => 1e6 / x), "us");
 /** Per repeat: the share of `whole`'s time per op that `part` takes, in %. */
@@ -182,11 +218,33 @@ export const securityGroup: Group = {
     const [hb, check, write, host] = opsPerSecond(ctx, lobbyCandidates(), repeats, batchMs) as [number[], number[], number[], number[]];
     ctx.log("security: handshake budget");
     const [refused, handshake] = opsPerSecond(ctx, handshakeCandidates(), repeats, ctx.quick ? 150 : 400) as [number[], number[]];
+    ctx.log("security: origin signatures (Ed25519 on node:crypto and noble)");
+    const [nodeSign, nodeVerify] = opsPerSecond(ctx, signatureCandidates(seededCrypto(0x15b)), repeats, batchMs) as [number[], number[]];
+    const noble = new NobleCrypto(new SeededRandom(0x15b));
+    const [nobleSign, nobleVerify] = opsPerSecond(ctx, signatureCandidates(noble), ctx.quick ? 2 : 3, batchMs) as [number[], number[]];
     const frameWork = check.map((c, i) => 1 / (1 / c + 1 / (write[i] as number)));
     const rows: Row[] = [
       { key: "relayMsgPerSec", measure: "relay path: a Peer with 4 links relaying a 64 B message (in, tag, budget, window, 3 forwards, 1 delivery)", value: figure(relay, "msg/s") },
       { key: "linkBudgetNs", measure: "relay path: the per-link data budget, TokenBucket.take per datagram", value: ns(bucket) },
       { key: "linkBudgetSharePct", measure: "relay path: the budget's share of a relayed message's time", value: share(bucket, relay) },
+      { key: "originSignNodeUs", measure: "origin signature: Ed25519 sign of one envelope (node:crypto), once per message at its origin", value: us(nodeSign) },
+      {
+        key: "originVerifyNodeUs",
+        measure: "origin signature: Ed25519 verify (node:crypto), once per message at every member",
+        value: us(nodeVerify),
+        ratio: ratio(relay, nodeVerify),
+        ratioKey: "originVerifyNodeVsRelayRatio",
+        baseline: "relayed msg/s / verifies/s (a relayed message's cost x this, with authenticity on)",
+      },
+      { key: "originSignNobleUs", measure: "origin signature: Ed25519 sign (noble, pure JS: QuickJS, consoles)", value: us(nobleSign) },
+      {
+        key: "originVerifyNobleUs",
+        measure: "origin signature: Ed25519 verify (noble, pure JS)",
+        value: us(nobleVerify),
+        ratio: ratio(relay, nobleVerify),
+        ratioKey: "originVerifyNobleVsRelayRatio",
+        baseline: "relayed msg/s / verifies/s",
+      },
       { key: "framedHeartbeatPerSec", measure: "lobby: a framed Heartbeat end to end (frame checks, session budget, handler, framed HeartbeatAck)", value: figure(hb, "req/s") },
       { key: "frameCheckNs", measure: "lobby: checking a request's frame (SipHash-2-4 over 39 B, replay window)", value: ns(check) },
       { key: "frameWriteNs", measure: "lobby: framing a reply (HeartbeatAck: copy + SipHash-2-4)", value: ns(write) },
@@ -215,6 +273,7 @@ export const securityGroup: Group = {
       notes: [
         "The relay subject is relay-core's (a Peer taken out of a settled simulator grid with 4 links), with its link budget raised out of the way so the measured loop is never cut; take() runs on every datagram all the same. The bucket alone is one link's, refilled on every call (a datagram a microsecond).",
         "The lobby is a sans-IO Lobby on node:crypto with one session (a real handshake) and its member; the Heartbeats are framed untimed, in chunks of 1,024, then fed timed. The frame check and the reply framing are measured on their own framers over the same message sizes; their share is (1/check + 1/write) over the request's time.",
+        "The origin-signature rows time the primitives a signed relay would add (one sign per message at its origin, one verify per message at each member, duplicates found by the window first), on the same 90 B a 64 B message's envelope has; they are not a relay path with signatures, which is not built (docs/SECURITY.md, origin authenticity).",
         "The two Hello figures feed a valid-cookie Hello from one address with a fresh req each time: one lobby allows 1 handshake a second for the host (every Hello after the first is refused at the budget), the other allows them all.",
       ],
     };

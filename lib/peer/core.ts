@@ -54,6 +54,13 @@ export class PeerCore {
   limit: number;
   /** Members' addresses learned from the lobby, join messages and hints (at most cfg.maxKnownMembers). */
   readonly members = new Map<number, Address>();
+  /**
+   * The members of `members` the lobby named (Members, RepairHint, Introduction: all framed
+   * under the session key) or a lobby-signed ticket proved (a link): the origins whose
+   * duplicate windows fake origin ids cannot evict (lib/relay/origin-table.ts). A Join or
+   * Available names its sender without proof, so it does not vouch.
+   */
+  readonly vouched = new Set<number>();
   readonly links: LinkTable;
   readonly credentials: GridCredentials;
   readonly requests: RequestTable;
@@ -142,13 +149,18 @@ export class PeerCore {
     return this.credentials.checkTicket(this.grid, peer, address, ticket);
   }
 
-  rememberMember(peer: number, address: Address): void {
+  /** `vouched`: named by the lobby or proved by a ticket (see `vouched`). */
+  rememberMember(peer: number, address: Address, vouched = false): void {
     if (peer === this.self || peer === 0) return;
     if (!this.members.has(peer) && this.members.size >= this.cfg.maxKnownMembers) {
       const oldest = this.members.keys().next();
-      if (!oldest.done) this.members.delete(oldest.value);
+      if (!oldest.done) {
+        this.members.delete(oldest.value);
+        this.vouched.delete(oldest.value);
+      }
     }
     this.members.set(peer, address);
+    if (vouched) this.vouched.add(peer);
   }
 
   /**
@@ -162,14 +174,14 @@ export class PeerCore {
    * because the neighbour may still refuse our ticket and close it again at once (a flapping
    * link used to resolve joinGrid() and leave the peer alone with no error).
    */
-  openLink(now: number, peer: number, address: Address, neighbourLinks: number, confirmed = true): boolean {
+  openLink(now: number, peer: number, address: Address, neighbourLinks: number, confirmed = true, forced = false): boolean {
     if (this.links.has(peer)) return true;
     if (this.links.byAddr(address) !== undefined) {
       this.counters.fail(PeerFailure.AddressInUse);
       return false;
     }
-    const link = this.links.open(now, peer, address, neighbourLinks, confirmed);
-    this.rememberMember(peer, address);
+    const link = this.links.open(now, peer, address, neighbourLinks, confirmed, forced);
+    this.rememberMember(peer, address, true); // its ticket was checked (or it accepted ours)
     this.counters.linksOpened++;
     for (const o of this.observers) o.linkOpened(now, link);
     this.emit({ type: "linkOpen", peer, address, links: this.links.size });
@@ -231,10 +243,11 @@ export class PeerCore {
   /**
    * The neighbour the drop policy (ConnectionRules.selectDrop, claim 32) gives up, or
    * undefined when it refuses. With `anyway` (the limit was lowered: the limit wins) the
-   * most connected neighbour goes when the policy refuses every one.
+   * most connected neighbour goes when the policy refuses every one. `forcedOnly`: choose
+   * among forced links alone (a Force past forcedLinkCap, links.ts).
    */
-  pickDrop(anyway = false): NeighbourInfo | undefined {
-    const neighbours = this.links.neighbours();
+  pickDrop(anyway = false, forcedOnly = false): NeighbourInfo | undefined {
+    const neighbours = this.links.neighbours(forcedOnly);
     const pick = this.cfg.connectionRules.selectDrop(neighbours, this.random);
     if (pick !== undefined || !anyway || neighbours.length === 0) return pick;
     return neighbours.reduce((a, b) => (b.links > a.links ? b : a));

@@ -32,6 +32,21 @@ export interface Link {
   readonly control: TokenBucket;
   /** The neighbour is known to hold the link too (core.ts openLink). */
   confirmed: boolean;
+  /**
+   * Opened because the neighbour forced us (Force, claim 32), not by our choice or our yes
+   * to its Connect: forced links hold at most half the slots (forcedLinkCap), so members
+   * forcing one after another cannot make every link theirs (issue 15, eclipse).
+   */
+  readonly forced: boolean;
+}
+
+/**
+ * How many links a peer with `limit` slots lets Forces hold: half, rounded down, and at
+ * least one (a one-slot peer can still be forced, claim 32). Past it a Force drops another
+ * forced link, never one the peer chose or accepted.
+ */
+export function forcedLinkCap(limit: number): number {
+  return Math.max(1, Math.floor(limit / 2));
 }
 
 /** Per-link token bucket rates (PeerConfig). */
@@ -77,7 +92,7 @@ export class LinkTable {
     return this.byAddress.get(address);
   }
 
-  open(now: number, peer: number, address: Address, neighbourLinks: number, confirmed = true): Link {
+  open(now: number, peer: number, address: Address, neighbourLinks: number, confirmed = true, forced = false): Link {
     const existing = this.byPeer.get(peer);
     if (existing !== undefined) return existing;
     const link: Link = {
@@ -93,6 +108,7 @@ export class LinkTable {
       data: new TokenBucket(this.budgets.linkDataPerSecond, this.budgets.linkDataBurst, now),
       control: new TokenBucket(this.budgets.linkControlPerSecond, this.budgets.linkControlBurst, now),
       confirmed,
+      forced,
     };
     this.byPeer.set(peer, link);
     this.byAddress.set(address, link);
@@ -113,9 +129,18 @@ export class LinkTable {
     return this.byPeer.values();
   }
 
-  /** What the drop policy (ConnectionRules.selectDrop, claim 32) knows of each neighbour. */
-  neighbours(): NeighbourInfo[] {
-    return [...this.byPeer.values()].map((l) => ({ peer: l.peer, links: l.neighbourLinks, rttMs: l.srttMs }));
+  /** What the drop policy (ConnectionRules.selectDrop, claim 32) knows of each neighbour; `forcedOnly`: of forced links alone. */
+  neighbours(forcedOnly = false): NeighbourInfo[] {
+    const out: NeighbourInfo[] = [];
+    for (const l of this.byPeer.values()) if (!forcedOnly || l.forced) out.push({ peer: l.peer, links: l.neighbourLinks, rttMs: l.srttMs });
+    return out;
+  }
+
+  /** Links opened because the neighbour forced us. */
+  forcedCount(): number {
+    let n = 0;
+    for (const l of this.byPeer.values()) if (l.forced) n++;
+    return n;
   }
 
   private rebuild(): void {

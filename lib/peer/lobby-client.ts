@@ -257,7 +257,7 @@ export class LobbyClient implements LinkObserver {
       this.grantNonce = msg.nonce;
     }
     core.self = msg.peer;
-    for (const m of msg.members) core.rememberMember(m.peer, m.addr);
+    for (const m of msg.members) core.rememberMember(m.peer, m.addr, true);
     if (part === 0) {
       this.partsWanted = msg.parts;
       this.partsSeen = new Set([0]);

@@ -243,7 +243,7 @@ export class NatClient implements PathSource {
     const core = this.core;
     if (msg.grid !== core.grid || msg.peer !== core.self || msg.other === core.self || msg.other === 0) return PeerDrop.UnexpectedIntroduction;
     if (this.reg.state !== "registered") return undefined; // nothing to punch with (a stale notice)
-    core.rememberMember(msg.other, msg.addr);
+    core.rememberMember(msg.other, msg.addr, true);
     this.punches.start(now, msg);
     this.rearm();
     return undefined;

@@ -50,7 +50,12 @@ export class RelayPath implements LinkObserver {
   private sent = 0;
 
   constructor(private readonly core: PeerCore) {
-    this.duplicates = new DuplicateFilter({ maxOrigins: core.cfg.maxOrigins, windowBits: core.cfg.windowBits });
+    // Fake origin ids evict only each other, never a vouched member's window (issue 15).
+    this.duplicates = new DuplicateFilter({
+      maxOrigins: core.cfg.maxOrigins,
+      windowBits: core.cfg.windowBits,
+      vouched: (origin) => core.vouched.has(origin),
+    });
     this.rules = new RelayRuleSet(core.cfg.relayRules);
     this.list = this.rules.rules.find((r): r is RedundancyList => r instanceof RedundancyList);
     if (this.list !== undefined) this.list.maxOrigins = core.cfg.maxOrigins;

@@ -12,6 +12,7 @@ import { NO_TAG, type PeerCore } from "./core.ts";
 import { PeerDrop, TICKET_DROP, type DropReason } from "./drops.ts";
 import type { NeighbourCounts } from "./pings.ts";
 import type { Seeker } from "./seeker.ts";
+import { forcedLinkCap } from "./links.ts";
 
 const NO_TICKET = new Uint8Array(0);
 
@@ -77,9 +78,17 @@ export class Responder {
     let ok = false;
     if (drop === undefined) {
       const link = core.links.get(msg.from);
+      // Forced links hold at most half the slots (links.ts forcedLinkCap, issue 15 eclipse):
+      // past it a Force takes the slot of another forced link, whatever the counts its
+      // holders report, and the free slots and links of our own choosing stay ours.
+      // (Checked only when full: a peer with room takes the Force as before, claim 32.)
+      const capped = !this.seeker.hasRoom() && core.links.forcedCount() >= forcedLinkCap(core.limit);
       if (link !== undefined) ok = link.address === from;
       else if (core.links.byAddr(from) !== undefined) ok = false; // another link's address: never drop a link for it
-      else if (this.seeker.hasRoom() && !pending.has(msg.from)) ok = true;
+      else if (capped) {
+        const d = core.pickDrop(true, true);
+        if (d !== undefined && core.closeLink(now, d.peer, "forced")) ok = this.seeker.hasRoom();
+      } else if (this.seeker.hasRoom() && !pending.has(msg.from)) ok = true;
       else if (pending.has(msg.from)) {
         // We asked it at the same time: the slot our own request holds is the room it wants.
         pending.delete(msg.from);
@@ -90,7 +99,7 @@ export class Responder {
         if (d === undefined) this.pings.refreshCounts(now); // a retried Force decides on fresh counts
       }
       if (ok && !core.links.has(msg.from)) {
-        ok = core.openLink(now, msg.from, from, 0, false);
+        ok = core.openLink(now, msg.from, from, 0, false, true);
         if (ok) core.counters.forcedConnections++;
       }
     }

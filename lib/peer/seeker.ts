@@ -310,7 +310,7 @@ export class Seeker implements LinkObserver {
    */
   onRepairHint(now: number, msg: MessageOf<typeof Kind.RepairHint>): void {
     const core = this.core;
-    for (const t of msg.targets) core.rememberMember(t.peer, t.addr);
+    for (const t of msg.targets) core.rememberMember(t.peer, t.addr, true);
     // A game that turned force connection off (forceBelowLinks 0) never forces, hinted or not.
     if (msg.force && core.cfg.connectionRules.forceBelowLinks === 0) return;
     // A hint repeated while the last one's connect is in flight: that connect is the repair.

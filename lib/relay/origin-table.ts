@@ -26,6 +26,12 @@ export interface DuplicateFilterOptions {
   maxOrigins?: number;
   /** Window size per origin, a power of two from 32 to 65536. Defaults to 1024 (DEFAULT_WINDOW_BITS). */
   windowBits?: number;
+  /**
+   * Origins whose windows no unvouched origin may evict (issue 15, "replay after eviction"):
+   * the Peer passes the members the lobby listed or a lobby-signed ticket proved. Without it,
+   * every origin is equal (least recently heard goes first).
+   */
+  vouched?: (origin: number) => boolean;
 }
 
 export interface DuplicateFilterStats {
@@ -39,6 +45,8 @@ export interface DuplicateFilterStats {
   stale: number;
   /** Origins forgotten to make room for a new one. */
   evictions: number;
+  /** First arrivals of an unvouched origin refused because every window held a vouched one (counted in stale too). */
+  refused: number;
 }
 
 /**
@@ -57,12 +65,15 @@ export class DuplicateFilter {
   private duplicate = 0;
   private stale = 0;
   private evictions = 0;
+  private refused = 0;
+  private readonly vouched: ((origin: number) => boolean) | undefined;
   /** Counts fresh arrivals; a window's lastHeard is this counter's value at its latest one. */
   private clock = 0;
 
   constructor(options: DuplicateFilterOptions = {}) {
     this.maxOrigins = checkInt("maxOrigins", options.maxOrigins ?? DEFAULT_MAX_ORIGINS, 1, MAX_MAX_ORIGINS);
     this.windowBits = checkWindowBits(options.windowBits ?? DEFAULT_WINDOW_BITS);
+    this.vouched = options.vouched;
   }
 
   /** Origins currently remembered. */
@@ -80,6 +91,11 @@ export class DuplicateFilter {
     if (window === undefined) {
       // A new origin's first arrival is Fresh, and set() already put it last.
       window = this.admit(origin);
+      if (window === undefined) {
+        this.refused++;
+        this.stale++;
+        return SeqResult.Stale;
+      }
       window.check(seq);
       window.lastHeard = ++this.clock;
       this.fresh++;
@@ -118,21 +134,40 @@ export class DuplicateFilter {
       duplicate: this.duplicate,
       stale: this.stale,
       evictions: this.evictions,
+      refused: this.refused,
     };
   }
 
-  private admit(origin: number): DuplicateWindow {
+  /**
+   * A window for a new origin. At a full table the least recently heard origin goes, but a
+   * vouched origin's window only for another vouched origin: thousands of fake origin ids
+   * (any member can write any id under a valid tag) evict only each other, so a real
+   * member's window, and with it the memory of what was delivered, stays. An unvouched
+   * origin arriving at a table full of vouched ones gets none (undefined: not provably new).
+   */
+  private admit(origin: number): DuplicateWindow | undefined {
     let window: DuplicateWindow | undefined;
     if (this.windows.size >= this.maxOrigins) {
-      // Evict the least recently heard origin. A scan, but only when a new origin arrives at
-      // a full table; the fresh path stays one stamp instead of a Map delete + set.
+      // A scan, but only when a new origin arrives at a full table; the fresh path stays one
+      // stamp instead of a Map delete + set.
+      const vouched = this.vouched;
       let victim = -1;
       let oldest = Infinity;
+      let victimAny = -1;
+      let oldestAny = Infinity;
       for (const [o, w] of this.windows) {
-        if (w.lastHeard < oldest) {
+        if (w.lastHeard < oldestAny) {
+          oldestAny = w.lastHeard;
+          victimAny = o;
+        }
+        if (w.lastHeard < oldest && (vouched === undefined || !vouched(o))) {
           oldest = w.lastHeard;
           victim = o;
         }
+      }
+      if (victim === -1) {
+        if (vouched !== undefined && !vouched(origin)) return undefined;
+        victim = victimAny;
       }
       const victimWindow = this.windows.get(victim);
       if (victimWindow !== undefined) {
