@@ -28,3 +28,22 @@ export type { LinkCloseReason, PeerEvent } from "./peer/events.ts";
 export { Peer, type JoinOptions } from "./peer/peer.ts";
 export type { PeerStats } from "./peer/stats.ts";
 export { MAX_PAYLOAD_BYTES, DEFAULT_MAX_DATAGRAM_BYTES } from "../wire/index.ts";
+export { Lobby } from "./lobby/lobby.ts";
+export type { LobbyConfig } from "./lobby/config.ts";
+export type { LobbyEvent } from "./lobby/events.ts";
+export {
+  joinTokenAdmission,
+  type AdmissionHook,
+  type AdmissionRequest,
+  type AdmissionVerdict,
+  type JoinTokenAdmissionOptions,
+} from "./lobby/admission.ts";
+export {
+  createJoinToken,
+  readJoinToken,
+  verifyJoinToken,
+  JOIN_TOKEN_MAX_BYTES,
+  JOIN_TOKEN_NONCE_BYTES,
+  type JoinTokenClaims,
+} from "./security/join-token.ts";
+export type { GridStanding } from "./peer/standing.ts";

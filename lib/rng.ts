@@ -65,3 +65,23 @@ export function shuffle<T>(rng: Random, items: T[]): T[] {
   }
   return items;
 }
+
+/**
+ * Up to `k` distinct items of `items` at random, in random order, without copying or
+ * shuffling the whole list: O(k) expected for k well below items.length (a hint's targets
+ * or a member sample drawn from a grid of 10,000), a shuffled copy otherwise.
+ */
+export function sample<T>(rng: Random, items: readonly T[], k: number): T[] {
+  const n = items.length;
+  if (k <= 0 || n === 0) return [];
+  if (k * 4 >= n) return shuffle(rng, [...items]).slice(0, k);
+  const picked = new Set<number>();
+  const out: T[] = [];
+  while (out.length < k) {
+    const i = randomInt(rng, n);
+    if (picked.has(i)) continue;
+    picked.add(i);
+    out.push(items[i] as T);
+  }
+  return out;
+}

@@ -393,6 +393,12 @@ export function buildVectors(): Vector[] {
   add("error-grid-full", { kind: K.Error, req: 6, code: LobbyErrorCode.GridFull, detail: "" });
   add("error-name-taken-detail-128", { kind: K.Error, req: 4, code: LobbyErrorCode.NameTaken, detail: ascii(128, "d") });
   add("error-bad-handshake", { kind: K.Error, req: 2, code: LobbyErrorCode.BadHandshake, detail: "" });
+  add("join-token", { kind: K.JoinToken, req: 10, session: 0x2a5f1e07, sealed: bytes(143 + 16, 203) });
+  add("join-token-255-max", { kind: K.JoinToken, req: U32_MAX, session: 1, sealed: bytes(255, 204) });
+  add("error-not-admitted", { kind: K.Error, req: 6, code: LobbyErrorCode.NotAdmitted, detail: "no join token for grid \"arena\"" });
+  add("grid-status-main", { kind: K.GridStatus, grid: 7, peer: 3, main: true, component: 11, members: 11 });
+  add("grid-status-island", { kind: K.GridStatus, grid: 7, peer: 3, main: false, component: 5, members: 11 });
+  add("grid-status-u16-max", { kind: K.GridStatus, grid: U32_MAX, peer: 65536, main: true, component: 65535, members: 65535 });
   add("error-quota-exceeded", { kind: K.Error, req: 3, code: LobbyErrorCode.QuotaExceeded, detail: "64 sessions from this host" });
   add("error-unauthenticated", { kind: K.Error, req: 5, code: LobbyErrorCode.Unauthenticated, detail: "" });
   // Session frames (6.10): the body is any session message's bytes, the auth field 12 bytes
@@ -592,6 +598,9 @@ export function buildInvalid(valid: readonly Vector[]): InvalidVector[] {
   bad("wrong-type-members-33", members(Array.from({ length: 33 }, (_, i) => [i, "a", 0])), C.WrongType, "Members.members: 33 items > 32");
   bad("wrong-type-members-entry-arity", members([[1, "a"]]), C.WrongType, "Members.members[0] has 2 elements, PeerEntry has 3");
   bad("wrong-type-members-addr-65", members([[1, "a".repeat(65), 0]]), C.WrongType, "Members.members[0].addr 65 bytes > 64");
+  bad("wrong-type-join-token-256", ref([1, 0x2e, 1, 2, new Uint8Array(256)]), C.WrongType, "JoinToken.sealed: 256 bytes > 255");
+  bad("wrong-type-grid-status-component-65536", ref([1, 0x50, 7, 3, true, 65536, 65536]), C.WrongType, "GridStatus.component: 65536 > 65535");
+  bad("wrong-arity-grid-status-no-counts", ref([1, 0x50, 7, 3, true]), C.WrongArity, "GridStatus [grid, peer, main] only: GridStatus has 7 elements");
   bad("wrong-type-repair-hint-9-targets", ref([1, 0x49, 7, 3, true, Array.from({ length: 9 }, (_, i) => [i, "a"])]), C.WrongType, "RepairHint.targets: 9 items > 8");
   bad("wrong-type-grid-entry-meta-201", ref([1, 0x41, 1, 1, 0, [[1, "g", 0, 8, 2, "m".repeat(201)]]]), C.WrongType, "GridList.grids[0].meta 201 bytes > 200");
   bad("wrong-type-status-str", ref([1, 0x45, 1, 7, 4, "1", 0]), C.WrongType, "ConnStatusReply.status as a string");

@@ -62,14 +62,19 @@ export class Harness {
     this.peerCrypto = new SeededNodeCrypto(seed + 0x10000);
   }
 
-  /** Feeds raw bytes from `from`; returns what the lobby sent back to `from` in answer, with the bytes (earlier output stays in the outbox). */
+  /**
+   * Feeds raw bytes from `from`; returns what the lobby sent back to `from` in answer, with
+   * the bytes (earlier output stays in the outbox, and so do GridStatus notices, which answer
+   * nothing: takeOf() them).
+   */
   deliverRaw(from: string, bytes: Uint8Array): Sent[] {
     const before = this.outbox.length;
     this.lobby.handleDatagram(this.nowMs, from, bytes);
     this.drain();
     const fresh = this.outbox.slice(before);
-    this.outbox = [...this.outbox.slice(0, before), ...fresh.filter((s) => s.to !== from)];
-    return fresh.filter((s) => s.to === from);
+    const answer = (s: Sent): boolean => s.to === from && s.msg.kind !== Kind.GridStatus;
+    this.outbox = [...this.outbox.slice(0, before), ...fresh.filter((s) => !answer(s))];
+    return fresh.filter(answer);
   }
 
   /** deliverRaw, the replies decoded. */

@@ -57,7 +57,8 @@ test("claim 24: list grids pages at the datagram limit", () => {
 });
 
 test("claim 24: select admits and returns member addresses split over parts", () => {
-  const h = new Harness({ maxSessionsPerHost: 100, maxMembersPerGridPerHost: 100, handshakeBurstPerHost: 100 }); // 80 members in one /64
+  // the whole list up to 100 other members (the default is 64); 80 members in one /64
+  const h = new Harness({ memberListLimit: 100, maxSessionsPerHost: 100, maxMembersPerGridPerHost: 100, handshakeBurstPerHost: 100 });
   const owner = new Client(h, "10.0.0.1:4000");
   owner.hello();
   const grid = owner.create("big", 200);
@@ -86,6 +87,54 @@ test("claim 24: select admits and returns member addresses split over parts", ()
   assert.is(h.lobby.membersOf(grid)?.length, 81);
   const beyond = late.select(grid, 4, first.parts);
   assert.equal(beyond.members, []);
+});
+
+test("issue 16 item 4: a grid above memberListLimit hands each joiner a sample in one part: members with a free link first, the main component's before the rest, never itself", () => {
+  const h = new Harness({ memberListLimit: 20 });
+  const owner = new Client(h, "10.0.0.1:4000");
+  owner.hello();
+  const grid = owner.create("big", 300);
+  const ps = joinMany(h, grid, 120, 2);
+  // 1..100 in pairs (each at its limit of 2 once linked twice: a ring of 100); 101..120 free.
+  for (let i = 0; i < 100; i++) {
+    const a = ps[i] as (typeof ps)[number];
+    const b = ps[(i + 1) % 100] as (typeof ps)[number];
+    a.client.link(grid, a.peer, b.peer);
+    b.client.link(grid, b.peer, a.peer);
+  }
+  // 101..110 joined to the ring by one link each, through members that raise their limit.
+  for (let i = 100; i < 110; i++) {
+    const hub = ps[i - 100] as (typeof ps)[number];
+    const leaf = ps[i] as (typeof ps)[number];
+    hub.client.select(grid, 3);
+    hub.client.link(grid, hub.peer, leaf.peer);
+    leaf.client.link(grid, leaf.peer, hub.peer);
+  }
+  h.advance(100); // the component check labels the main component
+  const late = new Client(h, "10.0.9.9:4000");
+  late.hello();
+  const m = late.select(grid, 4);
+  assert.is(m.parts, 1);
+  assert.ok(m.members.length === 32, `${m.members.length} entries`);
+  const ids = m.members.map((e) => e.peer);
+  assert.is(new Set(ids).size, ids.length, "no member twice");
+  assert.not.ok(ids.includes(m.peer), "not itself");
+  // Free links first: 101..120 (20 of them, 10 in the main component) come before any full member.
+  const free = new Set(ps.slice(100).map((p) => p.peer));
+  const firstFull = ids.findIndex((id) => !free.has(id));
+  assert.is(firstFull, 20, `the 20 members with a free link lead the sample: ${ids}`);
+  const mainFree = new Set(ps.slice(100, 110).map((p) => p.peer));
+  assert.ok(ids.slice(0, 10).every((id) => mainFree.has(id)), "and of those, the main component's first");
+  // A part past the first is empty, as for any list.
+  assert.equal(late.select(grid, 4, 1).members, []);
+  // The whole list up to the limit: 20 other members are listed in full, by id.
+  const h2 = new Harness({ memberListLimit: 20 });
+  const o2 = new Client(h2, "10.0.0.1:4000");
+  o2.hello();
+  const g2 = o2.create("small");
+  const few = joinMany(h2, g2, 21);
+  const full = (few[20] as (typeof few)[number]).client.select(g2);
+  assert.equal(full.members.map((e) => e.peer), few.slice(0, 20).map((p) => p.peer));
 });
 
 test("idempotent retransmitted requests", () => {

@@ -60,6 +60,32 @@ test("node: a lobby and 8 peers on 127.0.0.1 exchange 1,000 broadcasts, each del
   }
 });
 
+test("node, issue 18 item 3: 11 peers joining at once resolve joinGrid once `connected` (default lobby timing: no short island grace), and broadcasts sent right then reach all 10 others", async () => {
+  // What broke: all 11 resolved on their first link, in islands the lobby left alone for ~4 s;
+  // a broadcast then reached 4 of 11. joinGrid now resolves on the lobby's GridStatus.
+  const lobby = await createLobby({ host: "127.0.0.1", port: 0 });
+  const peers: NodePeer[] = [];
+  try {
+    const n = 11;
+    peers.push(...(await Promise.all(Array.from({ length: n }, () => joinGrid({ lobby: lobby.address(), grid: "rush", create: true, connectionLimit: 4 })))));
+    for (const p of peers) assert.equal(p.standing?.main, true, `peer ${p.id} resolved before it was connected`);
+    const seen = peers.map(() => new Map<string, number>());
+    peers.forEach((p, i) => p.on("data", (_payload, info) => {
+      const k = `${info.origin}:${info.seq}`;
+      seen[i]?.set(k, (seen[i]?.get(k) ?? 0) + 1);
+    }));
+    const sent = peers.map((p) => `${p.id}:${p.broadcast(new Uint8Array([1, 2, 3]))}`);
+    await waitFor("each broadcast at the 10 others", () => seen.every((m) => m.size >= n - 1), 3_000);
+    await new Promise((r) => setTimeout(r, 50));
+    peers.forEach((p, i) => {
+      for (const k of sent) if (!k.startsWith(`${p.id}:`)) assert.is(seen[i]?.get(k), 1, `peer ${p.id} got ${k} ${seen[i]?.get(k) ?? 0} times`);
+    });
+  } finally {
+    await Promise.all(peers.map((p) => p.close()));
+    await lobby.close();
+  }
+});
+
 test("node: caller mistakes reject with a RelayGridError that says how to fix them", async () => {
   await rejects(
     () => joinGrid({ lobby: "not-an-address", grid: "x" }),

@@ -109,7 +109,7 @@ function dataAt(victim: PeerNode, origin: number, seq: number, hops: number): Ui
 test("suppression counts match what happened: at hops 127 a message goes no further, and each link it did not take is counted under the rule that refused it first (hop-limit-127 included)", () => {
   const g = new SimGrid({ seed: 0x4095, peer: { connectionLimit: 4 } });
   for (let i = 0; i < 9; i++) g.addPeer();
-  g.settle(3);
+  g.settle(2);
   const victim = g.live().find((p) => p.endpoint.linkPeers.length >= 3) as PeerNode;
   const links = victim.endpoint.linkPeers.length;
   const from = g.byId(victim.endpoint.linkPeers[0] as number);

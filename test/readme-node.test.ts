@@ -1,5 +1,5 @@
 /**
- * The README's Node example cannot rot: the ```ts example=node block is run as written,
+ * The README's examples cannot rot: the ```ts example=node and example=admission blocks run as written,
  * with "relaygrid/node" pointed at the sources, over real UDP on 127.0.0.1 (bounded).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -11,10 +11,11 @@ import * as assert from "uvu/assert";
 
 const root = resolve(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..");
 
-test("README: the Node example runs and prints what its comment says", async () => {
+/** Runs the README's ```ts example=<name> block as written; returns what it printed. */
+async function runExample(name: string): Promise<string[]> {
   const readme = readFileSync(resolve(root, "README.md"), "utf8");
-  const block = /```ts example=node\n([\s\S]*?)```/.exec(readme)?.[1];
-  assert.ok(block !== undefined, "README.md has a ```ts example=node block");
+  const block = new RegExp("```ts example=" + name + "\\n([\\s\\S]*?)```").exec(readme)?.[1];
+  assert.ok(block !== undefined, `README.md has a \`\`\`ts example=${name} block`);
   const source = block.replace('"relaygrid/node"', JSON.stringify(pathToFileURL(resolve(root, "platform/node/index.ts")).href));
   const dir = mkdtempSync(join(tmpdir(), "relaygrid-readme-"));
   const file = join(dir, "example.mts"); // .mts: an ES module wherever it is (top-level await)
@@ -25,13 +26,23 @@ test("README: the Node example runs and prints what its comment says", async () 
   try {
     await Promise.race([
       import(pathToFileURL(file).href),
-      new Promise((_, reject) => setTimeout(() => reject(new Error("the README example did not finish in 10 s")), 10_000)),
+      new Promise((_, reject) => setTimeout(() => reject(new Error(`the README example ${name} did not finish in 20 s`)), 20_000)),
     ]);
   } finally {
     console.log = log;
     rmSync(dir, { recursive: true, force: true });
   }
-  assert.equal(printed, ["hello grid from 1, 0 hops"]);
+  return printed;
+}
+
+test("README: the Node example runs and prints what its comment says", async () => {
+  assert.equal(await runExample("node"), ["hello grid from 1, 0 hops"]);
+});
+
+test("README: the join token example runs: the token holder joins, the peer without one is refused with not-admitted (issue 18 item 7)", async () => {
+  const printed = await runExample("admission");
+  assert.is(printed.length, 1);
+  assert.match(printed[0] ?? "", /^not-admitted lobby refused select: no join token for grid "match-42"/);
 });
 
 test.run();

@@ -20,6 +20,7 @@ import type { CryptoProvider } from "../lib/security/crypto.ts";
 import { checkTag, GridKeyring } from "../lib/security/grid-keys.ts";
 import { Direction, finishHandshake, openFrom } from "../lib/security/handshake.ts";
 import { NobleCrypto } from "../lib/security/noble-crypto.ts";
+import { readJoinToken, verifyJoinToken } from "../lib/security/join-token.ts";
 import { readTicket, verifyTicket } from "../lib/security/ticket.ts";
 import { NodeCrypto } from "../platform/node/node-crypto.ts";
 import { DecodeErrorCode, decode, encode, Kind, MAX_SEALED_BYTES, MAX_TICKET_BYTES, MIN_HELLO_BYTES, type Message } from "../wire/index.ts";
@@ -175,6 +176,45 @@ test("6.4 backward: the session key opens each grant in its own direction only; 
   assert.is(decodeGrant(cat(plain, Uint8Array.of(0))), null, "grant plaintext with one byte more");
 });
 
+const jt = v.joinToken;
+
+test("6.12 forward: the join token's bytes, its signature under RFC 8032 test 2's key, and the JoinToken seal, recomputed by hand", () => {
+  assert.is(toHex(ed25519.getPublicKey(fromHex(inputs.backendSeed))), inputs.backend, "RFC 8032 7.1 test 2's public key");
+  const grid = ascii(jt.grid);
+  const player = ascii(jt.player);
+  const unsigned = cat(Uint8Array.of(1, grid.length), grid, Uint8Array.of(player.length), player, u32be(jt.expiresAt), fromHex(jt.nonceBytes));
+  const message = cat(ascii("relaygrid-join-token-v1"), unsigned);
+  assert.is(toHex(message), jt.signedMessage);
+  const signature = ed25519.sign(message, fromHex(inputs.backendSeed));
+  assert.is(toHex(signature), jt.signature);
+  assert.is(toHex(cat(unsigned, signature)), jt.token);
+  assert.is(jt.token.length / 2, 79 + grid.length + player.length);
+  assert.is(jt.plaintext, jt.token, "JoinToken seals the token as it is");
+  const nonce = cat(Uint8Array.of(Direction.PeerToLobby), new Uint8Array(7), u32be(jt.nonceCounter));
+  assert.is(toHex(nonce), jt.nonce);
+  assert.is(toHex(chacha20poly1305(K, nonce).encrypt(fromHex(jt.token))), jt.sealed);
+  assert.is(jt.nonceCounter, (jt.datagram.msg as { req: number }).req, "the counter is JoinToken.req");
+});
+
+test("6.12 backward: the token verifies under the backend key (both providers), not under another; its claims read back; the seal opens in direction 0 only", () => {
+  const token = fromHex(jt.token);
+  const key = fromHex(inputs.backend);
+  for (const [pname, crypto] of providers) {
+    const r = verifyJoinToken(crypto, [key], token);
+    assert.ok(r.ok, pname);
+    if (r.ok) assert.equal(r.claims, { grid: jt.grid, player: jt.player, expiresAt: jt.expiresAt, nonce: fromHex(jt.nonceBytes) });
+    assert.equal(verifyJoinToken(crypto, [I], token), { ok: false, reason: "bad-signature" }, `${pname}: the lobby identity is not the backend`);
+    const flipped = token.slice();
+    flipped[3] = (flipped[3] as number) ^ 1;
+    assert.equal(verifyJoinToken(crypto, [key], flipped), { ok: false, reason: "bad-signature" }, `${pname}: a flipped byte in the grid name`);
+    const plain = openFrom(crypto, K, Direction.PeerToLobby, jt.nonceCounter, fromHex(jt.sealed));
+    assert.is(plain === null ? null : toHex(plain), jt.token, pname);
+    assert.is(openFrom(crypto, K, Direction.LobbyToPeer, jt.nonceCounter, fromHex(jt.sealed)), null, `${pname}: the other direction`);
+  }
+  for (let n = 0; n < token.length; n++) assert.is(readJoinToken(token.subarray(0, n)), null, `prefix ${n}`);
+  assert.is(readJoinToken(cat(token, Uint8Array.of(0))), null, "one byte more");
+});
+
 test("6.10: the first session frames after this handshake, under its session key, recomputed by hand", () => {
   assert.is(v.frames.sessionKey, v.handshake.sessionKey);
   assert.is(v.frames.session, inputs.session);
@@ -182,8 +222,8 @@ test("6.10: the first session frames after this handshake, under its session key
 });
 
 test("the vectors' datagrams: reference bytes both ways, every strict prefix truncated, one byte more trailing-bytes", () => {
-  const all = [v.handshake.hello, v.handshake.welcome, v.ticket.connect, v.grant.members, v.rejoinGrant.rejoin];
-  assert.equal(all.map((d) => d.msg.kind), [Kind.Hello, Kind.Welcome, Kind.Connect, Kind.Members, Kind.Rejoin]);
+  const all = [v.handshake.hello, v.handshake.welcome, v.ticket.connect, v.grant.members, v.rejoinGrant.rejoin, v.joinToken.datagram];
+  assert.equal(all.map((d) => d.msg.kind), [Kind.Hello, Kind.Welcome, Kind.Connect, Kind.Members, Kind.Rejoin, Kind.JoinToken]);
   for (const d of all) {
     const bytes = fromHex(d.hex);
     assert.is(toHex(referenceEncode(positional(d.msg))), d.hex, "an independent encoder");

@@ -39,6 +39,7 @@ import {
 import { MAX_EPOCHS } from "../lib/security/grid-keys.ts";
 import { AEAD_TAG_BYTES, ED25519_SIGNATURE_BYTES } from "../lib/security/crypto.ts";
 import { TICKET_HEADER_BYTES, TICKET_MAX_ADDRESS_BYTES, TICKET_MAX_BYTES, TICKET_V2_BYTES, TICKET_V2_UNSIGNED_BYTES } from "../lib/security/ticket.ts";
+import { JOIN_TOKEN_MAX_BYTES, JOIN_TOKEN_MAX_GRID_BYTES, JOIN_TOKEN_MAX_PLAYER_BYTES, JOIN_TOKEN_NONCE_BYTES } from "../lib/security/join-token.ts";
 import * as lobbyConfig from "../lib/lobby/config.ts";
 import * as peerConfig from "../lib/peer/config.ts";
 import { MAX_BACKOFF_MS } from "../lib/peer/request-table.ts";
@@ -196,10 +197,10 @@ test("section 3: the kinds table lists every kind once, with its direction and r
   assert.equal(rows.map((r) => r[1]).sort(), [...KIND_NAMES].sort());
 });
 
-test("section 6: every kind but the notices (Data, Repair, Message, MessageRepair, Routed, RepairHint, LobbyClosing, Prune, Graft, RepairRequest) and SessionFrame carries req first", () => {
+test("section 6: every kind but the notices (Data, Repair, Message, MessageRepair, Routed, RepairHint, GridStatus, LobbyClosing, Prune, Graft, RepairRequest) and SessionFrame carries req first", () => {
   // A SessionFrame carries a request or reply whose own first field is req (6.10).
   const noReq = KIND_NAMES.filter((n) => SCHEMAS[Kind[n]][0]?.[0] !== "req");
-  assert.equal(noReq.sort(), ["Data", "Graft", "LobbyClosing", "Message", "MessageRepair", "Prune", "Repair", "RepairHint", "RepairRequest", "Routed", "SessionFrame"]);
+  assert.equal(noReq.sort(), ["Data", "Graft", "GridStatus", "LobbyClosing", "Message", "MessageRepair", "Prune", "Repair", "RepairHint", "RepairRequest", "Routed", "SessionFrame"]);
 });
 
 test("section 2: the limits table matches wire/limits.ts, and documents every export", () => {
@@ -298,6 +299,17 @@ test("6.3: the key-bound ticket layout matches lib/security/ticket.ts (version 2
   assert.is(max, TICKET_V2_BYTES);
   assert.ok(max <= limits.MAX_TICKET_BYTES, "a key-bound ticket fits every ticket field");
   assert.match(rows[5]?.[3] ?? "", `"relaygrid-ticket-v2" followed by the ${TICKET_V2_UNSIGNED_BYTES} bytes before it`);
+});
+
+test("6.10: the join token layout matches lib/security/join-token.ts, and a sealed one fits JoinToken", () => {
+  const { rows, max } = layout("Join token layout");
+  assert.equal(rows.map((r) => r[0]), ["version", "n", "grid", "p", "player", "expiresAt", "nonce", "signature"]);
+  assert.equal(rows.map((r) => r[1]), ["1", "1", "n", "1", "p", "4", String(JOIN_TOKEN_NONCE_BYTES), String(ED25519_SIGNATURE_BYTES)]);
+  assert.equal([rows[2]?.[2], rows[4]?.[2]], [String(JOIN_TOKEN_MAX_GRID_BYTES), String(JOIN_TOKEN_MAX_PLAYER_BYTES)]);
+  assert.is(max, JOIN_TOKEN_MAX_BYTES);
+  assert.match(doc, `79 + n + p bytes, at most ${JOIN_TOKEN_MAX_BYTES}`);
+  assert.ok(JOIN_TOKEN_MAX_BYTES <= limits.MAX_JOIN_TOKEN_BYTES && limits.MAX_JOIN_TOKEN_BYTES + AEAD_TAG_BYTES === limits.MAX_SEALED_TOKEN_BYTES);
+  assert.match(rows[7]?.[3] ?? "", '"relaygrid-join-token-v1"');
 });
 
 test("6.4: the sealed grant layout adds up to MAX_SEALED_BYTES", () => {

@@ -14,6 +14,8 @@ export const ErrorCode = {
   LimitReached: "limit-reached",
   InvalidAddress: "invalid-address",
   Socket: "socket",
+  /** The lobby's admission policy refused: no valid join token for the grid (expired, used, or none). */
+  NotAdmitted: "not-admitted",
   /** A reliable message could not be delivered: repair gave it up, or the receiver fell too far behind (delivery.ts). */
   MessageLost: "message-lost",
   /** Admitted, but no member could be reached (NAT traversal failed for every one): see the message for why and the fix. */

@@ -48,6 +48,8 @@ export const Kind = {
   Heartbeat: 0x27,
   Leave: 0x28,
   Rejoin: 0x29,
+  /** A join token from the game's backend, presented before CreateGrid / SelectGrid / Rejoin (admission). */
+  JoinToken: 0x2e,
 
   Welcome: 0x40,
   GridList: 0x41,
@@ -63,6 +65,8 @@ export const Kind = {
   /** Address validation: the lobby's stateless cookie, to be echoed in the next Hello. */
   Retry: 0x4b,
   Error: 0x4f,
+  /** Where the receiver stands in the grid's confirmed graph: in its main component or not (a notice). */
+  GridStatus: 0x50,
 
   /**
    * A lobby <-> peer message after the handshake, authenticated under the session key with a
@@ -164,6 +168,8 @@ export const LobbyErrorCode = {
   QuotaExceeded: 8,
   /** A session request that was not in a session frame (PROTOCOL.md 6.10): the peer predates them. */
   Unauthenticated: 9,
+  /** The lobby's admission policy refused: no valid, unexpired, unused join token for this grid. */
+  NotAdmitted: 10,
 } as const;
 export type LobbyErrorCode = (typeof LobbyErrorCode)[keyof typeof LobbyErrorCode];
 

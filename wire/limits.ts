@@ -52,6 +52,10 @@ export const MIN_HELLO_BYTES = 96;
 /** Sealed admission data in Members: keys (up to 3 epochs) and the ticket, plus the AEAD tag. */
 export const MAX_SEALED_BYTES = 4 + 1 + 3 * 36 + 2 + MAX_TICKET_BYTES + 16;
 
+/** A join token (PROTOCOL.md 6.10; the reference format is at most 143 bytes), sealed in JoinToken with the 16-byte AEAD tag: 255. */
+export const MAX_JOIN_TOKEN_BYTES = 239;
+/** JoinToken.sealed: a join token of at most MAX_JOIN_TOKEN_BYTES and the AEAD tag. */
+export const MAX_SEALED_TOKEN_BYTES = MAX_JOIN_TOKEN_BYTES + 16;
 export const MAX_NAME_BYTES = 32;
 export const MAX_META_BYTES = 200;
 export const MAX_ADDRESS_BYTES = 64;

@@ -16,6 +16,7 @@ import {
   MAX_FRAME_BODY_BYTES,
   MAX_GRAFT_ORIGINS,
   MAX_HOPS,
+  MAX_SEALED_TOKEN_BYTES,
   MAX_INTRODUCE_TARGETS,
   MAX_LINKS,
   MAX_LOCAL_ADDRESSES,
@@ -128,6 +129,9 @@ export const SCHEMAS = {
     ["epoch", U32],
     ["sealed", bin(MAX_SEALED_BYTES)],
   ],
+  // A join token from the game's backend, sealed under the session key (Direction.PeerToLobby,
+  // nonce = req) so an eavesdropper cannot use it first; kept with the session for admission.
+  [Kind.JoinToken]: [["req", U32], ["session", U32], ["sealed", bin(MAX_SEALED_TOKEN_BYTES)]],
 
   // Lobby -> peer.
   // The signed handshake reply: the lobby's ephemeral key, its identity, and its Ed25519
@@ -163,6 +167,9 @@ export const SCHEMAS = {
   [Kind.LobbyClosing]: [["reason", str(MAX_DETAIL_BYTES)]],
   [Kind.Retry]: [["req", U32], ["cookie", bin(16)]],
   [Kind.Error]: [["req", U32], ["code", U8], ["detail", str(MAX_DETAIL_BYTES)]],
+  // main: the receiver is in the largest component of the confirmed graph; component: its
+  // component's size; members: the grid's member count (PROTOCOL.md 4.4).
+  [Kind.GridStatus]: [["grid", U32], ["peer", U32], ["main", BOOL], ["component", U16], ["members", U16]],
 
   // Lobby <-> peer after the handshake (PROTOCOL.md 6.10): `body` is one whole datagram of a
   // session kind; `auth` is the sender's counter (u32be) and SipHash-2-4 under the session's

@@ -7,6 +7,7 @@ import type { Random } from "../rng.ts";
 import { constantTimeEqual } from "../security/bytes.ts";
 import { checkBytes, type CryptoProvider, ED25519_PUBLIC_KEY_BYTES, ED25519_SEED_BYTES, type KeyPair } from "../security/crypto.ts";
 import { NobleCrypto } from "../security/noble-crypto.ts";
+import type { AdmissionHook } from "./admission.ts";
 import { DEFAULT_MAX_DATAGRAM_BYTES } from "../../wire/limits.ts";
 import { MIN_MAX_DATAGRAM_BYTES } from "./sizes.ts";
 
@@ -26,6 +27,18 @@ export const DEFAULT_EMPTY_GRID_GRACE_MS = 30_000;
 export const DEFAULT_ISLAND_GRACE_MS = 3000;
 /** How often components are recomputed and hints resent. Defaults to 1000 ms. */
 export const DEFAULT_ISLAND_CHECK_MS = 1000;
+/**
+ * How soon after a member is admitted or a link confirmed (or lost) the lobby reviews that
+ * grid's components: tells members whether they stand in the main component (GridStatus) and
+ * points newcomers' islands at it (standing.ts). Defaults to 50 ms.
+ */
+export const DEFAULT_COMPONENT_CHECK_MS = 50;
+/**
+ * A grid with at most this many other members hands each joiner the whole member list (in
+ * parts); a larger one hands out a sample of up to 32 members in one part, members with a
+ * free link first (member-sample.ts). Defaults to 64.
+ */
+export const DEFAULT_MEMBER_LIST_LIMIT = 64;
 /** A session without grid memberships and silent this long is forgotten. Defaults to 60000 ms. */
 export const DEFAULT_SESSION_IDLE_MS = 60_000;
 /** Defaults to 1024. */
@@ -113,6 +126,14 @@ export interface LobbyConfig {
    * lobby that restarts passes the same identity every time (`relaygrid lobby --key-file`).
    */
   identity?: LobbyIdentity;
+  /**
+   * Who may create and join which grid (admission.ts): asked before a CreateGrid creates, a
+   * SelectGrid admits a new member, or a Rejoin restores what the lobby cannot check by key;
+   * a refusal is Error NotAdmitted. joinTokenAdmission({ publicKeys, crypto, unixTimeMs })
+   * admits the holders of join tokens the game's backend signed. Defaults to none: anyone who
+   * reaches the lobby may create and join any grid.
+   */
+  admission?: AdmissionHook;
   /** Lifetime of an address-validation cookie (Retry). Defaults to 10000 (DEFAULT_COOKIE_LIFETIME_MS). */
   cookieLifetimeMs?: number;
   /**
@@ -138,8 +159,21 @@ export interface LobbyConfig {
   islandGraceMs?: number;
   /** Period of the island check. Defaults to 1000 (DEFAULT_ISLAND_CHECK_MS). */
   islandCheckMs?: number;
+  /**
+   * Delay from a change of a grid's members or confirmed links to the review of its components
+   * (GridStatus to members that entered or left the main component; RepairHints at once to
+   * islands while the grid has newcomers). Defaults to 50 (DEFAULT_COMPONENT_CHECK_MS).
+   */
+  componentCheckMs?: number;
   /** A session holding no membership and silent this long is forgotten. Defaults to 60000 (DEFAULT_SESSION_IDLE_MS). */
   sessionIdleMs?: number;
+  /**
+   * Up to this many other members, SelectGrid returns the whole member list (in parts); above
+   * it, a sample of at most 32 members in one part: members with a free link first, those in
+   * the main component before the rest, then any. A peer that runs out of candidates selects
+   * the grid again for a fresh sample. Defaults to 64 (DEFAULT_MEMBER_LIST_LIMIT).
+   */
+  memberListLimit?: number;
   /** Defaults to 1024 (DEFAULT_MAX_GRIDS). */
   maxGrids?: number;
   /** Also the capacity of a grid created with capacity 0. Defaults to 256 (DEFAULT_MAX_MEMBERS_PER_GRID). */
@@ -176,7 +210,7 @@ export interface LobbyConfig {
   isolatedAfterMs?: number;
 }
 
-export type ResolvedLobbyConfig = Required<LobbyConfig>;
+export type ResolvedLobbyConfig = Required<Omit<LobbyConfig, "admission">> & { admission: AdmissionHook | undefined };
 
 /** A copy of `identity`, checked: 32-byte keys, and the public key is the one the seed derives. */
 function resolveIdentity(crypto: CryptoProvider, identity: LobbyIdentity | undefined): KeyPair {
@@ -191,6 +225,13 @@ function resolveIdentity(crypto: CryptoProvider, identity: LobbyIdentity | undef
     );
   }
   return { secretKey: identity.secretKey.slice(), publicKey: derived.publicKey };
+}
+
+function checkAdmission(hook: AdmissionHook | undefined): AdmissionHook | undefined {
+  if (hook !== undefined && typeof hook !== "function") {
+    throw new RelayGridError(ErrorCode.InvalidConfig, "admission must be a function (request) => verdict, such as joinTokenAdmission(...)");
+  }
+  return hook;
 }
 
 const HOUR_MS = 3_600_000;
@@ -217,6 +258,7 @@ export function resolveLobbyConfig(config: LobbyConfig): ResolvedLobbyConfig {
     random,
     crypto,
     identity: resolveIdentity(crypto, config.identity),
+    admission: checkAdmission(config.admission),
     cookieLifetimeMs: checkInt("cookieLifetimeMs", config.cookieLifetimeMs ?? DEFAULT_COOKIE_LIFETIME_MS, 1, 24 * HOUR_MS),
     rotateAfterDepartures: checkInt(
       "rotateAfterDepartures",
@@ -233,7 +275,9 @@ export function resolveLobbyConfig(config: LobbyConfig): ResolvedLobbyConfig {
     unselectedGridGraceMs: checkInt("unselectedGridGraceMs", config.unselectedGridGraceMs ?? DEFAULT_UNSELECTED_GRID_GRACE_MS, 0, 24 * HOUR_MS),
     islandGraceMs: checkInt("islandGraceMs", config.islandGraceMs ?? DEFAULT_ISLAND_GRACE_MS, 0, 24 * HOUR_MS),
     islandCheckMs: checkInt("islandCheckMs", config.islandCheckMs ?? DEFAULT_ISLAND_CHECK_MS, 10, HOUR_MS),
+    componentCheckMs: checkInt("componentCheckMs", config.componentCheckMs ?? DEFAULT_COMPONENT_CHECK_MS, 1, HOUR_MS),
     sessionIdleMs: checkInt("sessionIdleMs", config.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS, 1, 24 * HOUR_MS),
+    memberListLimit: checkInt("memberListLimit", config.memberListLimit ?? DEFAULT_MEMBER_LIST_LIMIT, 0, 0xffff),
     maxGrids: checkInt("maxGrids", config.maxGrids ?? DEFAULT_MAX_GRIDS, 1, 1 << 20),
     // Member counts travel as u16 (GridList.members, HeartbeatAck.members).
     maxMembersPerGrid: checkInt("maxMembersPerGrid", config.maxMembersPerGrid ?? DEFAULT_MAX_MEMBERS_PER_GRID, 1, 0xffff),

@@ -20,6 +20,7 @@ import type { LobbyEvent } from "./events.ts";
 import { cancelRotation, newGridKeys, noteDeparture, type NextKey } from "./key-rotation.ts";
 import { Queue } from "../util/queue.ts";
 import { SourceLimiter } from "../util/rate-limit.ts";
+import { noteFree } from "./member-sample.ts";
 import { addMember, GridRegistry, newMemberNat, removeMember, type Grid, type Member } from "./registry.ts";
 import { SessionTable, type Session } from "./sessions.ts";
 import { LobbyCounters } from "./stats.ts";
@@ -54,6 +55,10 @@ export class LobbyCore {
   readonly events = new Queue<LobbyEvent>();
   /** The next island check, armed while any grid exists. */
   nextIslandCheckMs: number | undefined;
+  /** Grids whose members or confirmed links changed since their last review (standing.ts). */
+  readonly changedGrids = new Set<Grid>();
+  /** The next component check, armed by a change (componentCheckMs after the first one). */
+  nextComponentCheckMs: number | undefined;
   private nextReq = 1;
 
   constructor(config: LobbyConfig) {
@@ -168,15 +173,21 @@ export class LobbyCore {
   /** Removes a grid whose members are all gone (the empty-grid timer). */
   removeGrid(grid: Grid): void {
     this.registry.remove(grid);
+    this.changedGrids.delete(grid);
     this.emptyGrids.delete(grid);
     cancelRotation(this, grid);
     if (this.registry.size === 0) this.nextIslandCheckMs = undefined;
     this.emit({ type: "gridRemoved", grid: grid.id, name: grid.name });
   }
 
-  /** Admits a peer with id `id` for session `s` at `addr`, replacing any other member at that address. */
-  admit(nowMs: number, grid: Grid, s: Session, id: number, addr: Address, limit: number, restored: boolean): Member {
+  /**
+   * Admits a peer with id `id` for session `s` at `addr`, replacing any other member at that
+   * address, or of that `player` (as the admission policy named it).
+   */
+  admit(nowMs: number, grid: Grid, s: Session, id: number, addr: Address, limit: number, restored: boolean, player = ""): Member {
     this.replaceAt(nowMs, grid, addr);
+    const samePlayer = player === "" ? undefined : grid.members.get(grid.byPlayer.get(player) ?? 0);
+    if (samePlayer !== undefined) this.dropMember(nowMs, grid, samePlayer, "replaced");
     const m: Member = {
       grid: grid.id,
       id,
@@ -186,17 +197,23 @@ export class LobbyCore {
       lastHeardMs: nowMs,
       admittedMs: nowMs,
       ticket: undefined,
+      player,
+      standing: "none",
+      standingComponent: 0,
+      standingRepeats: 0,
+      main: false,
       nat: newMemberNat(nowMs, this.config.introductionBurst),
       deadlineMs: 0,
       heapIndex: -1,
     };
     addMember(grid, m);
+    this.graphChanged(nowMs, grid);
     this.expiry.set(m, nowMs + this.config.expireAfterMs);
     this.sessions.addMembership(s, grid.id, id);
     this.emptyGrids.delete(grid);
     // Members that already report a link to a restored id now have a one-sided pair.
     for (const r of grid.graph.reportersOf(id)) this.linkChanged(nowMs, grid, r, id);
-    this.emit({ type: "peerJoined", grid: grid.id, peer: id, addr, restored });
+    this.emit({ type: "peerJoined", grid: grid.id, peer: id, addr, restored, player });
     return m;
   }
 
@@ -208,7 +225,11 @@ export class LobbyCore {
   }
 
   dropMember(nowMs: number, grid: Grid, m: Member, cause: "leave" | "replaced" | "expired"): void {
-    for (const other of removeMember(grid, m)) this.pending.update(0, grid.id, m.id, other, false);
+    for (const other of removeMember(grid, m)) {
+      this.pending.update(0, grid.id, m.id, other, false);
+      noteFree(grid, grid.members.get(other)); // it reported a link to m: one fewer now
+    }
+    this.graphChanged(nowMs, grid);
     this.expiry.delete(m);
     const s = this.sessions.get(m.session);
     if (s !== undefined) this.sessions.dropMembership(nowMs, s, grid.id, m.id);
@@ -240,16 +261,25 @@ export class LobbyCore {
   setLink(nowMs: number, grid: Grid, member: number, other: number, on: boolean): boolean {
     const ok = grid.graph.setReported(member, other, on);
     this.linkChanged(nowMs, grid, member, other);
+    if (!on) noteFree(grid, grid.members.get(member));
     return ok;
   }
 
   /** `member`'s reported links become exactly `links` (Heartbeat, Rejoin). */
   replaceLinks(nowMs: number, grid: Grid, member: number, links: readonly number[]): void {
     for (const other of grid.graph.replaceReported(member, links)) this.linkChanged(nowMs, grid, member, other);
+    noteFree(grid, grid.members.get(member));
   }
 
   private linkChanged(nowMs: number, grid: Grid, a: number, b: number): void {
     this.pending.update(nowMs + this.config.unconfirmedEdgeMs, grid.id, a, b, grid.graph.isOneSided(a, b));
+    if (grid.graph.version !== grid.reviewedVersion) this.graphChanged(nowMs, grid);
+  }
+
+  /** Arms the component check for `grid` (standing.ts), componentCheckMs after the first change. */
+  graphChanged(nowMs: number, grid: Grid): void {
+    this.changedGrids.add(grid);
+    this.nextComponentCheckMs = Math.min(this.nextComponentCheckMs ?? Infinity, nowMs + this.config.componentCheckMs);
   }
 
   /** Asks `silent` whether it is linked to `other` (claim 50 and the one-sided link check). */

@@ -9,8 +9,11 @@ export type LobbyEvent =
   | { readonly type: "gridCreated"; readonly grid: number; readonly name: string; readonly restored: boolean }
   /** An empty grid outlived emptyGridGraceMs and was removed. */
   | { readonly type: "gridRemoved"; readonly grid: number; readonly name: string }
-  /** A peer was admitted by SelectGrid (claim 24), or restored by Rejoin (`restored`). */
-  | { readonly type: "peerJoined"; readonly grid: number; readonly peer: number; readonly addr: Address; readonly restored: boolean }
+  /**
+   * A peer was admitted by SelectGrid (claim 24), or restored by Rejoin (`restored`); `player`
+   * is who the admission policy said it is ("" without one).
+   */
+  | { readonly type: "peerJoined"; readonly grid: number; readonly peer: number; readonly addr: Address; readonly restored: boolean; readonly player: string }
   /** A peer left: by Leave, or `replaced` by a newer admission from the same address. */
   | { readonly type: "peerLeft"; readonly grid: number; readonly peer: number; readonly reason: "leave" | "replaced" }
   /** A peer was silent longer than expireAfterMs and was removed with its links. */
@@ -19,7 +22,11 @@ export type LobbyEvent =
   | { readonly type: "gridKeyRotated"; readonly grid: number; readonly epoch: number }
   /** A grid has been in `count` components for longer than islandGraceMs (sent again when the count changes). */
   | { readonly type: "islandsDetected"; readonly grid: number; readonly count: number }
-  /** A RepairHint went to `peer`, naming `targets` in the largest component. */
+  /**
+   * The admission policy (LobbyConfig.admission) threw while deciding on grid `name` (`grid`
+   * 0 for a CreateGrid): the game's bug. The request was refused with NotAdmitted (fail closed).
+   */
+  | { readonly type: "admissionError"; readonly grid: number; readonly name: string; readonly message: string; readonly error: unknown }
   /**
    * A handler threw while handling a datagram of `kind` (byte 2, -1 when shorter): a lobby
    * bug, never the sender's fault. The datagram was dropped (stats().drops["internal-error"])
@@ -42,6 +49,7 @@ export type LobbyEvent =
       readonly attempts: number;
       readonly elapsedMs: number;
     }
+  /** A RepairHint went to `peer`, naming `targets` in the largest component. */
   | {
       readonly type: "repairHintSent";
       readonly grid: number;

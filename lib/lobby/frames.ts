@@ -26,6 +26,7 @@ import { DEFAULT_MAX_DATAGRAM_BYTES } from "../../wire/limits.ts";
 import type { AnyMessage, MessageOf } from "../../wire/messages.ts";
 import type { LobbyCore } from "./core.ts";
 import { AMPLIFICATION_FACTOR } from "./handshake.ts";
+import { onJoinToken } from "./admit.ts";
 import { onCreateGrid, onLeave, onListGrids, onRejoin, onSelectGrid } from "./requests.ts";
 import type { Session } from "./sessions.ts";
 import { onIntroduce, onPunchReport, onRegister } from "./nat.ts";
@@ -36,7 +37,7 @@ import { onConnStatus, onConnUpdate, onHeartbeat, onProbeReply } from "./trackin
 export type SessionRequest = Extract<AnyMessage, { session: number; req: number }>;
 
 export function isSessionRequest(msg: AnyMessage): msg is SessionRequest {
-  return (msg.kind > Kind.Hello && msg.kind <= Kind.Rejoin) || msg.kind === NatKind.Register || msg.kind === NatKind.Introduce || msg.kind === NatKind.PunchReport;
+  return (msg.kind > Kind.Hello && msg.kind <= Kind.Rejoin) || msg.kind === Kind.JoinToken || msg.kind === NatKind.Register || msg.kind === NatKind.Introduce || msg.kind === NatKind.PunchReport;
 }
 
 /** How often one session is told, at most, that it sent something the lobby will not take. */
@@ -115,6 +116,8 @@ function dispatchRequest(core: LobbyCore, nowMs: number, from: Address, s: Sessi
       return onLeave(core, nowMs, s, msg);
     case Kind.Rejoin:
       return onRejoin(core, nowMs, from, s, msg);
+    case Kind.JoinToken:
+      return onJoinToken(core, s, msg);
     // NAT traversal (nat.ts, PROTOCOL.md 4.7).
     case NatKind.Register:
       return onRegister(core, nowMs, from, s, msg);

@@ -16,6 +16,12 @@ export class LinkGraph {
   private readonly inbound = new Map<number, Set<number>>();
   private confirmed = 0;
   private cache: number[][] | undefined;
+  private changes = 0;
+
+  /** Counts changes to the membership or to a confirmed edge: equal versions, equal components. */
+  get version(): number {
+    return this.changes;
+  }
 
   /** Confirmed edges. */
   get edgeCount(): number {
@@ -33,7 +39,7 @@ export class LinkGraph {
   addMember(member: number): void {
     if (this.out.has(member)) return;
     this.out.set(member, new Set());
-    this.cache = undefined;
+    this.invalidate();
   }
 
   /** Removes `member` and every report to or from it. Returns the ids whose pair with it changed. */
@@ -50,7 +56,7 @@ export class LinkGraph {
       touched.add(reporter);
     }
     this.out.delete(member);
-    this.cache = undefined;
+    this.invalidate();
     return [...touched];
   }
 
@@ -103,7 +109,7 @@ export class LinkGraph {
     const after = this.isConfirmed(member, other);
     if (before !== after) {
       this.confirmed += after ? 1 : -1;
-      this.cache = undefined;
+      this.invalidate();
     }
     return true;
   }
@@ -142,6 +148,11 @@ export class LinkGraph {
     const list: number[] = [];
     for (const other of this.reported(member)) if (this.reports(other, member)) list.push(other);
     return list.sort((x, y) => x - y);
+  }
+
+  private invalidate(): void {
+    this.cache = undefined;
+    this.changes++;
   }
 
   /**

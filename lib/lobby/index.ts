@@ -2,6 +2,17 @@
 export * from "./config.ts";
 export type { LobbyEvent, LobbyEventType } from "./events.ts";
 export { Lobby } from "./lobby.ts";
+export {
+  DEFAULT_MAX_TOKEN_LIFETIME_S,
+  DEFAULT_MAX_TRACKED_TOKENS,
+  DEFAULT_TOKEN_CLOCK_SKEW_S,
+  joinTokenAdmission,
+  MAX_JOIN_TOKEN_KEYS,
+  type AdmissionHook,
+  type AdmissionRequest,
+  type AdmissionVerdict,
+  type JoinTokenAdmissionOptions,
+} from "./admission.ts";
 export { LobbyDrop, type DropReason, type LobbyStats } from "./stats.ts";
 export { LobbyTimer } from "./timers.ts";
 export type { GridSummary, LobbyFootprint, MemberSummary } from "./view.ts";

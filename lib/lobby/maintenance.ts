@@ -1,15 +1,13 @@
 /**
  * What the lobby does when its timers fire: expire silent members, probe one-sided links,
- * remove grids left empty, and check for islands (SPEC: "notices a grid that has split into
- * islands and tells peers how to repair it").
+ * remove grids left empty, review components after changes and check for islands (SPEC:
+ * "notices a grid that has split into islands and tells peers how to repair it").
  */
-import { Kind } from "../../wire/kinds.ts";
-import type { HintEntry } from "../../wire/messages.ts";
 import type { LobbyCore } from "./core.ts";
-import { FORCED_REPAIR_EVERY_CHECKS, planRepair } from "./islands.ts";
 import { activateDueKeys } from "./key-rotation.ts";
 import { noteIsolation } from "./nat.ts";
-import { hasFreeLink, type Member } from "./registry.ts";
+import type { Member } from "./registry.ts";
+import { reviewGrid, runComponentCheck } from "./standing.ts";
 import { LobbyTimer } from "./timers.ts";
 
 /** Fires every due timer. */
@@ -17,6 +15,7 @@ export function runTimers(core: LobbyCore, nowMs: number): void {
   expireMembers(core, nowMs);
   checkEdges(core, nowMs);
   removeEmptyGrids(core, nowMs);
+  runComponentCheck(core, nowMs);
   checkIslands(core, nowMs);
   core.sessions.expireIdle(nowMs);
   activateDueKeys(core, nowMs);
@@ -32,6 +31,7 @@ export function nextTimer(core: LobbyCore): { name: LobbyTimer; atMs: number } |
   consider(LobbyTimer.EdgeCheck, core.pending.heap.peek()?.deadlineMs);
   consider(LobbyTimer.EmptyGrid, core.emptyGrids.peek()?.deadlineMs);
   consider(LobbyTimer.IslandCheck, core.nextIslandCheckMs);
+  consider(LobbyTimer.ComponentCheck, core.nextComponentCheckMs);
   consider(LobbyTimer.SessionIdle, core.sessions.nextDeadline());
   consider(LobbyTimer.KeyRotation, core.rotations.peek()?.deadlineMs);
   return best;
@@ -68,41 +68,15 @@ function removeEmptyGrids(core: LobbyCore, nowMs: number): void {
 }
 
 /**
- * Every islandCheckMs: components of each grid's confirmed graph. A grid split for longer
- * than islandGraceMs gets RepairHints at every check until it is whole again (peers may
- * lose a hint, or fail to connect and need another).
+ * Every islandCheckMs: every grid's components are reviewed (standing.ts): a grid split for
+ * longer than islandGraceMs gets RepairHints at every check until it is whole again (peers
+ * may lose a hint, or fail to connect and need another).
  */
 function checkIslands(core: LobbyCore, nowMs: number): void {
   if (core.nextIslandCheckMs === undefined || nowMs < core.nextIslandCheckMs) return;
   core.nextIslandCheckMs = core.registry.size > 0 ? nowMs + core.config.islandCheckMs : undefined;
   for (const grid of core.registry.values()) {
     noteIsolation(core, nowMs, grid);
-    const components = grid.graph.components();
-    if (components.length <= 1) {
-      grid.splitSinceMs = undefined;
-      grid.islandsReported = 0;
-      continue;
-    }
-    grid.splitSinceMs ??= nowMs;
-    if (nowMs - grid.splitSinceMs < core.config.islandGraceMs) continue;
-    if (components.length !== grid.islandsReported) {
-      grid.islandsReported = components.length;
-      core.emit({ type: "islandsDetected", grid: grid.id, count: components.length });
-    }
-    const view = {
-      hasFreeLink: (id: number): boolean => hasFreeLink(grid, grid.members.get(id) as Member),
-      admittedMs: (id: number): number => (grid.members.get(id) as Member).admittedMs,
-    };
-    const mayForce = nowMs >= grid.forcedRepairAtMs + FORCED_REPAIR_EVERY_CHECKS * core.config.islandCheckMs;
-    const plans = planRepair(components, view, core.random, mayForce);
-    if (plans.some((p) => p.force)) grid.forcedRepairAtMs = nowMs;
-    for (const plan of plans) {
-      const to = grid.members.get(plan.recipient) as Member;
-      const targets: HintEntry[] = plan.targets.map((id) => ({ peer: id, addr: (grid.members.get(id) as Member).addr }));
-      const msg = { kind: Kind.RepairHint, grid: grid.id, peer: to.id, force: plan.force, targets } as const;
-      if (core.tell(to, msg) === 0) continue;
-      core.counters.hintsSent++;
-      core.emit({ type: "repairHintSent", grid: grid.id, peer: to.id, force: plan.force, targets: plan.targets });
-    }
+    reviewGrid(core, nowMs, grid, true);
   }
 }

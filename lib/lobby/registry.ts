@@ -5,6 +5,7 @@
  */
 import type { Address } from "../endpoint.ts";
 import type { Random } from "../rng.ts";
+import { IdPool } from "../util/id-pool.ts";
 import { LinkGraph } from "./graph.ts";
 import { HostCounts, hostOf } from "./hosts.ts";
 import type { GridKeys } from "./key-rotation.ts";
@@ -22,10 +23,20 @@ export interface Member extends Deadline {
   /** Its connection limit (claim 9; updated by selecting the grid again, claim 10). */
   limit: number;
   lastHeardMs: number;
-  /** When it was admitted: the oldest members anchor island repair (islands.ts). */
+  /** When it was admitted: the oldest members anchor island repair (islands.ts); a newcomer until it first stands in the main component (standing.ts). */
   readonly admittedMs: number;
   /** Its admission ticket, signed once per grid key epoch (Ed25519 signing is the costly step). */
   ticket: { readonly epoch: number; readonly bytes: Uint8Array } | undefined;
+  /** Who the admission policy said it is ("" without a policy, or when it named nobody): one member per player and grid. */
+  readonly player: string;
+  /** What the last GridStatus told it: nothing yet, in the main component, or on an island. */
+  standing: "none" | "main" | "island";
+  /** The component size that GridStatus gave. */
+  standingComponent: number;
+  /** Heartbeats at which that GridStatus is sent again (a notice may be lost). */
+  standingRepeats: number;
+  /** In the main component at the last review (standing.ts): the member sample prefers these. */
+  main: boolean;
   /** NAT traversal (nat.ts), all unset for a member that never sent Register. */
   nat: MemberNat;
 }
@@ -78,11 +89,17 @@ export interface Grid extends Deadline {
   readonly members: Map<number, Member>;
   /** address -> member id: one member per address in a grid. */
   readonly byAddr: Map<Address, number>;
+  /** player -> member id: one member per player in a grid (admission.ts). */
+  readonly byPlayer: Map<string, number>;
   /** Members per host (hosts.ts), for maxMembersPerGridPerHost. */
   readonly hosts: HostCounts;
   /** The host whose CreateGrid (or first Rejoin) made it: counted in maxGridsPerHost while it exists. */
   readonly creatorHost: string;
   readonly graph: LinkGraph;
+  /** Every member id, for random picks (member-sample.ts). */
+  readonly ids: IdPool;
+  /** Members that may have a free link (a superset: full ones are dropped when drawn, member-sample.ts). */
+  readonly free: IdPool;
   /** The next peer id to try; never below a restored id + 1. */
   nextPeerId: number;
   /** When the graph was first seen split at an island check, or undefined while whole. */
@@ -95,6 +112,10 @@ export interface Grid extends Deadline {
   readonly keys: GridKeys;
   /** The Members split, or undefined after a membership change until the next SelectGrid. */
   roster: Roster | undefined;
+  /** graph.version at the last review of its components (standing.ts): unchanged, nothing to review. */
+  reviewedVersion: number;
+  /** When RepairHints last went out for it (spaced, so one repair is not asked for twice). */
+  lastHintMs: number;
 }
 
 /** A member's NAT traversal state before it registers anything: full introduction budgets. */
@@ -158,15 +179,20 @@ export class GridRegistry {
       meta,
       members: new Map(),
       byAddr: new Map(),
+      byPlayer: new Map(),
       hosts: new HostCounts(),
       creatorHost,
       graph: new LinkGraph(),
+      ids: new IdPool(),
+      free: new IdPool(),
       nextPeerId: 1,
       splitSinceMs: undefined,
       islandsReported: 0,
       forcedRepairAtMs: -Infinity,
       keys,
       roster: undefined,
+      reviewedVersion: -1,
+      lastHintMs: -Infinity,
       deadlineMs: 0,
       heapIndex: -1,
     };
@@ -203,8 +229,11 @@ export function allocPeerId(grid: Grid): number {
 export function addMember(grid: Grid, member: Member): void {
   grid.members.set(member.id, member);
   grid.byAddr.set(member.addr, member.id);
+  if (member.player !== "") grid.byPlayer.set(member.player, member.id);
   grid.hosts.add(hostOf(member.addr), 1);
   grid.graph.addMember(member.id);
+  grid.ids.add(member.id);
+  grid.free.add(member.id);
   grid.roster = undefined;
   if (member.id >= grid.nextPeerId) grid.nextPeerId = member.id + 1;
 }
@@ -212,7 +241,10 @@ export function addMember(grid: Grid, member: Member): void {
 /** Removes a member and its reports; returns the ids whose pair with it changed. */
 export function removeMember(grid: Grid, member: Member): number[] {
   if (grid.members.delete(member.id)) grid.hosts.add(hostOf(member.addr), -1);
+  grid.ids.delete(member.id);
+  grid.free.delete(member.id);
   if (grid.byAddr.get(member.addr) === member.id) grid.byAddr.delete(member.addr);
+  if (grid.byPlayer.get(member.player) === member.id) grid.byPlayer.delete(member.player);
   grid.roster = undefined;
   return grid.graph.removeMember(member.id);
 }

@@ -5,6 +5,7 @@
  * a handled request).
  */
 import { decodeGrant } from "../security/admission.ts";
+import { constantTimeEqual } from "../security/bytes.ts";
 import { Direction, openFrom } from "../security/handshake.ts";
 import type { Address } from "../endpoint.ts";
 import { utf8Length } from "../../wire/fields.ts";
@@ -12,6 +13,9 @@ import { Kind, LobbyErrorCode } from "../../wire/kinds.ts";
 import { MAX_ADDRESS_BYTES } from "../../wire/limits.ts";
 import type { GridEntry, MessageOf } from "../../wire/messages.ts";
 import type { LobbyCore } from "./core.ts";
+import { admitOrRefuse } from "./admit.ts";
+import type { EpochKey } from "./key-rotation.ts";
+import { grantKeys } from "./key-rotation.ts";
 import { sendMembers } from "./members.ts";
 import { noteGaveUp } from "./nat.ts";
 import { allocPeerId, type Grid, type Member } from "./registry.ts";
@@ -61,7 +65,7 @@ export function onCreateGrid(core: LobbyCore, nowMs: number, s: Session, msg: Ms
     core.replyError(s, msg.req, LobbyErrorCode.QuotaExceeded, `this host created ${registry.createdBy(s.host)} grids, maxGridsPerHost ${config.maxGridsPerHost}`);
   } else if (registry.size >= config.maxGrids) {
     core.replyError(s, msg.req, LobbyErrorCode.TooManyGrids, `${registry.size} grids open, maxGrids ${config.maxGrids}`);
-  } else {
+  } else if (admitOrRefuse(core, nowMs, s, msg.req, "create", msg.name, 0) !== undefined) {
     const capacity = msg.capacity === 0 ? config.maxMembersPerGrid : Math.min(msg.capacity, config.maxMembersPerGrid);
     const grid = core.createGrid(nowMs, registry.newGridId(core.random), msg.name, capacity, msg.limit, msg.meta, false, s.host);
     s.created.push({ req: msg.req, grid: grid.id });
@@ -112,7 +116,9 @@ export function onSelectGrid(core: LobbyCore, nowMs: number, from: Address, s: S
     core.replyError(s, msg.req, ...refused);
     return undefined;
   } else {
-    m = core.admit(nowMs, grid, s, allocPeerId(grid), from, msg.limit, false);
+    const player = admitOrRefuse(core, nowMs, s, msg.req, "select", grid.name, grid.id);
+    if (player === undefined) return undefined;
+    m = core.admit(nowMs, grid, s, allocPeerId(grid), from, msg.limit, false, player);
   }
   // Every part, a retransmitted one too, is sealed afresh under a new nonce counter.
   sendMembers(core, msg.req, grid, m, s, msg.part);
@@ -128,6 +134,23 @@ export function onLeave(core: LobbyCore, nowMs: number, s: Session, msg: Msg<"Le
   }
   core.reply(s, { kind: Kind.Ack, req: msg.req });
   return undefined;
+}
+
+/**
+ * The grid key a Rejoin carries (sealed under this session as a Rejoin grant, PROTOCOL.md 4.3):
+ * the key of the epoch it reports, or undefined (epoch 0 holds no key; a grant that does not
+ * open, or names another epoch).
+ */
+function heldKey(core: LobbyCore, s: Session, msg: Msg<"Rejoin">): EpochKey | undefined {
+  const plain = msg.epoch === 0 ? null : openFrom(core.crypto, s.key, Direction.PeerToLobby, msg.req, msg.sealed);
+  const grant = plain === null ? null : decodeGrant(plain);
+  return grant?.activeEpoch === msg.epoch ? grant.keys.find((k) => k.epoch === msg.epoch) : undefined;
+}
+
+/** Whether `key` is one the grid hands out now: proof its holder was admitted to it. */
+function holdsGridKey(grid: Grid, key: EpochKey | undefined): boolean {
+  if (key === undefined) return false;
+  return grantKeys(grid.keys).some((k) => k.epoch === key.epoch && constantTimeEqual(k.key, 0, key.key, 0, k.key.length) && k.key.length === key.key.length);
 }
 
 /**
@@ -152,6 +175,14 @@ export function onRejoin(core: LobbyCore, nowMs: number, from: Address, s: Sessi
   if (held !== undefined && held !== msg.peer) return bad(`this session holds peer ${held} in grid ${msg.grid}`);
   const existing = grid?.members.get(msg.peer);
   if (existing !== undefined && existing.addr !== from) return bad(`peer ${msg.peer} of grid ${msg.grid} is held by another address`);
+  const carried = heldKey(core, s, msg);
+  // Admission: a member re-registering is the same one (same id, same address); one that shows
+  // the grid's key was admitted before the restart; anyone else asks the policy.
+  let player: string | undefined = existing?.player ?? "";
+  if (existing === undefined && (grid === undefined || !holdsGridKey(grid, carried))) {
+    player = admitOrRefuse(core, nowMs, s, msg.req, "rejoin", msg.name, msg.grid);
+    if (player === undefined) return undefined;
+  }
   if (grid === undefined) {
     if (registry.findByName(msg.name) !== undefined) return bad(`grid name "${msg.name}" is taken`, LobbyErrorCode.NameTaken);
     if (registry.createdBy(s.host) >= config.maxGridsPerHost) {
@@ -162,11 +193,8 @@ export function onRejoin(core: LobbyCore, nowMs: number, from: Address, s: Sessi
     }
     if (msg.epoch >= 0xffffffff) return bad(`Rejoin epoch ${msg.epoch} leaves no later epoch`);
     // The grid's key as the peer holds it (sealed under this session): restoring that same
-    // key keeps every member's tags valid. Without it, a new key one epoch later. A Rejoin
-    // grant names the epoch the Rejoin reports (PROTOCOL.md 4.3); epoch 0 holds no key.
-    const plain = msg.epoch === 0 ? null : openFrom(core.crypto, s.key, Direction.PeerToLobby, msg.req, msg.sealed);
-    const held = plain === null ? null : decodeGrant(plain);
-    const key = held?.activeEpoch === msg.epoch ? held.keys.find((k) => k.epoch === msg.epoch) : undefined;
+    // key keeps every member's tags valid. Without it, a new key one epoch later.
+    const key = carried;
     // Capacity and metadata are not in Rejoin: the grid comes back with the defaults.
     grid = core.createGrid(
       nowMs,
@@ -193,7 +221,7 @@ export function onRejoin(core: LobbyCore, nowMs: number, from: Address, s: Sessi
   } else {
     const refused = roomError(core, grid, s, from);
     if (refused !== undefined) return bad(refused[1], refused[0]);
-    m = core.admit(nowMs, grid, s, msg.peer, from, msg.limit, true);
+    m = core.admit(nowMs, grid, s, msg.peer, from, msg.limit, true, player);
   }
   core.replaceLinks(nowMs, grid, m.id, msg.links);
   core.reply(s, { kind: Kind.Ack, req: msg.req });

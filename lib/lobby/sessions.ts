@@ -54,6 +54,8 @@ export interface Session {
   readonly memberships: Map<number, number>;
   /** The last few CreateGrid requests this session made: req -> grid id. */
   readonly created: { req: number; grid: number }[];
+  /** Join tokens it presented (JoinToken), newest first, for the admission policy (admit.ts). */
+  readonly tokens: Uint8Array[];
 }
 
 export class SessionTable {
@@ -123,7 +125,7 @@ export class SessionTable {
       if (oldest.done) throw new Error("SessionTable.open: full; check canOpen() first");
       this.remove(oldest.value);
     }
-    const s: Session = { ...fields, nextNonce: 1, lastSeenMs: nowMs, lastUnframedNoticeMs: -Infinity, memberships: new Map(), created: [] };
+    const s: Session = { ...fields, nextNonce: 1, lastSeenMs: nowMs, lastUnframedNoticeMs: -Infinity, memberships: new Map(), created: [], tokens: [] };
     this.byId.set(s.id, s);
     this.perHost.add(s.host, 1);
     this.idle.set(s.id, s);

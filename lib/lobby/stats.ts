@@ -65,6 +65,10 @@ export interface LobbyStats {
   errorsSent: Record<string, number>;
   probesSent: number;
   hintsSent: number;
+  /** Requests the admission policy refused (Error NotAdmitted sent). */
+  notAdmitted: number;
+  /** GridStatus notices sent (a member entered or left its grid's main component, or a repeat). */
+  statusesSent: number;
   /** Retry replies (address-validation cookies) sent to Hellos without a valid cookie. */
   retriesSent: number;
   /** Sessions opened by a completed handshake (a retransmitted Hello is not counted again). */
@@ -98,6 +102,8 @@ export class LobbyCounters {
   accepted = 0;
   probesSent = 0;
   hintsSent = 0;
+  statusesSent = 0;
+  notAdmitted = 0;
   retriesSent = 0;
   handshakes = 0;
   keyRotations = 0;

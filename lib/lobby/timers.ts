@@ -14,6 +14,8 @@ export const LobbyTimer = {
   EmptyGrid: "empty-grid",
   /** The periodic island check (armed while any grid exists). */
   IslandCheck: "island-check",
+  /** A grid's members or confirmed links changed: review its components soon (standing.ts). */
+  ComponentCheck: "component-check",
   /** The least recently used membership-less session goes idle. */
   SessionIdle: "session-idle",
   /** A grid's next key becomes active (one entry per grid in a rotation). */

@@ -10,6 +10,7 @@ import type { LobbyCore } from "./core.ts";
 import { latestEpoch } from "./key-rotation.ts";
 import type { Grid, Member } from "./registry.ts";
 import type { Session } from "./sessions.ts";
+import { repeatStanding } from "./standing.ts";
 import { LobbyDrop, type DropReason } from "./stats.ts";
 
 type Msg<K extends keyof typeof Kind> = MessageOf<(typeof Kind)[K]>;
@@ -58,6 +59,7 @@ export function onHeartbeat(core: LobbyCore, nowMs: number, s: Session, msg: Msg
   // epoch: send under it; latest: a member whose keyring lacks it selects the grid again for a fresh grant.
   const keys = own.grid.keys;
   core.reply(s, { kind: Kind.HeartbeatAck, req: msg.req, members: own.grid.members.size, epoch: keys.active.epoch, latest: latestEpoch(keys) });
+  repeatStanding(core, own.grid, own.member);
   return undefined;
 }
 

@@ -32,6 +32,8 @@ export interface MemberSummary {
   /** The ids it reports being linked to, ascending (confirmed or not). */
   reported: number[];
   lastHeardMs: number;
+  /** Who the admission policy said it is ("" without one). */
+  player: string;
 }
 
 /** Sizes of every table that input can grow: each is bounded by a config limit. */
@@ -92,6 +94,8 @@ export class LobbyView {
       errorsSent: { ...c.errorsSent },
       probesSent: c.probesSent,
       hintsSent: c.hintsSent,
+      statusesSent: c.statusesSent,
+      notAdmitted: c.notAdmitted,
       retriesSent: c.retriesSent,
       handshakes: c.handshakes,
       keyRotations: c.keyRotations,
@@ -133,6 +137,7 @@ export class LobbyView {
         links: g.graph.degree(m.id),
         reported: [...g.graph.reported(m.id)].sort((a, b) => a - b),
         lastHeardMs: m.lastHeardMs,
+        player: m.player,
       }))
       .sort((a, b) => a.peer - b.peer);
   }

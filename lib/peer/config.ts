@@ -28,6 +28,12 @@ export const DEFAULT_CONNECTION_LIMIT = 4;
 export const DEFAULT_JOIN_WINDOW_MS = 250;
 /** Members a joining peer asks at most (a random sample of a large grid). Defaults to 24. */
 export const DEFAULT_JOIN_SAMPLE = 24;
+/**
+ * Member addresses a peer keeps at most: the lobby's member list or sample (at most 32 from a
+ * large grid), and members that asked it to join or link. The oldest go first; a peer that
+ * runs out of candidates asks the lobby for a fresh sample. Defaults to 128.
+ */
+export const DEFAULT_MAX_KNOWN_MEMBERS = 128;
 /** Claim 46: interval between pings on every link. Defaults to 1000 ms. */
 export const DEFAULT_PING_INTERVAL_MS = 1000;
 /** Claim 47: a pong later than this after its ping is unacceptable. Defaults to 800 ms. */
@@ -116,10 +122,7 @@ export const DEFAULT_REPAIR_BYTES_PER_SECOND = 1 << 20;
  */
 export const DEFAULT_QUIET_MS = 250;
 
-/**
- * A joining peer that holds no link this long after the lobby admitted it emits an "error"
- * with code "unreachable" (it goes on trying; PROTOCOL.md 7.2: told within 10 s). Defaults to 8000 ms.
- */
+/** A joining peer with no link this long after admission emits "error" code "unreachable" (it goes on trying; PROTOCOL.md 7.2: within 10 s). */
 export const DEFAULT_UNREACHABLE_AFTER_MS = 8000;
 
 export interface PeerConfig extends MessageOptions {
@@ -135,6 +138,8 @@ export interface PeerConfig extends MessageOptions {
   joinWindowMs?: number;
   /** Defaults to DEFAULT_JOIN_SAMPLE (24). */
   joinSample?: number;
+  /** Member addresses kept at most (oldest forgotten first). Defaults to DEFAULT_MAX_KNOWN_MEMBERS (128). */
+  maxKnownMembers?: number;
   /** Defaults to DEFAULT_PING_INTERVAL_MS (1000). */
   pingIntervalMs?: number;
   /** Must be below pingIntervalMs. Defaults to DEFAULT_PONG_TIMEOUT_MS (800). */
@@ -255,6 +260,7 @@ export function resolvePeerConfig(c: PeerConfig): ResolvedPeerConfig {
     name: c.name ?? "",
     joinWindowMs: checkInt("joinWindowMs", c.joinWindowMs ?? DEFAULT_JOIN_WINDOW_MS, 1, 60_000),
     joinSample: checkInt("joinSample", c.joinSample ?? DEFAULT_JOIN_SAMPLE, 1, 1024),
+    maxKnownMembers: checkInt("maxKnownMembers", c.maxKnownMembers ?? DEFAULT_MAX_KNOWN_MEMBERS, 8, 1 << 16),
     pingIntervalMs: checkInt("pingIntervalMs", c.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS, 10, 600_000),
     pongTimeoutMs: checkInt("pongTimeoutMs", c.pongTimeoutMs ?? DEFAULT_PONG_TIMEOUT_MS, 1, 600_000),
     maxMissedPings: checkInt("maxMissedPings", c.maxMissedPings ?? DEFAULT_MAX_MISSED_PINGS, 1, 100),

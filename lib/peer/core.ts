@@ -41,9 +41,6 @@ export function isTaggedKind(kind: number): boolean {
   return (kind >= 0x01 && kind <= 0x0f) || isTaggedControl(kind);
 }
 
-/** Known member addresses kept at most; the lobby refreshes them when needed. */
-export const MAX_KNOWN_MEMBERS = 4096;
-
 export class PeerCore {
   readonly cfg: ResolvedPeerConfig;
   readonly random: Random;
@@ -55,7 +52,7 @@ export class PeerCore {
   /** This peer's id in the grid (0 until admitted). */
   self = 0;
   limit: number;
-  /** Members' addresses learned from the lobby, join messages and hints (bounded). */
+  /** Members' addresses learned from the lobby, join messages and hints (at most cfg.maxKnownMembers). */
   readonly members = new Map<number, Address>();
   readonly links: LinkTable;
   readonly credentials: GridCredentials;
@@ -147,7 +144,7 @@ export class PeerCore {
 
   rememberMember(peer: number, address: Address): void {
     if (peer === this.self || peer === 0) return;
-    if (!this.members.has(peer) && this.members.size >= MAX_KNOWN_MEMBERS) {
+    if (!this.members.has(peer) && this.members.size >= this.cfg.maxKnownMembers) {
       const oldest = this.members.keys().next();
       if (!oldest.done) this.members.delete(oldest.value);
     }

@@ -41,6 +41,8 @@ export const PeerDrop = {
   UnexpectedProbe: "unexpected-probe",
   /** A RepairHint not from the lobby's address, or naming another grid or peer. */
   UnexpectedHint: "unexpected-hint",
+  /** A GridStatus not from the lobby's address, or naming another grid or peer. */
+  UnexpectedStatus: "unexpected-status",
   /** An untagged datagram (a lobby kind, a session frame) from another address than the lobby's. */
   NotFromLobby: "not-from-lobby",
   /** A lobby message after the handshake outside a session frame (PROTOCOL.md 6.10): a forgery at the lobby's address. */

@@ -20,8 +20,24 @@ export type LinkCloseReason =
 export type PeerEvent =
   /** The lobby admitted this peer: it has a peer id in the grid (claims 24, 34). */
   | { readonly type: "admitted"; readonly grid: number; readonly gridName: string; readonly peer: number; readonly members: number }
-  /** The peer holds its first link (or is the grid's first member): broadcasts now reach the grid. */
+  /**
+   * The peer holds its first link (or is the grid's first member). Its broadcasts reach its
+   * neighbours' part of the grid, which may still be an island: `connected` says when the
+   * lobby sees it in the grid's main component.
+   */
   | { readonly type: "joined"; readonly grid: number; readonly peer: number; readonly links: number }
+  /**
+   * The lobby confirmed this peer stands in the grid's main (largest) component, `component`
+   * of the grid's `members` members (both counts as the lobby last saw them). Emitted once
+   * after joining, and again when an island it was on is joined back to the grid.
+   */
+  | { readonly type: "connected"; readonly grid: number; readonly peer: number; readonly component: number; readonly members: number }
+  /**
+   * The lobby sees this peer cut off from the grid's main component (for its island grace,
+   * 3 s by default): its broadcasts reach only the `component` members of its island until
+   * the repair the lobby asks for joins it back (then `connected` again).
+   */
+  | { readonly type: "island"; readonly grid: number; readonly peer: number; readonly component: number; readonly members: number }
   | { readonly type: "linkOpen"; readonly peer: number; readonly address: Address; readonly links: number }
   | {
       readonly type: "linkClosed";

@@ -17,6 +17,7 @@ import { PeerDrop, type DropReason } from "./drops.ts";
 import type { Link, LinkObserver } from "./links.ts";
 import { LobbyHandshake } from "./lobby-handshake.ts";
 import type { PendingRequest, RequestTag } from "./request-table.ts";
+import { errorCodeOf } from "./lobby-errors.ts";
 import { KeySchedule } from "./key-schedule.ts";
 import { PeerTimer } from "./timers.ts";
 
@@ -25,6 +26,8 @@ export interface JoinTarget {
   create: boolean;
   capacity: number;
   meta: string;
+  /** A join token from the game's backend: presented once per session, before anything else. */
+  token: Uint8Array | undefined;
 }
 
 /** What the lobby client reports to the Peer, which decides what follows. */
@@ -48,6 +51,8 @@ export class LobbyClient implements LinkObserver {
   /** The highest Members nonce opened this session: an older grant replayed is ignored. */
   private grantNonce = 0;
   private partsWanted = 0;
+  /** The join token was accepted on this session (JoinToken -> Ack). */
+  private tokenShown = false;
   private partsSeen = new Set<number>();
 
   constructor(
@@ -165,6 +170,7 @@ export class LobbyClient implements LinkObserver {
     const drop = this.handshake.welcome(msg);
     if (drop !== undefined) return drop;
     this.grantNonce = 0; // nonces count per session key
+    this.tokenShown = false;
     this.session = msg.session;
     this.heartbeatMs = Math.max(100, msg.heartbeatMs);
     this.afterSession(now);
@@ -174,6 +180,13 @@ export class LobbyClient implements LinkObserver {
   /** With a session open: re-register, or find/create the grid and select it. */
   private afterSession(now: number): void {
     const core = this.core;
+    const token = this.target?.token;
+    if (token !== undefined && !this.tokenShown) {
+      // Admission (issue 18 item 7): the lobby's policy reads it at CreateGrid, SelectGrid, Rejoin.
+      const req = core.nextReq();
+      this.ask(now, { kind: Kind.JoinToken, req, session: this.session, sealed: this.handshake.sealToken(token, req) }, { t: "token" });
+      return;
+    }
     if (this.rejoining) {
       const req = core.nextReq();
       const msg = {
@@ -201,6 +214,12 @@ export class LobbyClient implements LinkObserver {
       const msg = { kind: Kind.CreateGrid, req, session: this.session, name: t.grid, capacity: t.capacity, limit: core.limit, meta: t.meta } as const;
       this.ask(now, msg, { t: "create" });
     } else this.sendList(now, 0);
+  }
+
+  /** The lobby kept the join token: on with the join (or the re-registration). */
+  onTokenShown(now: number): void {
+    this.tokenShown = true;
+    this.afterSession(now);
   }
 
   onGridCreated(now: number, msg: MessageOf<typeof Kind.GridCreated>): void {
@@ -275,13 +294,13 @@ export class LobbyClient implements LinkObserver {
       }
       return;
     }
+    const code = errorCodeOf(msg.code);
+    if (core.phase === "member" && code === ErrorCode.NotAdmitted) {
+      // A restarted lobby would not restore this member: the grid relays on, but the lobby cannot help it.
+      core.emit({ type: "error", code, message: `lobby refused ${p.tag.t}: ${msg.detail}` });
+      return;
+    }
     if (core.phase !== "lobby") return; // a refresh or update failing later is not fatal
-    const code =
-      msg.code === LobbyErrorCode.UnknownGrid
-        ? ErrorCode.UnknownGrid
-        : msg.code === LobbyErrorCode.GridFull
-          ? ErrorCode.GridFull
-          : ErrorCode.Rejected;
     this.fail(code, `lobby refused ${p.tag.t}: ${msg.detail}`);
   }
 
@@ -310,7 +329,7 @@ export class LobbyClient implements LinkObserver {
 
   /** A lobby request gave up after every retransmit. */
   onGiveUp(now: number, tag: RequestTag): void {
-    if (tag.t !== "hello" && tag.t !== "create" && tag.t !== "list" && tag.t !== "select") return; // refreshed later
+    if (tag.t !== "hello" && tag.t !== "token" && tag.t !== "create" && tag.t !== "list" && tag.t !== "select") return; // refreshed later
     const core = this.core;
     if (core.phase === "lobby") {
       const refused = tag.t === "hello" ? this.handshake.failure : undefined;
@@ -325,3 +344,4 @@ export class LobbyClient implements LinkObserver {
     this.core.emit({ type: "error", code, message });
   }
 }
+

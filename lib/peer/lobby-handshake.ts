@@ -109,6 +109,11 @@ export class LobbyHandshake {
     return plain === null ? null : decodeGrant(plain);
   }
 
+  /** A join token sealed for the lobby (JoinToken, PROTOCOL.md 4.3: Direction.PeerToLobby, nonce = req). */
+  sealToken(token: Uint8Array, req: number): Uint8Array {
+    return this.sessionKey === undefined ? new Uint8Array(0) : sealFor(this.crypto, this.sessionKey, Direction.PeerToLobby, req, token);
+  }
+
   /**
    * The grid key this peer sends under, sealed for the lobby (Direction.PeerToLobby, nonce =
    * the Rejoin's req; its retransmits are the same bytes): a restarted lobby restores it.

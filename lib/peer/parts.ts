@@ -15,6 +15,7 @@ import type { RelayPath } from "./relay-path.ts";
 import type { Repairer } from "./repair.ts";
 import type { Responder } from "./responder.ts";
 import type { Seeker } from "./seeker.ts";
+import type { Standing } from "./standing.ts";
 
 export interface PeerParts {
   /** Shared infrastructure: identity, phase, links, credentials, requests, timers, queues. */
@@ -29,6 +30,8 @@ export interface PeerParts {
   readonly pings: Pinger;
   /** Broadcast and relay (claims 2-4, 14-19). */
   readonly relay: RelayPath;
+  /** Where the lobby says this peer stands: in the grid's main component or on an island (GridStatus). */
+  readonly standing: Standing;
   /** Redundancy lists, the receiving side: whose copies to keep, Prunes and Grafts (US 7,685,301). */
   readonly redundancy: Redundancy;
   /** Messages, the receiving side: reassembly, reliable and ordered delivery, teams (PROTOCOL.md 4.1.1). */

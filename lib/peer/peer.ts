@@ -19,7 +19,7 @@
  */
 import type { Address, Endpoint, Transmit } from "../endpoint.ts";
 import { checkInt, ErrorCode, RelayGridError } from "../errors.ts";
-import { MAX_META_BYTES, MAX_NAME_BYTES, utf8Length } from "../../wire/index.ts";
+import { MAX_JOIN_TOKEN_BYTES, MAX_META_BYTES, MAX_NAME_BYTES, utf8Length } from "../../wire/index.ts";
 import { resolvePeerConfig, type PeerConfig, type ResolvedPeerConfig } from "./config.ts";
 import type { NeighbourInfo } from "./connection-rules.ts";
 import { PeerCore } from "./core.ts";
@@ -40,6 +40,7 @@ import { RepairServer } from "./repair-server.ts";
 import { onGiveUp } from "./replies.ts";
 import { Responder } from "./responder.ts";
 import { Seeker } from "./seeker.ts";
+import { Standing } from "./standing.ts";
 import { PeerTimer, TIMER_ORDER } from "./timers.ts";
 import { PeerView } from "./view.ts";
 
@@ -52,13 +53,18 @@ export interface JoinOptions {
   capacity?: number;
   /** Free-form game metadata when creating (at most 200 bytes). Defaults to "". */
   meta?: string;
+  /**
+   * A join token from the game's backend (createJoinToken), for a lobby that admits only
+   * token holders: presented before the grid is created or selected. Defaults to none.
+   */
+  token?: Uint8Array;
 }
 
 /**
  * Builds the parts, each given only the parts it asks for (no part imports another's
  * module for a value, so there is no import loop), and registers the link observers in
  * the order they are told: the lobby's link report, the seeker's cooldown, the relay rules,
- * the redundancy part (grafts when a parent's link closes), the repair part.
+ * the redundancy part (grafts when a parent's link closes), the repair part, the first ping.
  */
 function compose(cfg: ResolvedPeerConfig): [PeerParts, Receiver] {
   const core = new PeerCore(cfg);
@@ -74,8 +80,8 @@ function compose(cfg: ResolvedPeerConfig): [PeerParts, Receiver] {
     },
   });
   const nat = new NatClient(core, lobby);
-  const seeker = new Seeker(core, lobby, nat);
   const pings = new Pinger(core, lobby);
+  const seeker = new Seeker(core, lobby, nat, pings);
   const responder = new Responder(core, seeker, pings);
   const relay = new RelayPath(core);
   const parents: ParentSource = { parentOf: (origin) => redundancy.parentOf(origin) };
@@ -90,7 +96,9 @@ function compose(cfg: ResolvedPeerConfig): [PeerParts, Receiver] {
   core.observeLinks(relay);
   core.observeLinks(redundancy);
   if (repair !== undefined) core.observeLinks(repair);
-  const parts: PeerParts = { core, lobby, seeker, responder, pings, relay, redundancy, repair, delivery, messenger, router, nat };
+  core.observeLinks(pings);
+  const standing = new Standing(core);
+  const parts: PeerParts = { core, lobby, seeker, responder, pings, relay, redundancy, repair, delivery, messenger, router, nat, standing };
   return [parts, new Receiver(parts)];
 }
 
@@ -137,8 +145,12 @@ export class Peer extends PeerView implements Endpoint<PeerEvent> {
       throw new RelayGridError(ErrorCode.InvalidConfig, `meta is ${utf8Length(meta)} bytes > ${MAX_META_BYTES}`);
     }
     const capacity = checkInt("capacity", options.capacity ?? 256, 2, 0xffff);
+    const token = options.token;
+    if (token !== undefined && (!(token instanceof Uint8Array) || token.length < 1 || token.length > MAX_JOIN_TOKEN_BYTES)) {
+      throw new RelayGridError(ErrorCode.InvalidConfig, `token must be 1 to ${MAX_JOIN_TOKEN_BYTES} bytes (a join token from createJoinToken)`);
+    }
     core.setPhase("lobby");
-    this.parts.lobby.start(t, { grid: g, create: options.create ?? false, capacity, meta });
+    this.parts.lobby.start(t, { grid: g, create: options.create ?? false, capacity, meta, token: token?.slice() });
   }
 
   /** Sends `payload` to every member of the grid, each exactly once (claims 2-4). Returns its sequence value. */

@@ -42,6 +42,7 @@ const REPLIES: readonly AnyKindValue[] = [
 
 /** What a peer in the grid answers or takes from its neighbours (responder.ts, pings.ts, relay-path.ts, redundancy.ts, repair.ts). */
 const IN_GRID: readonly AnyKindValue[] = [
+  Kind.GridStatus,
   Kind.Join,
   Kind.Available,
   Kind.Connect,
@@ -76,8 +77,11 @@ export const PHASE_TABLE: Readonly<Record<Phase, PhaseRow>> = {
   idle: { accepts: [...REPLIES, Kind.LobbyClosing], next: ["lobby", "leaving"] },
   /** Talking to the lobby: handshake, grid lookup or creation, admission. */
   lobby: { accepts: [...REPLIES, Kind.LobbyClosing], next: ["joining", "idle", "leaving"] },
-  /** Admitted, looking for its first links (claims 26-33): already answers other peers. */
-  joining: { accepts: [...REPLIES, Kind.LobbyClosing, ...IN_GRID], next: ["member", "leaving"] },
+  /**
+   * Admitted, looking for its first links (claims 26-33): already answers other peers, and
+   * follows a RepairHint (a joiner the lobby still sees alone after the island grace).
+   */
+  joining: { accepts: [...REPLIES, Kind.LobbyClosing, ...IN_GRID, Kind.RepairHint], next: ["member", "leaving"] },
   /** Holds a link (or is the grid's first member): relays, seeks, maintains, repairs islands. */
   member: { accepts: [...REPLIES, Kind.LobbyClosing, ...IN_GRID, Kind.RepairHint], next: ["leaving"] },
   /** leave() closed every link and waits for the acks; the lobby may still probe. */

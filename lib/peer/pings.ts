@@ -4,20 +4,29 @@
  * (claim 49) close the link, ask the lobby for the connection's status (claim 50) and report
  * the close (claim 51, the lobby client's link observer). Arms the ping-tick and
  * pong-deadline timers; the per-link ping state lives on the Link.
+ *
+ * A new link is pinged at once, not at the next tick: its Pong carries the neighbour's link
+ * count, which the drop policy needs (claim 32: never strand a neighbour) when this peer is
+ * forced or repairs an island within its first second (issue 18, item 3).
  */
 import { Kind, type MessageOf } from "../../wire/index.ts";
 import type { Address } from "../endpoint.ts";
 import { NO_TAG, type PeerCore } from "./core.ts";
 import { PeerDrop, type DropReason } from "./drops.ts";
-import type { Link } from "./links.ts";
+import type { Link, LinkObserver } from "./links.ts";
 import { PeerTimer } from "./timers.ts";
+
+/** Asks the neighbours for their link counts again (Pinger.refreshCounts). */
+export interface NeighbourCounts {
+  refreshCounts(now: number): void;
+}
 
 /** Who is asked about a link whose pings went unanswered (the lobby client, claim 50). */
 export interface LinkStatusSource {
   askLinkStatus(now: number, other: number): void;
 }
 
-export class Pinger {
+export class Pinger implements LinkObserver {
   constructor(
     private readonly core: PeerCore,
     private readonly status: LinkStatusSource,
@@ -37,6 +46,36 @@ export class Pinger {
       this.ping(now, link);
     }
     core.timers.arm(PeerTimer.PongDeadline, now + core.cfg.pongTimeoutMs);
+  }
+
+  /**
+   * A link this peer opened on its own request (the neighbour accepted, so it is confirmed)
+   * is pinged at once; one opened by accepting a request is pinged by probe() after the reply.
+   */
+  linkOpened(now: number, link: Link): void {
+    if (this.core.phase !== "member" && this.core.phase !== "joining") return;
+    if (!link.confirmed) return;
+    this.ping(now, link);
+    this.core.timers.armEarlier(PeerTimer.PongDeadline, now + this.core.cfg.pongTimeoutMs);
+  }
+
+  linkClosed(): void {}
+
+  /**
+   * The drop policy refused on the neighbours' link counts (claim 32): they may be stale (a
+   * Pong tells a count as of the last ping, and neighbours that joined at once kept linking
+   * after it). Every link without a ping out is pinged now, so the next Force or repair
+   * decides on fresh counts.
+   */
+  refreshCounts(now: number): void {
+    const core = this.core;
+    let sent = false;
+    for (const link of core.links.all()) {
+      if (link.pingReq !== -1) continue;
+      this.ping(now, link);
+      sent = true;
+    }
+    if (sent) core.timers.armEarlier(PeerTimer.PongDeadline, now + core.cfg.pongTimeoutMs);
   }
 
   private ping(now: number, link: Link): void {
@@ -59,16 +98,24 @@ export class Pinger {
     this.core.timers.armEarlier(PeerTimer.PongDeadline, now + this.core.cfg.pongTimeoutMs);
   }
 
+  /** Pings out for pongTimeoutMs are missed; the deadline moves to the next one still out. */
   onPongDeadline(now: number): void {
     const core = this.core;
     core.timers.disarm(PeerTimer.PongDeadline);
     const dead: number[] = [];
+    let next = Infinity;
     for (const link of core.links.all()) {
       if (link.pingReq === -1) continue;
+      const due = link.pingSentAt + core.cfg.pongTimeoutMs;
+      if (due > now) {
+        next = Math.min(next, due);
+        continue;
+      }
       link.pingReq = -1;
       link.missed++;
       if (link.missed >= core.cfg.maxMissedPings) dead.push(link.peer);
     }
+    if (next < Infinity) core.timers.arm(PeerTimer.PongDeadline, next);
     for (const peer of dead) {
       core.closeLink(now, peer, "unresponsive");
       this.status.askLinkStatus(now, peer);

@@ -163,6 +163,10 @@ export class Receiver {
         if (!fromLobby || msg.grid !== core.grid || msg.peer !== core.self) return PeerDrop.UnexpectedHint;
         seeker.onRepairHint(now, msg);
         return undefined;
+      case Kind.GridStatus:
+        if (!fromLobby || msg.grid !== core.grid || msg.peer !== core.self) return PeerDrop.UnexpectedStatus;
+        this.parts.standing.onGridStatus(msg);
+        return undefined;
       case Kind.LobbyClosing:
         // The grid keeps relaying without its lobby; heartbeats find a restarted one.
         return fromLobby ? undefined : PeerDrop.NotFromLobby;
@@ -203,6 +207,7 @@ export class Receiver {
       case Kind.Heartbeat:
       case Kind.Leave:
       case Kind.Rejoin:
+      case Kind.JoinToken:
       case NatKind.Register:
       case NatKind.Introduce:
       case NatKind.PunchReport:
@@ -229,8 +234,11 @@ function isRepairControl(kind: number): boolean {
  * which onReply takes only as the answer to a Hello) or UnknownSession; a framed one must
  * be one the lobby frames.
  */
+const LOBBY_TO_PEER_LAST = 0x5f;
+
 function lobbyFraming(msg: AnyMessage, framed: boolean): DropReason | undefined {
   const handshake = msg.kind === Kind.Retry || msg.kind === Kind.Welcome || msg.kind === Kind.UnknownSession;
-  if (framed) return handshake || msg.kind < Kind.Welcome || msg.kind > Kind.Error ? PeerDrop.FrameBody : undefined;
+  // The lobby -> peer range (0x40-0x5f): GridStatus (0x50) lies past Error.
+  if (framed) return handshake || msg.kind < Kind.Welcome || msg.kind > LOBBY_TO_PEER_LAST ? PeerDrop.FrameBody : undefined;
   return handshake || msg.kind === Kind.Error ? undefined : PeerDrop.Unauthenticated;
 }

@@ -66,6 +66,7 @@ export function onReply(parts: PeerParts, now: number, from: Address, msg: AnyMe
       return undefined;
     case Kind.Ack:
       if (tag.t === "rejoin") lobby.onRejoined(now);
+      else if (tag.t === "token") lobby.onTokenShown(now);
       return undefined;
     case Kind.JoinReply:
     case Kind.AvailableReply:
@@ -89,6 +90,7 @@ export function onGiveUp(parts: PeerParts, now: number, p: PendingRequest): void
       parts.seeker.onConnectFailed(now, p.tag.peer);
       return;
     case "hello":
+    case "token":
     case "create":
     case "list":
     case "select":

@@ -13,6 +13,7 @@ export const MAX_BACKOFF_MS = 2000;
 
 export type RequestTag =
   | { readonly t: "hello" }
+  | { readonly t: "token" }
   | { readonly t: "create" }
   | { readonly t: "list" }
   | { readonly t: "select"; readonly part: number }
@@ -152,6 +153,7 @@ export class RequestTable {
 /** Which reply kinds answer which request tags (Error and UnknownSession answer any lobby request). */
 const REPLY_KINDS: Readonly<Record<RequestTag["t"], readonly number[]>> = {
   hello: [Kind.Welcome, Kind.Retry],
+  token: [Kind.Ack],
   create: [Kind.GridCreated],
   list: [Kind.GridList],
   select: [Kind.Members],

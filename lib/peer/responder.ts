@@ -10,6 +10,7 @@ import type { Address } from "../endpoint.ts";
 import { DisconnectReason, Kind, type MessageOf } from "../../wire/index.ts";
 import { NO_TAG, type PeerCore } from "./core.ts";
 import { PeerDrop, TICKET_DROP, type DropReason } from "./drops.ts";
+import type { NeighbourCounts } from "./pings.ts";
 import type { Seeker } from "./seeker.ts";
 
 const NO_TICKET = new Uint8Array(0);
@@ -27,7 +28,8 @@ export class Responder {
     private readonly core: PeerCore,
     /** Room and the slots held by our own requests in flight are the seeker's. */
     private readonly seeker: Seeker,
-    private readonly pings: LinkProbe,
+    /** Confirms links it opened (probe) and refreshes the neighbours' link counts (pings.ts). */
+    private readonly pings: LinkProbe & NeighbourCounts,
   ) {}
 
   onAsk(from: Address, msg: Ask): DropReason | undefined {
@@ -43,20 +45,26 @@ export class Responder {
   onConnect(now: number, from: Address, msg: MessageOf<typeof Kind.Connect>): DropReason | undefined {
     const core = this.core;
     const pending = this.seeker.pending;
-    const drop = this.ticketDrop(from, msg);
+    const link = core.links.get(msg.from);
+    // Would it accept? Only then is the ticket checked (an Ed25519 verification): a full peer
+    // that many joiners ask at once refuses them for nothing (issue 16 item 4, 10,000 members).
+    const crossed = link === undefined && pending.has(msg.from) && core.self < msg.from;
+    const fresh = link === undefined && core.links.byAddr(from) === undefined && this.seeker.hasRoom() && !pending.has(msg.from);
+    // A linked id from another address is checked too: a replay or a forgery worth counting.
+    const wants = link !== undefined || fresh || (crossed && core.links.byAddr(from) === undefined);
+    const drop = wants ? this.ticketDrop(from, msg) : undefined;
     let accepted = false;
-    if (drop === undefined) {
-      const link = core.links.get(msg.from);
+    if (wants && drop === undefined) {
       if (link !== undefined) accepted = link.address === from;
-      else if (core.links.byAddr(from) !== undefined) accepted = false; // another link's address: a stale or forged id
-      else if (this.seeker.hasRoom() && !pending.has(msg.from)) accepted = core.openLink(now, msg.from, from, 0, false);
-      else if (pending.has(msg.from) && core.self < msg.from) {
+      else {
         // Both sides asked each other at once: the lower id yields its own request and accepts.
-        pending.delete(msg.from);
+        if (crossed) pending.delete(msg.from);
         accepted = core.openLink(now, msg.from, from, 0, false);
       }
     }
-    core.send(from, { kind: Kind.ConnectReply, req: msg.req, grid: core.grid, from: core.self, accepted, ticket: this.ticketFor(drop, from), tag: NO_TAG });
+    // Our ticket only to a request we would take and whose ticket held: a refusal stays small (<= 3x, PROTOCOL.md 6.2).
+    const ticket = wants ? this.ticketFor(drop, from) : NO_TICKET;
+    core.send(from, { kind: Kind.ConnectReply, req: msg.req, grid: core.grid, from: core.self, accepted, ticket, tag: NO_TAG });
     if (accepted) this.pings.probe(now, msg.from);
     return drop;
   }
@@ -79,6 +87,7 @@ export class Responder {
       } else if (core.links.size > 0) {
         const d = core.pickDrop();
         if (d !== undefined && core.closeLink(now, d.peer, "forced")) ok = this.seeker.hasRoom();
+        if (d === undefined) this.pings.refreshCounts(now); // a retried Force decides on fresh counts
       }
       if (ok && !core.links.has(msg.from)) {
         ok = core.openLink(now, msg.from, from, 0, false);

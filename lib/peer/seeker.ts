@@ -19,26 +19,14 @@ import { DisconnectReason, Kind, type MessageOf } from "../../wire/index.ts";
 import type { Response } from "./connection-rules.ts";
 import { NO_TAG, type PeerCore } from "./core.ts";
 import { TICKET_DROP, type DropReason } from "./drops.ts";
+import type { NeighbourCounts } from "./pings.ts";
 import type { Link, LinkObserver } from "./links.ts";
 import { MAX_ROUND_EXTENSION_MS, type PathSource } from "./nat-client.ts";
 import { PeerTimer } from "./timers.ts";
+import { Cooldowns } from "./cooldowns.ts";
+import type { MemberSource, Round } from "./round.ts";
 
-/** A join round (claim 26) or a connection-available round (claim 36) in progress. */
-export interface Round {
-  readonly id: number;
-  readonly kind: "join" | "available";
-  readonly sentAt: number;
-  deadline: number;
-  readonly asked: number;
-  readonly responses: Response[];
-  /** The request that asked each member (asked again at its proven path, PathSource). */
-  readonly requests: Map<number, { readonly req: number; readonly addr: Address }>;
-}
-
-/** Where the seeker gets more members to ask when it knows nobody new (the lobby client). */
-export interface MemberSource {
-  refreshMembers(now: number): void;
-}
+export type { MemberSource, Round } from "./round.ts";
 
 type LinkReply = MessageOf<typeof Kind.ConnectReply> | MessageOf<typeof Kind.ForceReply>;
 
@@ -48,19 +36,24 @@ export class Seeker implements LinkObserver {
   /** Island repairs sent while full: when accepted, a link is dropped to make room. */
   readonly repairing = new Set<number>();
   /** Claim 41: peer -> time until which it is not chosen again. */
-  readonly cooldown = new Map<number, number>();
+  readonly cooldown: Cooldowns;
   private round: Round | undefined;
   private roundSeq = 0;
   /** Positives of the last round not yet tried, in the rules' order (tried if a connect is refused). */
   private spare: Response[] = [];
   /** Negatives of the last round (force candidates, claims 32, 42). */
   private negatives: Response[] = [];
+  /** Who the last round asked: a refreshed member list starts a round only for someone else. */
+  private lastAsked: ReadonlySet<number> = new Set();
 
   constructor(
     private readonly core: PeerCore,
     private readonly lobby: MemberSource,
     private readonly paths: PathSource,
-  ) {}
+    private readonly counts: NeighbourCounts,
+  ) {
+    this.cooldown = new Cooldowns(core.cfg.maxKnownMembers);
+  }
 
   /** Links plus slots held by requests in flight. */
   get used(): number {
@@ -80,9 +73,10 @@ export class Seeker implements LinkObserver {
 
   /** A fresh member list: a member below its limit asks the newcomers (claim 36). */
   onMembersUpdated(now: number): void {
-    // Only with someone new to ask: a round with nobody to ask refreshes the member list
+    // Only with someone new to ask: a round that found nobody refreshes the member list
     // again, and Members -> round -> SelectGrid -> Members would spin at network speed.
-    if (this.core.phase === "member" && this.hasRoom() && this.round === undefined && this.candidates(now).length > 0) {
+    const fresh = this.candidates(now).some(([peer]) => !this.lastAsked.has(peer));
+    if (this.core.phase === "member" && this.hasRoom() && this.round === undefined && fresh) {
       this.startRound(now, "available");
     }
   }
@@ -119,7 +113,7 @@ export class Seeker implements LinkObserver {
       return;
     }
     const id = ++this.roundSeq;
-    const round: Round = { id, kind, sentAt: now, deadline: now + core.cfg.joinWindowMs, asked: pool.length, responses: [], requests: new Map() };
+    const round: Round = { id, kind, sentAt: now, deadline: now + core.cfg.joinWindowMs, asked: pool.map(([peer]) => peer), responses: [], requests: new Map() };
     this.round = round;
     core.timers.arm(PeerTimer.RoundEnd, round.deadline);
     for (const [peer, listed] of pool) this.ask(now, round, peer, this.paths.addressOf(now, peer, listed));
@@ -140,6 +134,7 @@ export class Seeker implements LinkObserver {
     const round = this.round;
     const first = round?.requests.get(peer);
     if (round === undefined || round.id !== roundId || first === undefined || round.responses.some((r) => r.peer === peer)) return;
+    if (round.kind === "available" && this.core.links.size >= this.core.limit) return; // full since: claim 36 asks only below the limit
     const addr = this.paths.addressOf(now, peer, first.addr);
     const pending = this.core.requests.get(first.req);
     if (addr !== first.addr) this.ask(now, round, peer, addr);
@@ -153,7 +148,7 @@ export class Seeker implements LinkObserver {
   private candidates(now: number): [number, Address][] {
     const out: [number, Address][] = [];
     for (const [peer, addr] of this.core.members) {
-      if (this.core.links.has(peer) || this.pending.has(peer) || this.inCooldown(now, peer)) continue;
+      if (this.core.links.has(peer) || this.pending.has(peer) || this.cooldown.active(now, peer)) continue;
       out.push([peer, addr]);
     }
     return out;
@@ -173,7 +168,7 @@ export class Seeker implements LinkObserver {
       responseTimeMs: now - round.sentAt,
       order: round.responses.length,
     });
-    if (round.responses.length >= round.asked) this.endRound(now);
+    if (round.responses.length >= round.asked.length) this.endRound(now);
   }
 
   /** The round's time limit passed (or everyone answered): the join policy chooses. */
@@ -195,9 +190,15 @@ export class Seeker implements LinkObserver {
         : rules.selectAvailable(positives, want, core.random); // claim 40
     this.spare = positives.filter((r) => !chosen.includes(r));
     for (const r of chosen) this.connect(now, r);
+    // A member that did not answer has likely left: forget it (the member list is a bounded
+    // sample, issue 16 item 4), so the next round asks someone else.
+    this.lastAsked = new Set(round.asked);
+    const answered = new Set(round.responses.map((r) => r.peer));
+    for (const peer of round.asked) if (!answered.has(peer)) core.members.delete(peer);
     if (chosen.length === 0) {
-      // Nobody answered (loss, or stale addresses): try again with a fresh member list.
-      if (round.responses.length === 0) this.lobby.refreshMembers(now);
+      // Nobody with room among those it knows (or nobody answered): a fresh member list,
+      // which from a large grid is a new sample that prefers members with a free link.
+      if (positives.length === 0) this.lobby.refreshMembers(now);
       this.maybeForce(now);
     }
     if (core.phase === "member" || core.phase === "joining") this.scheduleSeek(now, core.cfg.seekIntervalMs);
@@ -274,6 +275,7 @@ export class Seeker implements LinkObserver {
       // An accepted island repair from a full peer: drop the neighbour the policy picks.
       const d = core.pickDrop();
       if (d !== undefined) core.closeLink(now, d.peer, "forced");
+      else this.counts.refreshCounts(now); // the next hint decides on fresh counts
     }
     if (core.links.size < core.limit || core.links.has(msg.from)) {
       this.pending.delete(msg.from);
@@ -293,7 +295,11 @@ export class Seeker implements LinkObserver {
     const next = this.spare.shift();
     if (next !== undefined) this.connect(now, next);
     else this.maybeForce(now);
-    if (core.phase === "joining" && this.used === 0 && this.round === undefined) this.scheduleSeek(now, core.cfg.seekIntervalMs / 2);
+    // Still without a link: everyone it picked filled up meanwhile (peers joining at once).
+    // A fresh join round soon gets current answers, and a force where nobody has room.
+    if (core.phase === "joining" && this.used === 0 && this.round === undefined) {
+      this.scheduleSeek(now, Math.min(core.cfg.seekIntervalMs, core.cfg.joinWindowMs) / 2);
+    }
   }
 
   /**
@@ -305,7 +311,11 @@ export class Seeker implements LinkObserver {
   onRepairHint(now: number, msg: MessageOf<typeof Kind.RepairHint>): void {
     const core = this.core;
     for (const t of msg.targets) core.rememberMember(t.peer, t.addr);
-    const t = msg.targets.find((x) => !core.links.has(x.peer) && !this.pending.has(x.peer));
+    // A game that turned force connection off (forceBelowLinks 0) never forces, hinted or not.
+    if (msg.force && core.cfg.connectionRules.forceBelowLinks === 0) return;
+    // A hint repeated while the last one's connect is in flight: that connect is the repair.
+    if (msg.targets.some((x) => this.pending.has(x.peer))) return;
+    const t = msg.targets.find((x) => !core.links.has(x.peer));
     if (t === undefined) return;
     const full = !this.hasRoom();
     if (full) {
@@ -313,7 +323,7 @@ export class Seeker implements LinkObserver {
       if (this.pending.size > 0 || core.links.size === 0) return;
       this.repairing.add(t.peer);
     }
-    this.cooldown.delete(t.peer);
+    this.cooldown.end(t.peer);
     const addr = this.paths.addressOf(now, t.peer, t.addr);
     if (msg.force) this.sendForce(now, t.peer, addr, full);
     else this.connect(now, { peer: t.peer, addr, positive: true, links: 0, receivedAt: now, responseTimeMs: 0, order: 0 }, full);
@@ -322,23 +332,13 @@ export class Seeker implements LinkObserver {
   // ---- links and cooldowns ---------------------------------------------------------------
 
   linkOpened(_now: number, link: Link): void {
-    this.cooldown.delete(link.peer);
+    this.cooldown.end(link.peer);
   }
 
   linkClosed(now: number, link: Link): void {
     const core = this.core;
-    this.cooldown.set(link.peer, now + core.cfg.disconnectPeriodMs);
+    this.cooldown.start(link.peer, now + core.cfg.disconnectPeriodMs);
     // Below the limit now: look for a link soon (claim 36), not at the next regular tick.
     if (core.phase === "member" && this.hasRoom()) this.scheduleSeek(now, core.cfg.seekIntervalMs / 4);
-  }
-
-  private inCooldown(now: number, peer: number): boolean {
-    const until = this.cooldown.get(peer);
-    if (until === undefined) return false;
-    if (until <= now) {
-      this.cooldown.delete(peer);
-      return false;
-    }
-    return true;
   }
 }

@@ -7,6 +7,7 @@ import { registerParts } from "./insider.ts";
 import type { PeerParts } from "./parts.ts";
 import type { Phase } from "./phases.ts";
 import type { Receiver } from "./receive.ts";
+import type { GridStanding } from "./standing.ts";
 import { newRepairCounters, type RepairCounters } from "./repair-server.ts";
 import type { PeerStats } from "./stats.ts";
 import type { PeerTimer } from "./timers.ts";
@@ -19,7 +20,7 @@ export interface PeerFootprint {
   pending: number;
   /** Island repairs in flight. */
   repairing: number;
-  /** Known member addresses (at most MAX_KNOWN_MEMBERS). */
+  /** Known member addresses (at most maxKnownMembers). */
   members: number;
   /** Claim 41 cooldowns (one per recently disconnected member). */
   cooldown: number;
@@ -78,6 +79,13 @@ export class PeerView {
   }
   get connectionLimit(): number {
     return this.parts.core.limit;
+  }
+  /**
+   * Where the lobby last said this peer stands (GridStatus): in the grid's main component or
+   * on an island, with the counts it saw; undefined until it has said.
+   */
+  get standing(): GridStanding | undefined {
+    return this.parts.standing.current;
   }
   /** Peer ids of the current links. */
   get linkPeers(): readonly number[] {

@@ -12,6 +12,8 @@ const CALLER_MISTAKES: ReadonlySet<string> = new Set<string>([
   ErrorCode.InvalidAddress,
   ErrorCode.PayloadTooLarge,
   ErrorCode.UnknownGrid,
+  // No --token, or one the lobby refused (expired, for another grid, used): the caller must bring a valid one.
+  ErrorCode.NotAdmitted,
 ]);
 
 /**

@@ -36,6 +36,8 @@ const FLAGS = {
   "key-file": { type: "string", default: "", short: "k" },
   // "" = no HTTP at all.
   http: { type: "string", default: "" },
+  // "" = anyone may join; else comma-separated Ed25519 public keys of the game's backend.
+  "join-token-keys": { type: "string", default: "" },
   help: { type: "boolean" },
 } as const satisfies Record<string, FlagSpec>;
 
@@ -58,6 +60,10 @@ Options:
                           (mode 0600) when missing, so a restarted lobby keeps its identity
                           (default: a new identity every run)
   --http HOST:PORT        ${HTTP_FLAG_HELP}
+  --join-token-keys HEX[,HEX]
+                          admit only peers with a join token signed by one of these
+                          Ed25519 public keys (the game backend's, 64 hex characters each;
+                          createJoinToken in relaygrid/node mints them); default: anyone
   -h, --help              show this help
 
 The first line printed is "relaygrid lobby listening on HOST:PORT" with the bound port, the
@@ -103,6 +109,7 @@ export async function lobbyCommand(argv: readonly string[], io: CommandIo): Prom
       maxMembersPerGrid: flags["max-members"],
       maxSessions: flags["max-sessions"],
       requestsPerSecondPerSession: flags.rate,
+      ...(flags["join-token-keys"] === "" ? {} : { joinTokenKeys: flags["join-token-keys"].split(",").map((k) => k.trim()) }),
     });
   } catch (e) {
     return reportFailure("lobby", e, io); // one line; 2 for a bad key file or option, 1 for a bind failure

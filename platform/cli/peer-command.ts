@@ -4,7 +4,7 @@
  * the grid gracefully.
  */
 import { createInterface } from "node:readline";
-import { joinGrid, MAX_PAYLOAD_BYTES, RelayGridError } from "../node/index.ts";
+import { ErrorCode, joinGrid, MAX_PAYLOAD_BYTES, RelayGridError } from "../node/index.ts";
 import { parseFlags, type FlagSpec } from "./args.ts";
 import type { CommandIo } from "./io.ts";
 
@@ -15,6 +15,7 @@ const FLAGS = {
   limit: { type: "int", default: 4, min: 2, max: 64 },
   name: { type: "string", default: "terminal", short: "n" },
   "lobby-key": { type: "string", default: "", short: "k" },
+  token: { type: "string", default: "" },
   host: { type: "string", default: "" },
   port: { type: "int", default: 0, min: 0, max: 65535, short: "p" },
   help: { type: "boolean" },
@@ -34,10 +35,18 @@ Options:
   -n, --name NAME        a name the lobby shows (default "terminal")
   -k, --lobby-key HEX    the lobby's public key, as "relaygrid lobby" prints it; without it
                          the peer trusts the key the lobby presents on first contact
+  --token HEX            a join token from the game's backend, for a lobby started with
+                         --join-token-keys
   --host HOST            local address to bind (default: loopback for a loopback lobby,
                          else 0.0.0.0, or :: for an IPv6 lobby)
   -p, --port PORT        local UDP port (default 0: any free port)
   -h, --help             show this help`;
+
+/** --token: hex, an even number of digits. */
+function tokenBytes(hex: string): Uint8Array {
+  if (!/^([0-9a-fA-F]{2})+$/.test(hex)) throw new RelayGridError(ErrorCode.InvalidConfig, `--token must be hex (the token's bytes), got ${hex.length} characters`);
+  return new Uint8Array(Buffer.from(hex, "hex"));
+}
 
 export async function peerCommand(argv: readonly string[], io: CommandIo): Promise<number> {
   const f = parseFlags(argv, FLAGS);
@@ -59,6 +68,7 @@ export async function peerCommand(argv: readonly string[], io: CommandIo): Promi
       signal: abort.signal,
       ...(f.host === "" ? {} : { host: f.host }),
       ...(f["lobby-key"] === "" ? {} : { lobbyKey: f["lobby-key"] }),
+      ...(f.token === "" ? {} : { token: tokenBytes(f.token) }),
     });
   } catch (e) {
     if (abort.signal.aborted && e instanceof RelayGridError && e.code === "closed") {

@@ -48,7 +48,11 @@ export interface EmbeddedPeer {
   /** This peer's id in its grid; 0 until admitted. */
   readonly id: number;
   readonly phase: Phase;
-  /** Finds (or, with create, creates) the grid through the lobby and joins it. Watch for the "joined" event. */
+  /**
+   * Finds (or, with create, creates) the grid through the lobby and joins it. Watch for the
+   * "joined" event (its first link) or "connected" (the lobby confirms it is in the grid's
+   * main component).
+   */
   join(options: JoinOptions, now?: Millis): void;
   /**
    * One datagram from the host's socket. Never throws on bad bytes (they are counted in

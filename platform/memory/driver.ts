@@ -19,7 +19,7 @@ export class Driver<E> {
   private readonly agenda: Agenda<E>;
   private readonly fabric: Fabric<E>;
   private readonly counters: Counters;
-  private readonly trace: TraceHash;
+  private readonly trace: TraceHash | undefined;
   private readonly onEvent: ((address: Address, event: E, now: Millis) => void) | undefined;
 
   constructor(
@@ -27,7 +27,7 @@ export class Driver<E> {
     agenda: Agenda<E>,
     fabric: Fabric<E>,
     counters: Counters,
-    trace: TraceHash,
+    trace: TraceHash | undefined,
     onEvent: ((address: Address, event: E, now: Millis) => void) | undefined,
   ) {
     this.seed = seed;
@@ -46,11 +46,13 @@ export class Driver<E> {
     if (entry.kind === DELIVER) {
       const outcome = this.fabric.arrive(entry);
       if (outcome !== "deliver") return outcome === "dropped";
-      t.byte(DELIVER);
-      t.number(now);
-      t.string(entry.from);
-      t.string(node.address);
-      t.bytes(entry.bytes);
+      if (t !== undefined) {
+        t.byte(DELIVER);
+        t.number(now);
+        t.string(entry.from);
+        t.string(node.address);
+        t.bytes(entry.bytes);
+      }
       try {
         node.endpoint.handleDatagram(now, entry.from, entry.bytes);
         this.drain(node, false);
@@ -70,9 +72,11 @@ export class Driver<E> {
     }
     node.deadline = undefined;
     this.counters.timerFires++;
-    t.byte(WAKE);
-    t.number(now);
-    t.string(node.address);
+    if (t !== undefined) {
+      t.byte(WAKE);
+      t.number(now);
+      t.string(node.address);
+    }
     try {
       node.endpoint.handleTimeout(now);
       this.drain(node, true);

@@ -33,12 +33,15 @@ export interface FabricConfig {
   readonly mtuBytes: number;
   readonly strictMtu: boolean;
   readonly inspect: InspectFn | undefined;
+  /** Keep per-link counters (SimNetworkOptions.linkStats). */
+  readonly linkStats: boolean;
 }
 
 export class Fabric<E> {
   readonly links: LinkTable;
   readonly cuts = new Partitions();
-  readonly linkCounters = new LinkCounterTable();
+  readonly linkCounters: LinkCounterTable;
+  private readonly countLinks: boolean;
   readonly nat: NatTable;
   private readonly mtuBytes: number;
   private readonly strictMtu: boolean;
@@ -69,6 +72,8 @@ export class Fabric<E> {
     this.mtuBytes = config.mtuBytes;
     this.strictMtu = config.strictMtu;
     this.inspect = config.inspect;
+    this.countLinks = config.linkStats;
+    this.linkCounters = new LinkCounterTable();
   }
 
   send(from: Address, transmit: Transmit): void {
@@ -81,21 +86,21 @@ export class Fabric<E> {
     const r = this.nat.active ? this.nat.route(this.agenda.now, from, to, (a) => this.nodes.has(a)) : undefined;
     this.inspectTransmit(from, transmit, typeof r === "object" ? r.to : r === undefined ? to : undefined);
     if (bytes.length > this.mtuBytes) {
-      this.linkCounters.sent(from, to, bytes.length);
+      if (this.countLinks) this.linkCounters.sent(from, to, bytes.length);
       c.mtuDrops++;
       if (this.strictMtu) this.fail(`${from} sent ${bytes.length} bytes to ${to} > mtuBytes ${this.mtuBytes}`);
       return;
     }
     if (r === "unknown") to = UNKNOWN;
     else if (typeof r === "string") {
-      this.linkCounters.sent(from, to, bytes.length);
+      if (this.countLinks) this.linkCounters.sent(from, to, bytes.length);
       c.natDrops++;
       return;
     } else if (r !== undefined) {
       to = r.to;
       source = r.from;
     }
-    this.linkCounters.sent(from, to, bytes.length);
+    if (this.countLinks) this.linkCounters.sent(from, to, bytes.length);
     // With routers, "unknown" is also a LAN address of another home: reachable only from inside it.
     const dest = to === UNKNOWN ? undefined : this.nodes.get(to);
     if (dest === undefined) {
@@ -147,7 +152,7 @@ export class Fabric<E> {
       return "dropped";
     }
     c.delivered++;
-    this.linkCounters.delivered(d.sender, node.address, d.bytes.length);
+    if (this.countLinks) this.linkCounters.delivered(d.sender, node.address, d.bytes.length);
     return "deliver";
   }
 

@@ -43,7 +43,7 @@ export class SimNetwork<E = unknown> {
   private readonly counters = createCounters();
   private readonly fabric: Fabric<E>;
   private readonly driver: Driver<E>;
-  private readonly trace = new TraceHash();
+  private readonly trace: TraceHash | undefined;
   private readonly eventLogLimit: number;
   /** The first failure found while draining; thrown once the drain is done, so state stays consistent. */
   private failure: SimulationError | undefined;
@@ -51,8 +51,10 @@ export class SimNetwork<E = unknown> {
   constructor(options: SimNetworkOptions<E>) {
     this.seed = checkInt("seed", options.seed, 0, 0xffffffff);
     this.seeds = new SeededRandom(this.seed ^ 0x5eed5eed);
+    this.trace = options.traceHash === false ? undefined : new TraceHash();
     const config = {
       link: options.link,
+      linkStats: options.linkStats !== false,
       mtuBytes: checkInt("mtuBytes", options.mtuBytes ?? DEFAULT_MTU_BYTES, 1, 65_535),
       strictMtu: options.strictMtu ?? DEFAULT_STRICT_MTU,
       inspect: options.inspect,
@@ -74,6 +76,7 @@ export class SimNetwork<E = unknown> {
 
   /** A hash of every delivery and timer fire so far (time, addresses, bytes); equal runs give equal hashes. */
   get traceHash(): number {
+    if (this.trace === undefined) throw new RelayGridError(ErrorCode.InvalidConfig, "traceHash is off: this SimNetwork was made with traceHash: false");
     return this.trace.value;
   }
 
@@ -257,7 +260,7 @@ export class SimNetwork<E = unknown> {
     return { ...this.counters };
   }
 
-  /** Traffic from -> to, or undefined if nothing was ever sent that way. */
+  /** Traffic from -> to, or undefined if nothing was ever sent that way (always, with linkStats: false). */
   linkStats(from: Address, to: Address): LinkCounters | undefined {
     return this.fabric.linkCounters.get(from, to);
   }

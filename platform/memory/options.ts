@@ -35,6 +35,13 @@ export interface SimNetworkOptions<E> {
    * so 1,000 chatty nodes stay bounded. 0 keeps none. Defaults to 1024 (DEFAULT_EVENT_LOG_LIMIT).
    */
   readonly eventLogLimit?: number;
+  /**
+   * Keep traceHash (an FNV-1a hash over every byte delivered). A 10,000-node run that never
+   * reads it spends a tenth of its time there: pass false. Defaults to true.
+   */
+  readonly traceHash?: boolean;
+  /** Keep per-directed-link counters for linkStats(). Pass false for very large runs. Defaults to true. */
+  readonly linkStats?: boolean;
 }
 
 export interface RunOptions {

@@ -37,6 +37,8 @@ export {
   type NodePeerEvents,
 } from "./node-peer.ts";
 export { ErrorCode, RelayGridError } from "../../wire/errors.ts";
+export { createJoinToken, createJoinTokenKeys, DEFAULT_JOIN_TOKEN_TTL_S, type CreateJoinTokenOptions, type JoinTokenKeys } from "./join-token.ts";
+export type { AdmissionHook, AdmissionRequest, AdmissionVerdict } from "../../lib/lobby/admission.ts";
 export { MAX_PAYLOAD_BYTES } from "../../wire/limits.ts";
 export { NodeCrypto, type NodeCryptoOptions } from "./node-crypto.ts";
 export { REPLY_BUCKETS_SECONDS, ReplyTimer, type ReplyHistogram, type ReplyKind, type ReplyTimes } from "./reply-timer.ts";

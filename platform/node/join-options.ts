@@ -31,3 +31,11 @@ export function parseKey(key: Uint8Array | string | undefined): Uint8Array | und
   for (let i = 0; i < 32; i++) out[i] = parseInt(key.slice(2 * i, 2 * i + 2), 16);
   return out;
 }
+
+/** resolveOn, checked: when joinGrid resolves. */
+export function checkResolveOn(on: string): "connected" | "joined" {
+  if (on !== "connected" && on !== "joined") {
+    throw new RelayGridError(ErrorCode.InvalidConfig, `resolveOn must be "connected" or "joined", got ${JSON.stringify(on)}`);
+  }
+  return on;
+}

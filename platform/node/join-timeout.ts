@@ -9,6 +9,7 @@
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRANSMIT_MS } from "../../lib/peer/config.ts";
 import type { Phase } from "../../lib/peer/core.ts";
 import { MAX_BACKOFF_MS } from "../../lib/peer/request-table.ts";
+import type { GridStanding } from "../../lib/peer/standing.ts";
 import type { PeerStats } from "../../lib/peer/stats.ts";
 import { ErrorCode, RelayGridError } from "../../wire/errors.ts";
 
@@ -34,7 +35,14 @@ export function defaultJoinTimeoutMs(retransmitMs: number | undefined, maxAttemp
 }
 
 /** What joinGrid rejects with when its deadline passes first: the cause, from the peer's counters and phase. */
-export function joinTimeoutError(timeoutMs: number, lobby: string, grid: string | number, phase: Phase, stats: PeerStats): RelayGridError {
+export function joinTimeoutError(
+  timeoutMs: number,
+  lobby: string,
+  grid: string | number,
+  phase: Phase,
+  stats: PeerStats,
+  standing?: GridStanding,
+): RelayGridError {
   const badSignature = stats.drops["handshake-bad-signature"] ?? 0;
   if (badSignature > 0) {
     return new RelayGridError(
@@ -48,6 +56,15 @@ export function joinTimeoutError(timeoutMs: number, lobby: string, grid: string 
       ErrorCode.Timeout,
       `the lobby at ${lobby} did not answer: no datagram came back in ${timeoutMs} ms (${stats.datagramsOut} sent); ` +
         "is it running at that address and port, and does the network let UDP through?",
+    );
+  }
+  if (phase === "member") {
+    // Linked, but not (yet) told it stands in the main component: an island, or a lobby that sends no GridStatus.
+    const island = standing === undefined ? "the lobby has not said where it stands" : `the lobby counts it on an island of ${standing.component} of ${standing.members} members`;
+    return new RelayGridError(
+      ErrorCode.Timeout,
+      `this peer holds ${stats.links.length} link(s) in grid ${String(grid)}, but ${island}, so its broadcasts may not reach the grid ` +
+        `(not connected within joinTimeoutMs ${timeoutMs}; resolveOn: "joined" resolves on the first link)`,
     );
   }
   const where =

@@ -11,6 +11,8 @@ import { DEFAULT_ADDRESS_CACHE_ENTRIES, formatAddress } from "./address.ts";
 import { CryptoRandom } from "./crypto-random.ts";
 import { driveEndpoint, type DriverStats } from "./endpoint-driver.ts";
 import { openUdp, type UdpTransportChoice } from "./udp-transport.ts";
+import { joinTokenAdmission } from "../../lib/lobby/admission.ts";
+import { keyBytes } from "./join-token.ts";
 import { NodeCrypto } from "./node-crypto.ts";
 import { ReplyTimer, type ReplyTimes } from "./reply-timer.ts";
 
@@ -40,6 +42,13 @@ export interface CreateLobbyOptions extends Omit<LobbyConfig, "random"> {
   port?: number;
   /** Defaults to a CryptoRandom (Web Crypto); pass a SeededRandom to replay a run. */
   random?: Random;
+  /**
+   * Admit only players with a join token signed by one of these keys (the game backend's
+   * public keys, 32 bytes or 64 hex characters; two during a key rotation): the lobby's
+   * `admission` becomes joinTokenAdmission over them, with Date.now as its clock. Defaults
+   * to none (anyone may join). Not together with `admission`.
+   */
+  joinTokenKeys?: readonly (Uint8Array | string)[];
   /** The socket API: "auto" (the default) takes Bun's or Deno's native UDP socket where there is one, else node:dgram. */
   udp?: UdpTransportChoice;
   /** SO_RCVBUF in bytes (node:dgram on Node and Bun only; the OS caps it; Deno's node:dgram cannot set it). Defaults to 4 MiB (DEFAULT_LOBBY_RECEIVE_BUFFER_BYTES). */
@@ -69,12 +78,18 @@ export interface LobbyServer {
 
 /** Binds a UDP lobby and resolves once it is listening. Rejects with a RelayGridError (invalid-config or socket). */
 export async function createLobby(options: CreateLobbyOptions = {}): Promise<LobbyServer> {
-  const { host = DEFAULT_LOBBY_HOST, port = DEFAULT_LOBBY_PORT, random, crypto, udp, receiveBufferBytes = DEFAULT_LOBBY_RECEIVE_BUFFER_BYTES, ...limits } = options;
+  const { host = DEFAULT_LOBBY_HOST, port = DEFAULT_LOBBY_PORT, random, crypto, udp, joinTokenKeys, receiveBufferBytes = DEFAULT_LOBBY_RECEIVE_BUFFER_BYTES, ...limits } = options;
   checkInt("receiveBufferBytes", receiveBufferBytes, 1024, 1 << 30);
   checkInt("port", port, 0, 65535);
   if (typeof host !== "string" || host === "") throw new RelayGridError(ErrorCode.InvalidConfig, `host must be a non-empty string, got ${String(host)}`);
   // Built before binding, so a bad option never leaves a socket open.
-  const lobby = new Lobby({ ...limits, random: random ?? new CryptoRandom(), crypto: crypto ?? new NodeCrypto() });
+  const providers = { random: random ?? new CryptoRandom(), crypto: crypto ?? new NodeCrypto() };
+  if (joinTokenKeys !== undefined) {
+    if (limits.admission !== undefined) throw new RelayGridError(ErrorCode.InvalidConfig, "pass joinTokenKeys or admission, not both");
+    const publicKeys = joinTokenKeys.map((k, i) => keyBytes(`joinTokenKeys[${i}]`, k));
+    limits.admission = joinTokenAdmission({ publicKeys, crypto: providers.crypto, unixTimeMs: Date.now });
+  }
+  const lobby = new Lobby({ ...limits, ...providers });
   const publicKey = Buffer.from(lobby.publicKey).toString("hex");
   // One address per session: the address cache holds them all.
   const socket = await openUdp(host, port, { udp, receiveBufferBytes, addressCacheEntries: Math.max(DEFAULT_ADDRESS_CACHE_ENTRIES, limits.maxSessions ?? DEFAULT_MAX_SESSIONS) });

@@ -8,13 +8,14 @@ import { Peer, type JoinOptions } from "../../lib/peer/peer.ts";
 import { resolvePeerConfig, type PeerConfig } from "../../lib/peer/config.ts";
 import type { PeerEvent } from "../../lib/peer/events.ts";
 import type { PeerStats } from "../../lib/peer/stats.ts";
+import type { GridStanding } from "../../lib/peer/standing.ts";
 import type { Random } from "../../lib/rng.ts";
 import { driveEndpoint, type EndpointDriver } from "./endpoint-driver.ts";
 import { openUdp, type UdpTransport, type UdpTransportChoice } from "./udp-transport.ts";
 import { CryptoRandom } from "./crypto-random.ts";
 import { rethrowAsync, TypedEmitter } from "./emitter.ts";
 import { defaultJoinTimeoutMs, DEFAULT_JOIN_TIMEOUT_MS, joinTimeoutError } from "./join-timeout.ts";
-import { checkBindFamily, checkLoss, parseKey } from "./join-options.ts";
+import { checkBindFamily, checkLoss, checkResolveOn, parseKey } from "./join-options.ts";
 import { defaultBindHost, resolveAddress } from "./resolve-address.ts";
 import { NodeCrypto } from "./node-crypto.ts";
 import { localSocketAddresses } from "./local-addresses.ts";
@@ -46,7 +47,14 @@ export interface JoinGridOptions extends Omit<PeerConfig, "lobby" | "random" | "
   /** Local UDP port. Defaults to 0 (any free port). */
   port?: number;
   /**
-   * How long to wait for "joined". Defaults to DEFAULT_JOIN_TIMEOUT_MS (16000), and never
+   * When joinGrid resolves. "connected" (the default): once the lobby confirms this peer is
+   * in the grid's main component (the `connected` event), so a broadcast sent next reaches the
+   * grid as the lobby sees it, not only an island of peers that joined at the same moment.
+   * "joined": as soon as it holds its first link (or is the grid's first member).
+   */
+  resolveOn?: "connected" | "joined";
+  /**
+   * How long to wait for it. Defaults to DEFAULT_JOIN_TIMEOUT_MS (16000), and never
    * less than a lobby request takes to give up with the given retransmitMs and maxAttempts
    * plus 5 s, so a lobby that does not answer, or fails the pinned lobbyKey, rejects with
    * that cause. A shorter deadline still names the cause the peer saw so far.
@@ -100,6 +108,10 @@ export type NodePeerEvents = {
    */
   data: [payload: Uint8Array, info: DataInfo];
   linkOpen: [event: Extract<PeerEvent, { type: "linkOpen" }>];
+  /** The lobby confirmed this peer is in the grid's main component (after joining, and after an island healed). */
+  connected: [event: Extract<PeerEvent, { type: "connected" }>];
+  /** The lobby sees this peer cut off from the grid's main component: broadcasts reach only its island for now. */
+  island: [event: Extract<PeerEvent, { type: "island" }>];
   linkClosed: [event: Extract<PeerEvent, { type: "linkClosed" }>];
   /** Protocol failures after joining, socket errors, and exceptions thrown by listeners (code "listener"). */
   error: [error: RelayGridError];
@@ -131,6 +143,10 @@ export class NodePeer extends TypedEmitter<NodePeerEvents> implements AsyncItera
   /** This peer's id in the grid. */
   get id(): number {
     return this.peer.id;
+  }
+  /** Where the lobby last said this peer stands: in the grid's main component or on an island (undefined until it said). */
+  get standing(): GridStanding | undefined {
+    return this.peer.standing;
   }
   get grid(): number {
     return this.peer.grid;
@@ -228,6 +244,12 @@ export class NodePeer extends TypedEmitter<NodePeerEvents> implements AsyncItera
       case "linkClosed":
         this.emit("linkClosed", e);
         return;
+      case "connected":
+        this.emit("connected", e);
+        return;
+      case "island":
+        this.emit("island", e);
+        return;
       case "error":
         this.emit("error", new RelayGridError(e.code, e.message));
         return;
@@ -264,8 +286,9 @@ export class NodePeer extends TypedEmitter<NodePeerEvents> implements AsyncItera
 
 /**
  * Resolves the lobby's host name, binds a UDP socket, opens a lobby session, finds (or with
- * `create: true` creates) the grid and joins it. Resolves once the peer holds its first link
- * (or is the grid's first member); rejects with a RelayGridError: invalid-address (the lobby
+ * `create: true` creates) the grid and joins it. Resolves once the lobby confirms the peer is in
+ * the grid's main component (`resolveOn: "joined"`: once it holds its first link, or is the
+ * grid's first member); rejects with a RelayGridError: invalid-address (the lobby
  * does not parse or resolve), timeout (the lobby did not answer), rejected (its Welcome
  * failed the pinned lobbyKey, or it refused), unknown-grid, grid-full, unreachable (admitted,
  * but no member could be reached through the NATs in between, within unreachableAfterMs:
@@ -285,6 +308,7 @@ export async function joinGrid(options: JoinGridOptions): Promise<NodePeer> {
   };
   resolvePeerConfig(config); // a bad option throws before a socket is bound
   const timeoutMs = options.joinTimeoutMs ?? defaultJoinTimeoutMs(options.retransmitMs, options.maxAttempts);
+  const resolveOn = checkResolveOn(options.resolveOn ?? "connected");
   const loss = checkLoss(options.simulatedLossPercent ?? 0);
   const socket = await openUdp(host, options.port ?? 0, { udp: options.udp });
   const peer = new Peer({ ...config, localAddresses: options.localAddresses ?? localSocketAddresses(socket.address()) });
@@ -296,7 +320,7 @@ export async function joinGrid(options: JoinGridOptions): Promise<NodePeer> {
   const driver = driveEndpoint<PeerEvent>(socket, peer, {
     sendFilter: loss > 0 ? () => Math.random() * 100 >= loss : undefined,
     onEvent: (e) => {
-      if (e.type === "joined") settle?.();
+      if (e.type === resolveOn) settle?.();
       // Not joined: the lobby refused (the peer is idle again), or no member can be reached.
       else if (e.type === "error" && (peer.phase === "idle" || e.code === ErrorCode.Unreachable)) settle?.(new RelayGridError(e.code, e.message));
       options.onEvent?.(e);
@@ -307,7 +331,7 @@ export async function joinGrid(options: JoinGridOptions): Promise<NodePeer> {
     },
   });
   node = new NodePeer(peer, driver, socket, options.maxQueuedMessages ?? DEFAULT_MAX_QUEUED_MESSAGES);
-  const timer = setTimeout(() => settle?.(joinTimeoutError(timeoutMs, lobby, options.grid, peer.phase, peer.stats())), timeoutMs);
+  const timer = setTimeout(() => settle?.(joinTimeoutError(timeoutMs, lobby, options.grid, peer.phase, peer.stats(), peer.standing)), timeoutMs);
   const onAbort = (): void => settle?.(new RelayGridError(ErrorCode.Closed, `joinGrid aborted by its signal (lobby ${lobby}, grid ${String(options.grid)})`));
   options.signal?.addEventListener("abort", onAbort);
   try {

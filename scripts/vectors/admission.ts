@@ -1,5 +1,5 @@
 /**
- * test/vectors/admission.json: known answers for PROTOCOL.md 6.1-6.4, so a second
+ * test/vectors/admission.json: known answers for PROTOCOL.md 6.1-6.4 and 6.10, so a second
  * implementation can check its handshake, tickets and sealed grants without a live lobby.
  * Every input is fixed: the ephemeral keys are RFC 7748 section 6.1's (Alice is the peer,
  * Bob the lobby), the identity is RFC 8032 section 7.1 test 1's, the grid key is
@@ -15,6 +15,7 @@ import type { CryptoProvider, KeyPair } from "../../lib/security/crypto.ts";
 import { writeTag, GridKeyring } from "../../lib/security/grid-keys.ts";
 import { acceptHandshake, Direction, sealFor, sessionNonce, welcomeTranscript } from "../../lib/security/handshake.ts";
 import { NobleCrypto } from "../../lib/security/noble-crypto.ts";
+import { createJoinToken } from "../../lib/security/join-token.ts";
 import { issueTicket } from "../../lib/security/ticket.ts";
 import { Kind } from "../../wire/kinds.ts";
 import { MIN_HELLO_BYTES, TAG_BYTES, TAG_FIELD_BYTES } from "../../wire/limits.ts";
@@ -31,6 +32,9 @@ export const RFC_KEYS = {
   shared: "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742",
   identitySeed: "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
   identity: "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
+  /** RFC 8032 7.1 test 2's key pair: the game backend's join token key (6.10). */
+  backendSeed: "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
+  backend: "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c",
 } as const;
 
 /** One datagram: the decoded message ({"$bin": hex} for binary) and its bytes. */
@@ -72,6 +76,17 @@ export interface AdmissionVectors {
   readonly grant: SealedVector & { readonly members: DatagramVector };
   /** 4.3 / 6.4: the grant a Rejoin seals (peer -> lobby, direction 0, nonce counter = req). */
   readonly rejoinGrant: SealedVector & { readonly rejoin: DatagramVector };
+  /** 6.12: a join token signed by the backend key, and the JoinToken that seals it (direction 0, nonce counter = req). */
+  readonly joinToken: SealedVector & {
+    readonly grid: string;
+    readonly player: string;
+    readonly expiresAt: number;
+    readonly nonceBytes: string;
+    readonly signedMessage: string;
+    readonly signature: string;
+    readonly token: string;
+    readonly datagram: DatagramVector;
+  };
   /** 6.10: the session frames under this handshake's session key. */
   readonly frames: SessionVectors;
 }
@@ -160,16 +175,36 @@ export function buildAdmissionVectors(): AdmissionVectors {
     kind: Kind.Rejoin, req: rejoinReq, session: SESSION, grid: 7, name: "arena", peer: 3, limit: 4, links: [4], epoch: EPOCH, sealed: fromHex(rejoinGrant.sealed),
   });
 
+  // 6.10: a join token for "arena" and player "alice", and the JoinToken that presents it.
+  if (toHex(crypto.ed25519KeyPair(fromHex(k.backendSeed)).publicKey) !== k.backend) throw new Error("RFC 8032 test 2 public key mismatch");
+  const claims = { grid: "arena", player: "alice", expiresAt: 1_800_000_000, nonce: Uint8Array.from({ length: 8 }, (_, i) => i) };
+  const token = createJoinToken(crypto, fromHex(k.backendSeed), claims);
+  const tokenUnsigned = token.subarray(0, token.length - 64);
+  const tokenReq = 10;
+  const sealedToken = seal(Direction.PeerToLobby, tokenReq, token);
+  const joinToken = {
+    ...sealedToken,
+    grid: claims.grid,
+    player: claims.player,
+    expiresAt: claims.expiresAt,
+    nonceBytes: toHex(claims.nonce),
+    signedMessage: toHex(new Uint8Array([...new TextEncoder().encode("relaygrid-join-token-v1"), ...tokenUnsigned])),
+    signature: toHex(token.subarray(token.length - 64)),
+    token: toHex(token),
+    datagram: datagram({ kind: Kind.JoinToken, req: tokenReq, session: SESSION, sealed: fromHex(sealedToken.sealed) }),
+  };
+
   return {
     about:
-      "relaygrid wire/PROTOCOL.md 6.1-6.4, known answers from fixed keys (RFC 7748 6.1: peer = Alice, lobby = Bob; " +
+      "relaygrid wire/PROTOCOL.md 6.1-6.4 and 6.10, known answers from fixed keys (RFC 7748 6.1: peer = Alice, lobby = Bob; " +
       "RFC 8032 7.1 test 1: the lobby identity). transcript = \"relaygrid-welcome-v1\" || peerEph || lobbyEph || u32be(session); " +
       "signature = Ed25519(identitySeed, transcript); sessionKey = HKDF-SHA256(ikm = X25519 shared, salt = \"relaygrid\", " +
       "info = sessionKeyInfo = \"session v1\" || peerEph || lobbyEph, L = 32). A ticket's signature covers " +
       "\"relaygrid-ticket-v1\" || its first 14 + n bytes. sealed = ChaCha20-Poly1305(sessionKey, nonce = direction || 7 zero " +
       "bytes || u32be(counter), plaintext, aad = empty) || 16-byte tag: direction 1 and Members.nonce for a Members grant, " +
       "direction 0 and Rejoin.req for a Rejoin grant (count 1, activeEpoch = Rejoin.epoch, empty ticket). The Connect's tag " +
-      "is made under security.json's grid key (6.6).",
+      "is made under security.json's grid key (6.6). A join token (6.10) is signed by the backend key (RFC 8032 7.1 test 2) " +
+      "over \"relaygrid-join-token-v1\" || its first 15 + n + p bytes, and JoinToken seals it with direction 0 and its req.",
     inputs: { ...k, session: SESSION, heartbeatMs: HEARTBEAT_MS, cookie: COOKIE, gridKey: toHex(GRID_KEY), epoch: EPOCH },
     handshake: {
       transcript: toHex(transcript),
@@ -182,6 +217,7 @@ export function buildAdmissionVectors(): AdmissionVectors {
     ticket: { ...fields, signedMessage: toHex(signedMessage), signature: toHex(ticket.subarray(ticket.length - 64)), ticket: toHex(ticket), connect },
     grant: { ...grant, members },
     rejoinGrant: { ...rejoinGrant, rejoin },
+    joinToken,
     frames: buildSessionVectors(
       toHex(accepted.sessionKey),
       SESSION,

@@ -8,7 +8,7 @@ import type { Address } from "../../lib/endpoint.ts";
 import { Lobby } from "../../lib/lobby/lobby.ts";
 import type { LobbyConfig } from "../../lib/lobby/config.ts";
 import { insiderOf } from "../../lib/peer/insider.ts";
-import { Peer } from "../../lib/peer/peer.ts";
+import { Peer, type JoinOptions } from "../../lib/peer/peer.ts";
 import type { PeerConfig } from "../../lib/peer/config.ts";
 import type { PeerEvent } from "../../lib/peer/events.ts";
 import { SeededRandom } from "../../lib/rng.ts";
@@ -97,13 +97,22 @@ export class SimGrid {
 
   /** Adds a peer and starts its join (create: true by default, so the first one creates the grid). */
   addPeer(overrides: Omit<PeerConfig, "random" | "lobby"> = {}, grid = "arena", create = true): PeerNode {
+    return this.addPeerWith(overrides, { grid, create });
+  }
+
+  /** Adds a peer and starts its join with these options (a join token, say). */
+  addPeerWith(overrides: Omit<PeerConfig, "random" | "lobby">, join: JoinOptions): PeerNode {
     const address = `peer-${++this.n}`;
     // As relaygrid/node fills them in: the peer's own socket address (it is on no NAT).
-    return this.addPeerAt(address, { localAddresses: [address], ...overrides }, grid, create);
+    return this.addPeerJoining(address, { localAddresses: [address], ...overrides }, join);
   }
 
   /** addPeer at a given address, optionally behind a simulated NAT router (platform/memory/nat.ts). */
   addPeerAt(address: Address, overrides: Omit<PeerConfig, "random" | "lobby"> = {}, grid = "arena", create = true, behind?: string): PeerNode {
+    return this.addPeerJoining(address, overrides, { grid, create }, behind);
+  }
+
+  private addPeerJoining(address: Address, overrides: Omit<PeerConfig, "random" | "lobby">, join: JoinOptions, behind?: string): PeerNode {
     const node = this.sim.add(
       address,
       new Peer({
@@ -130,7 +139,7 @@ export class SimGrid {
     }
     this.peers.push(node);
     this.byAddr.set(address, node);
-    node.with((p, now) => p.join(now, { grid, create }));
+    node.with((p, now) => p.join(now, join));
     return node;
   }
 

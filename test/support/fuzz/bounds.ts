@@ -5,8 +5,7 @@
  * test across a million datagrams.
  */
 import type { Lobby } from "../../../lib/lobby/lobby.ts";
-import { MAX_KNOWN_MEMBERS } from "../../../lib/peer/core.ts";
-import { DEFAULT_MAX_TRACKED_STRANGERS } from "../../../lib/peer/config.ts";
+import { DEFAULT_MAX_KNOWN_MEMBERS, DEFAULT_MAX_TRACKED_STRANGERS } from "../../../lib/peer/config.ts";
 import { insiderOf } from "../../../lib/peer/insider.ts";
 import { TIMER_ORDER } from "../../../lib/peer/timers.ts";
 import { DEFAULT_MAX_ORIGINS } from "../../../lib/relay/origin-table.ts";
@@ -31,6 +30,7 @@ export function outstandingRequests(node: PeerNode): number[] {
 export interface PeerCaps {
   maxTrackedStrangers?: number;
   maxOrigins?: number;
+  maxKnownMembers?: number;
 }
 
 /** Every table a Peer keeps that input from the network can grow, with its cap. */
@@ -40,8 +40,8 @@ export function peerTables(node: PeerNode, caps: PeerCaps = {}): Table[] {
   return [
     { name: "links", size: f.links, cap: limit },
     { name: "pending", size: f.pending, cap: limit },
-    { name: "members", size: f.members, cap: MAX_KNOWN_MEMBERS },
-    { name: "cooldown", size: f.cooldown, cap: MAX_KNOWN_MEMBERS },
+    { name: "members", size: f.members, cap: caps.maxKnownMembers ?? DEFAULT_MAX_KNOWN_MEMBERS },
+    { name: "cooldown", size: f.cooldown, cap: caps.maxKnownMembers ?? DEFAULT_MAX_KNOWN_MEMBERS },
     { name: "strangers", size: f.strangers, cap: caps.maxTrackedStrangers ?? DEFAULT_MAX_TRACKED_STRANGERS },
     { name: "origins", size: f.origins, cap: caps.maxOrigins ?? DEFAULT_MAX_ORIGINS },
     { name: "requests", size: f.requests, cap: MAX_PENDING_REQUESTS },

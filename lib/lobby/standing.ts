@@ -1,0 +1,175 @@
+/**
+ * Where each member stands in its grid's confirmed graph, and how fast islands of newcomers
+ * are joined to the rest (issue 18, item 3: peers joining at once formed cliques that stayed
+ * apart until the island grace ran out, ~4 s, while each of them had already said "joined").
+ *
+ * Why the cliques form: peers that join at once each get a member list that is mostly other
+ * joiners, ask them all, and link with whoever answers first and last (claims 29-31). The
+ * first few fill each other up (a complete graph of limit + 1 peers has no free link left),
+ * and the next ones, told "no" there, link among themselves; with two links or more nobody
+ * forces (claims 32, 42), so the grid stays split until the lobby steps in.
+ *
+ * What the lobby does, `componentCheckMs` after any change of a grid's members or confirmed
+ * links (and at every island check):
+ * - labels every member as in the main component (the one holding the longest-standing
+ *   member, islands.ts) or not (the member sample of
+ *   Members prefers main members with free links, member-sample.ts);
+ * - tells a member that stands in the main component once that component holds more than
+ *   half of the grid's members (so no other component can outgrow it while joins go on: the
+ *   first five of eleven joiners linked together are the largest component for a moment, and
+ *   an island a moment later), and one that has been cut off from it for islandGraceMs, with a
+ *   GridStatus notice {main, component, members}, repeated at its next STANDING_REPEATS
+ *   heartbeats (a notice may be lost);
+ * - while the grid has newcomers (admitted less than islandGraceMs ago and never told they
+ *   stand in the main component) the islands get RepairHints at once, without waiting for islandGraceMs: a
+ *   group of newcomers is not a split that may heal by itself, it is a join that went wrong.
+ *   A lone member younger than islandGraceMs is left to its join round (claims 26-33).
+ * - otherwise a split grid gets RepairHints once it has been split for islandGraceMs, as
+ *   before (SPEC: the lobby "notices a grid that has split into islands").
+ * Hints to one grid are at least HINT_SPACING_MS apart, so one repair is not asked for twice.
+ */
+import { Kind } from "../../wire/kinds.ts";
+import type { HintEntry } from "../../wire/messages.ts";
+import type { LobbyCore } from "./core.ts";
+import { FORCED_REPAIR_EVERY_CHECKS, mainComponent, planRepair, type RepairView } from "./islands.ts";
+import { hasFreeLink, type Grid, type Member } from "./registry.ts";
+
+/** A GridStatus is sent again at this many of the member's next heartbeats. */
+export const STANDING_REPEATS = 2;
+/** Least time between two rounds of RepairHints to one grid (at most islandCheckMs). */
+export const HINT_SPACING_MS = 250;
+
+/** The due component check: reviews every grid whose members or confirmed links changed. */
+export function runComponentCheck(core: LobbyCore, nowMs: number): void {
+  const due = core.nextComponentCheckMs;
+  if (due === undefined || nowMs < due) return;
+  core.nextComponentCheckMs = undefined;
+  const grids = [...core.changedGrids];
+  core.changedGrids.clear();
+  for (const grid of grids) if (core.registry.get(grid.id) === grid) reviewGrid(core, nowMs, grid, false);
+}
+
+/**
+ * One grid's review. `periodic` (the island check): a split grid is reviewed even when its
+ * graph did not change, since the grace may have run out; a whole, unchanged one is skipped.
+ */
+export function reviewGrid(core: LobbyCore, nowMs: number, grid: Grid, periodic: boolean): void {
+  const unchanged = grid.graph.version === grid.reviewedVersion;
+  if (unchanged && (!periodic || grid.splitSinceMs === undefined)) return;
+  grid.reviewedVersion = grid.graph.version;
+  const components = grid.members.size === 0 ? [] : [...grid.graph.components()];
+  if (components.length <= 1) {
+    grid.splitSinceMs = undefined;
+    grid.islandsReported = 0;
+    tellStanding(core, nowMs, grid, components, false);
+    return;
+  }
+  // The main component is the one holding the longest-standing member (islands.ts), not the
+  // largest: a Sybil clique of later joiners cannot become it. It goes first from here on.
+  const view = repairView(grid);
+  const mainIndex = mainComponent(components, view);
+  if (mainIndex > 0) components.unshift(...components.splice(mainIndex, 1));
+  grid.splitSinceMs ??= nowMs;
+  const graceOver = nowMs - grid.splitSinceMs >= core.config.islandGraceMs;
+  const newcomers = tellStanding(core, nowMs, grid, components, graceOver);
+  if (graceOver && components.length !== grid.islandsReported) {
+    grid.islandsReported = components.length;
+    core.emit({ type: "islandsDetected", grid: grid.id, count: components.length });
+  }
+  if (!graceOver && !newcomers) return;
+  const spacing = Math.min(HINT_SPACING_MS, core.config.islandCheckMs);
+  // Newcomers are still apart: look again after the spacing even if nothing changes (a
+  // refused Force is retried on fresh counts), not only at the next island check.
+  if (newcomers) reviewAt(core, grid, Math.max(nowMs, grid.lastHintMs) + spacing);
+  if (nowMs - grid.lastHintMs < spacing) return;
+  // A lone member still in its join round is not an island yet (claims 26-33 find its links).
+  const young = (c: readonly number[]): boolean => {
+    const m = c.length === 1 ? grid.members.get(c[0] as number) : undefined;
+    return m !== undefined && nowMs - m.admittedMs < core.config.islandGraceMs;
+  };
+  sendHints(core, nowMs, grid, view, components.filter((c, i) => i === 0 || !young(c)));
+}
+
+/** What island repair knows of `grid`'s members. */
+function repairView(grid: Grid): RepairView {
+  return {
+    hasFreeLink: (id: number): boolean => hasFreeLink(grid, grid.members.get(id) as Member),
+    admittedMs: (id: number): number => (grid.members.get(id) as Member).admittedMs,
+  };
+}
+
+/** Reviews `grid` at the component check due by `atMs`, changed or not. */
+function reviewAt(core: LobbyCore, grid: Grid, atMs: number): void {
+  grid.reviewedVersion = -1;
+  core.changedGrids.add(grid);
+  core.nextComponentCheckMs = Math.min(core.nextComponentCheckMs ?? Infinity, atMs);
+}
+
+/**
+ * Labels every member main or not and sends GridStatus where what it was told no longer
+ * holds: it entered the main component, or (after the grace) it left it. Returns whether a
+ * newcomer stands outside the main component.
+ */
+function tellStanding(
+  core: LobbyCore,
+  nowMs: number,
+  grid: Grid,
+  components: readonly (readonly number[])[],
+  graceOver: boolean,
+): boolean {
+  let newcomers = false;
+  const majority = (components[0]?.length ?? 0) * 2 > grid.members.size;
+  for (let index = 0; index < components.length; index++) {
+    const ids = components[index] as readonly number[];
+    const main = index === 0;
+    for (const id of ids) {
+      const m = grid.members.get(id);
+      if (m === undefined) continue;
+      m.main = main;
+      if (main ? m.standing !== "main" && majority : m.standing === "main" && graceOver) {
+        m.standing = main ? "main" : "island";
+        m.standingComponent = ids.length;
+        m.standingRepeats = STANDING_REPEATS;
+        sendStanding(core, grid, m);
+      } else if (m.standing === "none" && nowMs - m.admittedMs < core.config.islandGraceMs) {
+        newcomers = true;
+      }
+    }
+  }
+  return newcomers;
+}
+
+/** A Heartbeat from `m`: the last GridStatus again while it has repeats left. */
+export function repeatStanding(core: LobbyCore, grid: Grid, m: Member): void {
+  if (m.standingRepeats <= 0 || m.standing === "none") return;
+  m.standingRepeats--;
+  sendStanding(core, grid, m);
+}
+
+function sendStanding(core: LobbyCore, grid: Grid, m: Member): void {
+  const msg = {
+    kind: Kind.GridStatus,
+    grid: grid.id,
+    peer: m.id,
+    main: m.standing === "main",
+    component: Math.min(0xffff, m.standingComponent),
+    members: Math.min(0xffff, grid.members.size),
+  } as const;
+  if (core.tell(m, msg) > 0) core.counters.statusesSent++;
+}
+
+/** RepairHints to islands (islands.ts chooses recipients and targets). */
+function sendHints(core: LobbyCore, nowMs: number, grid: Grid, view: RepairView, components: readonly (readonly number[])[]): void {
+  const mayForce = nowMs >= grid.forcedRepairAtMs + FORCED_REPAIR_EVERY_CHECKS * core.config.islandCheckMs;
+  const plans = planRepair(components, view, core.random, mayForce);
+  if (plans.length > 0) grid.lastHintMs = nowMs;
+  if (plans.some((p) => p.force)) grid.forcedRepairAtMs = nowMs;
+  for (const plan of plans) {
+    const to = grid.members.get(plan.recipient) as Member;
+    const targets: HintEntry[] = plan.targets.map((id) => ({ peer: id, addr: (grid.members.get(id) as Member).addr }));
+    const msg = { kind: Kind.RepairHint, grid: grid.id, peer: to.id, force: plan.force, targets } as const;
+    if (core.tell(to, msg) === 0) continue;
+    core.counters.hintsSent++;
+    core.emit({ type: "repairHintSent", grid: grid.id, peer: to.id, force: plan.force, targets: plan.targets });
+  }
+}
