@@ -17,6 +17,7 @@ import { currentRuntime } from "../support/runtime.ts";
 import { LoadProcess, percentile } from "../support/udp-raw.ts";
 import type { Lobby } from "../support/udp-paths.ts";
 import { figure, ratio } from "../stats.ts";
+import { DEFAULT_REDUNDANCY, type Redundancy } from "../../lib/peer/config.ts";
 import type { BenchContext, Group, GroupResult, Row } from "../types.ts";
 
 const PEERS = 16;
@@ -26,8 +27,19 @@ const PAYLOAD_BYTES = 64;
 const HOST = "127.0.0.1";
 /** After a window's last broadcast: time for the last copies to arrive before counting. */
 const DRAIN_MS = 300;
+/**
+ * RELAYGRID_GRID_REDUNDANCY=prune (redundancy lists + repair) or =flood runs the grid in that
+ * mode instead of the Peer's default (DEFAULT_REDUNDANCY), for comparison.
+ */
+const REDUNDANCY_ENV = "RELAYGRID_GRID_REDUNDANCY";
+function redundancyMode(): { redundancy?: Redundancy } {
+  const v = process.env[REDUNDANCY_ENV];
+  if (v === undefined || v === "") return {};
+  if (v === "prune" || v === "flood") return { redundancy: v };
+  throw new Error(`${REDUNDANCY_ENV} must be "flood" or "prune", got ${JSON.stringify(v)}`);
+}
 /** Peer options besides the limit: shorter join window and seek interval, so the grid settles in a second or two. */
-const PEER_OPTIONS = { connectionLimit: LIMIT, seekIntervalMs: 200, joinWindowMs: 100 } as const;
+const PEER_OPTIONS = { connectionLimit: LIMIT, seekIntervalMs: 200, joinWindowMs: 100, ...redundancyMode() } as const;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -322,7 +334,7 @@ export const udpGridGroup: Group = {
         undelivered: lost,
       },
       notes: [
-        `${PEERS} peers (joinGrid, limit ${LIMIT}, seekIntervalMs ${PEER_OPTIONS.seekIntervalMs}, joinWindowMs ${PEER_OPTIONS.joinWindowMs}) in this process on ${on}, the lobby in a child process. They joined in ${Math.round(joinMs)} ms and settled (one component, link count steady) ${Math.round(settled?.ms ?? 0)} ms later with ${(settled?.meanLinks ?? 0).toFixed(2)} links per peer (${settled?.atLimit ?? 0} at the limit).`,
+        `${PEERS} peers (joinGrid, limit ${LIMIT}, redundancy "${PEER_OPTIONS.redundancy ?? DEFAULT_REDUNDANCY}", seekIntervalMs ${PEER_OPTIONS.seekIntervalMs}, joinWindowMs ${PEER_OPTIONS.joinWindowMs}) in this process on ${on}, the lobby in a child process. They joined in ${Math.round(joinMs)} ms and settled (one component, link count steady) ${Math.round(settled?.ms ?? 0)} ms later with ${(settled?.meanLinks ?? 0).toFixed(2)} links per peer (${settled?.atLimit ?? 0} at the limit).`,
         `After a 300 ms warm-up of each, ${windows} windows of ${windowMs} ms per side, relaygrid and the raw mesh alternating (who goes first alternates); every sender ${HZ} Hz with its own phase, ${PAYLOAD_BYTES} B payloads carrying the send time; deliveries counted ${DRAIN_MS} ms after the window's last send. n = windows.`,
         "CPU per peer: process.cpuUsage() (user + system) over the window and its drain, / 16, as % of one core; it includes the peers' pings and heartbeats. The raw mesh row is the same figure for 16 bare sockets doing the same deliveries in one hop (each sender pays 15 sends).",
         `Undelivered relaygrid messages over all windows: ${lost}.`,
