@@ -19,6 +19,7 @@
  */
 import type { Address, Endpoint, Transmit } from "../endpoint.ts";
 import { checkInt, ErrorCode, RelayGridError } from "../errors.ts";
+import { roleValue, type MemberRoleName } from "../relay/spectators.ts";
 import { MAX_META_BYTES, MAX_NAME_BYTES, utf8Length } from "../../wire/index.ts";
 import { resolvePeerConfig, type PeerConfig, type ResolvedPeerConfig } from "./config.ts";
 import type { NeighbourInfo } from "./connection-rules.ts";
@@ -52,6 +53,12 @@ export interface JoinOptions {
   capacity?: number;
   /** Free-form game metadata when creating (at most 200 bytes). Defaults to "". */
   meta?: string;
+  /**
+   * "spectator": receive and relay the grid's data but send none (US 7,610,402); every member
+   * drops what a spectator originates. The lobby grants it (stats().role, PROTOCOL.md 4.1.3).
+   * Defaults to "player".
+   */
+  role?: MemberRoleName;
 }
 
 /**
@@ -137,8 +144,10 @@ export class Peer extends PeerView implements Endpoint<PeerEvent> {
       throw new RelayGridError(ErrorCode.InvalidConfig, `meta is ${utf8Length(meta)} bytes > ${MAX_META_BYTES}`);
     }
     const capacity = checkInt("capacity", options.capacity ?? 256, 2, 0xffff);
+    const role = roleValue(options.role ?? "player");
+    if (role === undefined) throw new RelayGridError(ErrorCode.InvalidConfig, `role must be "player" or "spectator", got ${String(options.role)}`);
     core.setPhase("lobby");
-    this.parts.lobby.start(t, { grid: g, create: options.create ?? false, capacity, meta });
+    this.parts.lobby.start(t, { grid: g, create: options.create ?? false, capacity, meta, role });
   }
 
   /** Sends `payload` to every member of the grid, each exactly once (claims 2-4). Returns its sequence value. */

@@ -10,6 +10,7 @@ import type { Receiver } from "./receive.ts";
 import { newRepairCounters, type RepairCounters } from "./repair-server.ts";
 import type { PeerStats } from "./stats.ts";
 import type { PeerTimer } from "./timers.ts";
+import { roleOf, type MemberRoleName } from "../relay/spectators.ts";
 
 /** Sizes of every table a Peer keeps that input from the network can grow. */
 export interface PeerFootprint {
@@ -72,6 +73,10 @@ export class PeerView {
   }
   get grid(): number {
     return this.parts.core.grid;
+  }
+  /** The role the lobby granted (in the id: lib/relay/spectators.ts); "player" until admitted. */
+  get role(): MemberRoleName {
+    return roleOf(this.parts.core.self);
   }
   get phase(): Phase {
     return this.parts.core.phase;

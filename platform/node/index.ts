@@ -38,6 +38,8 @@ export {
 } from "./node-peer.ts";
 export { ErrorCode, RelayGridError } from "../../wire/errors.ts";
 export { MAX_PAYLOAD_BYTES } from "../../wire/limits.ts";
+export type { SendOptions } from "../../lib/peer/messages.ts";
+export type { MemberRoleName } from "../../lib/relay/spectators.ts";
 export { NodeCrypto, type NodeCryptoOptions } from "./node-crypto.ts";
 export { REPLY_BUCKETS_SECONDS, ReplyTimer, type ReplyHistogram, type ReplyKind, type ReplyTimes } from "./reply-timer.ts";
 export {
