@@ -103,7 +103,7 @@ export class SimGrid {
   }
 
   /** addPeer at a given address, optionally behind a simulated NAT router (platform/memory/nat.ts). */
-  addPeerAt(address: Address, overrides: Omit<PeerConfig, "random" | "lobby"> = {}, grid = "arena", create = true, behind?: string): PeerNode {
+  addPeerAt(address: Address, overrides: Omit<PeerConfig, "random" | "lobby"> = {}, grid = "arena", create = true, behind?: string, role?: "player" | "spectator"): PeerNode {
     const node = this.sim.add(
       address,
       new Peer({
@@ -130,7 +130,7 @@ export class SimGrid {
     }
     this.peers.push(node);
     this.byAddr.set(address, node);
-    node.with((p, now) => p.join(now, { grid, create }));
+    node.with((p, now) => p.join(now, role === undefined ? { grid, create } : { grid, create, role }));
     return node;
   }
 
