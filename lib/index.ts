@@ -26,6 +26,8 @@ export * from "./peer/config.ts";
 export * from "./peer/connection-rules.ts";
 export type { LinkCloseReason, PeerEvent } from "./peer/events.ts";
 export { Peer, type JoinOptions } from "./peer/peer.ts";
+export type { SendOptions } from "./peer/messages.ts";
+export { isSpectator, MemberRole, SPECTATOR_ID_MIN, SPECTATOR_ID_MAX, type MemberRoleName } from "./relay/spectators.ts";
 export type { PeerStats } from "./peer/stats.ts";
 export { MAX_PAYLOAD_BYTES, DEFAULT_MAX_DATAGRAM_BYTES } from "../wire/index.ts";
 export { Lobby } from "./lobby/lobby.ts";

@@ -294,8 +294,9 @@ export function buildVectors(): Vector[] {
   add("create-grid-limits", {
     kind: K.CreateGrid, req: 5, session: U32_MAX, name: ascii(32, "n"), capacity: 65535, limit: 255, meta: ascii(200, "m"),
   });
-  add("select-grid", { kind: K.SelectGrid, req: 6, session: 0xdeadbeef, grid: 7, limit: 4, part: 0 });
-  add("select-grid-part-2", { kind: K.SelectGrid, req: 9, session: 0xdeadbeef, grid: 7, limit: 2, part: 2 });
+  add("select-grid", { kind: K.SelectGrid, req: 6, session: 0xdeadbeef, grid: 7, limit: 4, part: 0, role: 0 });
+  add("select-grid-part-2", { kind: K.SelectGrid, req: 9, session: 0xdeadbeef, grid: 7, limit: 2, part: 2, role: 0 });
+  add("select-grid-spectator", { kind: K.SelectGrid, req: 11, session: 0xdeadbeef, grid: 7, limit: 4, part: 0, role: 1 });
   add("conn-update-open", { kind: K.ConnUpdate, req: 10, session: 0xdeadbeef, grid: 7, peer: 3, other: 4, open: true });
   add("conn-update-closed", { kind: K.ConnUpdate, req: 11, session: 0xdeadbeef, grid: 7, peer: 3, other: 4, open: false });
   add("conn-status", { kind: K.ConnStatus, req: 12, session: 0xdeadbeef, grid: 7, peer: 3, other: 4 });

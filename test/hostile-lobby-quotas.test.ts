@@ -89,11 +89,11 @@ test("quota: 255 ports of one host get at most 16 places in a game's grid; its p
   for (let port = 1; port <= 255; port++) {
     const c = new Client(h, `${ATTACKER}:${port}`);
     c.hello();
-    if (c.send(Kind.SelectGrid, { grid, limit: 4, part: 0 })[0]?.kind === Kind.Members) admitted++;
+    if (c.send(Kind.SelectGrid, { grid, limit: 4, part: 0, role: 0 })[0]?.kind === Kind.Members) admitted++;
   }
   const players = [2, 3, 4, 5].map((i) => new Client(h, `198.51.100.${i}:5000`));
   for (const p of players) p.hello();
-  const ok = players.filter((p) => p.send(Kind.SelectGrid, { grid, limit: 4, part: 0 })[0]?.kind === Kind.Members).length;
+  const ok = players.filter((p) => p.send(Kind.SelectGrid, { grid, limit: 4, part: 0, role: 0 })[0]?.kind === Kind.Members).length;
   figure("places one host took in a grid with 255 ports", `${admitted}; players admitted after it: ${ok} of 4 (was 255 and GridFull)`);
   assert.is(admitted, 16);
   assert.is(ok, 4);
@@ -156,7 +156,7 @@ test("flood: one host at 10,000 datagrams a second for 10 s (simulated), and an 
         const req = s.req();
         const msgs: Message[] = [
           { kind: Kind.CreateGrid, req, session: s.session, name: `m${req}-${s.address}`, capacity: 0, limit: 4, meta: "" },
-          { kind: Kind.SelectGrid, req, session: s.session, grid: gridId, limit: 0, part: 0 },
+          { kind: Kind.SelectGrid, req, session: s.session, grid: gridId, limit: 0, part: 0, role: 0 },
           { kind: Kind.ListGrids, req, session: s.session, filter: "", offset: 0 },
         ];
         act(g, s, (x) => x.ask(msgs[r % 3] as Message));

@@ -94,7 +94,7 @@ test("issue 18 item 7: arbitrary bytes sealed as a token are kept, then refused 
     fc.property(fc.uint8Array({ minLength: 1, maxLength: MAX_JOIN_TOKEN_BYTES }), (bytes) => {
       const req = c.req();
       expectKind(h.deliverBytes(c.addr, c.frame(joinTokenBytes(c, bytes, req)))[0], Kind.Ack);
-      assert.match(refusedWith(c.call(Kind.SelectGrid, { grid, limit: 4, part: 0 })), /malformed|signature does not verify/);
+      assert.match(refusedWith(c.call(Kind.SelectGrid, { grid, limit: 4, part: 0, role: 0 })), /malformed|signature does not verify/);
       refusedWith(c.call(Kind.CreateGrid, { name: "elsewhere", capacity: 0, limit: 4, meta: "" }));
     }),
     { numRuns: 150, seed: 18_7 },

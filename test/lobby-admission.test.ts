@@ -65,9 +65,9 @@ test("issue 18 item 7: with join tokens, no token is NotAdmitted for CreateGrid 
   // A second player: no token, then a token for another grid, then its own.
   const b = new Client(h, "10.1.0.2:4000");
   b.hello();
-  refused(b.call(Kind.SelectGrid, { grid, limit: 4, part: 0 }), /no join token/);
+  refused(b.call(Kind.SelectGrid, { grid, limit: 4, part: 0, role: 0 }), /no join token/);
   expectKind(present(b, token("match-2", "bob")), Kind.Ack);
-  refused(b.call(Kind.SelectGrid, { grid, limit: 4, part: 0 }), /is for grid "match-2", not "match-1"/);
+  refused(b.call(Kind.SelectGrid, { grid, limit: 4, part: 0, role: 0 }), /is for grid "match-2", not "match-1"/);
   expectKind(present(b, token("match-1", "bob")), Kind.Ack);
   const bob = b.select(grid);
   assert.equal(h.lobby.membersOf(grid)?.map((m) => m.peer), [alice.peer, bob.peer]);
@@ -116,7 +116,7 @@ test("issue 18 item 7: replay: a token admits one session; another session prese
   const friend = new Client(h, "10.1.0.6:4000");
   friend.hello();
   expectKind(present(friend, t), Kind.Ack);
-  refused(friend.call(Kind.SelectGrid, { grid, limit: 4, part: 0 }), /already used by another session/);
+  refused(friend.call(Kind.SelectGrid, { grid, limit: 4, part: 0, role: 0 }), /already used by another session/);
   // Her own session re-selects, and a retransmitted JoinToken is the same Ack.
   assert.is(eve.select(grid).peer, first);
   const req = eve.req();
@@ -124,7 +124,7 @@ test("issue 18 item 7: replay: a token admits one session; another session prese
   expectKind(present(eve, t, req), Kind.Ack);
   // Once expired it admits nobody, and the lobby forgets it.
   clock.s += 4000;
-  refused(friend.call(Kind.SelectGrid, { grid, limit: 4, part: 0 }), /expired/);
+  refused(friend.call(Kind.SelectGrid, { grid, limit: 4, part: 0, role: 0 }), /expired/);
 });
 
 test("issue 18 item 7: one member per player: the same player admitted again replaces the older member", () => {
@@ -179,7 +179,7 @@ test("issue 18 item 7: a flood of distinct valid tokens stops at maxTrackedToken
     const c = new Client(h, `10.2.0.${i}:4000`);
     c.hello();
     expectKind(present(c, token("arena", `p${i}`, clock.s + 60)), Kind.Ack);
-    return c.call(Kind.SelectGrid, { grid, limit: 4, part: 0 });
+    return c.call(Kind.SelectGrid, { grid, limit: 4, part: 0, role: 0 });
   };
   expectKind(joinWith(1), Kind.Members);
   expectKind(joinWith(2), Kind.Members);
@@ -202,7 +202,7 @@ test("issue 18 item 7: a plain admission function sees the request (action, grid
   inside.select(grid);
   const outside = new Client(h, "192.0.2.1:4000");
   outside.hello("guest");
-  refused(outside.call(Kind.SelectGrid, { grid, limit: 4, part: 0 }), /only 10\.9\.0\.0\/16, not 192\.0\.2\.1:4000/);
+  refused(outside.call(Kind.SelectGrid, { grid, limit: 4, part: 0, role: 0 }), /only 10\.9\.0\.0\/16, not 192\.0\.2\.1:4000/);
   assert.equal(seen.map((r) => [r.action, r.grid, r.gridId === grid || r.gridId === 0, r.name]), [
     ["create", "lan", true, "host"],
     ["select", "lan", true, "host"],

@@ -100,7 +100,7 @@ test("bug 11.1: an exception the lobby swallows is an internalError event (kind,
   const c = new Client(h, "10.9.1.1:4000");
   c.hello();
   const grid = c.create("boom");
-  assert.throws(() => c.send(Kind.SelectGrid, { grid, limit: 4, part: 0 }), /swallowed an exception handling a datagram of kind 35: RangeError: sealing broke/);
+  assert.throws(() => c.send(Kind.SelectGrid, { grid, limit: 4, part: 0, role: 0 }), /swallowed an exception handling a datagram of kind 35: RangeError: sealing broke/);
   assert.is(h.lobby.stats().drops["internal-error"], 1);
   // The event itself, as a driver sees it: a handshake whose key agreement throws.
   const broken = new SeededNodeCrypto(10);

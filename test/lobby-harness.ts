@@ -259,7 +259,7 @@ export class Client {
 
   /** SelectGrid -> Members, whose grant must open (see grant()). */
   select(grid: number, limit = 4, part = 0): MessageOf<typeof Kind.Members> {
-    const m = expectKind(this.call(Kind.SelectGrid, { grid, limit, part }), Kind.Members);
+    const m = expectKind(this.call(Kind.SelectGrid, { grid, limit, part, role: 0 }), Kind.Members);
     this.grant(m);
     return m;
   }

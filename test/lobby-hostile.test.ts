@@ -113,7 +113,7 @@ test("out-of-order requests get typed answers and change nothing", () => {
   const h = new Harness();
   const c = new Client(h, "10.0.0.1:1");
   c.session = 5; // before any Hello (so no session key: the request goes bare)
-  expectKind(c.sendBare(Kind.SelectGrid, { grid: 1, limit: 4, part: 0 })[0], Kind.UnknownSession);
+  expectKind(c.sendBare(Kind.SelectGrid, { grid: 1, limit: 4, part: 0, role: 0 })[0], Kind.UnknownSession);
   c.hello();
   const grid = c.create("g");
   // Reports before selecting the grid: the session holds no peer there.
@@ -257,7 +257,7 @@ test("seeded random and one-byte-corrupted datagrams never throw, are counted, a
       helloMessage(1, "p"),
       { kind: Kind.ListGrids, req: 2, session: base.session, filter: "", offset: 0 },
       { kind: Kind.CreateGrid, req: 3, session: base.session, name: `x${p.peer}`, capacity: 4, limit: 3, meta: "m" },
-      { kind: Kind.SelectGrid, req: 4, ...base, grid, limit: 4, part: 0 },
+      { kind: Kind.SelectGrid, req: 4, ...base, grid, limit: 4, part: 0, role: 0 },
       { kind: Kind.ConnUpdate, req: 5, ...base, other: 1, open: true },
       { kind: Kind.ConnStatus, req: 6, ...base, other: 2 },
       { kind: Kind.ProbeReply, req: 7, ...base, other: 3, linked: true },

@@ -202,10 +202,10 @@ test("grid full", () => {
   joinMany(h, grid, 2);
   const third = new Client(h, "10.9.9.9:4000");
   third.hello();
-  const err = expectKind(third.call(Kind.SelectGrid, { grid, limit: 4, part: 0 }), Kind.Error);
+  const err = expectKind(third.call(Kind.SelectGrid, { grid, limit: 4, part: 0, role: 0 }), Kind.Error);
   assert.is(err.code, LobbyErrorCode.GridFull);
   assert.match(err.detail, /capacity 2/);
-  const unknown = expectKind(third.call(Kind.SelectGrid, { grid: (grid ^ 1) >>> 0, limit: 4, part: 0 }), Kind.Error);
+  const unknown = expectKind(third.call(Kind.SelectGrid, { grid: (grid ^ 1) >>> 0, limit: 4, part: 0, role: 0 }), Kind.Error);
   assert.is(unknown.code, LobbyErrorCode.UnknownGrid);
 });
 

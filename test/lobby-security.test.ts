@@ -196,8 +196,8 @@ test("a duplicated SelectGrid gets a fresh nonce, never a reused one", () => {
   c.hello();
   const grid = c.create("g");
   const req = c.req();
-  const a = expectKind(c.call(Kind.SelectGrid, { grid, limit: 4, part: 0 }, req), Kind.Members);
-  const b = expectKind(c.call(Kind.SelectGrid, { grid, limit: 4, part: 0 }, req), Kind.Members);
+  const a = expectKind(c.call(Kind.SelectGrid, { grid, limit: 4, part: 0, role: 0 }, req), Kind.Members);
+  const b = expectKind(c.call(Kind.SelectGrid, { grid, limit: 4, part: 0, role: 0 }, req), Kind.Members);
   assert.equal([a.peer, b.peer, a.nonce, b.nonce], [1, 1, 1, 2]);
   assert.not.equal(a.sealed, b.sealed);
   assert.equal(c.grant(a), c.grant(b), "the same grant, sealed twice");
@@ -215,7 +215,7 @@ test("the session's nonce counter never wraps: a spent session gets BadHandshake
   const core = (h.lobby as unknown as { core: { sessions: { get(id: number): { nextNonce: number } } } }).core;
   (core.sessions.get(c.session) as { nextNonce: number }).nextNonce = 0xffffffff;
   assert.is(c.select(grid).nonce, 0xffffffff);
-  const err = expectKind(c.call(Kind.SelectGrid, { grid, limit: 4, part: 0 }), Kind.Error);
+  const err = expectKind(c.call(Kind.SelectGrid, { grid, limit: 4, part: 0, role: 0 }), Kind.Error);
   assert.is(err.code, LobbyErrorCode.BadHandshake);
 });
 

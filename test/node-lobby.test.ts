@@ -149,7 +149,7 @@ test("node: createLobby on 127.0.0.1 port 0 serves a raw UDP client, survives ga
     const grid = await inbox.next(Kind.GridCreated);
     assert.is(grid.name, "arena");
     assert.is(created, grid.grid);
-    inbox.send(addr, inbox.frame({ kind: Kind.SelectGrid, req: 3, session: welcome.session, grid: grid.grid, limit: 4, part: 0 }));
+    inbox.send(addr, inbox.frame({ kind: Kind.SelectGrid, req: 3, session: welcome.session, grid: grid.grid, limit: 4, part: 0, role: 0 }));
     const members = await inbox.next(Kind.Members);
     assert.is(members.peer, 1);
     const self = formatAddress("127.0.0.1", socket.address().port);

@@ -22,6 +22,8 @@ export const ErrorCode = {
   Unreachable: "unreachable",
   /** An application listener (e.g. on("data")) threw; the error is its `cause` (platform/node). */
   Listener: "listener",
+  /** A spectator tried to send: what a spectator originates is delivered to nobody (lib/relay/spectators.ts). */
+  Spectator: "spectator",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -109,7 +109,8 @@ export const SCHEMAS = {
     ["limit", U8],
     ["meta", str(MAX_META_BYTES)],
   ],
-  [Kind.SelectGrid]: [["req", U32], ["session", U32], ["grid", U32], ["limit", U8], ["part", U16]],
+  // role: the role asked for (lib/relay/spectators.ts: 0 player, 1 spectator); the lobby grants it in the peer id.
+  [Kind.SelectGrid]: [["req", U32], ["session", U32], ["grid", U32], ["limit", U8], ["part", U16], ["role", U8]],
   [Kind.ConnUpdate]: [["req", U32], ["session", U32], ["grid", U32], ["peer", U32], ["other", U32], ["open", BOOL]],
   [Kind.ConnStatus]: [["req", U32], ["session", U32], ["grid", U32], ["peer", U32], ["other", U32]],
   [Kind.ProbeReply]: [["req", U32], ["session", U32], ["grid", U32], ["peer", U32], ["other", U32], ["linked", BOOL]],

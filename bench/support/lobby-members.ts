@@ -301,7 +301,7 @@ export class MemberFleet {
 
   private select(m: Member): void {
     m.step = "select";
-    this.send(m, { kind: Kind.SelectGrid, req: this.nextReq++, session: m.session, grid: m.grid, limit: 4, part: 0 });
+    this.send(m, { kind: Kind.SelectGrid, req: this.nextReq++, session: m.session, grid: m.grid, limit: 4, part: 0, role: 0 });
   }
 
   private onReply(m: Member, raw: Uint8Array): void {

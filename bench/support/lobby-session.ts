@@ -62,7 +62,7 @@ export function lobbySession(config: Partial<LobbyConfig> = {}, addr = "198.51.1
   };
   const created = ask({ kind: Kind.CreateGrid, req: 3, session: w.session, name: "bench", capacity: 0, limit: 4, meta: "" })[0];
   if (created?.kind !== Kind.GridCreated) throw new Error("bench: no grid");
-  const members = ask({ kind: Kind.SelectGrid, req: 4, session: w.session, grid: created.grid, limit: 4, part: 0 })[0];
+  const members = ask({ kind: Kind.SelectGrid, req: 4, session: w.session, grid: created.grid, limit: 4, part: 0, role: 0 })[0];
   if (members?.kind !== Kind.Members) throw new Error("bench: not admitted");
   return { lobby, addr, session: w.session, framer, grid: created.grid, peer: members.peer };
 }

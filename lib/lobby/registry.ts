@@ -10,8 +10,7 @@ import { LinkGraph } from "./graph.ts";
 import { HostCounts, hostOf } from "./hosts.ts";
 import type { GridKeys } from "./key-rotation.ts";
 import type { Deadline } from "./timers.ts";
-
-const MAX_U32 = 0xffffffff;
+import { isSpectator, PLAYER_ID_MAX, SPECTATOR_ID_MAX, SPECTATOR_ID_MIN } from "../relay/spectators.ts";
 
 export interface Member extends Deadline {
   readonly grid: number;
@@ -102,6 +101,8 @@ export interface Grid extends Deadline {
   readonly free: IdPool;
   /** The next peer id to try; never below a restored id + 1. */
   nextPeerId: number;
+  /** The same for spectators' ids (lib/relay/spectators.ts: the role is in the id). */
+  nextSpectatorId: number;
   /** When the graph was first seen split at an island check, or undefined while whole. */
   splitSinceMs: number | undefined;
   /** The component count last reported in an islandsDetected event (0: none reported). */
@@ -186,6 +187,7 @@ export class GridRegistry {
       ids: new IdPool(),
       free: new IdPool(),
       nextPeerId: 1,
+      nextSpectatorId: SPECTATOR_ID_MIN,
       splitSinceMs: undefined,
       islandsReported: 0,
       forcedRepairAtMs: -Infinity,
@@ -217,15 +219,21 @@ export class GridRegistry {
   }
 }
 
-/** A peer id unused in `grid`: counting up from 1, past every restored id (probing from 1 if the count ran out). */
-export function allocPeerId(grid: Grid): number {
-  if (grid.nextPeerId <= MAX_U32 && !grid.members.has(grid.nextPeerId)) return grid.nextPeerId++;
-  let id = 1;
+/**
+ * A peer id unused in `grid`: counting up from 1 (a spectator's from SPECTATOR_ID_MIN), past
+ * every restored id (probing from the range's start if the count ran out).
+ */
+export function allocPeerId(grid: Grid, spectator = false): number {
+  const [min, max] = spectator ? [SPECTATOR_ID_MIN, SPECTATOR_ID_MAX] : [1, PLAYER_ID_MAX];
+  const next = spectator ? grid.nextSpectatorId : grid.nextPeerId;
+  let id = next <= max && !grid.members.has(next) ? next : min;
   while (grid.members.has(id)) id++;
+  if (spectator) grid.nextSpectatorId = Math.max(grid.nextSpectatorId, id + 1);
+  else grid.nextPeerId = Math.max(grid.nextPeerId, id + 1);
   return id;
 }
 
-/** Adds a member with a chosen id, keeping later allocations above it. */
+/** Adds a member with a chosen id, keeping later allocations (of its role's range) above it. */
 export function addMember(grid: Grid, member: Member): void {
   grid.members.set(member.id, member);
   grid.byAddr.set(member.addr, member.id);
@@ -235,7 +243,9 @@ export function addMember(grid: Grid, member: Member): void {
   grid.ids.add(member.id);
   grid.free.add(member.id);
   grid.roster = undefined;
-  if (member.id >= grid.nextPeerId) grid.nextPeerId = member.id + 1;
+  if (isSpectator(member.id)) {
+    if (member.id >= grid.nextSpectatorId) grid.nextSpectatorId = member.id + 1;
+  } else if (member.id >= grid.nextPeerId && member.id <= PLAYER_ID_MAX) grid.nextPeerId = member.id + 1;
 }
 
 /** Removes a member and its reports; returns the ids whose pair with it changed. */

@@ -19,6 +19,7 @@ import { grantKeys } from "./key-rotation.ts";
 import { sendMembers } from "./members.ts";
 import { noteGaveUp } from "./nat.ts";
 import { allocPeerId, type Grid, type Member } from "./registry.ts";
+import { MemberRole } from "../relay/spectators.ts";
 import { CREATED_REMEMBERED, type Session } from "./sessions.ts";
 import { GRID_LIST_OVERHEAD, gridEntryBytes, MAX_LIST_ITEMS } from "./sizes.ts";
 
@@ -112,13 +113,18 @@ export function onSelectGrid(core: LobbyCore, nowMs: number, from: Address, s: S
   } else if (!addressFits(from)) {
     core.replyError(s, msg.req, LobbyErrorCode.BadRequest, `address must be 1 to ${MAX_ADDRESS_BYTES} bytes`);
     return undefined;
+  } else if (msg.role !== MemberRole.Player && msg.role !== MemberRole.Spectator) {
+    core.replyError(s, msg.req, LobbyErrorCode.BadRequest, `role must be 0 (player) or 1 (spectator), got ${msg.role}`);
+    return undefined;
   } else if (refused !== undefined) {
     core.replyError(s, msg.req, ...refused);
     return undefined;
   } else {
     const player = admitOrRefuse(core, nowMs, s, msg.req, "select", grid.name, grid.id);
     if (player === undefined) return undefined;
-    m = core.admit(nowMs, grid, s, allocPeerId(grid), from, msg.limit, false, player);
+    // The role is granted in the id (lib/relay/spectators.ts); it stays the member's until it
+    // leaves (selecting again with another role changes nothing).
+    m = core.admit(nowMs, grid, s, allocPeerId(grid, msg.role === MemberRole.Spectator), from, msg.limit, false, player);
   }
   // Every part, a retransmitted one too, is sealed afresh under a new nonce counter.
   sendMembers(core, msg.req, grid, m, s, msg.part);

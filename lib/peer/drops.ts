@@ -105,6 +105,8 @@ export const PeerDrop = {
   HandshakeBadKey: "handshake-bad-key",
   /** A Message (0x06, 0x07) whose header is malformed, or whose fragment disagrees with the message's others (PROTOCOL.md 4.1.1). */
   BadMessage: "bad-message",
+  /** Relay data, a Repair or a Routed envelope whose origin is a spectator (US 7,610,402; lib/relay/spectators.ts): delivered to nobody, relayed by no one. */
+  SpectatorOrigin: "spectator-origin",
   /** A handler threw: a Peer bug, never the sender's fault. Tests assert it stays 0. */
   InternalError: "internal-error",
 } as const;

@@ -10,6 +10,7 @@
  * What admission starts (the join round, the pings) is the Peer's to wire (LobbyHooks).
  */
 import { ErrorCode } from "../errors.ts";
+import { MemberRole } from "../relay/spectators.ts";
 import { encode, Kind, LobbyErrorCode, type AnyMessage, type Message, type MessageOf } from "../../wire/index.ts";
 import type { AdmissionGrant } from "../security/admission.ts";
 import type { PeerCore } from "./core.ts";
@@ -28,6 +29,8 @@ export interface JoinTarget {
   meta: string;
   /** A join token from the game's backend: presented once per session, before anything else. */
   token: Uint8Array | undefined;
+  /** The role asked for in SelectGrid (lib/relay/spectators.ts). */
+  role: MemberRole;
 }
 
 /** What the lobby client reports to the Peer, which decides what follows. */
@@ -93,7 +96,7 @@ export class LobbyClient implements LinkObserver {
   private sendSelect(now: number, part: number): void {
     const core = this.core;
     const req = core.nextReq();
-    const msg = { kind: Kind.SelectGrid, req, session: this.session, grid: core.grid, limit: core.limit, part } as const;
+    const msg = { kind: Kind.SelectGrid, req, session: this.session, grid: core.grid, limit: core.limit, part, role: this.target?.role ?? MemberRole.Player } as const;
     this.ask(now, msg, { t: "select", part });
   }
 

@@ -19,6 +19,7 @@
  */
 import type { Address, Endpoint, Transmit } from "../endpoint.ts";
 import { checkInt, ErrorCode, RelayGridError } from "../errors.ts";
+import { roleValue, type MemberRoleName } from "../relay/spectators.ts";
 import { MAX_JOIN_TOKEN_BYTES, MAX_META_BYTES, MAX_NAME_BYTES, utf8Length } from "../../wire/index.ts";
 import { resolvePeerConfig, type PeerConfig, type ResolvedPeerConfig } from "./config.ts";
 import type { NeighbourInfo } from "./connection-rules.ts";
@@ -58,6 +59,12 @@ export interface JoinOptions {
    * token holders: presented before the grid is created or selected. Defaults to none.
    */
   token?: Uint8Array;
+  /**
+   * "spectator": receive and relay the grid's data but send none (US 7,610,402); every member
+   * drops what a spectator originates. The lobby grants it (stats().role, PROTOCOL.md 4.1.3).
+   * Defaults to "player".
+   */
+  role?: MemberRoleName;
 }
 
 /**
@@ -149,8 +156,10 @@ export class Peer extends PeerView implements Endpoint<PeerEvent> {
     if (token !== undefined && (!(token instanceof Uint8Array) || token.length < 1 || token.length > MAX_JOIN_TOKEN_BYTES)) {
       throw new RelayGridError(ErrorCode.InvalidConfig, `token must be 1 to ${MAX_JOIN_TOKEN_BYTES} bytes (a join token from createJoinToken)`);
     }
+    const role = roleValue(options.role ?? "player");
+    if (role === undefined) throw new RelayGridError(ErrorCode.InvalidConfig, `role must be "player" or "spectator", got ${String(options.role)}`);
     core.setPhase("lobby");
-    this.parts.lobby.start(t, { grid: g, create: options.create ?? false, capacity, meta, token: token?.slice() });
+    this.parts.lobby.start(t, { grid: g, create: options.create ?? false, capacity, meta, token: token?.slice(), role });
   }
 
   /** Sends `payload` to every member of the grid, each exactly once (claims 2-4). Returns its sequence value. */

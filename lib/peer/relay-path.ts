@@ -17,6 +17,7 @@ import { DuplicateFilter } from "../relay/origin-table.ts";
 import { SeqResult } from "../relay/duplicate-window.ts";
 import { RelayRuleSet } from "../relay/rule-set.ts";
 import { RedundancyList } from "../relay/redundancy-list.ts";
+import { isSpectator, spectatorSend } from "../relay/spectators.ts";
 import {
   Kind,
   MAX_PAYLOAD_BYTES,
@@ -78,6 +79,7 @@ export class RelayPath implements LinkObserver {
     if (core.self === 0 || (core.phase !== "member" && core.phase !== "joining")) {
       throw new RelayGridError(ErrorCode.NotJoined, `cannot broadcast while ${core.phase}: wait for the "joined" event`);
     }
+    if (isSpectator(core.self)) throw spectatorSend(core.self);
     if (payload.length > MAX_PAYLOAD_BYTES) {
       throw new RelayGridError(
         ErrorCode.PayloadTooLarge,
@@ -127,6 +129,8 @@ export class RelayPath implements LinkObserver {
       core.counters.duplicates++; // our own broadcast came back around a cycle
       return undefined;
     }
+    // US 7,610,402: what a spectator originates is neither delivered nor relayed, by anyone.
+    if (isSpectator(header.origin)) return PeerDrop.SpectatorOrigin;
     // Claims 18, 19: store what identifies the data and compare each arrival against it.
     const r = this.duplicates.check(header.origin, header.seq);
     const tree = this.tree;
@@ -169,6 +173,7 @@ export class RelayPath implements LinkObserver {
     const err = readRelay(bytes, header, kind);
     if (err !== null) return err;
     if (header.grid !== core.grid) return PeerDrop.WrongGrid;
+    if (isSpectator(header.origin)) return PeerDrop.SpectatorOrigin;
     if (header.origin === core.self || this.duplicates.check(header.origin, header.seq) !== SeqResult.Fresh) {
       this.repair?.onDuplicateRepair();
       return undefined;

@@ -14,6 +14,7 @@ import { ErrorCode, RelayGridError } from "../errors.ts";
 import { DuplicateFilter } from "../relay/origin-table.ts";
 import { SeqResult } from "../relay/duplicate-window.ts";
 import { REDUNDANCY_LIST_RULE } from "../relay/redundancy-list.ts";
+import { isSpectator, spectatorSend } from "../relay/spectators.ts";
 import type { RelayRuleSet } from "../relay/rule-set.ts";
 import { Kind, MAX_HOPS, MAX_PAYLOAD_BYTES, newRelayHeader, readRelay, RELAY_HOPS_OFFSET, relaySizeBound, TAG_FIELD_BYTES, writeRelay } from "../../wire/index.ts";
 import { writeTag } from "../security/grid-keys.ts";
@@ -60,6 +61,7 @@ export class Router {
     if (core.self === 0 || (core.phase !== "member" && core.phase !== "joining")) {
       throw new RelayGridError(ErrorCode.NotJoined, `cannot send while ${core.phase}: wait for the "joined" event`);
     }
+    if (isSpectator(core.self)) throw spectatorSend(core.self);
     if (!Number.isInteger(target) || target < 1 || target > 0xffffffff || target === core.self) {
       throw new RelayGridError(ErrorCode.InvalidConfig, `to must be another member's peer id (u32 > 0, not ${core.self}), got ${String(target)}`);
     }
@@ -84,6 +86,7 @@ export class Router {
     if (err !== null) return err;
     if (h.grid !== core.grid) return PeerDrop.WrongGrid;
     if (h.target === null) return PeerDrop.BadMessage; // a Routed envelope always names its target
+    if (isSpectator(h.origin)) return PeerDrop.SpectatorOrigin; // US 7,610,402, as for Data
     if (h.origin === core.self || this.seen.check(h.origin, h.seq) !== SeqResult.Fresh) {
       this.counters.duplicates++;
       return undefined;

@@ -11,6 +11,7 @@ import type { GridStanding } from "./standing.ts";
 import { newRepairCounters, type RepairCounters } from "./repair-server.ts";
 import type { PeerStats } from "./stats.ts";
 import type { PeerTimer } from "./timers.ts";
+import { roleOf, type MemberRoleName } from "../relay/spectators.ts";
 
 /** Sizes of every table a Peer keeps that input from the network can grow. */
 export interface PeerFootprint {
@@ -73,6 +74,10 @@ export class PeerView {
   }
   get grid(): number {
     return this.parts.core.grid;
+  }
+  /** The role the lobby granted (in the id: lib/relay/spectators.ts); "player" until admitted. */
+  get role(): MemberRoleName {
+    return roleOf(this.parts.core.self);
   }
   get phase(): Phase {
     return this.parts.core.phase;

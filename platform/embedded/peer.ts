@@ -12,6 +12,8 @@ import type { Phase } from "../../lib/peer/core.ts";
 import type { PeerEvent } from "../../lib/peer/events.ts";
 import { Peer, type JoinOptions } from "../../lib/peer/peer.ts";
 import type { PeerStats } from "../../lib/peer/stats.ts";
+import type { SendOptions } from "../../lib/peer/messages.ts";
+import type { MemberRoleName } from "../../lib/relay/spectators.ts";
 import { NobleCrypto } from "../../lib/security/noble-crypto.ts";
 import { HostPump, type SendFn } from "./host-pump.ts";
 import { resolveRandom, type RandomSource } from "./random-source.ts";
@@ -127,6 +129,26 @@ class HostedPeer implements EmbeddedPeer {
     const seq = this.peer.broadcast(this.pump.stamp(now), payload);
     this.pump.flush();
     return seq;
+  }
+
+  /** Peer.send: `payload` (up to 256 KiB) to everyone or `to` one member, `reliable`, `ordered`, to a `team` (PROTOCOL.md 4.1.1). */
+  send(payload: Uint8Array, options: SendOptions & { to?: number } = {}, now?: Millis): number {
+    const seq = this.peer.send(this.pump.stamp(now), payload, options);
+    this.pump.flush();
+    return seq;
+  }
+
+  joinTeam(team: number): void {
+    this.peer.joinTeam(team);
+  }
+
+  leaveTeam(team: number): void {
+    this.peer.leaveTeam(team);
+  }
+
+  /** "spectator" when the lobby granted that role (join({ role })). */
+  get role(): MemberRoleName {
+    return this.peer.role;
   }
 
   setConnectionLimit(limit: number, now?: Millis): void {

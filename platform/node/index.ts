@@ -40,6 +40,8 @@ export { ErrorCode, RelayGridError } from "../../wire/errors.ts";
 export { createJoinToken, createJoinTokenKeys, DEFAULT_JOIN_TOKEN_TTL_S, type CreateJoinTokenOptions, type JoinTokenKeys } from "./join-token.ts";
 export type { AdmissionHook, AdmissionRequest, AdmissionVerdict } from "../../lib/lobby/admission.ts";
 export { MAX_PAYLOAD_BYTES } from "../../wire/limits.ts";
+export type { SendOptions } from "../../lib/peer/messages.ts";
+export type { MemberRoleName } from "../../lib/relay/spectators.ts";
 export { NodeCrypto, type NodeCryptoOptions } from "./node-crypto.ts";
 export { REPLY_BUCKETS_SECONDS, ReplyTimer, type ReplyHistogram, type ReplyKind, type ReplyTimes } from "./reply-timer.ts";
 export {

@@ -9,6 +9,8 @@ import { resolvePeerConfig, type PeerConfig } from "../../lib/peer/config.ts";
 import type { PeerEvent } from "../../lib/peer/events.ts";
 import type { PeerStats } from "../../lib/peer/stats.ts";
 import type { GridStanding } from "../../lib/peer/standing.ts";
+import type { SendOptions } from "../../lib/peer/messages.ts";
+import type { MemberRoleName } from "../../lib/relay/spectators.ts";
 import type { Random } from "../../lib/rng.ts";
 import { driveEndpoint, type EndpointDriver } from "./endpoint-driver.ts";
 import { openUdp, type UdpTransport, type UdpTransportChoice } from "./udp-transport.ts";
@@ -86,6 +88,11 @@ export interface DataInfo {
   readonly seq: number;
   readonly hops: number;
   readonly target: number | null;
+  /** How it was sent, for a send() (PeerEvent "data"); absent for a plain broadcast. */
+  readonly reliable?: boolean;
+  readonly ordered?: boolean;
+  readonly team?: number | null;
+  readonly routed?: boolean;
 }
 
 export interface Message extends DataInfo {
@@ -163,6 +170,32 @@ export class NodePeer extends TypedEmitter<NodePeerEvents> implements AsyncItera
     return this.driver.command((now) => this.peer.broadcast(now, payload, target));
   }
 
+  /**
+   * Sends `payload` (up to MAX_MESSAGE_BYTES, 256 KiB) to every member, or `to` one, as the
+   * options say: unreliable by default, `reliable`, `ordered`, or to a `team` (PROTOCOL.md
+   * 4.1.1); returns the seq receivers see. Throws RelayGridError (payload-too-large,
+   * invalid-config, spectator).
+   */
+  send(payload: Uint8Array, options: SendOptions & { to?: number } = {}): number {
+    if (this.closing !== undefined) throw new RelayGridError(ErrorCode.Closed, "send() after close()");
+    return this.driver.command((now) => this.peer.send(now, payload, options));
+  }
+
+  /** Joins team `team` (a u32 > 0): its team messages are delivered here from now on. */
+  joinTeam(team: number): void {
+    this.peer.joinTeam(team);
+  }
+
+  /** Leaves team `team`: its messages are still relayed here, no longer delivered. */
+  leaveTeam(team: number): void {
+    this.peer.leaveTeam(team);
+  }
+
+  /** "spectator" when the lobby granted that role (joinGrid({ role })): it receives and relays, and cannot send. */
+  get role(): MemberRoleName {
+    return this.peer.role;
+  }
+
   setConnectionLimit(limit: number): void {
     this.driver.command((now) => this.peer.setConnectionLimit(now, limit));
   }
@@ -233,7 +266,10 @@ export class NodePeer extends TypedEmitter<NodePeerEvents> implements AsyncItera
     this.emit("event", e);
     switch (e.type) {
       case "data": {
-        const info: DataInfo = { origin: e.origin, seq: e.seq, hops: e.hops, target: e.target };
+        const info: DataInfo =
+          e.reliable === undefined && e.routed === undefined
+            ? { origin: e.origin, seq: e.seq, hops: e.hops, target: e.target }
+            : { origin: e.origin, seq: e.seq, hops: e.hops, target: e.target, reliable: e.reliable, ordered: e.ordered, team: e.team, routed: e.routed };
         this.emit("data", e.payload, info);
         if (this.iterating) this.enqueue({ payload: e.payload, ...info });
         return;

@@ -164,7 +164,7 @@ export function scriptedSession(g: SimGrid, address: Address, seed: number, scri
 /** A scripted session that also selects `grid` with `limit`, and holds the grid key and its ticket. */
 export function scriptedJoin(g: SimGrid, address: Address, grid: number, limit: number, seed: number, script: Script = {}): ScriptedMember {
   const m = scriptedSession(g, address, seed, script);
-  act(g, m, (x) => x.ask({ kind: Kind.SelectGrid, req: x.req(), session: x.session, grid, limit, part: 0 }));
+  act(g, m, (x) => x.ask({ kind: Kind.SelectGrid, req: x.req(), session: x.session, grid, limit, part: 0, role: 0 }));
   g.runUntil(() => m.id !== 0, 2_000, 1);
   return m;
 }

@@ -108,8 +108,8 @@ export class SimGrid {
   }
 
   /** addPeer at a given address, optionally behind a simulated NAT router (platform/memory/nat.ts). */
-  addPeerAt(address: Address, overrides: Omit<PeerConfig, "random" | "lobby"> = {}, grid = "arena", create = true, behind?: string): PeerNode {
-    return this.addPeerJoining(address, overrides, { grid, create }, behind);
+  addPeerAt(address: Address, overrides: Omit<PeerConfig, "random" | "lobby"> = {}, grid = "arena", create = true, behind?: string, role?: "player" | "spectator"): PeerNode {
+    return this.addPeerJoining(address, overrides, role === undefined ? { grid, create } : { grid, create, role }, behind);
   }
 
   private addPeerJoining(address: Address, overrides: Omit<PeerConfig, "random" | "lobby">, join: JoinOptions, behind?: string): PeerNode {

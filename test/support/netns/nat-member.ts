@@ -126,7 +126,7 @@ export class NatMember {
       this.grid = found.grid;
     }
     const selReq = this.req++;
-    this.send({ kind: Kind.SelectGrid, req: selReq, session: this.session, grid: this.grid, limit: 4, part: 0 });
+    this.send({ kind: Kind.SelectGrid, req: selReq, session: this.session, grid: this.grid, limit: 4, part: 0, role: 0 });
     this.peer = (await this.answer(selReq, Kind.Members)).peer;
     const req = this.req++;
     const sealed = sealLinkKey(crypto, this.sessionKey, req, this.grid, this.peer, this.linkKey.publicKey);
