@@ -66,7 +66,7 @@ export interface JoinTokenAdmissionOptions {
   /** The backend's Ed25519 public keys (32 bytes each; two during a key rotation), 1 to 4. */
   readonly publicKeys: readonly Uint8Array[];
   readonly crypto: CryptoProvider;
-  /** Unix time in milliseconds (Date.now on Node): the core reads no clock, the host hands it one. */
+  /** Unix time in milliseconds, from the host (relaygrid/node passes its wall clock): the core reads no clock itself. */
   readonly unixTimeMs: () => number;
   /** Defaults to DEFAULT_MAX_TOKEN_LIFETIME_S (3600). */
   readonly maxLifetimeS?: number;
@@ -92,7 +92,7 @@ export function joinTokenAdmission(options: JoinTokenAdmissionOptions): Admissio
   keys.forEach((k, i) => checkBytes(`publicKeys[${i}]`, k, ED25519_PUBLIC_KEY_BYTES));
   const publicKeys = keys.map((k) => k.slice());
   if (typeof options.unixTimeMs !== "function") {
-    throw new RelayGridError(ErrorCode.InvalidConfig, "unixTimeMs must be a function returning Unix time in ms (Date.now)");
+    throw new RelayGridError(ErrorCode.InvalidConfig, "unixTimeMs must be a function returning Unix time in ms (the host's wall clock)");
   }
   const maxLifetimeS = checkInt("maxLifetimeS", options.maxLifetimeS ?? DEFAULT_MAX_TOKEN_LIFETIME_S, 1, 30 * 86_400);
   const skewS = checkInt("clockSkewS", options.clockSkewS ?? DEFAULT_TOKEN_CLOCK_SKEW_S, 0, 3600);

@@ -154,13 +154,16 @@ export class PeerCore {
     if (peer === this.self || peer === 0) return;
     if (!this.members.has(peer) && this.members.size >= this.cfg.maxKnownMembers) {
       const oldest = this.members.keys().next();
-      if (!oldest.done) {
-        this.members.delete(oldest.value);
-        this.vouched.delete(oldest.value);
-      }
+      if (!oldest.done) this.forgetMember(oldest.value);
     }
     this.members.set(peer, address);
     if (vouched) this.vouched.add(peer);
+  }
+
+  /** Forgets a member (evicted, or gone silent): `vouched` stays a subset of `members`, so it is bounded by maxKnownMembers too. */
+  forgetMember(peer: number): void {
+    this.members.delete(peer);
+    this.vouched.delete(peer);
   }
 
   /**

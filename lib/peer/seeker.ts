@@ -194,7 +194,7 @@ export class Seeker implements LinkObserver {
     // sample, issue 16 item 4), so the next round asks someone else.
     this.lastAsked = new Set(round.asked);
     const answered = new Set(round.responses.map((r) => r.peer));
-    for (const peer of round.asked) if (!answered.has(peer)) core.members.delete(peer);
+    for (const peer of round.asked) if (!answered.has(peer)) core.forgetMember(peer);
     if (chosen.length === 0) {
       // Nobody with room among those it knows (or nobody answered): a fresh member list,
       // which from a large grid is a new sample that prefers members with a free link.

@@ -23,6 +23,8 @@ export interface PeerFootprint {
   repairing: number;
   /** Known member addresses (at most maxKnownMembers). */
   members: number;
+  /** Members whose origin windows fake ids cannot evict (a subset of members). */
+  vouched: number;
   /** Claim 41 cooldowns (one per recently disconnected member). */
   cooldown: number;
   /** Strangers whose rate is tracked (at most maxTrackedStrangers). */
@@ -153,6 +155,7 @@ export class PeerView {
       pending: seeker.pending.size,
       repairing: seeker.repairing.size,
       members: core.members.size,
+      vouched: core.vouched.size,
       cooldown: seeker.cooldown.size,
       strangers: this.receiver.strangers.size,
       origins: relay.duplicates.size,

@@ -41,6 +41,7 @@ export function peerTables(node: PeerNode, caps: PeerCaps = {}): Table[] {
     { name: "links", size: f.links, cap: limit },
     { name: "pending", size: f.pending, cap: limit },
     { name: "members", size: f.members, cap: caps.maxKnownMembers ?? DEFAULT_MAX_KNOWN_MEMBERS },
+    { name: "vouched", size: f.vouched, cap: f.members },
     { name: "cooldown", size: f.cooldown, cap: caps.maxKnownMembers ?? DEFAULT_MAX_KNOWN_MEMBERS },
     { name: "strangers", size: f.strangers, cap: caps.maxTrackedStrangers ?? DEFAULT_MAX_TRACKED_STRANGERS },
     { name: "origins", size: f.origins, cap: caps.maxOrigins ?? DEFAULT_MAX_ORIGINS },
