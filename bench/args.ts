@@ -14,7 +14,8 @@ export interface Args {
 export const USAGE = `usage: npm run bench -- [group ...] [--quick] [--json] [--runtime node|bun|deno]
 
   group            run only the groups whose name starts with this (codec, relay-core, security,
-                   scale, game, udp-hop, udp-grid, udp-game, lobby-capacity, faults, nat; "udp"
+                   scale, game, udp-hop, udp-grid, udp-game, lobby-capacity, faults, delivery,
+                   nat; "udp"
                    selects the three UDP groups)
   --quick          fewer repeats and smaller N: everything in about a minute (CI)
   --json           print the results as JSON instead of the table

@@ -15,6 +15,7 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs, USAGE, type Args } from "./args.ts";
 import { codecGroup } from "./groups/codec.ts";
+import { deliveryGroup } from "./groups/delivery.ts";
 import { faultsGroup } from "./groups/faults.ts";
 import { gameGroup } from "./groups/game.ts";
 import { relayCoreGroup } from "./groups/relay-core.ts";
@@ -29,7 +30,7 @@ import { currentRuntime, scriptCommand } from "./support/runtime.ts";
 import { renderMarkdown, renderTable, runMeta, toJson } from "./report.ts";
 import type { BenchContext, Group, GroupResult, Runtime } from "./types.ts";
 
-const GROUPS: readonly Group[] = [codecGroup, relayCoreGroup, securityGroup, scaleGroup, gameGroup, udpHopGroup, udpGridGroup, udpGameGroup, lobbyCapacityGroup, faultsGroup, natGroup];
+const GROUPS: readonly Group[] = [codecGroup, relayCoreGroup, securityGroup, scaleGroup, gameGroup, udpHopGroup, udpGridGroup, udpGameGroup, lobbyCapacityGroup, faultsGroup, deliveryGroup, natGroup];
 /** Set in a child: the group it runs. */
 const CHILD_ENV = "RELAYGRID_BENCH_GROUP";
 const here = dirname(fileURLToPath(import.meta.url));
