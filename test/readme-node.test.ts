@@ -1,5 +1,5 @@
 /**
- * The README's examples cannot rot: the ```ts example=node and example=admission blocks run as written,
+ * The README's examples cannot rot: the ```ts example=node, example=admission and example=send blocks run as written,
  * with "relaygrid/node" pointed at the sources, over real UDP on 127.0.0.1 (bounded).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -43,6 +43,14 @@ test("README: the join token example runs: the token holder joins, the peer with
   const printed = await runExample("admission");
   assert.is(printed.length, 1);
   assert.match(printed[0] ?? "", /^not-admitted lobby refused select: no join token for grid "match-42"/);
+});
+
+test("README: the send example runs: reliable-ordered, a 64 KiB message, a team message, a routed one and a spectator's refused send, as its comments say (issue 14 item 6)", async () => {
+  assert.equal(await runExample("send"), [
+    ["65536 bytes", "flank left, team 7", "gg, routed", "round 1, ordered", "round 2, ordered"].join(","),
+    ["65536 bytes", "round 1, ordered", "round 2, ordered"].join(","),
+    "spectator",
+  ]);
 });
 
 test.run();
