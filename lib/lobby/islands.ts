@@ -59,6 +59,11 @@ export function mainComponent(components: readonly (readonly number[])[], view: 
   return best;
 }
 
+/** No member of the main component has a free link: only a forced repair can join an island to it. */
+export function mainIsFull(main: readonly number[], view: RepairView): boolean {
+  return !main.some((p) => view.hasFreeLink(p));
+}
+
 /** The hints for one island check; `mayForce` says whether a forced repair is allowed now. */
 export function planRepair(components: readonly (readonly number[])[], view: RepairView, random: Random, mayForce: boolean): RepairPlan[] {
   if (components.length < 2) return [];

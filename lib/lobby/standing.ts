@@ -25,13 +25,15 @@
  *   group of newcomers is not a split that may heal by itself, it is a join that went wrong.
  *   A lone member younger than islandGraceMs is left to its join round (claims 26-33).
  * - otherwise a split grid gets RepairHints once it has been split for islandGraceMs, as
- *   before (SPEC: the lobby "notices a grid that has split into islands").
+ *   before (SPEC: the lobby "notices a grid that has split into islands"), except the forced
+ *   repair of a split whose main component is full: that one goes out at once (issue 12,
+ *   partition heal), since no peer of a full main component will ever look for the islands.
  * Hints to one grid are at least HINT_SPACING_MS apart, so one repair is not asked for twice.
  */
 import { Kind } from "../../wire/kinds.ts";
 import type { HintEntry } from "../../wire/messages.ts";
 import type { LobbyCore } from "./core.ts";
-import { FORCED_REPAIR_EVERY_CHECKS, mainComponent, planRepair, type RepairView } from "./islands.ts";
+import { FORCED_REPAIR_EVERY_CHECKS, mainComponent, mainIsFull, planRepair, type RepairView } from "./islands.ts";
 import { hasFreeLink, type Grid, type Member } from "./registry.ts";
 
 /** A GridStatus is sent again at this many of the member's next heartbeats. */
@@ -76,7 +78,13 @@ export function reviewGrid(core: LobbyCore, nowMs: number, grid: Grid, periodic:
     grid.islandsReported = components.length;
     core.emit({ type: "islandsDetected", grid: grid.id, count: components.length });
   }
-  if (!graceOver && !newcomers) return;
+  // A split whose main component is full cannot heal by itself: nobody there seeks, and an
+  // island peer that asks is refused. Waiting out the grace then only delays the one forced
+  // repair that can join it (64 peers, a 5 s partition: the lobby saw the split 3.5-4.5 s
+  // into the cut, so the grace ran out 1-2.5 s after the lift). The forced repair goes out
+  // at once instead, still to island members only, still capped (islands.ts): a Sybil clique
+  // gets no more of them, and across a standing cut the Force is retransmitted until it lands.
+  if (!graceOver && !newcomers && !mainIsFull(components[0] as readonly number[], view)) return;
   const spacing = Math.min(HINT_SPACING_MS, core.config.islandCheckMs);
   // Newcomers are still apart: look again after the spacing even if nothing changes (a
   // refused Force is retried on fresh counts), not only at the next island check.
