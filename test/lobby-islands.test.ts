@@ -124,6 +124,27 @@ test("islands: force = true when no member of the largest island has room", () =
   assert.is(h.lobby.stats().hintsSent, sent.length);
 });
 
+test("islands: a split whose main component is full gets its forced repair at the first check, not after islandGraceMs (issue 12: partition heal)", () => {
+  const { h, grid, peers } = ring();
+  const { large, small } = cut(grid, peers);
+  for (const p of large) {
+    const links = h.lobby.membersOf(grid)?.find((m) => m.peer === p.peer)?.reported.length ?? 0;
+    p.client.select(grid, links);
+  }
+  h.take();
+  live(h, grid, peers, 1000);
+  const sent = hints(h, peers);
+  // Before: nothing until the grace (3 s) ran out, though no member of the main component
+  // would ever look for the island (they are full) and the island's asks are refused.
+  assert.is(sent.length, 1, "one forced hint at the first check");
+  assert.ok(small.includes((sent[0] as { to: Joined }).to));
+  assert.is(sent[0]?.hint.force, true);
+  assert.not.ok(h.takeEvents().some((e) => e.type === "islandsDetected"), "the islands are still reported after the grace only");
+  // Still capped: no second forced repair within FORCED_REPAIR_EVERY_CHECKS checks.
+  live(h, grid, peers, 3000);
+  assert.equal(hints(h, peers).filter((s) => s.hint.force), []);
+});
+
 test("islands: an isolated peer is one more island", () => {
   const { h, grid, peers } = ring();
   const lone = new Client(h, "10.8.0.1:4000");
