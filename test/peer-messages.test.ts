@@ -7,18 +7,10 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { PeerEvent } from "../lib/peer/events.ts";
 import { broadcastFrom } from "./support/peer-scenarios.ts";
-import { SimGrid, type PeerNode } from "./support/sim-grid.ts";
+import { settledGrid } from "./support/settled-grid.ts";
+import type { SimGrid, PeerNode } from "./support/sim-grid.ts";
 
 type DataEvent = Extract<PeerEvent, { type: "data" }>;
-
-function grid(seed: number, n: number, limit = 4, link = {}): SimGrid {
-  const g = new SimGrid({ seed, link, peer: { connectionLimit: limit, redundancy: "prune" } });
-  g.keepEvents = false;
-  for (let i = 0; i < n; i++) g.addPeer();
-  g.settle(2);
-  g.sim.runFor(2_000);
-  return g;
-}
 
 /** Every data event per receiving address, in delivery order; and the message-lost errors. */
 function record(g: SimGrid): { got: Map<string, DataEvent[]>; lost: string[] } {
@@ -69,7 +61,7 @@ function orderProblems(got: Map<string, DataEvent[]>, members: readonly PeerNode
 }
 
 test("reliable-ordered at 20% loss on every link: every live member gets every member's reliable messages exactly once and in the order they were sent", () => {
-  const g = grid(0x14a, 12, 4, { latencyMs: 15, jitterMs: 10 });
+  const g = settledGrid(0x14a, 12, 4, { latencyMs: 15, jitterMs: 10 });
   const members = g.live();
   warmUp(g);
   const { got, lost } = record(g);
@@ -86,7 +78,7 @@ test("reliable-ordered at 20% loss on every link: every live member gets every m
 });
 
 test("reliable-unordered at 20% loss: every live member gets every reliable message exactly once", () => {
-  const g = grid(0x14b, 12, 4, { latencyMs: 15, jitterMs: 10 });
+  const g = settledGrid(0x14b, 12, 4, { latencyMs: 15, jitterMs: 10 });
   const members = g.live();
   warmUp(g);
   const { got, lost } = record(g);

@@ -9,6 +9,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Kind, newRelayHeader, readRelay } from "../wire/index.ts";
 import { broadcastFrom, capture, mesh, notExactlyOnce, ofKind } from "./support/peer-scenarios.ts";
+import { settledGrid } from "./support/settled-grid.ts";
 import { SimGrid, type PeerNode } from "./support/sim-grid.ts";
 
 type Sent = { origin: number; seq: number };
@@ -37,17 +38,8 @@ function countData(g: SimGrid): Map<string, number> {
 
 const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
 
-function grid(seed: number, n: number, limit: number, link = {}): SimGrid {
-  const g = new SimGrid({ seed, link, peer: { connectionLimit: limit, redundancy: "prune" } });
-  g.keepEvents = false;
-  for (let i = 0; i < n; i++) g.addPeer();
-  g.settle(2);
-  g.sim.runFor(2_000);
-  return g;
-}
-
 test("US 7,685,301: after every origin's first message, each broadcast crosses N-1 links (one copy per member), nothing arrives twice, and each member's parents are links it did not prune", () => {
-  const g = grid(0x7685, 16, 4, { latencyMs: 10, jitterMs: 4 });
+  const g = settledGrid(0x7685, 16, 4, { latencyMs: 10, jitterMs: 4 });
   const members = g.live();
   play(g, members, 500); // the first messages flood; the copies from a second link are pruned
   const data = countData(g);
@@ -87,7 +79,7 @@ test("redundancy \"flood\" keeps claim 2's flooding: every link but the sender's
 });
 
 test("repair: with 10% loss on every link a pruned grid still delivers every broadcast exactly once, by RepairRequest and Repair", () => {
-  const g = grid(0x10e, 16, 4, { latencyMs: 15, jitterMs: 5 });
+  const g = settledGrid(0x10e, 16, 4, { latencyMs: 15, jitterMs: 5 });
   const members = g.live();
   play(g, members, 500);
   g.sim.setDefaultLink({ latencyMs: 15, jitterMs: 5, lossPercent: 10 });
@@ -102,7 +94,7 @@ test("repair: with 10% loss on every link a pruned grid still delivers every bro
 });
 
 test("repair: a lost last message (no later seq shows the gap) is found when its origin goes quiet, by the Graft's catch-up", () => {
-  const g = grid(0x7a11, 10, 3);
+  const g = settledGrid(0x7a11, 10, 3);
   const members = g.live();
   play(g, members, 500);
   const origin = members[0] as PeerNode;
@@ -121,7 +113,7 @@ test("repair: a lost last message (no later seq shows the gap) is found when its
 });
 
 test("repair, the pruned path becomes the only path: a member's parent stops delivering while their link stays up; the member grafts its pruned links and misses nothing", () => {
-  const g = grid(0x9a7, 12, 4);
+  const g = settledGrid(0x9a7, 12, 4);
   const members = g.live();
   const origin = members[0] as PeerNode;
   play(g, [origin], 500);
@@ -140,7 +132,7 @@ test("repair, the pruned path becomes the only path: a member's parent stops del
 });
 
 test("repair, a neighbour dies: the parent of a subtree crashes; the subtree reattaches over its pruned links and the broadcasts it missed meanwhile are repaired from the buffers", () => {
-  const g = grid(0xdead, 16, 4);
+  const g = settledGrid(0xdead, 16, 4);
   const members = g.live();
   const origin = members[0] as PeerNode;
   play(g, members, 500);
@@ -190,7 +182,7 @@ test("repair, a link reopens: two members lose their link (3 missed pings) and o
 });
 
 test("Prunes and Grafts cross only links, batched: one datagram carries many origins", () => {
-  const g = grid(0xba7c, 20, 4);
+  const g = settledGrid(0xba7c, 20, 4);
   const log = capture(g, [Kind.Prune, Kind.Graft]);
   play(g, g.live(), 300);
   const prunes = ofKind(log, Kind.Prune);
