@@ -1,7 +1,7 @@
 /**
  * game ("the cost of a game", simulator): what a game pays per member per second when members
  * broadcast at a game rate, for flooding (`redundancy: "flood"`, repair off: the Peer before
- * redundancy lists) against redundancy lists with repair (`"prune"`, opt-in), beside a
+ * redundancy lists) against redundancy lists with repair (`"prune"`, the default since issue 12), beside a
  * full mesh and a star server computed for the same members, datagram and link model.
  * Definitions: support/game-run.ts. Grids: N = 16, 64, 256, 1000, limits 4 and 8; loss 0, 5
  * and 20% on every link, in that order on the same grid.

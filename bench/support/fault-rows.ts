@@ -174,7 +174,7 @@ export const ROWS_ENV = "RELAYGRID_FAULTS";
 export const SEEDS_ENV = "RELAYGRID_FAULT_SEEDS";
 /**
  * RELAYGRID_FAULT_REDUNDANCY=prune runs the matrix with redundancy lists + repair, =flood with
- * flooding and repair off; unset, the Peer's defaults (today flooding, repair off). Only a run
+ * flooding and repair off; unset, the Peer's defaults (redundancy lists + repair since issue 12). Only a run
  * with the defaults rewrites docs/RELIABILITY.md.
  */
 export const REDUNDANCY_ENV = "RELAYGRID_FAULT_REDUNDANCY";

@@ -97,12 +97,13 @@ export const PREVIOUS_KEY_GRACE_HEARTBEATS = 2;
  * - "flood": every fresh copy goes to every link but its sender (claims 2, 15-17), so each
  *   member gets each message from about every link: the most redundancy, about L-1 datagrams
  *   per delivery.
- * Defaults to "flood" (DEFAULT_REDUNDANCY): "prune" becomes the default once it meets every
- * figure it is held to (bench/README.md, "the cost of a game"); at 20% loss on every link in a
- * 256-member limit-4 grid it still costs 1.509 datagrams per delivery against the 1.5 it must.
+ * Defaults to "prune" (DEFAULT_REDUNDANCY) since it met every figure it is held to (issue 12:
+ * bench/results/game.md, docs/RELIABILITY.md): 1.00-1.14 datagrams per delivery with no loss
+ * and p99 within 1.04x of flooding's, >= 99.95% delivered at 20% loss for <= 1.45, and the
+ * fault matrix's crash and partition rows delivering at least as much, healing as fast.
  */
 export type Redundancy = "prune" | "flood";
-export const DEFAULT_REDUNDANCY: Redundancy = "flood";
+export const DEFAULT_REDUNDANCY: Redundancy = "prune";
 /**
  * A seq found missing (a later one arrived) is asked for this long after, so a copy that was
  * only reordered by the network lands first. Defaults to 30 ms.
@@ -193,7 +194,7 @@ export interface PeerConfig extends MessageOptions {
    * PREVIOUS_KEY_GRACE_HEARTBEATS (2) of the heartbeat period the lobby announces.
    */
   previousKeyGraceMs?: number;
-  /** "prune" (redundancy lists) or "flood". Defaults to DEFAULT_REDUNDANCY ("flood"). */
+  /** "prune" (redundancy lists) or "flood". Defaults to DEFAULT_REDUNDANCY ("prune"). */
   redundancy?: Redundancy;
   /**
    * Repair what is lost: keep a retransmit buffer, ask neighbours for missing seqs, answer

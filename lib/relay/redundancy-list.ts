@@ -106,7 +106,7 @@ export class RedundancyList implements RelayRule {
 
 /**
  * The rule to put in a rule list: each Peer gets its own RedundancyList (forPeer). The Peer
- * adds it itself with `redundancy: "prune"` (opt-in; "flood" is the default), just before the wire's hop cap.
+ * adds it itself with `redundancy: "prune"` (the default since issue 12; "flood" leaves it out), just before the wire's hop cap.
  */
 export const redundancyList: RelayRule = Object.freeze({
   name: REDUNDANCY_LIST_RULE,
