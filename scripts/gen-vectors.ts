@@ -34,6 +34,7 @@ import { encode as referenceEncode } from "@msgpack/msgpack";
 import { SeededRandom } from "../lib/rng.ts";
 import { AEAD_TAG_BYTES, ED25519_SIGNATURE_BYTES } from "../lib/security/crypto.ts";
 import { deriveMacKey, GRID_KEY_BYTES, GridKeyring, writeTag } from "../lib/security/grid-keys.ts";
+import { deriveLinkKey, stampLinkAuth } from "../lib/security/link-auth.ts";
 import { NobleCrypto } from "../lib/security/noble-crypto.ts";
 import { sipKeyFrom } from "../lib/security/siphash.ts";
 import { TICKET_HEADER_BYTES } from "../lib/security/ticket.ts";
@@ -49,6 +50,7 @@ import {
   PROTOCOL_VERSION,
   TAG_BYTES,
   TAG_FIELD_BYTES,
+  LINK_AUTH_FIELD_BYTES,
 } from "../wire/limits.ts";
 import { type Message, type MessageOf, schemaOf } from "../wire/messages.ts";
 import { RELAY_HOPS_OFFSET } from "../wire/relay-envelope.ts";
@@ -90,6 +92,7 @@ function ascii(n: number, fill = "x"): string {
 }
 
 /** The tag as an encoder writes it before signing: 9 zero bytes. */
+const NO_AUTH = new Uint8Array(8);
 const ZERO_TAG = new Uint8Array(TAG_BYTES);
 
 /** A tag-shaped value: the epoch's low byte, then 8 made-up "SipHash" bytes. */
@@ -222,55 +225,56 @@ export function buildVectors(): Vector[] {
   add("message-repair-reliable", { kind: K.MessageRepair, hops: 2, grid: 1, origin: 2, seq: 5, target: null, payload: Uint8Array.from([0x01, 0, 0, 0, 4, 0x68, 0x69]), tag: tag(7, 145) });
   add("routed-to-one-member", { kind: K.Routed, hops: 2, grid: 1, origin: 2, seq: 1, target: 9, payload: hello, tag: tag(7, 146) });
   // Prune, Graft, RepairRequest: empty lists, one entry, nil and u32 `have`, the item limits.
-  add("prune-one-origin", { kind: K.Prune, grid: 7, from: 3, origins: [5], tag: tag(1, 143) });
-  add("prune-empty", { kind: K.Prune, grid: 7, from: 3, origins: [], tag: ZERO_TAG });
+  add("prune-one-origin", { kind: K.Prune, grid: 7, from: 3, to: 4, origins: [5], ctr: 2, auth: bytes(8, 301), tag: tag(1, 143) });
+  add("prune-empty", { kind: K.Prune, grid: 7, from: 3, to: 4, origins: [], ctr: 0, auth: NO_AUTH, tag: ZERO_TAG });
   add("prune-128-origins-max", {
-    kind: K.Prune, grid: U32_MAX, from: 65536, origins: Array.from({ length: 128 }, (_, i) => [0, 127, 128, 255, 256, 65535, 65536, U32_MAX][i % 8] as number), tag: tag(2, 144),
+    kind: K.Prune, grid: U32_MAX, from: 65536, to: 7, origins: Array.from({ length: 128 }, (_, i) => [0, 127, 128, 255, 256, 65535, 65536, U32_MAX][i % 8] as number), ctr: 3, auth: bytes(8, 302), tag: tag(2, 144),
   });
-  add("graft-resume-and-catch-up", { kind: K.Graft, grid: 7, from: 4, origins: [{ origin: 5, have: null }, { origin: 6, have: 41 }], tag: tag(1, 145) });
-  add("graft-empty", { kind: K.Graft, grid: 7, from: 4, origins: [], tag: ZERO_TAG });
+  add("graft-resume-and-catch-up", { kind: K.Graft, grid: 7, from: 4, to: 3, origins: [{ origin: 5, have: null }, { origin: 6, have: 41 }], ctr: 4, auth: bytes(8, 303), tag: tag(1, 145) });
+  add("graft-empty", { kind: K.Graft, grid: 7, from: 4, to: 3, origins: [], ctr: 0, auth: NO_AUTH, tag: ZERO_TAG });
   add("graft-64-entries-max", {
-    kind: K.Graft, grid: 65535, from: U32_MAX, origins: Array.from({ length: 64 }, (_, i) => ({ origin: U32_MAX - i, have: i % 2 === 0 ? null : U32_MAX - i })), tag: tag(3, 146),
+    kind: K.Graft, grid: 65535, from: U32_MAX, to: 7, origins: Array.from({ length: 64 }, (_, i) => ({ origin: U32_MAX - i, have: i % 2 === 0 ? null : U32_MAX - i })), ctr: 5, auth: bytes(8, 304), tag: tag(3, 146),
   });
-  add("repair-request", { kind: K.RepairRequest, grid: 7, from: 3, wants: [{ origin: 5, first: 40, mask: 0b101 }], tag: tag(1, 147) });
-  add("repair-request-empty", { kind: K.RepairRequest, grid: 7, from: 3, wants: [], tag: ZERO_TAG });
+  add("repair-request", { kind: K.RepairRequest, grid: 7, from: 3, to: 4, wants: [{ origin: 5, first: 40, mask: 0b101 }], ctr: 6, auth: bytes(8, 305), tag: tag(1, 147) });
+  add("repair-request-empty", { kind: K.RepairRequest, grid: 7, from: 3, to: 4, wants: [], ctr: 0, auth: NO_AUTH, tag: ZERO_TAG });
   add("repair-request-64-wants-max", {
-    kind: K.RepairRequest, grid: U32_MAX, from: 128, wants: Array.from({ length: 64 }, (_, i) => ({ origin: 70000 + i, first: U32_MAX - i, mask: U32_MAX })), tag: tag(4, 148),
+    kind: K.RepairRequest, grid: U32_MAX, from: 128, to: 7, wants: Array.from({ length: 64 }, (_, i) => ({ origin: 70000 + i, first: U32_MAX - i, mask: U32_MAX })), ctr: 7, auth: bytes(8, 306), tag: tag(4, 148),
   });
 
-  // 4.2 Peer <-> peer control: every kind ends with the tag; Connect, Force and their
-  // replies carry the sender's ticket.
-  add("join", { kind: K.Join, req: 1, grid: 7, from: 3, tag: ZERO_TAG });
-  add("join-tagged", { kind: K.Join, req: 1, grid: 7, from: 3, tag: tag(1, 110) });
-  add("join-uint-boundaries", { kind: K.Join, req: U32_MAX, grid: 65536, from: 255, tag: tag(0x100, 111) });
-  add("join-reply-positive", { kind: K.JoinReply, req: 1, grid: 7, from: 4, positive: true, links: 1, limit: 4, tag: tag(1, 112) });
-  add("join-reply-negative-u8-max", { kind: K.JoinReply, req: 128, grid: 7, from: 256, positive: false, links: 255, limit: 255, tag: tag(1, 113) });
-  add("connect", { kind: K.Connect, req: 2, grid: 7, from: 3, ticket: t3, tag: tag(1, 114) });
+  // 4.2 Peer <-> peer control: every kind names its receiver (`to`) and ends with the tag;
+  // Connect, Force and their replies carry the sender's nonce and ticket (a refusal: no
+  // nonce); Ping, Pong, Disconnect, Prune, Graft and RepairRequest the link counter and auth.
+  add("join", { kind: K.Join, req: 1, grid: 7, from: 3, to: 4, tag: ZERO_TAG });
+  add("join-tagged", { kind: K.Join, req: 1, grid: 7, from: 3, to: 4, tag: tag(1, 110) });
+  add("join-uint-boundaries", { kind: K.Join, req: U32_MAX, grid: 65536, from: 255, to: 7, tag: tag(0x100, 111) });
+  add("join-reply-positive", { kind: K.JoinReply, req: 1, grid: 7, from: 4, to: 3, positive: true, links: 1, limit: 4, tag: tag(1, 112) });
+  add("join-reply-negative-u8-max", { kind: K.JoinReply, req: 128, grid: 7, from: 256, to: 7, positive: false, links: 255, limit: 255, tag: tag(1, 113) });
+  add("connect", { kind: K.Connect, req: 2, grid: 7, from: 3, to: 4, nonce: bytes(8, 307), ticket: t3, tag: tag(1, 114) });
   add("connect-ticket-142-max", {
-    kind: K.Connect, req: 256, grid: U32_MAX, from: 127,
+    kind: K.Connect, req: 256, grid: U32_MAX, from: 127, to: 7, nonce: bytes(8, 308),
     ticket: maxTicket, tag: tag(U32_MAX, 115),
   });
-  add("connect-empty-ticket", { kind: K.Connect, req: 3, grid: 7, from: 3, ticket: new Uint8Array(0), tag: ZERO_TAG });
-  add("connect-reply-accepted", { kind: K.ConnectReply, req: 2, grid: 7, from: 4, accepted: true, ticket: t4, tag: tag(1, 116) });
-  add("connect-reply-refused", { kind: K.ConnectReply, req: 65535, grid: 7, from: 4, accepted: false, ticket: t4, tag: tag(1, 117) });
-  add("force", { kind: K.Force, req: 3, grid: 7, from: 3, ticket: t3, tag: tag(1, 118) });
-  add("force-uint-boundaries", { kind: K.Force, req: 0, grid: 128, from: 65536, ticket: ticket(128, 65536, 0, "h", 45), tag: tag(0, 119) });
-  add("force-reply-ok", { kind: K.ForceReply, req: 3, grid: 7, from: 5, ok: true, ticket: t5, tag: tag(1, 120) });
-  add("force-reply-refused", { kind: K.ForceReply, req: 3, grid: 7, from: 5, ok: false, ticket: t5, tag: tag(1, 121) });
-  add("available", { kind: K.Available, req: 4, grid: 7, from: 3, tag: tag(1, 122) });
-  add("available-uint-boundaries", { kind: K.Available, req: 65535, grid: 255, from: U32_MAX, tag: tag(255, 123) });
-  add("available-reply-positive", { kind: K.AvailableReply, req: 4, grid: 7, from: 6, positive: true, links: 2, tag: tag(1, 124) });
-  add("available-reply-negative", { kind: K.AvailableReply, req: 4, grid: 7, from: 6, positive: false, links: 128, tag: tag(1, 125) });
-  add("ping", { kind: K.Ping, req: 5, grid: 7, from: 3, tag: tag(1, 126) });
-  add("ping-uint32", { kind: K.Ping, req: 65536, grid: U32_MAX, from: 65535, tag: tag(2, 127) });
-  add("pong", { kind: K.Pong, req: 5, grid: 7, from: 4, links: 3, tag: tag(1, 128) });
-  add("pong-links-0", { kind: K.Pong, req: 5, grid: 7, from: 4, links: 0, tag: tag(1, 129) });
-  add("disconnect-leave", { kind: K.Disconnect, req: 6, grid: 7, from: 3, reason: DisconnectReason.Leave, tag: tag(1, 130) });
-  add("disconnect-forced", { kind: K.Disconnect, req: 7, grid: 7, from: 3, reason: DisconnectReason.Forced, tag: tag(1, 131) });
-  add("disconnect-misbehaving", { kind: K.Disconnect, req: 8, grid: 7, from: 3, reason: DisconnectReason.Misbehaving, tag: tag(1, 132) });
-  add("disconnect-not-linked", { kind: K.Disconnect, req: 9, grid: 7, from: 4, reason: DisconnectReason.NotLinked, tag: tag(1, 133) });
-  add("disconnect-ack", { kind: K.DisconnectAck, req: 6, grid: 7, from: 4, tag: tag(1, 134) });
-  add("disconnect-ack-uint-boundaries", { kind: K.DisconnectAck, req: U32_MAX, grid: 65535, from: 128, tag: tag(1, 135) });
+  add("connect-empty-ticket", { kind: K.Connect, req: 3, grid: 7, from: 3, to: 4, nonce: new Uint8Array(0), ticket: new Uint8Array(0), tag: ZERO_TAG });
+  add("connect-reply-accepted", { kind: K.ConnectReply, req: 2, grid: 7, from: 4, to: 3, accepted: true, nonce: bytes(8, 309), ticket: t4, tag: tag(1, 116) });
+  add("connect-reply-refused", { kind: K.ConnectReply, req: 65535, grid: 7, from: 4, to: 3, accepted: false, nonce: new Uint8Array(0), ticket: t4, tag: tag(1, 117) });
+  add("force", { kind: K.Force, req: 3, grid: 7, from: 3, to: 4, nonce: bytes(8, 311), ticket: t3, tag: tag(1, 118) });
+  add("force-uint-boundaries", { kind: K.Force, req: 0, grid: 128, from: 65536, to: 7, nonce: bytes(8, 312), ticket: ticket(128, 65536, 0, "h", 45), tag: tag(0, 119) });
+  add("force-reply-ok", { kind: K.ForceReply, req: 3, grid: 7, from: 5, to: 3, ok: true, nonce: bytes(8, 313), ticket: t5, tag: tag(1, 120) });
+  add("force-reply-refused", { kind: K.ForceReply, req: 3, grid: 7, from: 5, to: 3, ok: false, nonce: new Uint8Array(0), ticket: t5, tag: tag(1, 121) });
+  add("available", { kind: K.Available, req: 4, grid: 7, from: 3, to: 4, tag: tag(1, 122) });
+  add("available-uint-boundaries", { kind: K.Available, req: 65535, grid: 255, from: U32_MAX, to: 7, tag: tag(255, 123) });
+  add("available-reply-positive", { kind: K.AvailableReply, req: 4, grid: 7, from: 6, to: 3, positive: true, links: 2, tag: tag(1, 124) });
+  add("available-reply-negative", { kind: K.AvailableReply, req: 4, grid: 7, from: 6, to: 3, positive: false, links: 128, tag: tag(1, 125) });
+  add("ping", { kind: K.Ping, req: 5, grid: 7, from: 3, to: 4, ctr: 16, auth: bytes(8, 315), tag: tag(1, 126) });
+  add("ping-uint32", { kind: K.Ping, req: 65536, grid: U32_MAX, from: 65535, to: 7, ctr: 17, auth: bytes(8, 316), tag: tag(2, 127) });
+  add("pong", { kind: K.Pong, req: 5, grid: 7, from: 4, to: 3, links: 3, ctr: 18, auth: bytes(8, 317), tag: tag(1, 128) });
+  add("pong-links-0", { kind: K.Pong, req: 5, grid: 7, from: 4, to: 3, links: 0, ctr: 19, auth: bytes(8, 318), tag: tag(1, 129) });
+  add("disconnect-leave", { kind: K.Disconnect, req: 6, grid: 7, from: 3, to: 4, reason: DisconnectReason.Leave, ctr: 20, auth: bytes(8, 319), tag: tag(1, 130) });
+  add("disconnect-forced", { kind: K.Disconnect, req: 7, grid: 7, from: 3, to: 4, reason: DisconnectReason.Forced, ctr: 21, auth: bytes(8, 320), tag: tag(1, 131) });
+  add("disconnect-misbehaving", { kind: K.Disconnect, req: 8, grid: 7, from: 3, to: 4, reason: DisconnectReason.Misbehaving, ctr: 22, auth: bytes(8, 321), tag: tag(1, 132) });
+  add("disconnect-not-linked", { kind: K.Disconnect, req: 9, grid: 7, from: 4, to: 3, reason: DisconnectReason.NotLinked, ctr: 0, auth: NO_AUTH, tag: tag(1, 133) });
+  add("disconnect-ack", { kind: K.DisconnectAck, req: 6, grid: 7, from: 4, to: 3, tag: tag(1, 134) });
+  add("disconnect-ack-uint-boundaries", { kind: K.DisconnectAck, req: U32_MAX, grid: 65535, from: 128, to: 7, tag: tag(1, 135) });
 
   // 4.3 Peer -> lobby. Hellos are padded to MIN_HELLO_BYTES (96); the first one of a
   // handshake has no cookie, the one after a Retry echoes it.
@@ -480,9 +484,11 @@ export function buildInvalid(valid: readonly Vector[]): InvalidVector[] {
   // element too few (no tag, no ticket, no handshake keys) and are dropped here.
   bad("wrong-arity-ack-2", "920144", C.WrongArity, "Ack has 3 elements, got 2");
   bad("wrong-arity-ack-4", "940144 00 00", C.WrongArity, "Ack has 3 elements, got 4");
-  bad("wrong-arity-join-4", "940110 01 07", C.WrongArity, "Join has 6 elements, got 4");
-  bad("wrong-arity-join-no-tag", "950110 01 07 03", C.WrongArity, "Join without its tag: 5 elements, Join has 6");
-  bad("wrong-arity-connect-no-ticket", "960112 02 07 03" + TAG, C.WrongArity, "Connect without its ticket: 6 elements, Connect has 7");
+  bad("wrong-arity-join-4", "940110 01 07", C.WrongArity, "Join has 7 elements, got 4");
+  bad("wrong-arity-join-no-tag", "960110 01 07 03 04", C.WrongArity, "Join without its tag: 6 elements, Join has 7");
+  bad("wrong-arity-join-no-to", "960110 01 07 03" + TAG, C.WrongArity, "Join without `to` (a version 1 peer before PROTOCOL.md 6.13): 6 elements, Join has 7");
+  bad("wrong-arity-connect-no-ticket", "980112 02 07 03 04 c408" + "00".repeat(8) + TAG, C.WrongArity, "Connect without its ticket: 8 elements, Connect has 9");
+  bad("wrong-arity-ping-no-auth", "970118 05 07 03 04" + TAG, C.WrongArity, "Ping without ctr and auth: 7 elements, Ping has 9");
   bad("wrong-arity-data-no-tag", "98" + dataNoTag.slice(2), C.WrongArity, "Data without its tag: fixarray of 8, Data has 9 elements");
   bad("wrong-arity-data-10", "9a" + data.slice(2) + "00", C.WrongArity, "Data has 9 elements, got 10");
   bad("wrong-arity-hello-no-handshake", "940120 01 a0", C.WrongArity, "Hello [req, name] only: Hello has 7 elements");
@@ -526,12 +532,12 @@ export function buildInvalid(valid: readonly Vector[]): InvalidVector[] {
   bad("truncated-ack-no-req", ack, C.Truncated, "Ack without its req");
   bad("truncated-ack-uint16", ack + "cd00", C.Truncated, "req's uint16 cut short");
   bad("truncated-hello-name", "970120 01 a5616c69", C.Truncated, "fixstr of 5 with 3 bytes");
-  bad("truncated-join-tag", "960110 01 07 03 c409" + "00".repeat(8), C.Truncated, "Join's tag one byte short of 9");
+  bad("truncated-join-tag", "970110 01 07 03 04 c409" + "00".repeat(8), C.Truncated, "Join's tag one byte short of 9");
   bad("trailing-ack", ack + "00 00", C.TrailingBytes, "one byte after a complete Ack");
   bad("trailing-nil", ack + "00 c0", C.TrailingBytes, "a nil after a complete Ack");
-  bad("trailing-join-after-tag", "960110 01 07 03" + TAG + "00", C.TrailingBytes, "one byte after Join's tag");
+  bad("trailing-join-after-tag", "970110 01 07 03 04" + TAG + "00", C.TrailingBytes, "one byte after Join's tag");
   bad("malformed-c1-in-ack", ack + "c1", C.Malformed, "reserved type byte 0xc1");
-  bad("malformed-c1-in-join-reply", "990111 01 07 04 c1 01 04" + TAG, C.Malformed, "0xc1 in JoinReply's positive");
+  bad("malformed-c1-in-join-reply", "9a0111 01 07 04 03 c1 01 04" + TAG, C.Malformed, "0xc1 in JoinReply's positive");
   bad("malformed-map-in-field", ack + "81 00 00", C.Malformed, "a non-empty map: maps are never used");
   bad("malformed-fixext1", ack + "d4 01 02", C.Malformed, "ext type: fixext 1");
   bad("malformed-ext8-timestamp-empty", ack + "c7 00 ff", C.Malformed, "ext type -1 (timestamp) with no data");
@@ -587,8 +593,8 @@ export function buildInvalid(valid: readonly Vector[]): InvalidVector[] {
   bad("wrong-type-empty-map", ack + "80", C.WrongType, "req as an empty map");
   bad("wrong-type-empty-array", ack + "90", C.WrongType, "req as an empty array");
   bad("wrong-type-ext8-empty", ack + "c70005", C.WrongType, "req as an empty ext of type 5");
-  bad("wrong-type-bool-as-int", "990111 01 07 04 01 01 04" + TAG, C.WrongType, "JoinReply.positive 1: bool expected");
-  bad("wrong-type-u8-256", "990111 01 07 04 c3 cd0100 04" + TAG, C.WrongType, "JoinReply.links 256 > 255");
+  bad("wrong-type-bool-as-int", "9a0111 01 07 04 03 01 01 04" + TAG, C.WrongType, "JoinReply.positive 1: bool expected");
+  bad("wrong-type-u8-256", "9a0111 01 07 04 03 c3 cd0100 04" + TAG, C.WrongType, "JoinReply.links 256 > 255");
   bad("wrong-type-u16-65536", "980122 01 02 a0 ce00010000 04 a0", C.WrongType, "CreateGrid.capacity 65536 > 65535");
   bad("wrong-type-str-33-bytes", helloWith("a".repeat(33)), C.WrongType, "Hello.name 33 bytes > 32");
   bad("wrong-type-str-utf8-33-bytes", helloWith("€".repeat(11)), C.WrongType, "Hello.name 11 x U+20AC = 33 bytes > 32");
@@ -608,14 +614,18 @@ export function buildInvalid(valid: readonly Vector[]): InvalidVector[] {
 
   // Step 9, the security fields (PROTOCOL.md 4.0, 6). The codec checks only their types and
   // lengths; the tag, the ticket and the keys are checked by the endpoints (6.7).
-  bad("wrong-type-join-tag-10-bytes", "960110 01 07 03 c40a" + "00".repeat(10), C.WrongType, "Join.tag 10 bytes > 9");
-  bad("wrong-type-join-tag-nil", "960110 01 07 03 c0", C.WrongType, "Join.tag nil");
-  bad("wrong-type-join-tag-str", "960110 01 07 03 a9" + "00".repeat(9), C.WrongType, "Join.tag as a fixstr");
-  bad("wrong-type-ping-tag-uint", "960118 05 07 03 00", C.WrongType, "Ping.tag 0 (a uint)");
-  bad("wrong-type-connect-ticket-143", ref([1, 0x12, 2, 7, 3, bin(143), bin(TAG_BYTES)]), C.WrongType, "Connect.ticket 143 bytes > 142");
-  bad("wrong-type-connect-ticket-nil", "970112 02 07 03 c0" + TAG, C.WrongType, "Connect.ticket nil (a peer without a ticket sends none of these)");
-  bad("wrong-type-connect-reply-ticket-str", ref([1, 0x13, 2, 7, 4, true, "t", bin(TAG_BYTES)]), C.WrongType, "ConnectReply.ticket as a string");
-  bad("wrong-type-force-tag-before-ticket", "970114 03 07 03" + TAG + ticket3, C.WrongType, "Force with tag and ticket swapped: the tag is always last (bin 94 > 9)");
+  bad("wrong-type-join-tag-10-bytes", "970110 01 07 03 04 c40a" + "00".repeat(10), C.WrongType, "Join.tag 10 bytes > 9");
+  bad("wrong-type-join-tag-nil", "970110 01 07 03 04 c0", C.WrongType, "Join.tag nil");
+  bad("wrong-type-join-tag-str", "970110 01 07 03 04 a9" + "00".repeat(9), C.WrongType, "Join.tag as a fixstr");
+  bad("wrong-type-join-to-nil", "970110 01 07 03 c0" + TAG, C.WrongType, "Join.to nil");
+  bad("wrong-type-ping-tag-uint", "990118 05 07 03 04 01 c408" + "00".repeat(8) + "00", C.WrongType, "Ping.tag 0 (a uint)");
+  bad("wrong-type-ping-auth-9-bytes", ref([1, 0x18, 5, 7, 3, 4, 1, bin(9), bin(TAG_BYTES)]), C.WrongType, "Ping.auth 9 bytes > 8");
+  bad("wrong-type-ping-ctr-2pow32", ref([1, 0x18, 5, 7, 3, 4, 2 ** 32, bin(8), bin(TAG_BYTES)]), C.WrongType, "Ping.ctr 2^32 > u32");
+  bad("wrong-type-connect-nonce-9-bytes", ref([1, 0x12, 2, 7, 3, 4, bin(9), bin(94), bin(TAG_BYTES)]), C.WrongType, "Connect.nonce 9 bytes > 8");
+  bad("wrong-type-connect-ticket-143", ref([1, 0x12, 2, 7, 3, 4, bin(8), bin(143), bin(TAG_BYTES)]), C.WrongType, "Connect.ticket 143 bytes > 142");
+  bad("wrong-type-connect-ticket-nil", "990112 02 07 03 04 c408" + "00".repeat(8) + "c0" + TAG, C.WrongType, "Connect.ticket nil (a peer without a ticket sends none of these)");
+  bad("wrong-type-connect-reply-ticket-str", ref([1, 0x13, 2, 7, 4, 3, true, bin(8), "t", bin(TAG_BYTES)]), C.WrongType, "ConnectReply.ticket as a string");
+  bad("wrong-type-force-tag-before-ticket", "990114 03 07 03 04 c408" + "00".repeat(8) + TAG + ticket3, C.WrongType, "Force with tag and ticket swapped: the tag is always last (bin 94 > 9)");
   bad("wrong-type-hello-cookie-17", helloWith("a", bin(17)), C.WrongType, "Hello.cookie 17 bytes > 16");
   bad("wrong-type-hello-eph-33", helloWith("a", bin(0), bin(33)), C.WrongType, "Hello.eph 33 bytes > 32");
   bad("wrong-type-hello-eph-str", helloWith("a", bin(0), "k".repeat(32)), C.WrongType, "Hello.eph as a string");
@@ -641,13 +651,13 @@ export function buildInvalid(valid: readonly Vector[]): InvalidVector[] {
   bad("repair-tag-8-bytes", repair.slice(0, -2 * TAG_FIELD_BYTES) + "c408" + "00".repeat(8), C.WrongType, "Repair tag of 8 bytes: exactly bin8 of 9, as for Data");
   bad("repair-hops-128", "990102 80" + repair.slice(8), C.WrongType, "Repair hops 0x80: a positive fixint, as for Data");
   bad("wrong-arity-repair-no-tag", "98" + repair.slice(2, -2 * TAG_FIELD_BYTES), C.WrongArity, "Repair without its tag: fixarray of 8, Repair has 9 elements");
-  bad("wrong-type-prune-129-origins", ref([1, 0x1c, 7, 3, Array.from({ length: 129 }, (_, i) => i), bin(TAG_BYTES)]), C.Malformed, "Prune.origins: an array of 129 > 128 items, rejected at its header");
-  bad("wrong-type-prune-origin-str", ref([1, 0x1c, 7, 3, ["5"], bin(TAG_BYTES)]), C.WrongType, "Prune.origins[0] a string");
-  bad("wrong-type-graft-65-entries", ref([1, 0x1d, 7, 4, Array.from({ length: 65 }, (_, i) => [i, null]), bin(TAG_BYTES)]), C.WrongType, "Graft.origins: 65 items > 64");
-  bad("wrong-type-graft-entry-arity", ref([1, 0x1d, 7, 4, [[5]], bin(TAG_BYTES)]), C.WrongType, "Graft.origins[0] has 1 element, GraftEntry has 2");
-  bad("wrong-type-graft-have-bool", ref([1, 0x1d, 7, 4, [[5, true]], bin(TAG_BYTES)]), C.WrongType, "Graft.origins[0].have true: nil or a uint");
-  bad("wrong-type-repair-request-mask-2pow32", ref([1, 0x1e, 7, 3, [[5, 40, 2 ** 32]], bin(TAG_BYTES)]), C.WrongType, "RepairRequest.wants[0].mask 2^32 > u32");
-  bad("wrong-type-repair-request-65-wants", ref([1, 0x1e, 7, 3, Array.from({ length: 65 }, (_, i) => [i, 0, 1]), bin(TAG_BYTES)]), C.WrongType, "RepairRequest.wants: 65 items > 64");
+  bad("wrong-type-prune-129-origins", ref([1, 0x1c, 7, 3, 4, Array.from({ length: 129 }, (_, i) => i), 1, bin(8), bin(TAG_BYTES)]), C.Malformed, "Prune.origins: an array of 129 > 128 items, rejected at its header");
+  bad("wrong-type-prune-origin-str", ref([1, 0x1c, 7, 3, 4, ["5"], 1, bin(8), bin(TAG_BYTES)]), C.WrongType, "Prune.origins[0] a string");
+  bad("wrong-type-graft-65-entries", ref([1, 0x1d, 7, 4, 3, Array.from({ length: 65 }, (_, i) => [i, null]), 1, bin(8), bin(TAG_BYTES)]), C.WrongType, "Graft.origins: 65 items > 64");
+  bad("wrong-type-graft-entry-arity", ref([1, 0x1d, 7, 4, 3, [[5]], 1, bin(8), bin(TAG_BYTES)]), C.WrongType, "Graft.origins[0] has 1 element, GraftEntry has 2");
+  bad("wrong-type-graft-have-bool", ref([1, 0x1d, 7, 4, 3, [[5, true]], 1, bin(8), bin(TAG_BYTES)]), C.WrongType, "Graft.origins[0].have true: nil or a uint");
+  bad("wrong-type-repair-request-mask-2pow32", ref([1, 0x1e, 7, 3, 4, [[5, 40, 2 ** 32]], 1, bin(8), bin(TAG_BYTES)]), C.WrongType, "RepairRequest.wants[0].mask 2^32 > u32");
+  bad("wrong-type-repair-request-65-wants", ref([1, 0x1e, 7, 3, 4, Array.from({ length: 65 }, (_, i) => [i, 0, 1]), 1, bin(8), bin(TAG_BYTES)]), C.WrongType, "RepairRequest.wants: 65 items > 64");
   return out;
 }
 
@@ -681,6 +691,8 @@ export interface SecurityVectors {
     readonly forwarded: string;
   };
   readonly ping: SignedDatagram;
+  /** 6.13: the link key of one link and a Ping stamped under it. */
+  readonly link: LinkVectors;
   /** 6.10: session frames under a fixed session key (bytes 0x20 .. 0x3f). */
   readonly session: SessionVectors;
 }
@@ -707,6 +719,72 @@ function signed(keyring: GridKeyring, msg: Message, skipIndex: number): SignedDa
   };
 }
 
+/** PROTOCOL.md 6.13: the link key and the link auth, as known answers. */
+export interface LinkVectors {
+  readonly about: string;
+  readonly initiator: number;
+  readonly responder: number;
+  readonly initiatorNonce: string;
+  readonly responderNonce: string;
+  /** initiatorNonce || responderNonce. */
+  readonly salt: string;
+  /** "relaygrid link v1" || u32be(initiator) || u32be(responder). */
+  readonly info: string;
+  /** HKDF-SHA256(ikm = gridKey, salt, info, L = 16). */
+  readonly linkKey: string;
+  readonly ping: {
+    readonly msg: Message;
+    /** Encoded with ctr, a zero auth and a zero tag. */
+    readonly unsigned: string;
+    /** Every byte before the auth field (c4 08 ...). */
+    readonly authInput: string;
+    /** SipHash-2-4(linkKey, authInput), little-endian. */
+    readonly auth: string;
+    /** The datagram on the wire: the auth in place, then the grid-key tag over everything before it (6.6). */
+    readonly signed: string;
+  };
+}
+
+function buildLinkVectors(crypto: NobleCrypto, keyring: GridKeyring): LinkVectors {
+  const initiator = 3;
+  const responder = 4;
+  const nI = Uint8Array.from({ length: 8 }, (_, i) => 0xa0 + i);
+  const nR = Uint8Array.from({ length: 8 }, (_, i) => 0xb0 + i);
+  const salt = Uint8Array.from([...nI, ...nR]);
+  const info = Uint8Array.from([...new TextEncoder().encode("relaygrid link v1"), 0, 0, 0, initiator, 0, 0, 0, responder]);
+  const linkKey = crypto.hkdfSha256(SECURITY_GRID_KEY, salt, info, 16);
+  const key = deriveLinkKey(crypto, SECURITY_GRID_KEY, nI, nR, initiator, responder);
+  if (JSON.stringify(key) !== JSON.stringify(sipKeyFrom(linkKey))) throw new Error("deriveLinkKey is not the HKDF of PROTOCOL.md 6.13: update both");
+  const msg: Message = { kind: Kind.Ping, req: 5, grid: 7, from: initiator, to: responder, ctr: 1, auth: new Uint8Array(8), tag: ZERO_TAG };
+  const unsigned = referenceEncode(positional(msg));
+  const authAt = unsigned.length - TAG_FIELD_BYTES - LINK_AUTH_FIELD_BYTES;
+  const out = unsigned.slice();
+  stampLinkAuth(key, out);
+  const auth = out.slice(authAt + 2, authAt + 10);
+  writeTag(keyring, out, out.length - TAG_FIELD_BYTES, -1);
+  return {
+    about:
+      "relaygrid wire/PROTOCOL.md 6.13: link keys. linkKey = HKDF-SHA256(ikm = gridKey of the request's epoch, salt = " +
+      "initiatorNonce || responderNonce, info = \"relaygrid link v1\" || u32be(initiator) || u32be(responder), L = 16). " +
+      "auth = SipHash-2-4(linkKey, authInput), authInput = every byte before the auth field (c4 08 ...); the encoder " +
+      "writes 8 zero bytes of auth and 9 of tag, stamps the auth, then writes the grid-key tag (6.6) over everything before it.",
+    initiator,
+    responder,
+    initiatorNonce: toHex(nI),
+    responderNonce: toHex(nR),
+    salt: toHex(salt),
+    info: toHex(info),
+    linkKey: toHex(linkKey),
+    ping: {
+      msg: { ...msg, auth, tag: out.slice(out.length - TAG_BYTES) } as Message,
+      unsigned: toHex(unsigned),
+      authInput: toHex(unsigned.slice(0, authAt)),
+      auth: toHex(auth),
+      signed: toHex(out),
+    },
+  };
+}
+
 export function buildSecurityVectors(): SecurityVectors {
   // HKDF needs no randomness; the seeded source is never drawn from here.
   const crypto = new NobleCrypto(new SeededRandom(1));
@@ -723,7 +801,7 @@ export function buildSecurityVectors(): SecurityVectors {
   const data = signed(keyring, dataMsg, RELAY_HOPS_OFFSET);
   const forwarded = fromHex(data.signed);
   forwarded[RELAY_HOPS_OFFSET] = 2;
-  const ping = signed(keyring, { kind: Kind.Ping, req: 5, grid: 7, from: 3, tag: ZERO_TAG }, -1);
+  const ping = signed(keyring, { kind: Kind.Ping, req: 5, grid: 7, from: 3, to: 4, ctr: 1, auth: NO_AUTH, tag: ZERO_TAG }, -1);
   return {
     about:
       "relaygrid wire/PROTOCOL.md 6.6: datagram tags. macKey = HKDF-SHA256(ikm = gridKey, salt = \"relaygrid\", " +
@@ -737,6 +815,7 @@ export function buildSecurityVectors(): SecurityVectors {
     macKey: toHex(mac),
     data: { ...data, forwarded: toHex(forwarded) },
     ping,
+    link: buildLinkVectors(crypto, keyring),
     session: buildSessionVectors(
       toHex(Uint8Array.from({ length: 32 }, (_, i) => 0x20 + i)),
       7,

@@ -15,7 +15,7 @@ import { writeTag } from "../lib/security/grid-keys.ts";
 import { DisconnectReason, encode, Kind, kindName, relaySizeBound, RELAY_HOPS_OFFSET, TAG_FIELD_BYTES, writeRelay, type Message } from "../wire/index.ts";
 import { figure } from "./support/figures.ts";
 import { Sink } from "./support/sink.ts";
-import { broadcastFrom, notExactlyOnce, sealAs, ticketOf } from "./support/peer-scenarios.ts";
+import { broadcastFrom, NO_AUTH, NO_NONCE, notExactlyOnce, sealAs, ticketOf } from "./support/peer-scenarios.ts";
 import { SimGrid, type PeerNode } from "./support/sim-grid.ts";
 
 const NO_TAG = new Uint8Array(9);
@@ -37,16 +37,17 @@ test("amplification: every peer's answer to a member's request sent from a victi
   const target = g.at("peer-1");
   const gid = g.gridId;
   const stranger = 77; // an id the target has no link with
+  const to = target.endpoint.id;
   const requests: Message[] = [
-    { kind: Kind.Join, req: 1, grid: gid, from: stranger, tag: NO_TAG },
-    { kind: Kind.Available, req: 2, grid: gid, from: stranger, tag: NO_TAG },
-    { kind: Kind.Connect, req: 3, grid: gid, from: stranger, ticket: new Uint8Array(0), tag: NO_TAG },
-    { kind: Kind.Force, req: 4, grid: gid, from: stranger, ticket: new Uint8Array(0), tag: NO_TAG },
+    { kind: Kind.Join, req: 1, grid: gid, from: stranger, to, tag: NO_TAG },
+    { kind: Kind.Available, req: 2, grid: gid, from: stranger, to, tag: NO_TAG },
+    { kind: Kind.Connect, req: 3, grid: gid, from: stranger, to, nonce: NO_NONCE, ticket: new Uint8Array(0), tag: NO_TAG },
+    { kind: Kind.Force, req: 4, grid: gid, from: stranger, to, nonce: NO_NONCE, ticket: new Uint8Array(0), tag: NO_TAG },
     // Its own valid ticket, from the victim's address: bound to another address, refused.
-    { kind: Kind.Connect, req: 5, grid: gid, from: insider.endpoint.id, ticket: ticketOf(insider), tag: NO_TAG },
-    { kind: Kind.Force, req: 6, grid: gid, from: insider.endpoint.id, ticket: ticketOf(insider), tag: NO_TAG },
-    { kind: Kind.Ping, req: 7, grid: gid, from: stranger, tag: NO_TAG },
-    { kind: Kind.Disconnect, req: 8, grid: gid, from: stranger, reason: DisconnectReason.Leave, tag: NO_TAG },
+    { kind: Kind.Connect, req: 5, grid: gid, from: insider.endpoint.id, to, nonce: NO_NONCE, ticket: ticketOf(insider), tag: NO_TAG },
+    { kind: Kind.Force, req: 6, grid: gid, from: insider.endpoint.id, to, nonce: NO_NONCE, ticket: ticketOf(insider), tag: NO_TAG },
+    { kind: Kind.Ping, req: 7, grid: gid, from: stranger, to, ctr: 1, auth: NO_AUTH, tag: NO_TAG },
+    { kind: Kind.Disconnect, req: 8, grid: gid, from: stranger, to, reason: DisconnectReason.Leave, ctr: 1, auth: NO_AUTH, tag: NO_TAG },
   ];
   const ratios: string[] = [];
   let worst = 0;
@@ -107,7 +108,7 @@ test("per-link budget: control floods on a link are cut to linkControlBurst, and
   const nb = g.byId(victim.endpoint.linkPeers[0] as number);
   const before = victim.endpoint.stats();
   for (let i = 0; i < 2_000; i++) {
-    const b = sealAs(nb, { kind: Kind.Join, req: 10_000 + i, grid: g.gridId, from: nb.endpoint.id, tag: NO_TAG });
+    const b = sealAs(nb, { kind: Kind.Join, req: 10_000 + i, grid: g.gridId, from: nb.endpoint.id, to: victim.endpoint.id, tag: NO_TAG });
     victim.with((p, now) => p.handleDatagram(now, nb.address, b));
   }
   const limited = (victim.endpoint.stats().drops["link-rate-limited"] ?? 0) - (before.drops["link-rate-limited"] ?? 0);
@@ -130,7 +131,7 @@ test("per-link budget: 20,000 datagrams spoofed from a neighbour's address with 
       const buf = new Uint8Array(relaySizeBound(payload.length));
       bytes = buf.slice(0, writeRelay(buf, 0, 0, g.gridId, nb.endpoint.id, 2_000_000 + i, null, payload, NO_TAG));
     } else {
-      bytes = encode({ kind: Kind.Join, req: 50_000 + i, grid: g.gridId, from: nb.endpoint.id, tag: NO_TAG });
+      bytes = encode({ kind: Kind.Join, req: 50_000 + i, grid: g.gridId, from: nb.endpoint.id, to: victim.endpoint.id, tag: NO_TAG });
     }
     victim.with((p, now) => p.handleDatagram(now, nb.address, bytes));
     if ((i + 1) % 20 === 0) g.sim.runFor(1);

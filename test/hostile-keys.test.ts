@@ -38,7 +38,7 @@ test("keys: a member that left loses access at the first rotation: its old ticke
   const gridId = g.gridId;
   // Eve: a member that will leave the lobby but keep its link to the victim, answering pings.
   const eve = scriptedJoin(g, "eve", gridId, 4, 0xe7e, { answerPings: true });
-  act(g, eve, (e) => e.sendBytes(victim.address, e.tagged({ kind: Kind.Connect, req: e.req(), grid: gridId, from: e.id, ticket: e.ticket, tag: NO_TAG })));
+  act(g, eve, (e) => e.sendBytes(victim.address, e.linkRequest(Kind.Connect, victim.endpoint.id)));
   g.runUntil(() => victim.endpoint.linkPeers.includes(eve.id), 2_000, 1);
   // Mallory: a real member that leaves gracefully; it keeps what it held.
   const mallory = g.at("peer-7");
@@ -59,7 +59,7 @@ test("keys: a member that left loses access at the first rotation: its old ticke
   assert.ok(g.live().every((p) => insiderOf(p.endpoint).keyring.currentEpoch === epochBefore + 1), "every member sends under the new key");
 
   const connect = (req: number): Uint8Array => {
-    const b = encode({ kind: Kind.Connect, req, grid: gridId, from: malloryId, ticket: oldTicket, tag: NO_TAG });
+    const b = encode({ kind: Kind.Connect, req, grid: gridId, from: malloryId, to: victim.endpoint.id, nonce: new Uint8Array(8).fill(req & 0xff), ticket: oldTicket, tag: NO_TAG });
     writeTag(oldKeys, b, b.length - TAG_FIELD_BYTES, -1);
     return b;
   };

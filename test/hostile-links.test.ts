@@ -34,7 +34,7 @@ test("eclipse by successive Force: colluders forcing a victim one after another 
   // Each forces the victim, twice over, one after another.
   for (let round = 0; round < 2; round++) {
     for (const e of evil) {
-      act(g, e, (x) => x.sendBytes(victim.address, x.tagged({ kind: Kind.Force, req: x.req(), grid: gridId, from: x.id, ticket: x.ticket, tag: NO_TAG })));
+      act(g, e, (x) => x.sendBytes(victim.address, x.linkRequest(Kind.Force, victim.endpoint.id)));
       g.sim.runFor(300);
     }
   }

@@ -111,7 +111,7 @@ test("node: an admitted member's Connect with no ticket draws a refusal no large
     const [a] = peers as [NodePeer];
     await waitFor("linked", () => a.stats().links.length === 1, 5_000);
     // It tags a Connect under the grid key and sends it from the "victim" socket.
-    const bytes = insiderOf(b).seal({ kind: Kind.Connect, req: 9, grid: b.grid, from: 4242, ticket: new Uint8Array(0), tag: new Uint8Array(9) });
+    const bytes = insiderOf(b).seal({ kind: Kind.Connect, req: 9, grid: b.grid, from: 4242, to: a.id, nonce: new Uint8Array(8), ticket: new Uint8Array(0), tag: new Uint8Array(9) });
     assert.ok(bytes !== undefined);
     const to = parseAddress(a.address());
     assert.ok(to !== undefined);

@@ -28,8 +28,8 @@ test("node: a stranger with no ticket and no grid key gets no link and no byte r
     const port = Number(target[1]);
     const send = (bytes: Uint8Array): void => void attacker.send(bytes, port, "127.0.0.1");
     // 1. Ask for a link with a made-up ticket and a guessed tag.
-    send(encode({ kind: Kind.Connect, req: 1, grid: a.grid, from: 99, ticket: new Uint8Array(80).fill(1), tag: new Uint8Array(9) }));
-    send(encode({ kind: Kind.Force, req: 2, grid: a.grid, from: 99, ticket: new Uint8Array(80).fill(1), tag: new Uint8Array(9) }));
+    send(encode({ kind: Kind.Connect, req: 1, grid: a.grid, from: 99, to: a.id, nonce: new Uint8Array(8), ticket: new Uint8Array(80).fill(1), tag: new Uint8Array(9) }));
+    send(encode({ kind: Kind.Force, req: 2, grid: a.grid, from: 99, to: a.id, nonce: new Uint8Array(8), ticket: new Uint8Array(80).fill(1), tag: new Uint8Array(9) }));
     // 2. Inject relay data claiming to come from b's id.
     const payload = new TextEncoder().encode("forged");
     const buf = new Uint8Array(relaySizeBound(payload.length));

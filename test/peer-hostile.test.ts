@@ -169,13 +169,13 @@ test("hostile: forged replies from an unknown address to every request of a join
       case Kind.SelectGrid:
         return { kind: Kind.Members, req, grid: gridId, peer: 99, part: 0, parts: 1, members: [{ peer: 98, addr: MALLORY, links: 0 }], nonce: 1, sealed: new Uint8Array(40) };
       case Kind.Join:
-        return { kind: Kind.JoinReply, req, grid: gridId, from: 98, positive: true, links: 0, limit: 8, tag };
+        return { kind: Kind.JoinReply, req, grid: gridId, from: 98, to: 99, positive: true, links: 0, limit: 8, tag };
       case Kind.Available:
-        return { kind: Kind.AvailableReply, req, grid: gridId, from: 98, positive: true, links: 0, tag };
+        return { kind: Kind.AvailableReply, req, grid: gridId, from: 98, to: 99, positive: true, links: 0, tag };
       case Kind.Connect:
-        return { kind: Kind.ConnectReply, req, grid: gridId, from: 98, accepted: true, ticket: new Uint8Array(80), tag };
+        return { kind: Kind.ConnectReply, req, grid: gridId, from: 98, to: 99, accepted: true, nonce: new Uint8Array(8), ticket: new Uint8Array(80), tag };
       case Kind.Force:
-        return { kind: Kind.ForceReply, req, grid: gridId, from: 98, ok: true, ticket: new Uint8Array(80), tag };
+        return { kind: Kind.ForceReply, req, grid: gridId, from: 98, to: 99, ok: true, nonce: new Uint8Array(8), ticket: new Uint8Array(80), tag };
       case Kind.ConnUpdate:
         return { kind: Kind.Error, req, code: 2, detail: "go away" };
       default:
@@ -243,8 +243,8 @@ test("regression: a Connect or Force from a linked neighbour's address naming an
   const disconnects = capture(g, [Kind.Disconnect]);
   // Sent by the neighbour itself (it holds the grid key), naming ids that are not its own.
   const tag = new Uint8Array(9);
-  inject(victim, nb.address, sealAs(nb, { kind: Kind.Connect, req: 1, grid: g.gridId, from: 77, ticket: ticketOf(nb), tag }));
-  inject(victim, nb.address, sealAs(nb, { kind: Kind.Force, req: 2, grid: g.gridId, from: 78, ticket: ticketOf(nb), tag }));
+  inject(victim, nb.address, sealAs(nb, { kind: Kind.Connect, req: 1, grid: g.gridId, from: 77, to: victim.endpoint.id, nonce: new Uint8Array(8).fill(1), ticket: ticketOf(nb), tag }));
+  inject(victim, nb.address, sealAs(nb, { kind: Kind.Force, req: 2, grid: g.gridId, from: 78, to: victim.endpoint.id, nonce: new Uint8Array(8).fill(2), ticket: ticketOf(nb), tag }));
   assert.equal(victim.endpoint.linkPeers, before, "no phantom link, nothing dropped to make room");
   assert.equal(replies.map((c) => ("accepted" in c.msg ? c.msg.accepted : "ok" in c.msg ? c.msg.ok : undefined)), [false, false]);
   // Data from the neighbour is still its own: relayed on, never back (the inspector checks claim 15).
@@ -274,8 +274,8 @@ test("regression: a reply from the asked member's address naming another peer id
       const tag = new Uint8Array(9);
       const reply: Message =
         c.msg.kind === Kind.Connect
-          ? { kind: Kind.ConnectReply, req: c.msg.req, grid: g.gridId, from: 77, accepted: true, ticket: ticketOf(member), tag }
-          : { kind: Kind.ForceReply, req: (c.msg as { req: number }).req, grid: g.gridId, from: 77, ok: true, ticket: ticketOf(member), tag };
+          ? { kind: Kind.ConnectReply, req: c.msg.req, grid: g.gridId, from: 77, to: j.endpoint.id, accepted: true, nonce: new Uint8Array(8), ticket: ticketOf(member), tag }
+          : { kind: Kind.ForceReply, req: (c.msg as { req: number }).req, grid: g.gridId, from: 77, to: j.endpoint.id, ok: true, nonce: new Uint8Array(8), ticket: ticketOf(member), tag };
       assert.is(inject(j, c.to, sealAs(member, reply)), 1);
       forged++;
     }

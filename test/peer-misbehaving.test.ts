@@ -48,21 +48,21 @@ function dataBytes(gridId: number, origin: number, seq: number, payload: Uint8Ar
  * (so they are authenticated as `nb`'s): a 0xc1 byte (malformed), a wrong element count
  * (wrong-arity), a nil where a uint goes (wrong-type). Each is re-signed after the change.
  */
-function invalidFrom(g: SimGrid, nb: PeerNode, n: number): Uint8Array[] {
+function invalidFrom(g: SimGrid, nb: PeerNode, n: number, to = 1): Uint8Array[] {
   const out: Uint8Array[] = [];
   const keyring = insiderOf(nb.endpoint).keyring;
   for (let i = 0; i < n; i++) {
-    const b = sealAs(nb, { kind: Kind.Ping, req: 1000 + i, grid: g.gridId, from: nb.endpoint.id, tag: NO_TAG });
-    const fromAt = b.length - 11 - 1; // the last byte before the tag: `from` (a fixint id)
+    const b = sealAs(nb, { kind: Kind.Join, req: 1000 + i, grid: g.gridId, from: nb.endpoint.id, to: to & 0x7f, tag: NO_TAG });
+    const toAt = b.length - 11 - 1; // the last byte before the tag: `to` (a fixint id)
     switch (i % 3) {
       case 0:
-        b[fromAt] = 0xc1; // never valid MessagePack
+        b[toAt] = 0xc1; // never valid MessagePack
         break;
       case 1:
-        b[0] = 0x97; // says 7 elements, has 6
+        b[0] = 0x98; // says 8 elements, has 7
         break;
       default:
-        b[fromAt] = 0xc0; // nil where the peer id goes
+        b[toAt] = 0xc0; // nil where the peer id goes
     }
     writeTag(keyring, b, b.length - 11, -1);
     out.push(b);
@@ -74,7 +74,7 @@ function invalidFrom(g: SimGrid, nb: PeerNode, n: number): Uint8Array[] {
 function spoofed(g: SimGrid, nb: PeerNode, n: number): Uint8Array[] {
   const out: Uint8Array[] = [];
   for (let i = 0; i < n; i++) {
-    const b = encode({ kind: Kind.Ping, req: 2000 + i, grid: g.gridId, from: nb.endpoint.id, tag: new Uint8Array(9).fill(i & 0xff) });
+    const b = encode({ kind: Kind.Ping, req: 2000 + i, grid: g.gridId, from: nb.endpoint.id, to: 1, ctr: i + 1, auth: new Uint8Array(8), tag: new Uint8Array(9).fill(i & 0xff) });
     out.push(i % 2 === 0 ? b : new Uint8Array([0xc1, i & 0xff, 0]));
   }
   return out;
@@ -146,7 +146,7 @@ test("a stranger flooding a peer is rate-limited (counted as rate-limited) while
   // untagged garbage: dropped at the tag check, charged to nobody (issue 15: a spoofer must
   // not be able to spend the budget of the address it forges).
   const insider = g.live().find((p) => p !== victim) as PeerNode;
-  const join = sealAs(insider, { kind: Kind.Join, req: 1, grid: g.gridId, from: 99, tag: NO_TAG });
+  const join = sealAs(insider, { kind: Kind.Join, req: 1, grid: g.gridId, from: 99, to: victim.endpoint.id, tag: NO_TAG });
   const sent: { origin: number; seq: number }[] = [];
   let newcomer: PeerNode | undefined;
   // 2,000 datagrams in one second of virtual time: 100 every 50 ms, while members broadcast.
@@ -192,8 +192,8 @@ test("a peer with the stolen grid key but no ticket for its own address cannot o
   let req = 1;
   for (const [, ticket, from] of tickets) {
     // Tagged under the real grid key: the tag check passes, the ticket check must not.
-    inject(victim, MALLORY, sealAs(member, { kind: Kind.Connect, req: req++, grid: g.gridId, from, ticket, tag: NO_TAG }));
-    inject(victim, MALLORY, sealAs(member, { kind: Kind.Force, req: req++, grid: g.gridId, from, ticket, tag: NO_TAG }));
+    inject(victim, MALLORY, sealAs(member, { kind: Kind.Connect, req: req++, grid: g.gridId, from, to: victim.endpoint.id, nonce: new Uint8Array(8).fill(req), ticket, tag: NO_TAG }));
+    inject(victim, MALLORY, sealAs(member, { kind: Kind.Force, req: req++, grid: g.gridId, from, to: victim.endpoint.id, nonce: new Uint8Array(8).fill(req), ticket, tag: NO_TAG }));
   }
   const d = victim.endpoint.stats().drops;
   for (const [verdict] of tickets) assert.is(d[`ticket-${verdict}`], 2, `ticket-${verdict}: ${JSON.stringify(d)}`);
@@ -212,16 +212,16 @@ test("a peer with the stolen grid key but no ticket for its own address cannot o
   // mallory says yes, and its "yes" to the Connect shows another member's ticket: refused.
   const asks = capture(g, [Kind.Available]);
   const fake = member.endpoint.id + 50;
-  inject(victim, MALLORY, sealAs(member, { kind: Kind.Join, req: req++, grid: g.gridId, from: fake, tag: NO_TAG }));
+  inject(victim, MALLORY, sealAs(member, { kind: Kind.Join, req: req++, grid: g.gridId, from: fake, to: victim.endpoint.id, tag: NO_TAG }));
   g.runUntil(() => asks.some((c) => c.to === MALLORY), 5_000, 1);
   const av = ofKind(asks, Kind.Available).find((c) => c.to === MALLORY);
   assert.ok(av !== undefined);
-  inject(victim, MALLORY, sealAs(member, { kind: Kind.AvailableReply, req: av.msg.req, grid: g.gridId, from: fake, positive: true, links: 0, tag: NO_TAG }));
+  inject(victim, MALLORY, sealAs(member, { kind: Kind.AvailableReply, req: av.msg.req, grid: g.gridId, from: fake, to: victim.endpoint.id, positive: true, links: 0, tag: NO_TAG }));
   // It asks the lobby to introduce the target first (PROTOCOL.md 4.7): NotMember, so it asks as in 4.2.
   g.runUntil(() => replies.some((c) => c.to === MALLORY && c.msg.kind === Kind.Connect), 1_000, 1);
   const ask = replies.find((c) => c.to === MALLORY && c.msg.kind === Kind.Connect);
   assert.ok(ask !== undefined && ask.msg.kind === Kind.Connect, "the victim asked mallory");
-  inject(victim, MALLORY, sealAs(member, { kind: Kind.ConnectReply, req: ask.msg.req, grid: g.gridId, from: member.endpoint.id + 50, accepted: true, ticket: ticketOf(member), tag: NO_TAG }));
+  inject(victim, MALLORY, sealAs(member, { kind: Kind.ConnectReply, req: ask.msg.req, grid: g.gridId, from: member.endpoint.id + 50, to: victim.endpoint.id, accepted: true, nonce: new Uint8Array(8).fill(7), ticket: ticketOf(member), tag: NO_TAG }));
   assert.is(victim.endpoint.stats().drops["ticket-wrong-peer"], 1);
   g.sim.runFor(10);
   const refused = ofKind(replies, Kind.Disconnect).filter((c) => c.from === victim.address && c.to === MALLORY);
@@ -261,7 +261,7 @@ test("a peer without the grid key cannot get a byte relayed: its Data is dropped
   g.taps.push((_now, from, to) => {
     if (to === MALLORY) toMallory.push(from);
   });
-  inject(victim, MALLORY, encode({ kind: Kind.Join, req: 5, grid: g.gridId, from: origin, tag: NO_TAG }));
+  inject(victim, MALLORY, encode({ kind: Kind.Join, req: 5, grid: g.gridId, from: origin, to: victim.endpoint.id, tag: NO_TAG }));
   g.sim.runFor(1_000);
   assert.equal(toMallory, [], "nothing was ever sent back");
   assert.equal(carried, [], "no link ever carried the payload");

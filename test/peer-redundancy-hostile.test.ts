@@ -11,7 +11,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { DEFAULT_REPAIR_BYTES_PER_SECOND } from "../lib/peer/config.ts";
 import { Kind, type Message } from "../wire/index.ts";
-import { broadcastFrom, notExactlyOnce, sealAs } from "./support/peer-scenarios.ts";
+import { broadcastFrom, NO_AUTH, notExactlyOnce, sealAs, sealOnLinkAs } from "./support/peer-scenarios.ts";
 import { SimGrid, type PeerNode } from "./support/sim-grid.ts";
 
 type Sent = { origin: number; seq: number };
@@ -59,7 +59,7 @@ test("hostile: a member that prunes every origin at all its neighbours, again an
   const pruneAll = (): void => {
     for (const id of mallory.endpoint.linkPeers) {
       const to = g.byId(id);
-      inject(to, mallory.address, sealAs(mallory, { kind: Kind.Prune, grid: g.gridId, from: mallory.endpoint.id, origins, tag: new Uint8Array(9) }));
+      inject(to, mallory.address, sealOnLinkAs(mallory, id, { kind: Kind.Prune, grid: g.gridId, from: mallory.endpoint.id, to: id, origins, ctr: 0, auth: NO_AUTH, tag: new Uint8Array(9) }));
     }
   };
   play(g, members, 300);
@@ -78,7 +78,7 @@ test("hostile: Prunes forged from a victim's address (a member spoofing it) cost
   const origins = members.map((p) => p.endpoint.id);
   const forge = (): void => {
     for (const id of victim.endpoint.linkPeers) {
-      inject(g.byId(id), victim.address, sealAs(mallory, { kind: Kind.Prune, grid: g.gridId, from: victim.endpoint.id, origins, tag: new Uint8Array(9) }));
+      inject(g.byId(id), victim.address, sealAs(mallory, { kind: Kind.Prune, grid: g.gridId, from: victim.endpoint.id, to: id, origins, ctr: 1, auth: NO_AUTH, tag: new Uint8Array(9) }));
     }
   };
   play(g, members, 300);
@@ -86,7 +86,9 @@ test("hostile: Prunes forged from a victim's address (a member spoofing it) cost
   play(g, members, 300);
   g.sim.runFor(4_000);
   assert.equal(notExactlyOnce(g, sent, [victim]), [], "the victim grafts its links back and repairs the gaps");
-  assert.ok(victim.endpoint.stats().redundancy.quiet + victim.endpoint.stats().repair.repaired > 0, "it noticed");
+  // Without the victim's link keys the forgeries are dropped at its neighbours (PROTOCOL.md 6.13): no quiet spell at all.
+  const linkAuth = victim.endpoint.linkPeers.reduce((n, id) => n + (g.byId(id).endpoint.stats().drops["link-auth"] ?? 0), 0);
+  assert.ok(linkAuth > 0, "the neighbours dropped the forged Prunes as link-auth");
 });
 
 test("hostile: a RepairRequest from an address that is not a link gets nothing back (not-linked); from a link, at most 128 Repairs answer one request, and a stream of them stays within the link's byte budget", () => {
@@ -97,8 +99,10 @@ test("hostile: a RepairRequest from an address that is not a link gets nothing b
   const linked = g.byId(victim.endpoint.linkPeers[0] as number);
   const stranger = members.find((p) => p !== victim && !victim.endpoint.linkPeers.includes(p.endpoint.id)) as PeerNode;
   const wants = members.filter((p) => p !== victim).flatMap((p) => [{ origin: p.endpoint.id, first: 1, mask: 0xffffffff }]);
-  const ask = (as: PeerNode, address = as.address): Uint8Array =>
-    sealAs(as, { kind: Kind.RepairRequest, grid: g.gridId, from: as.endpoint.id, wants: wants.slice(0, 64), tag: new Uint8Array(9) } as Message);
+  const ask = (as: PeerNode): Uint8Array => {
+    const msg = { kind: Kind.RepairRequest, grid: g.gridId, from: as.endpoint.id, to: victim.endpoint.id, wants: wants.slice(0, 64), ctr: 0, auth: NO_AUTH, tag: new Uint8Array(9) } as const;
+    return as === stranger ? sealAs(as, { ...msg, wants: msg.wants } as Message) : sealOnLinkAs(as, victim.endpoint.id, { ...msg, wants: msg.wants });
+  };
   let repairs = 0;
   let bytes = 0;
   g.taps.push((_now, from, _to, b) => {
@@ -136,8 +140,8 @@ test("hostile: Prune, Graft and RepairRequest whose from is not the link at thei
   const other = members.find((p) => p !== victim && p !== neighbour) as PeerNode;
   const origin = members.find((p) => p !== victim && p !== neighbour) as PeerNode;
   const before = victim.endpoint.redundancyOf(origin.endpoint.id).listed;
-  const prune = sealAs(other, { kind: Kind.Prune, grid: g.gridId, from: other.endpoint.id, origins: [origin.endpoint.id], tag: new Uint8Array(9) });
-  const graft = sealAs(other, { kind: Kind.Graft, grid: g.gridId, from: other.endpoint.id, origins: [{ origin: origin.endpoint.id, have: 0 }], tag: new Uint8Array(9) });
+  const prune = sealAs(other, { kind: Kind.Prune, grid: g.gridId, from: other.endpoint.id, to: victim.endpoint.id, origins: [origin.endpoint.id], ctr: 0, auth: NO_AUTH, tag: new Uint8Array(9) });
+  const graft = sealAs(other, { kind: Kind.Graft, grid: g.gridId, from: other.endpoint.id, to: victim.endpoint.id, origins: [{ origin: origin.endpoint.id, have: 0 }], ctr: 0, auth: NO_AUTH, tag: new Uint8Array(9) });
   const s0 = victim.endpoint.stats().drops;
   inject(victim, neighbour.address, prune); // from says `other`, the address is `neighbour`'s link
   inject(victim, neighbour.address, graft);
@@ -147,8 +151,8 @@ test("hostile: Prune, Graft and RepairRequest whose from is not the link at thei
   assert.is((s1["not-linked"] ?? 0) - (s0["not-linked"] ?? 0), 1);
   assert.equal(victim.endpoint.redundancyOf(origin.endpoint.id).listed, before);
   // Wrong grid, unsigned, truncated: counted too.
-  inject(victim, neighbour.address, sealAs(neighbour, { kind: Kind.Prune, grid: g.gridId + 1, from: neighbour.endpoint.id, origins: [1], tag: new Uint8Array(9) }));
-  const unsigned = sealAs(neighbour, { kind: Kind.RepairRequest, grid: g.gridId, from: neighbour.endpoint.id, wants: [], tag: new Uint8Array(9) });
+  inject(victim, neighbour.address, sealAs(neighbour, { kind: Kind.Prune, grid: g.gridId + 1, from: neighbour.endpoint.id, to: victim.endpoint.id, origins: [1], ctr: 0, auth: NO_AUTH, tag: new Uint8Array(9) }));
+  const unsigned = sealAs(neighbour, { kind: Kind.RepairRequest, grid: g.gridId, from: neighbour.endpoint.id, to: victim.endpoint.id, wants: [], ctr: 0, auth: NO_AUTH, tag: new Uint8Array(9) });
   unsigned.fill(0, unsigned.length - 8);
   inject(victim, neighbour.address, unsigned);
   inject(victim, neighbour.address, prune.subarray(0, 7));
@@ -169,7 +173,7 @@ test("hostile: a member grafting every origin with have 0 over and over gets at 
   g.taps.push((_now, from, to, b) => {
     if (from === victim.address && to === mallory.address && b[2] === Kind.Repair) repairs++;
   });
-  inject(victim, mallory.address, sealAs(mallory, { kind: Kind.Graft, grid: g.gridId, from: mallory.endpoint.id, origins, tag: new Uint8Array(9) }));
+  inject(victim, mallory.address, sealOnLinkAs(mallory, victim.endpoint.id, { kind: Kind.Graft, grid: g.gridId, from: mallory.endpoint.id, to: victim.endpoint.id, origins, ctr: 0, auth: NO_AUTH, tag: new Uint8Array(9) }));
   assert.ok(repairs > 0 && repairs <= 32, `${repairs} Repairs for one Graft`);
   assert.equal(balanced(g), []);
 });

@@ -52,7 +52,7 @@ test("drop table: through joins, relaying, a crash, a leave and a lobby restart,
 
 test("drop table: outbound failures are counted apart from inbound drops (a peer without a grid key refuses to tag)", () => {
   const p = lonePeer();
-  assert.is(insiderOf(p).seal({ kind: Kind.Ping, req: 1, grid: 1, from: 1, tag: new Uint8Array(9) }), undefined);
+  assert.is(insiderOf(p).seal({ kind: Kind.Ping, req: 1, grid: 1, from: 1, to: 2, ctr: 1, auth: new Uint8Array(8), tag: new Uint8Array(9) }), undefined);
   const s = p.stats();
   assert.equal(s.failures, { "no-grid-key": 1 });
   assert.equal([s.datagramsIn, s.accepted, s.drops], [0, 0, {}]);

@@ -32,7 +32,7 @@ function throwsNaming(msg: unknown, ...parts: string[]): void {
 }
 
 const NO_TAG = new Uint8Array(TAG_BYTES);
-const join = { kind: Kind.JoinReply, req: 1, grid: 7, from: 4, positive: true, links: 1, limit: 4, tag: NO_TAG };
+const join = { kind: Kind.JoinReply, req: 1, grid: 7, from: 4, to: 3, positive: true, links: 1, limit: 4, tag: NO_TAG };
 /** A Hello with the handshake fields filled in; tests override name. */
 const hello = { kind: Kind.Hello, req: 1, name: "alice", cookie: new Uint8Array(0), eph: new Uint8Array(32), pad: new Uint8Array(0) };
 
@@ -115,13 +115,15 @@ test("Data: hops over MAX_HOPS, target out of range, payload not bytes", () => {
 });
 
 test("security fields: tag, ticket, cookie, handshake keys, signature and sealed grant are bounded and named", () => {
-  const connect = { kind: Kind.Connect, req: 1, grid: 7, from: 3, ticket: new Uint8Array(94), tag: NO_TAG };
+  const connect = { kind: Kind.Connect, req: 1, grid: 7, from: 3, to: 4, nonce: new Uint8Array(8), ticket: new Uint8Array(94), tag: NO_TAG };
   encode(connect);
   encode({ ...connect, ticket: new Uint8Array(MAX_TICKET_BYTES) });
   throwsNaming({ ...connect, ticket: new Uint8Array(MAX_TICKET_BYTES + 1) }, "Connect", "ticket", "143", "142");
   throwsNaming({ ...connect, tag: new Uint8Array(TAG_BYTES + 1) }, "Connect", "tag", "10", "9");
-  throwsNaming({ kind: Kind.Ping, req: 1, grid: 7, from: 3 }, "Ping", "tag", "undefined");
-  throwsNaming({ kind: Kind.ForceReply, req: 1, grid: 7, from: 3, ok: true, ticket: "t", tag: NO_TAG }, "ForceReply", "ticket", "string");
+  throwsNaming({ ...connect, nonce: new Uint8Array(9) }, "Connect", "nonce", "9", "8");
+  throwsNaming({ kind: Kind.Ping, req: 1, grid: 7, from: 3, to: 4, ctr: 1, auth: new Uint8Array(8) }, "Ping", "tag", "undefined");
+  throwsNaming({ kind: Kind.Ping, req: 1, grid: 7, from: 3, to: 4, ctr: 1, auth: new Uint8Array(9), tag: NO_TAG }, "Ping", "auth", "9", "8");
+  throwsNaming({ kind: Kind.ForceReply, req: 1, grid: 7, from: 3, to: 4, ok: true, nonce: new Uint8Array(8), ticket: "t", tag: NO_TAG }, "ForceReply", "ticket", "string");
   throwsNaming({ ...hello, cookie: new Uint8Array(17) }, "Hello", "cookie", "17", "16");
   throwsNaming({ ...hello, eph: new Uint8Array(33) }, "Hello", "eph", "33", "32");
   throwsNaming({ ...hello, pad: new Uint8Array(1025) }, "Hello", "pad", "1025", "1024");

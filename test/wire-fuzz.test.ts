@@ -232,7 +232,7 @@ test("4 GiB declared lengths (array32, str32, bin32, map32, ext32) are rejected 
     ["970127010207" + "03dd" + huge, DecodeErrorCode.Malformed],
     ["99010100010203c0c6" + huge, DecodeErrorCode.WrongType],
     ["99010100010203c0c5ffff", DecodeErrorCode.WrongType],
-    ["960110010703c6" + huge, DecodeErrorCode.Malformed],
+    ["97011001070304c6" + huge, DecodeErrorCode.Malformed],
   ];
   for (const [hex, code] of cases) {
     // The datagram is a few bytes; padding it with a long tail must not change the answer.

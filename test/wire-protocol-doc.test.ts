@@ -239,7 +239,7 @@ test("worked examples: every hex dump in PROTOCOL.md is a test vector, and so is
   const known = new Set(valid.map((v) => v.hex));
   // 6.6 shows the MAC key and signed datagrams of security.json.
   const s = security;
-  for (const h of [s.macKey, s.data.unsigned, s.data.signed, s.data.forwarded, s.ping.unsigned, s.ping.signed, s.session.request.hex]) known.add(h);
+  for (const h of [s.macKey, s.data.unsigned, s.data.signed, s.data.forwarded, s.ping.unsigned, s.ping.signed, s.link.ping.signed, s.session.request.hex]) known.add(h);
   // 6.1 and 6.4 show the session key and the two grant nonces of admission.json.
   const a = admission;
   for (const h of [a.handshake.sessionKey, a.grant.nonce, a.rejoinGrant.nonce]) known.add(h);
@@ -248,6 +248,8 @@ test("worked examples: every hex dump in PROTOCOL.md is a test vector, and so is
   for (const d of dumps) assert.ok(known.has(d), `PROTOCOL.md shows ${d}, which is no vector's hex`);
   for (const h of [s.macKey, s.data.signed, s.data.forwarded, s.ping.signed]) assert.ok(dumps.includes(h), `6.6 does not show ${h}`);
   assert.ok(dumps.includes(s.session.request.hex), "6.10 does not show the peer's first session frame");
+  assert.ok(dumps.includes(s.link.ping.signed), "6.13 does not show the Ping stamped under the link key");
+  assert.ok(doc.includes(`linkKey ${s.link.linkKey.replace(/(..)(?!$)/g, "$1 ")}`), "6.13 does not show the link key");
   for (const h of [a.handshake.sessionKey, a.grant.nonce, a.rejoinGrant.nonce]) assert.ok(dumps.includes(h), `6.1 / 6.4 do not show ${h}`);
   assert.match(doc, `S = ${a.inputs.session} (\`${a.inputs.session.toString(16).padStart(8, "0")}\`)`);
   const json = /```json\n(.*)\n```/.exec(doc);

@@ -77,6 +77,23 @@ test("tag = epoch & 0xff || SipHash-2-4(macKey, macInput); signed = unsigned wit
   }
 });
 
+test("link key (PROTOCOL.md 6.13) = HKDF-SHA256(gridKey, initiatorNonce || responderNonce, \"relaygrid link v1\" || u32be ids, 16); auth = SipHash-2-4 over every byte before the auth field", () => {
+  const l = security.link;
+  assert.is(l.salt, l.initiatorNonce + l.responderNonce);
+  const ids = [l.initiator, l.responder].map((n) => n.toString(16).padStart(8, "0")).join("");
+  assert.is(l.info, toHex(ascii("relaygrid link v1")) + ids);
+  assert.is(toHex(hkdf(sha256, fromHex(security.gridKey), fromHex(l.salt), fromHex(l.info), 16)), l.linkKey);
+  assert.is(toHex(referenceEncode(positional({ ...l.ping.msg, auth: new Uint8Array(8), tag: new Uint8Array(TAG_BYTES) } as Message))), l.ping.unsigned);
+  assert.is(l.ping.authInput, l.ping.unsigned.slice(0, -2 * (TAG_FIELD_BYTES + 10)));
+  assert.is(toHex(referenceSipHash(fromHex(l.linkKey), fromHex(l.ping.authInput))), l.ping.auth);
+  const stamped = l.ping.unsigned.slice(0, -2 * (TAG_FIELD_BYTES + 8)) + l.ping.auth + "c409" + "00".repeat(TAG_BYTES);
+  const tag = (security.epoch & 0xff).toString(16).padStart(2, "0") + toHex(referenceSipHash(fromHex(security.macKey), fromHex(stamped).slice(0, -TAG_FIELD_BYTES)));
+  assert.is(l.ping.signed, stamped.slice(0, -2 * TAG_BYTES) + tag);
+  assert.is(checkTag(keyring(), fromHex(l.ping.signed), -1), "ok");
+  const d = decode(fromHex(l.ping.signed));
+  assert.ok(d.ok && d.msg.kind === Kind.Ping && toHex((d.msg as { auth: Uint8Array }).auth) === l.ping.auth);
+});
+
 test("lib/security checkTag accepts the signed datagrams, and a relay's hop change, and nothing else", () => {
   const k = keyring();
   for (const [name, c] of cases) {

@@ -88,3 +88,9 @@ export const MAX_INTRODUCE_TARGETS = 8;
 export const PUNCH_CHALLENGE_BYTES = 16;
 /** Register.sealed: the 32-byte Ed25519 link key and the 16-byte AEAD tag. */
 export const SEALED_LINK_KEY_BYTES = 48;
+/** Connect, Force and their replies: the sender's fresh nonce for the link key (PROTOCOL.md 6.13). */
+export const LINK_NONCE_BYTES = 8;
+/** Ping, Pong, Disconnect, Prune, Graft, RepairRequest: SipHash-2-4 under the link key (PROTOCOL.md 6.13). */
+export const LINK_AUTH_BYTES = 8;
+/** The link auth field on the wire: bin8 header (2 bytes) + 8 bytes, right before the grid-key tag. */
+export const LINK_AUTH_FIELD_BYTES = 10;

@@ -18,6 +18,8 @@ import {
   MAX_HOPS,
   MAX_SEALED_TOKEN_BYTES,
   MAX_INTRODUCE_TARGETS,
+  LINK_AUTH_BYTES,
+  LINK_NONCE_BYTES,
   MAX_LINKS,
   MAX_LOCAL_ADDRESSES,
   MAX_META_BYTES,
@@ -37,6 +39,15 @@ const NAME = str(MAX_NAME_BYTES);
 /** The grid-key tag that ends every peer<->peer datagram; encoders write zeros, then sign. */
 const TAG = ["tag", bin(TAG_BYTES)] as const;
 const TICKET = ["ticket", bin(MAX_TICKET_BYTES)] as const;
+/** The peer id a peer <-> peer control message is for: any other receiver drops it (wrong-receiver). */
+const TO = ["to", U32] as const;
+/** Connect, Force and their replies: the sender's fresh random nonce for the link key (6.13). */
+const NONCE = ["nonce", bin(LINK_NONCE_BYTES)] as const;
+/**
+ * The link's authentication (6.13): the sender's per-link counter (from 1) and SipHash-2-4
+ * under the link key over every byte before `auth`; encoders write 8 zero bytes, then stamp.
+ */
+const LINK_AUTH = [["ctr", U32], ["auth", bin(LINK_AUTH_BYTES)]] as const;
 const PEER_ENTRY = [["peer", U32], ["addr", str(MAX_ADDRESS_BYTES)], ["links", U8]] as const;
 const GRID_ENTRY = [
   ["grid", U32],
@@ -77,24 +88,26 @@ export const SCHEMAS = {
   // origin's routed messages (its own space), `target` required.
   [Kind.Routed]: RELAY_FIELDS,
 
-  // Peer <-> peer control (claims 26-49). Every one ends with the grid-key tag; the messages
-  // that open a link carry the sender's lobby-signed ticket (PROTOCOL.md 4.2).
-  [Kind.Join]: [["req", U32], ["grid", U32], ["from", U32], TAG],
-  [Kind.JoinReply]: [["req", U32], ["grid", U32], ["from", U32], ["positive", BOOL], ["links", U8], ["limit", U8], TAG],
-  [Kind.Connect]: [["req", U32], ["grid", U32], ["from", U32], TICKET, TAG],
-  [Kind.ConnectReply]: [["req", U32], ["grid", U32], ["from", U32], ["accepted", BOOL], TICKET, TAG],
-  [Kind.Force]: [["req", U32], ["grid", U32], ["from", U32], TICKET, TAG],
-  [Kind.ForceReply]: [["req", U32], ["grid", U32], ["from", U32], ["ok", BOOL], TICKET, TAG],
-  [Kind.Available]: [["req", U32], ["grid", U32], ["from", U32], TAG],
-  [Kind.AvailableReply]: [["req", U32], ["grid", U32], ["from", U32], ["positive", BOOL], ["links", U8], TAG],
-  [Kind.Ping]: [["req", U32], ["grid", U32], ["from", U32], TAG],
-  [Kind.Pong]: [["req", U32], ["grid", U32], ["from", U32], ["links", U8], TAG],
-  [Kind.Disconnect]: [["req", U32], ["grid", U32], ["from", U32], ["reason", U8], TAG],
-  [Kind.DisconnectAck]: [["req", U32], ["grid", U32], ["from", U32], TAG],
+  // Peer <-> peer control (claims 26-49). Every one names its receiver (`to`) and ends with
+  // the grid-key tag; the messages that open a link carry the sender's lobby-signed ticket
+  // and a fresh nonce, from which both ends derive the link key (PROTOCOL.md 4.2, 6.13); the
+  // messages on a link carry a per-link counter and a tag under that key (LINK_AUTH).
+  [Kind.Join]: [["req", U32], ["grid", U32], ["from", U32], TO, TAG],
+  [Kind.JoinReply]: [["req", U32], ["grid", U32], ["from", U32], TO, ["positive", BOOL], ["links", U8], ["limit", U8], TAG],
+  [Kind.Connect]: [["req", U32], ["grid", U32], ["from", U32], TO, NONCE, TICKET, TAG],
+  [Kind.ConnectReply]: [["req", U32], ["grid", U32], ["from", U32], TO, ["accepted", BOOL], NONCE, TICKET, TAG],
+  [Kind.Force]: [["req", U32], ["grid", U32], ["from", U32], TO, NONCE, TICKET, TAG],
+  [Kind.ForceReply]: [["req", U32], ["grid", U32], ["from", U32], TO, ["ok", BOOL], NONCE, TICKET, TAG],
+  [Kind.Available]: [["req", U32], ["grid", U32], ["from", U32], TO, TAG],
+  [Kind.AvailableReply]: [["req", U32], ["grid", U32], ["from", U32], TO, ["positive", BOOL], ["links", U8], TAG],
+  [Kind.Ping]: [["req", U32], ["grid", U32], ["from", U32], TO, ...LINK_AUTH, TAG],
+  [Kind.Pong]: [["req", U32], ["grid", U32], ["from", U32], TO, ["links", U8], ...LINK_AUTH, TAG],
+  [Kind.Disconnect]: [["req", U32], ["grid", U32], ["from", U32], TO, ["reason", U8], ...LINK_AUTH, TAG],
+  [Kind.DisconnectAck]: [["req", U32], ["grid", U32], ["from", U32], TO, TAG],
   // Redundancy lists and repair (PROTOCOL.md 4.2.1): notices between linked members, no req.
-  [Kind.Prune]: [["grid", U32], ["from", U32], ["origins", u32s(MAX_PRUNE_ORIGINS)], TAG],
-  [Kind.Graft]: [["grid", U32], ["from", U32], ["origins", list(MAX_GRAFT_ORIGINS, GRAFT_ENTRY)], TAG],
-  [Kind.RepairRequest]: [["grid", U32], ["from", U32], ["wants", list(MAX_REPAIR_WANTS, REPAIR_WANT)], TAG],
+  [Kind.Prune]: [["grid", U32], ["from", U32], TO, ["origins", u32s(MAX_PRUNE_ORIGINS)], ...LINK_AUTH, TAG],
+  [Kind.Graft]: [["grid", U32], ["from", U32], TO, ["origins", list(MAX_GRAFT_ORIGINS, GRAFT_ENTRY)], ...LINK_AUTH, TAG],
+  [Kind.RepairRequest]: [["grid", U32], ["from", U32], TO, ["wants", list(MAX_REPAIR_WANTS, REPAIR_WANT)], ...LINK_AUTH, TAG],
 
   // Peer -> lobby (claims 24, 25, 34, 35, 44, 50, 51).
   // cookie: empty, or the one a Retry handed out; eph: the peer's X25519 handshake key;

@@ -14,10 +14,14 @@
  *   verified once by every member (on its first copy), on node:crypto and on noble (pure JS,
  *   what QuickJS and consoles run), against the relay of one message: what authenticity
  *   would add per message and member.
+ * - Link auth (issue 15, point 2): stamping and checking a Ping under its link key, against
+ *   the relay of one message. Control messages are a few a second per link; the ratio says
+ *   how many relayed messages one costs.
  */
 import { hostOf, HostCounts } from "../../lib/lobby/hosts.ts";
 import { deriveSessionMacKeys, SessionFramer } from "../../lib/security/session-frame.ts";
 import { TokenBucket } from "../../lib/util/rate-limit.ts";
+import { checkLinkAuth, deriveLinkKey, LinkReplayWindow, stampLinkAuth } from "../../lib/security/link-auth.ts";
 import { encode, Kind } from "../../wire/index.ts";
 import { opsPerSecond, type Candidate } from "../support/measure.ts";
 import { DatagramRing, relaySubject } from "../support/relay-input.ts";
@@ -200,6 +204,42 @@ function signatureCandidates(crypto: CryptoProvider): Candidate[] {
   return [sign, verify];
 }
 
+/**
+ * Link auth (PROTOCOL.md 6.13) on a Ping, the most frequent link-authenticated message:
+ * stamping it under the link key (SipHash-2-4 over the 18 bytes before the auth field), and
+ * checking it (the same SipHash, a constant-time compare, the 32-counter replay window).
+ */
+function linkAuthCandidates(): Candidate[] {
+  const crypto = new NobleCrypto(new SeededRandom(0x15c));
+  const key = deriveLinkKey(crypto, new Uint8Array(32).fill(7), new Uint8Array(8).fill(1), new Uint8Array(8).fill(2), 3, 4);
+  const ping = encode({ kind: Kind.Ping, req: 70_000, grid: 7, from: 3, to: 4, ctr: 1, auth: new Uint8Array(8), tag: new Uint8Array(9) });
+  const stamped = ping.slice();
+  stampLinkAuth(key, stamped);
+  const window = new LinkReplayWindow();
+  let ctr = 0;
+  const stamp: Candidate = {
+    name: "link-stamp",
+    batch: (n) => {
+      let acc = 0;
+      for (let k = 0; k < n; k++) {
+        ping[ping.length - 22] = k & 0x7f; // a changing counter byte, so no call repeats the last
+        stampLinkAuth(key, ping);
+        acc ^= ping[ping.length - 12] as number;
+      }
+      return acc;
+    },
+  };
+  const check: Candidate = {
+    name: "link-check",
+    batch: (n) => {
+      let acc = 0;
+      for (let k = 0; k < n; k++) if (checkLinkAuth(key, stamped) && window.take(++ctr) === "fresh") acc++;
+      return acc;
+    },
+  };
+  return [stamp, check];
+}
+
 const ns = (ops: readonly number[]): Figure => figure(ops.map((x) => 1e9 / x), "ns");
 const us = (ops: readonly number[]): Figure => figure(ops.map((x) => 1e6 / x), "us");
 /** Per repeat: the share of `whole`'s time per op that `part` takes, in %. */
@@ -214,6 +254,8 @@ export const securityGroup: Group = {
     const batchMs = ctx.quick ? 100 : 300;
     ctx.log("security: relay path");
     const [relay, bucket] = opsPerSecond(ctx, relayCandidates(), repeats, batchMs) as [number[], number[]];
+    ctx.log("security: link auth (stamp, check)");
+    const [linkStamp, linkCheck] = opsPerSecond(ctx, linkAuthCandidates(), repeats, batchMs) as [number[], number[]];
     ctx.log("security: lobby session path");
     const [hb, check, write, host] = opsPerSecond(ctx, lobbyCandidates(), repeats, batchMs) as [number[], number[], number[], number[]];
     ctx.log("security: handshake budget");
@@ -227,6 +269,22 @@ export const securityGroup: Group = {
       { key: "relayMsgPerSec", measure: "relay path: a Peer with 4 links relaying a 64 B message (in, tag, budget, window, 3 forwards, 1 delivery)", value: figure(relay, "msg/s") },
       { key: "linkBudgetNs", measure: "relay path: the per-link data budget, TokenBucket.take per datagram", value: ns(bucket) },
       { key: "linkBudgetSharePct", measure: "relay path: the budget's share of a relayed message's time", value: share(bucket, relay) },
+      {
+        key: "linkAuthStampNs",
+        measure: "link control: stamping a Ping under its link key (SipHash-2-4 over 18 B; PROTOCOL.md 6.13)",
+        value: ns(linkStamp),
+        ratio: ratio(relay, linkStamp),
+        ratioKey: "linkAuthStampVsRelayRatio",
+        baseline: "stamps' time / a relayed message's time (relayed msg/s / stamps/s)",
+      },
+      {
+        key: "linkAuthCheckNs",
+        measure: "link control: checking a Ping's link auth and its counter (SipHash-2-4, compare, 32-counter window)",
+        value: ns(linkCheck),
+        ratio: ratio(relay, linkCheck),
+        ratioKey: "linkAuthCheckVsRelayRatio",
+        baseline: "checks' time / a relayed message's time (relayed msg/s / checks/s)",
+      },
       { key: "originSignNodeUs", measure: "origin signature: Ed25519 sign of one envelope (node:crypto), once per message at its origin", value: us(nodeSign) },
       {
         key: "originVerifyNodeUs",

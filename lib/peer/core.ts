@@ -10,13 +10,16 @@ import type { Address, Transmit } from "../endpoint.ts";
 import type { Random } from "../rng.ts";
 import { DisconnectReason, encode, isEnvelopeKind, Kind, RELAY_HOPS_OFFSET, TAG_BYTES, TAG_FIELD_BYTES, type AnyMessage, type Message } from "../../wire/index.ts";
 import { writeTag } from "../security/grid-keys.ts";
+import { checkLinkAuth, deriveLinkKey, LINK_NONCE_BYTES, stampLinkAuth } from "../security/link-auth.ts";
+import type { SipKey } from "../security/siphash.ts";
 import type { TicketV2Verdict, TicketVerdict } from "../security/ticket.ts";
 import type { ResolvedPeerConfig } from "./config.ts";
 import type { NeighbourInfo } from "./connection-rules.ts";
 import { GridCredentials } from "./credentials.ts";
-import { PeerFailure } from "./drops.ts";
+import { PeerDrop, PeerFailure, type DropReason } from "./drops.ts";
 import type { LinkCloseReason, PeerEvent } from "./events.ts";
-import { LinkTable, type Link, type LinkObserver } from "./links.ts";
+import { LinkTable, type Link, type LinkAuth, type LinkObserver } from "./links.ts";
+import { NonceMemory } from "./nonce-memory.ts";
 import { ACCEPTS, canMove, type Phase } from "./phases.ts";
 import { RequestTable, type RequestTag } from "./request-table.ts";
 import { PeerCounters } from "./stats.ts";
@@ -30,6 +33,14 @@ export type { Phase } from "./phases.ts";
  * bytes, then the tag is computed over everything before it and written in place.
  */
 export const NO_TAG: Uint8Array = new Uint8Array(TAG_BYTES);
+/** The link auth placeholder (8 zero bytes), stamped by sealOnLink (PROTOCOL.md 6.13). */
+export const NO_AUTH: Uint8Array = new Uint8Array(8);
+
+/** The messages sent on a link under its key, with a counter (PROTOCOL.md 6.13). */
+export type LinkMessage = Extract<
+  Message,
+  { kind: typeof Kind.Ping | typeof Kind.Pong | typeof Kind.Disconnect | typeof Kind.Prune | typeof Kind.Graft | typeof Kind.RepairRequest }
+>;
 
 /** Peer<->peer control (0x10-0x1f, and NAT traversal's 0x60-0x6f) carries the grid-key tag on its raw bytes (PROTOCOL.md 6.6). */
 export function isTaggedControl(kind: number): boolean {
@@ -68,6 +79,8 @@ export class PeerCore {
   readonly outbox = new Queue<Transmit>();
   readonly events = new Queue<PeerEvent>();
   readonly counters = new PeerCounters();
+  /** Connect and Force nonces already acted on (nonce-memory.ts): each request at most once. */
+  readonly nonces = new NonceMemory();
   private readonly observers: LinkObserver[] = [];
 
   constructor(cfg: ResolvedPeerConfig) {
@@ -125,6 +138,57 @@ export class PeerCore {
     return bytes;
   }
 
+  /**
+   * Encodes a message on `link` with the link's next counter, stamps it under the link key,
+   * then tags it under the grid key (PROTOCOL.md 6.13). Undefined without a grid key.
+   */
+  sealOnLink(link: Link, msg: LinkMessage): Uint8Array | undefined {
+    return this.sealUnder(link.auth, msg);
+  }
+
+  sendOnLink(link: Link, msg: LinkMessage): void {
+    const bytes = this.sealOnLink(link, msg);
+    if (bytes !== undefined) this.transmit(link.address, bytes);
+  }
+
+  /** sealOnLink for a link this peer does not hold (a Disconnect for the neighbour's side of one it refused). */
+  sealUnder(auth: LinkAuth, msg: LinkMessage): Uint8Array | undefined {
+    msg.ctr = ++auth.sendCtr;
+    const bytes = encode(msg);
+    stampLinkAuth(auth.key, bytes);
+    const keyring = this.credentials.keyring;
+    if (keyring.currentEpoch === undefined) {
+      this.counters.fail(PeerFailure.NoGridKey);
+      return undefined;
+    }
+    writeTag(keyring, bytes, bytes.length - TAG_FIELD_BYTES, -1);
+    return bytes;
+  }
+
+  /**
+   * A message on `link` (its grid-key tag already checked): its link auth, then its counter
+   * against the link's replay window. Undefined when it is the link's and fresh.
+   */
+  checkOnLink(link: Link, bytes: Uint8Array, ctr: number): DropReason | undefined {
+    if (!checkLinkAuth(link.auth.key, bytes)) return PeerDrop.LinkAuth;
+    return link.auth.window.take(ctr) === "fresh" ? undefined : PeerDrop.LinkReplay;
+  }
+
+  /** A fresh nonce for a Connect, a Force or a reply (from the CSPRNG: an insider must not guess it). */
+  newNonce(): Uint8Array {
+    return this.cfg.crypto.randomBytes(LINK_NONCE_BYTES);
+  }
+
+  /**
+   * The key of the link `initiator` opened with `responder`, under the grid key of the epoch
+   * the request was tagged with (`epochByte`); undefined when that key is gone.
+   */
+  linkKey(epochByte: number, initiatorNonce: Uint8Array, responderNonce: Uint8Array, initiator: number, responder: number): SipKey | undefined {
+    const gridKey = this.credentials.keyring.keyForTagByte(epochByte);
+    if (gridKey === undefined || initiatorNonce.length !== LINK_NONCE_BYTES || responderNonce.length !== LINK_NONCE_BYTES) return undefined;
+    return deriveLinkKey(this.cfg.crypto, gridKey, initiatorNonce, responderNonce, initiator, responder);
+  }
+
   /** Sends a request whose reply will be matched by `msg.req`; it retransmits until answered. */
   request(now: number, to: Address, msg: AnyMessage & { req: number }, tag: RequestTag): void {
     const bytes = this.seal(msg);
@@ -177,13 +241,13 @@ export class PeerCore {
    * because the neighbour may still refuse our ticket and close it again at once (a flapping
    * link used to resolve joinGrid() and leave the peer alone with no error).
    */
-  openLink(now: number, peer: number, address: Address, neighbourLinks: number, confirmed = true, forced = false): boolean {
+  openLink(now: number, peer: number, address: Address, neighbourLinks: number, auth: LinkAuth, confirmed = true, forced = false): boolean {
     if (this.links.has(peer)) return true;
     if (this.links.byAddr(address) !== undefined) {
       this.counters.fail(PeerFailure.AddressInUse);
       return false;
     }
-    const link = this.links.open(now, peer, address, neighbourLinks, confirmed, forced);
+    const link = this.links.open(now, peer, address, neighbourLinks, auth, confirmed, forced);
     this.rememberMember(peer, address, true); // its ticket was checked (or it accepted ours)
     this.counters.linksOpened++;
     for (const o of this.observers) o.linkOpened(now, link);
@@ -215,12 +279,8 @@ export class PeerCore {
     this.counters.linksClosed++;
     if (remoteReason === undefined) {
       const req = this.nextReq();
-      this.request(
-        now,
-        link.address,
-        { kind: Kind.Disconnect, req, grid: this.grid, from: this.self, reason: wireReason(reason), tag: NO_TAG },
-        { t: "disconnect", peer },
-      );
+      const bytes = this.sealOnLink(link, { kind: Kind.Disconnect, req, grid: this.grid, from: this.self, to: peer, reason: wireReason(reason), ctr: 0, auth: NO_AUTH, tag: NO_TAG });
+      if (bytes !== undefined) this.requestBytes(now, link.address, req, bytes, { t: "disconnect", peer });
     }
     for (const o of this.observers) o.linkClosed(now, link, reason);
     const e: PeerEvent =

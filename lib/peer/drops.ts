@@ -27,6 +27,14 @@ export const PeerDrop = {
   NotLinked: "not-linked",
   /** A Prune, Graft or RepairRequest whose `from` is not the peer linked at the address it came from. */
   WrongSender: "wrong-sender",
+  /** A peer <-> peer control message whose `to` is another peer id than this peer's (PROTOCOL.md 6.13): a capture replayed elsewhere. */
+  WrongReceiver: "wrong-receiver",
+  /** A message on a link whose link auth does not verify under the link's key (a forgery by a member off the link, PROTOCOL.md 6.13). */
+  LinkAuth: "link-auth",
+  /** A message on a link whose counter the link already took, or is older than its window (a replay). */
+  LinkReplay: "link-replay",
+  /** A Connect or Force whose (sender, nonce) this peer already acted on, not a retransmission: a replay, refused unanswered. */
+  RequestReplay: "request-replay",
   /** Names another grid than this peer's. */
   WrongGrid: "wrong-grid",
   /** A peer <-> peer message claiming to come from this peer's own id. */

@@ -7,6 +7,7 @@
  */
 import type { Message } from "../../wire/index.ts";
 import type { GridKeyring } from "../security/grid-keys.ts";
+import type { LinkMessage } from "./core.ts";
 import type { PeerParts } from "./parts.ts";
 
 export interface PeerInsider {
@@ -18,6 +19,12 @@ export interface PeerInsider {
   readonly session: number;
   /** `msg` encoded and tagged as this peer sends it; undefined before it holds a grid key. */
   seal(msg: Message): Uint8Array | undefined;
+  /**
+   * `msg` sent on this peer's link to `peer`, as the peer would send it: the link's next
+   * counter, stamped under the link key, then tagged (PROTOCOL.md 6.13). Undefined without
+   * such a link.
+   */
+  sealOnLink(peer: number, msg: LinkMessage): Uint8Array | undefined;
   /** Ids of the peer's outstanding requests, oldest first. */
   outstandingRequests(): number[];
   /** Inbound datagrams accepted so far (stats().accepted, without the snapshot). */
@@ -46,6 +53,10 @@ export function insiderOf(peer: object): PeerInsider {
       return lobby.session;
     },
     seal: (msg) => core.seal(msg),
+    sealOnLink: (peer, msg) => {
+      const link = core.links.get(peer);
+      return link === undefined ? undefined : core.sealOnLink(link, msg);
+    },
     outstandingRequests: () => core.requests.ids(),
     get accepted() {
       return core.counters.accepted;

@@ -4,6 +4,8 @@
  * address in one Map lookup.
  */
 import type { Address } from "../endpoint.ts";
+import { LinkReplayWindow } from "../security/link-auth.ts";
+import type { SipKey } from "../security/siphash.ts";
 import { TokenBucket } from "../util/rate-limit.ts";
 import type { NeighbourInfo } from "./connection-rules.ts";
 import type { LinkCloseReason } from "./events.ts";
@@ -38,6 +40,30 @@ export interface Link {
    * forcing one after another cannot make every link theirs (issue 15, eclipse).
    */
   readonly forced: boolean;
+  /** The link key and its counters (PROTOCOL.md 6.13, lib/security/link-auth.ts). */
+  readonly auth: LinkAuth;
+  /**
+   * Relay data this link delivered first (a fresh copy no other link had brought yet): what
+   * this peer saw itself of the link's worth, for the drop choice (core.ts pickDrop), where a
+   * neighbour's reported link count is only its word.
+   */
+  firstDeliveries: number;
+}
+
+/** What authenticates one link's control messages (PROTOCOL.md 6.13). */
+export interface LinkAuth {
+  readonly key: SipKey;
+  /** The nonces that made the key: a retransmitted Connect or Force carries the same initiator nonce and gets the same answer. */
+  readonly initiatorNonce: Uint8Array;
+  readonly responderNonce: Uint8Array;
+  /** The last counter this peer sent on the link (the next message carries sendCtr + 1). */
+  sendCtr: number;
+  readonly window: LinkReplayWindow;
+}
+
+/** A link's auth state for a key both ends derived. */
+export function newLinkAuth(key: SipKey, initiatorNonce: Uint8Array, responderNonce: Uint8Array): LinkAuth {
+  return { key, initiatorNonce, responderNonce, sendCtr: 0, window: new LinkReplayWindow() };
 }
 
 /**
@@ -92,7 +118,7 @@ export class LinkTable {
     return this.byAddress.get(address);
   }
 
-  open(now: number, peer: number, address: Address, neighbourLinks: number, confirmed = true, forced = false): Link {
+  open(now: number, peer: number, address: Address, neighbourLinks: number, auth: LinkAuth, confirmed = true, forced = false): Link {
     const existing = this.byPeer.get(peer);
     if (existing !== undefined) return existing;
     const link: Link = {
@@ -109,6 +135,8 @@ export class LinkTable {
       control: new TokenBucket(this.budgets.linkControlPerSecond, this.budgets.linkControlBurst, now),
       confirmed,
       forced,
+      auth,
+      firstDeliveries: 0,
     };
     this.byPeer.set(peer, link);
     this.byAddress.set(address, link);

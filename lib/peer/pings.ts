@@ -11,7 +11,7 @@
  */
 import { Kind, type MessageOf } from "../../wire/index.ts";
 import type { Address } from "../endpoint.ts";
-import { NO_TAG, type PeerCore } from "./core.ts";
+import { NO_AUTH, NO_TAG, type PeerCore } from "./core.ts";
 import { PeerDrop, type DropReason } from "./drops.ts";
 import type { Link, LinkObserver } from "./links.ts";
 import { PeerTimer } from "./timers.ts";
@@ -83,7 +83,7 @@ export class Pinger implements LinkObserver {
     const req = core.nextReq();
     link.pingReq = req;
     link.pingSentAt = now;
-    core.send(link.address, { kind: Kind.Ping, req, grid: core.grid, from: core.self, tag: NO_TAG });
+    core.sendOnLink(link, { kind: Kind.Ping, req, grid: core.grid, from: core.self, to: link.peer, ctr: 0, auth: NO_AUTH, tag: NO_TAG });
   }
 
   /**
@@ -122,10 +122,14 @@ export class Pinger implements LinkObserver {
     }
   }
 
-  onPong(now: number, from: Address, msg: MessageOf<typeof Kind.Pong>): DropReason | undefined {
+  onPong(now: number, from: Address, bytes: Uint8Array, msg: MessageOf<typeof Kind.Pong>): DropReason | undefined {
     const link = this.core.links.get(msg.from);
     if (link === undefined) return PeerDrop.PongNotLinked;
-    if (link.address !== from || link.pingReq !== msg.req) return PeerDrop.LatePong;
+    if (link.address !== from) return PeerDrop.LatePong;
+    // Under the link's key and fresh: a forged or replayed Pong neither keeps a dead link up nor moves its RTT.
+    const bad = this.core.checkOnLink(link, bytes, msg.ctr);
+    if (bad !== undefined) return bad;
+    if (link.pingReq !== msg.req) return PeerDrop.LatePong;
     const rtt = now - link.pingSentAt;
     link.pingReq = -1;
     link.missed = 0;

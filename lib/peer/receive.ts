@@ -20,8 +20,10 @@
  *   7. the phase table (phases.ts) accepts the kind            -> unexpected-in-state
  *   8. a lobby message that came bare must be one the lobby sends bare: Retry, Welcome,
  *      UnknownSession, or an Error to a Hello                  -> unauthenticated, frame-body
- *   9. per kind: the grid, the sender (not ourselves; for Repair, Prune, Graft and
- *      RepairRequest a link, and `from` its peer), a reply's match to its request; then the
+ *   9. peer <-> peer control names this peer as its receiver (`to`) -> wrong-receiver;
+ *      per kind: the grid, the sender (not ourselves; for Repair, Prune, Graft and
+ *      RepairRequest a link, and `from` its peer; for those and Ping, Pong and Disconnect
+ *      the link auth and its counter: link-auth, link-replay), a reply's match to its request; then the
  *      part's own checks (tickets, pongs, punches: PROTOCOL.md 6.9) -> wrong-grid, from-self,
  *      not-linked, wrong-sender, unexpected-probe, ... (drops.ts)
  *
@@ -116,6 +118,8 @@ export class Receiver {
   private dispatch(now: number, from: Address, bytes: Uint8Array, msg: AnyMessage, framed: boolean): DropReason | undefined {
     const { core, lobby, seeker, responder, pings, relay, redundancy, repair, router, nat } = this.parts;
     const fromLobby = from === core.cfg.lobby;
+    // Peer <-> peer control names its receiver: a capture replayed at anyone else is theirs to drop (PROTOCOL.md 6.13).
+    if (msg.kind >= 0x10 && msg.kind <= 0x1f && "to" in msg && msg.to !== core.self) return PeerDrop.WrongReceiver;
     switch (msg.kind) {
       case Kind.Repair:
       case Kind.MessageRepair: {
@@ -135,6 +139,8 @@ export class Receiver {
         const link = core.links.byAddr(from);
         if (link === undefined) return PeerDrop.NotLinked;
         if (link.peer !== msg.from) return PeerDrop.WrongSender;
+        const bad = core.checkOnLink(link, bytes, msg.ctr);
+        if (bad !== undefined) return bad;
         if (msg.kind === Kind.Prune) return redundancy.onPrune(link, msg);
         if (msg.kind === Kind.Graft) return redundancy.onGraft(now, link, msg);
         return repair?.onRequest(now, link, msg);
@@ -149,12 +155,12 @@ export class Receiver {
         if (core.self === 0) return PeerDrop.UnexpectedInState;
         if (msg.from === core.self) return PeerDrop.FromSelf;
         if (msg.kind === Kind.Join || msg.kind === Kind.Available) return responder.onAsk(from, msg);
-        if (msg.kind === Kind.Connect) return responder.onConnect(now, from, msg);
-        if (msg.kind === Kind.Force) return responder.onForce(now, from, msg);
-        if (msg.kind === Kind.Disconnect) return responder.onDisconnect(now, from, msg);
-        return responder.onPing(from, msg);
+        if (msg.kind === Kind.Connect) return responder.onConnect(now, from, bytes, msg);
+        if (msg.kind === Kind.Force) return responder.onForce(now, from, bytes, msg);
+        if (msg.kind === Kind.Disconnect) return responder.onDisconnect(now, from, bytes, msg);
+        return responder.onPing(from, bytes, msg);
       case Kind.Pong:
-        return msg.grid !== core.grid ? PeerDrop.WrongGrid : pings.onPong(now, from, msg);
+        return msg.grid !== core.grid ? PeerDrop.WrongGrid : pings.onPong(now, from, bytes, msg);
       case Kind.Probe:
         if (!fromLobby || msg.grid !== core.grid || msg.peer !== core.self) return PeerDrop.UnexpectedProbe;
         lobby.onProbe(msg);

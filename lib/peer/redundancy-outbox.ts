@@ -4,7 +4,7 @@
  * up to MAX_GRAFT_ORIGINS (origin, have) entries; more make more datagrams.
  */
 import { Kind, MAX_GRAFT_ORIGINS, MAX_PRUNE_ORIGINS, type GraftEntry } from "../../wire/index.ts";
-import { NO_TAG, type PeerCore } from "./core.ts";
+import { NO_AUTH, NO_TAG, type PeerCore } from "./core.ts";
 
 export class RedundancyOutbox {
   private readonly prunes = new Map<number, number[]>();
@@ -42,7 +42,7 @@ export class RedundancyOutbox {
       const link = core.links.get(peer);
       if (link === undefined) continue;
       for (let i = 0; i < origins.length; i += MAX_PRUNE_ORIGINS) {
-        core.send(link.address, { kind: Kind.Prune, grid: core.grid, from: core.self, origins: origins.slice(i, i + MAX_PRUNE_ORIGINS), tag: NO_TAG });
+        core.sendOnLink(link, { kind: Kind.Prune, grid: core.grid, from: core.self, to: link.peer, origins: origins.slice(i, i + MAX_PRUNE_ORIGINS), ctr: 0, auth: NO_AUTH, tag: NO_TAG });
         this.counters.prunesSent++;
       }
     }
@@ -51,7 +51,7 @@ export class RedundancyOutbox {
       const link = core.links.get(peer);
       if (link === undefined) continue;
       for (let i = 0; i < entries.length; i += MAX_GRAFT_ORIGINS) {
-        core.send(link.address, { kind: Kind.Graft, grid: core.grid, from: core.self, origins: entries.slice(i, i + MAX_GRAFT_ORIGINS), tag: NO_TAG });
+        core.sendOnLink(link, { kind: Kind.Graft, grid: core.grid, from: core.self, to: link.peer, origins: entries.slice(i, i + MAX_GRAFT_ORIGINS), ctr: 0, auth: NO_AUTH, tag: NO_TAG });
         this.counters.graftsSent++;
       }
     }

@@ -141,6 +141,7 @@ export class RelayPath implements LinkObserver {
       } else core.counters.stale++;
       return undefined;
     }
+    link.firstDeliveries++; // what this peer saw of the link itself (links.ts), for the drop choice
     tree?.onCopy(now, link.peer, header.origin, true);
     const bad = this.deliver(now, kind, bytes);
     if (bad !== undefined) return bad; // a malformed Message is not relayed on

@@ -7,7 +7,7 @@
  */
 import { Kind, MAX_REPAIR_WANTS, type RepairWant } from "../../wire/index.ts";
 import type { OriginIndex } from "../relay/retransmit-buffer.ts";
-import { NO_TAG, type PeerCore } from "./core.ts";
+import { NO_AUTH, NO_TAG, type PeerCore } from "./core.ts";
 import type { Link } from "./links.ts";
 import type { ParentSource } from "./repair.ts";
 
@@ -116,7 +116,7 @@ export class RepairAsker {
 
   private send(link: Link, wants: RepairWant[]): void {
     const core = this.core;
-    core.send(link.address, { kind: Kind.RepairRequest, grid: core.grid, from: core.self, wants, tag: NO_TAG });
+    core.sendOnLink(link, { kind: Kind.RepairRequest, grid: core.grid, from: core.self, to: link.peer, wants, ctr: 0, auth: NO_AUTH, tag: NO_TAG });
     this.counters.requestsSent++;
   }
 

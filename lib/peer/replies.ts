@@ -76,7 +76,7 @@ export function onReply(parts: PeerParts, now: number, from: Address, msg: AnyMe
       return undefined;
     case Kind.ConnectReply:
     case Kind.ForceReply:
-      return seeker.onLinkReply(now, from, msg);
+      return seeker.onLinkReply(now, from, msg, p);
     default:
       return undefined; // DisconnectAck, ConnStatusReply: the request is done
   }

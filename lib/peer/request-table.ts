@@ -25,8 +25,8 @@ export type RequestTag =
   | { readonly t: "probeReply" }
   | { readonly t: "join"; readonly peer: number; readonly round: number }
   | { readonly t: "available"; readonly peer: number; readonly round: number }
-  | { readonly t: "connect"; readonly peer: number }
-  | { readonly t: "force"; readonly peer: number }
+  | { readonly t: "connect"; readonly peer: number; readonly nonce: Uint8Array }
+  | { readonly t: "force"; readonly peer: number; readonly nonce: Uint8Array }
   | { readonly t: "disconnect"; readonly peer: number }
   | { readonly t: "register" }
   | { readonly t: "introduce"; readonly targets: readonly number[] }

@@ -3,18 +3,23 @@
  * free, claims 27, 38), connect (re-checks room, so the limit holds even when several peers
  * picked us at once), force connection (claim 32: drop a link so the grid stays whole),
  * disconnect and ping. Every handler is idempotent: a retransmitted request gets the same
- * answer and changes nothing twice. The lobby's own messages (Probe, RepairHint) are the
+ * answer and changes nothing twice; a replayed one (a nonce taken before, a counter the link
+ * took) changes nothing at all (PROTOCOL.md 6.13). The lobby's own messages (Probe, RepairHint) are the
  * lobby client's and the seeker's.
  */
 import type { Address } from "../endpoint.ts";
 import { DisconnectReason, Kind, type MessageOf } from "../../wire/index.ts";
-import { NO_TAG, type PeerCore } from "./core.ts";
+import { NO_AUTH, NO_TAG, type PeerCore } from "./core.ts";
 import { PeerDrop, TICKET_DROP, type DropReason } from "./drops.ts";
 import type { NeighbourCounts } from "./pings.ts";
 import type { Seeker } from "./seeker.ts";
-import { forcedLinkCap } from "./links.ts";
+import { responderAuth, sameNonce } from "./link-keys.ts";
+import { forcedLinkCap, type Link, type LinkAuth } from "./links.ts";
 
 const NO_TICKET = new Uint8Array(0);
+/** A refusal carries no nonce: no link, no key (and the refusal stays small). */
+const NO_NONCE = new Uint8Array(0);
+
 
 type Ask = MessageOf<typeof Kind.Join> | MessageOf<typeof Kind.Available>;
 type LinkRequest = MessageOf<typeof Kind.Connect> | MessageOf<typeof Kind.Force>;
@@ -37,16 +42,22 @@ export class Responder {
     const core = this.core;
     core.rememberMember(msg.from, from);
     const positive = this.seeker.hasRoom() && !core.links.has(msg.from);
-    const reply = { req: msg.req, grid: core.grid, from: core.self, positive, links: core.links.size, tag: NO_TAG };
+    const reply = { req: msg.req, grid: core.grid, from: core.self, to: msg.from, positive, links: core.links.size, tag: NO_TAG };
     if (msg.kind === Kind.Join) core.send(from, { kind: Kind.JoinReply, ...reply, limit: core.limit });
     else core.send(from, { kind: Kind.AvailableReply, ...reply });
     return undefined;
   }
 
-  onConnect(now: number, from: Address, msg: MessageOf<typeof Kind.Connect>): DropReason | undefined {
+  onConnect(now: number, from: Address, bytes: Uint8Array, msg: MessageOf<typeof Kind.Connect>): DropReason | undefined {
     const core = this.core;
     const pending = this.seeker.pending;
     const link = core.links.get(msg.from);
+    if (this.retransmitted(link, from, msg)) {
+      this.replyConnect(from, msg, true, this.ticketFor(undefined, from), (link as Link).auth.responderNonce);
+      return undefined;
+    }
+    // A Connect acted on before and not the one that opened the link: a replay (PROTOCOL.md 6.13).
+    if (core.nonces.seen(now, msg.from, msg.nonce)) return PeerDrop.RequestReplay;
     // Would it accept? Only then is the ticket checked (an Ed25519 verification): a full peer
     // that many joiners ask at once refuses them for nothing (issue 16 item 4, 10,000 members).
     const crossed = link === undefined && pending.has(msg.from) && core.self < msg.from;
@@ -55,36 +66,55 @@ export class Responder {
     const wants = link !== undefined || fresh || (crossed && core.links.byAddr(from) === undefined);
     const drop = wants ? this.ticketDrop(from, msg) : undefined;
     let accepted = false;
+    let nonce: Uint8Array = NO_NONCE;
     if (wants && drop === undefined) {
-      if (link !== undefined) accepted = link.address === from;
-      else {
+      core.nonces.remember(now, msg.from, msg.nonce);
+      // A link keyed by another request stays as it is: a request never re-keys a link
+      // (a replayed Connect would otherwise cut it: the neighbour keeps the old key).
+      const auth = link === undefined ? this.authFor(bytes, msg) : undefined;
+      if (auth !== undefined) {
         // Both sides asked each other at once: the lower id yields its own request and accepts.
         if (crossed) pending.delete(msg.from);
-        accepted = core.openLink(now, msg.from, from, 0, false);
+        accepted = core.openLink(now, msg.from, from, 0, auth, false);
+        if (accepted) nonce = auth.responderNonce;
       }
     }
     // Our ticket only to a request we would take and whose ticket held: a refusal stays small (<= 3x, PROTOCOL.md 6.2).
-    const ticket = wants ? this.ticketFor(drop, from) : NO_TICKET;
-    core.send(from, { kind: Kind.ConnectReply, req: msg.req, grid: core.grid, from: core.self, accepted, ticket, tag: NO_TAG });
+    this.replyConnect(from, msg, accepted, wants ? this.ticketFor(drop, from) : NO_TICKET, nonce);
     if (accepted) this.pings.probe(now, msg.from);
     return drop;
   }
 
-  /** Claim 32: close one of this peer's links to make room for the forcing peer, then confirm. */
-  onForce(now: number, from: Address, msg: MessageOf<typeof Kind.Force>): DropReason | undefined {
+  private replyConnect(from: Address, msg: MessageOf<typeof Kind.Connect>, accepted: boolean, ticket: Uint8Array, nonce: Uint8Array): void {
+    const core = this.core;
+    core.send(from, { kind: Kind.ConnectReply, req: msg.req, grid: core.grid, from: core.self, to: msg.from, accepted, nonce, ticket, tag: NO_TAG });
+  }
+
+  /**
+   * Claim 32: close one of this peer's links to make room for the forcing peer, then confirm.
+   * Each Force is taken once (its nonce, PROTOCOL.md 6.13), and forced links hold at most
+   * forcedLinkCap slots whether this peer is full or not (issue 15: colluders used to fill the
+   * free slots of a peer that had just joined by Force, before its own seeker could).
+   */
+  onForce(now: number, from: Address, bytes: Uint8Array, msg: MessageOf<typeof Kind.Force>): DropReason | undefined {
     const core = this.core;
     const pending = this.seeker.pending;
+    const link = core.links.get(msg.from);
+    if (this.retransmitted(link, from, msg)) {
+      this.replyForce(from, msg, true, this.ticketFor(undefined, from), (link as Link).auth.responderNonce);
+      return undefined;
+    }
+    if (core.nonces.seen(now, msg.from, msg.nonce)) return PeerDrop.RequestReplay;
     const drop = this.ticketDrop(from, msg);
     let ok = false;
-    if (drop === undefined) {
-      const link = core.links.get(msg.from);
-      // Forced links hold at most half the slots (links.ts forcedLinkCap, issue 15 eclipse):
-      // past it a Force takes the slot of another forced link, whatever the counts its
+    let nonce: Uint8Array = NO_NONCE;
+    const auth = drop === undefined && link === undefined ? this.authFor(bytes, msg) : undefined;
+    if (drop === undefined) core.nonces.remember(now, msg.from, msg.nonce);
+    if (auth !== undefined) {
+      // Past the cap a Force takes the slot of another forced link, whatever the counts its
       // holders report, and the free slots and links of our own choosing stay ours.
-      // (Checked only when full: a peer with room takes the Force as before, claim 32.)
-      const capped = !this.seeker.hasRoom() && core.links.forcedCount() >= forcedLinkCap(core.limit);
-      if (link !== undefined) ok = link.address === from;
-      else if (core.links.byAddr(from) !== undefined) ok = false; // another link's address: never drop a link for it
+      const capped = core.links.forcedCount() >= forcedLinkCap(core.limit);
+      if (core.links.byAddr(from) !== undefined) ok = false; // another link's address: never drop a link for it
       else if (capped) {
         const d = core.pickDrop(true, true);
         if (d !== undefined && core.closeLink(now, d.peer, "forced")) ok = this.seeker.hasRoom();
@@ -98,38 +128,65 @@ export class Responder {
         if (d !== undefined && core.closeLink(now, d.peer, "forced")) ok = this.seeker.hasRoom();
         if (d === undefined) this.pings.refreshCounts(now); // a retried Force decides on fresh counts
       }
-      if (ok && !core.links.has(msg.from)) {
-        ok = core.openLink(now, msg.from, from, 0, false, true);
-        if (ok) core.counters.forcedConnections++;
+      if (ok) {
+        ok = core.openLink(now, msg.from, from, 0, auth, false, true);
+        if (ok) {
+          core.counters.forcedConnections++;
+          nonce = auth.responderNonce;
+        }
       }
     }
-    core.send(from, { kind: Kind.ForceReply, req: msg.req, grid: core.grid, from: core.self, ok, ticket: this.ticketFor(drop, from), tag: NO_TAG });
+    this.replyForce(from, msg, ok, this.ticketFor(drop, from), nonce);
     if (ok) this.pings.probe(now, msg.from);
     return drop;
   }
 
-  onDisconnect(now: number, from: Address, msg: MessageOf<typeof Kind.Disconnect>): DropReason | undefined {
+  private replyForce(from: Address, msg: MessageOf<typeof Kind.Force>, ok: boolean, ticket: Uint8Array, nonce: Uint8Array): void {
+    const core = this.core;
+    core.send(from, { kind: Kind.ForceReply, req: msg.req, grid: core.grid, from: core.self, to: msg.from, ok, nonce, ticket, tag: NO_TAG });
+  }
+
+  /** The request that opened `link`, sent again (its reply was lost): the same nonce from the same address. */
+  private retransmitted(link: Link | undefined, from: Address, msg: LinkRequest): boolean {
+    return link !== undefined && link.address === from && sameNonce(link.auth.initiatorNonce, msg.nonce);
+  }
+
+  /** The auth of the link a request would open: our fresh nonce and the key from both (PROTOCOL.md 6.13). */
+  private authFor(bytes: Uint8Array, msg: LinkRequest): LinkAuth | undefined {
+    return responderAuth(this.core, bytes, msg.from, msg.nonce);
+  }
+
+  onDisconnect(now: number, from: Address, bytes: Uint8Array, msg: MessageOf<typeof Kind.Disconnect>): DropReason | undefined {
     const core = this.core;
     const link = core.links.get(msg.from);
-    if (link !== undefined && link.address === from) core.closeLink(now, msg.from, "remote", msg.reason);
-    core.send(from, { kind: Kind.DisconnectAck, req: msg.req, grid: core.grid, from: core.self, tag: NO_TAG });
+    if (link !== undefined && link.address === from) {
+      // Only the neighbour holds the link key: a Disconnect forged "from" it at its address,
+      // or a captured one replayed, is dropped and unanswered (issue 15, link cutting).
+      const bad = core.checkOnLink(link, bytes, msg.ctr);
+      if (bad !== undefined) return bad;
+      core.closeLink(now, msg.from, "remote", msg.reason);
+    }
+    core.send(from, { kind: Kind.DisconnectAck, req: msg.req, grid: core.grid, from: core.self, to: msg.from, tag: NO_TAG });
     return undefined;
   }
 
-  onPing(from: Address, msg: MessageOf<typeof Kind.Ping>): DropReason | undefined {
+  onPing(from: Address, bytes: Uint8Array, msg: MessageOf<typeof Kind.Ping>): DropReason | undefined {
     const core = this.core;
-    // Our connect or force to it is still unanswered (its reply was lost): it has linked us,
-    // and our retransmit will get the same yes. Answer, so it does not count us dead
-    // meanwhile; saying "not linked" would undo the link.
     const link = core.links.get(msg.from);
-    if ((link !== undefined && link.address === from) || (link === undefined && this.seeker.pending.has(msg.from))) {
-      core.send(from, { kind: Kind.Pong, req: msg.req, grid: core.grid, from: core.self, links: core.links.size, tag: NO_TAG });
-      if (link !== undefined) core.confirmLink(link); // it pings us: it holds the link
+    if (link !== undefined && link.address === from) {
+      const bad = core.checkOnLink(link, bytes, msg.ctr);
+      if (bad !== undefined) return bad;
+      core.sendOnLink(link, { kind: Kind.Pong, req: msg.req, grid: core.grid, from: core.self, to: msg.from, links: core.links.size, ctr: 0, auth: NO_AUTH, tag: NO_TAG });
+      core.confirmLink(link); // it pings us: it holds the link
       return undefined;
     }
-    // The sender thinks we are linked but we are not (our close or its connect got lost):
-    // tell it, so its side closes too instead of counting misses (same size as the ping).
-    core.send(from, { kind: Kind.Disconnect, req: msg.req, grid: core.grid, from: core.self, reason: DisconnectReason.NotLinked, tag: NO_TAG });
+    // Our connect or force to it is still unanswered (its reply was lost): it has linked us,
+    // but the key needs its reply's nonce, which our retransmit will get. Until then its
+    // pings cannot be checked, so none is answered.
+    if (link === undefined && this.seeker.pending.has(msg.from)) return undefined;
+    // The sender thinks we are linked but we are not (our close or its connect got lost).
+    // Without the link's key nothing we could say would be believed (a Disconnect NotLinked
+    // is exactly what a forger would send), so its side closes by missed pings (claim 49).
     return PeerDrop.PingNotLinked;
   }
 

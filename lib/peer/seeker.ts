@@ -20,7 +20,9 @@ import type { Response } from "./connection-rules.ts";
 import { NO_TAG, type PeerCore } from "./core.ts";
 import { TICKET_DROP, type DropReason } from "./drops.ts";
 import type { NeighbourCounts } from "./pings.ts";
-import type { Link, LinkObserver } from "./links.ts";
+import { closeTheirSide, initiatorAuth } from "./link-keys.ts";
+import type { Link, LinkAuth, LinkObserver } from "./links.ts";
+import type { PendingRequest } from "./request-table.ts";
 import { MAX_ROUND_EXTENSION_MS, type PathSource } from "./nat-client.ts";
 import { PeerTimer } from "./timers.ts";
 import { Cooldowns } from "./cooldowns.ts";
@@ -123,7 +125,7 @@ export class Seeker implements LinkObserver {
   private ask(now: number, round: Round, peer: number, addr: Address): void {
     const core = this.core;
     const req = core.nextReq();
-    const msg = { req, grid: core.grid, from: core.self, tag: NO_TAG };
+    const msg = { req, grid: core.grid, from: core.self, to: peer, tag: NO_TAG };
     round.requests.set(peer, { req, addr });
     if (round.kind === "join") core.request(now, addr, { kind: Kind.Join, ...msg }, { t: "join", peer, round: round.id });
     else core.request(now, addr, { kind: Kind.Available, ...msg }, { t: "available", peer, round: round.id });
@@ -219,9 +221,11 @@ export class Seeker implements LinkObserver {
     this.paths.reach(now, peer, addr, (at, to) => {
       const core = this.core;
       if (!this.pending.has(peer) || (core.phase !== "joining" && core.phase !== "member")) return;
-      const msg = { req: core.nextReq(), grid: core.grid, from: core.self, ticket: core.credentials.ticketFor(to), tag: NO_TAG };
-      if (kind === Kind.Connect) core.request(at, to, { kind, ...msg }, { t: "connect", peer });
-      else core.request(at, to, { kind, ...msg }, { t: "force", peer });
+      // Our half of the link key (PROTOCOL.md 6.13); retransmissions send the same bytes, so the same nonce.
+      const nonce = core.newNonce();
+      const msg = { req: core.nextReq(), grid: core.grid, from: core.self, to: peer, nonce, ticket: core.credentials.ticketFor(to), tag: NO_TAG };
+      if (kind === Kind.Connect) core.request(at, to, { kind, ...msg }, { t: "connect", peer, nonce });
+      else core.request(at, to, { kind, ...msg }, { t: "force", peer, nonce });
     });
   }
 
@@ -254,15 +258,18 @@ export class Seeker implements LinkObserver {
    * one must show the member's ticket for its id and address (PROTOCOL.md 6.3); returns the
    * drop reason when it does not.
    */
-  onLinkReply(now: number, from: Address, msg: LinkReply): DropReason | undefined {
+  onLinkReply(now: number, from: Address, msg: LinkReply, request: PendingRequest): DropReason | undefined {
     const core = this.core;
     let ok = msg.kind === Kind.ConnectReply ? msg.accepted : msg.ok;
     let drop: DropReason | undefined;
-    if (ok) {
+    // The link key from our nonce and the reply's (PROTOCOL.md 6.13); without one (no nonce, the epoch gone) no link.
+    const auth = ok ? initiatorAuth(core, request, msg.from, msg.nonce) : undefined;
+    if (auth === undefined) ok = false;
+    else {
       const verdict = core.checkTicket(msg.from, from, msg.ticket);
       if (verdict !== "ok") {
         drop = TICKET_DROP[verdict];
-        core.send(from, { kind: Kind.Disconnect, req: core.nextReq(), grid: core.grid, from: core.self, reason: DisconnectReason.Misbehaving, tag: NO_TAG });
+        closeTheirSide(core, from, msg.from, auth, DisconnectReason.Misbehaving);
         ok = false;
       }
     }
@@ -279,10 +286,8 @@ export class Seeker implements LinkObserver {
     }
     if (core.links.size < core.limit || core.links.has(msg.from)) {
       this.pending.delete(msg.from);
-      if (!core.openLink(now, msg.from, from, 0)) this.onConnectFailed(now, msg.from);
-    } else {
-      core.send(from, { kind: Kind.Disconnect, req: core.nextReq(), grid: core.grid, from: core.self, reason: DisconnectReason.LimitLowered, tag: NO_TAG });
-    }
+      if (!core.openLink(now, msg.from, from, 0, auth as LinkAuth)) this.onConnectFailed(now, msg.from);
+    } else closeTheirSide(core, from, msg.from, auth as LinkAuth, DisconnectReason.LimitLowered);
     return undefined;
   }
 

@@ -146,6 +146,12 @@ export class GridKeyring {
     return this.find(epoch)?.key.slice();
   }
 
+  /** The 32-byte grid key whose epoch has this low byte (a tag's epoch byte), or undefined. Not a copy: read it, never change it. */
+  keyForTagByte(epochByte: number): Uint8Array | undefined {
+    for (const e of [this.current, this.next, this.previous]) if (e !== null && (e.epoch & 0xff) === epochByte) return e.key;
+    return undefined;
+  }
+
   /** The MAC key whose epoch has this low byte (current first). Allocates nothing. */
   macKeyForTagByte(epochByte: number): SipKey | undefined {
     const { previous, current, next } = this;

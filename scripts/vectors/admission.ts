@@ -104,6 +104,8 @@ const COOKIE = "0123456789abcdef";
 /** security.json's grid key and epoch (00 01 .. 1f, epoch 258). */
 const GRID_KEY = Uint8Array.from({ length: 32 }, (_, i) => i);
 const EPOCH = 258;
+/** The Connect's nonce (PROTOCOL.md 6.13): fixed bytes, so the vector is the same on every run. */
+const CONNECT_NONCE = Uint8Array.from({ length: 8 }, (_, i) => 0xc0 + i);
 
 /** NobleCrypto whose next X25519 key pair is the given one: how the fixed lobby ephemeral gets into acceptHandshake. */
 function withEphemeral(base: CryptoProvider, pair: KeyPair): CryptoProvider {
@@ -151,10 +153,10 @@ export function buildAdmissionVectors(): AdmissionVectors {
   const signedMessage = new Uint8Array([...new TextEncoder().encode("relaygrid-ticket-v1"), ...unsigned]);
   const keyring = new GridKeyring(crypto);
   keyring.add(EPOCH, GRID_KEY);
-  const connectBytes = referenceEncode(positional({ kind: Kind.Connect, req: 11, grid: 7, from: 3, ticket, tag: new Uint8Array(TAG_BYTES) }));
+  const connectBytes = referenceEncode(positional({ kind: Kind.Connect, req: 11, grid: 7, from: 3, to: 4, nonce: CONNECT_NONCE, ticket, tag: new Uint8Array(TAG_BYTES) }));
   const prefixEnd = connectBytes.length - TAG_FIELD_BYTES;
   writeTag(keyring, connectBytes, prefixEnd, -1);
-  const connect = datagram({ kind: Kind.Connect, req: 11, grid: 7, from: 3, ticket, tag: connectBytes.slice(prefixEnd + 2) });
+  const connect = datagram({ kind: Kind.Connect, req: 11, grid: 7, from: 3, to: 4, nonce: CONNECT_NONCE, ticket, tag: connectBytes.slice(prefixEnd + 2) });
   if (connect.hex !== toHex(connectBytes)) throw new Error("the signed Connect does not re-encode to its bytes");
 
   // 6.4: the Members grant (first nonce of the session) and the Rejoin grant (nonce = its req).

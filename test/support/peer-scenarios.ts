@@ -11,6 +11,7 @@ import type { LinkOptions } from "../../platform/memory/index.ts";
 import { Kind, peekKind, type KindValue, type Message, type MessageOf } from "../../wire/index.ts";
 import { SimGrid, type PeerNode } from "./sim-grid.ts";
 import { insiderOf } from "../../lib/peer/insider.ts";
+import type { LinkMessage } from "../../lib/peer/core.ts";
 import { carried } from "./frames.ts";
 
 export { carried };
@@ -243,6 +244,17 @@ export { Kind };
 export function sealAs(node: PeerNode, msg: Message): Uint8Array {
   const bytes = insiderOf(node.endpoint).seal(msg);
   if (bytes === undefined) throw new Error(`${node.address} has no grid key yet`);
+  return bytes;
+}
+
+/** Placeholders for the link fields of PROTOCOL.md 6.13 (sealOnLinkAs stamps them). */
+export const NO_AUTH = new Uint8Array(8);
+export const NO_NONCE = new Uint8Array(8);
+
+/** `msg` as `node` sends it on its link to `peer`: the link's next counter, the link auth, the grid tag. */
+export function sealOnLinkAs(node: PeerNode, peer: number, msg: LinkMessage): Uint8Array {
+  const bytes = insiderOf(node.endpoint).sealOnLink(peer, msg);
+  if (bytes === undefined) throw new Error(`${node.address} has no link to ${peer}`);
   return bytes;
 }
 

@@ -5,6 +5,7 @@
  * frames its requests under the session's keys (PROTOCOL.md 6.10), opens its grant, so it
  * holds the grid key and a ticket like any member, and then follows a script: report any
  * links it likes, answer Connect and Force with yes and then relay nothing, or stay silent.
+ * It keys its links as a peer does (PROTOCOL.md 6.13), so what it sends on them is believed.
  *
  * Datagrams go through the simulator like everyone's (latency, taps); what the lobby sends
  * it is checked and unwrapped into `received`.
@@ -13,6 +14,9 @@ import type { Address, Endpoint, Transmit } from "../../lib/endpoint.ts";
 import { decodeGrant } from "../../lib/security/admission.ts";
 import type { CryptoProvider, KeyPair } from "../../lib/security/crypto.ts";
 import { checkTag, GridKeyring, writeTag } from "../../lib/security/grid-keys.ts";
+import { deriveLinkKey, stampLinkAuth } from "../../lib/security/link-auth.ts";
+import type { SipKey } from "../../lib/security/siphash.ts";
+import type { LinkMessage } from "../../lib/peer/core.ts";
 import { beginHandshake, Direction, finishHandshake, openFrom } from "../../lib/security/handshake.ts";
 import { deriveSessionMacKeys, SessionFramer } from "../../lib/security/session-frame.ts";
 import { decode, encode, Kind, MIN_HELLO_BYTES, TAG_FIELD_BYTES, type KindValue, type Message, type MessageOf } from "../../wire/index.ts";
@@ -20,6 +24,7 @@ import { LOBBY, seededCrypto, type SimGrid } from "./sim-grid.ts";
 
 const EMPTY = new Uint8Array(0);
 const NO_TAG = new Uint8Array(9);
+const NO_AUTH = new Uint8Array(8);
 
 export interface Script {
   /** Answer every Connect and Force with yes (holding the slot, relaying nothing). Defaults to false: answer nothing. */
@@ -38,6 +43,10 @@ export class ScriptedMember implements Endpoint<unknown> {
   ticket: Uint8Array = EMPTY;
   /** Peers whose Connect or Force it said yes to. */
   readonly accepted = new Set<number>();
+  /** The link keys it holds, by peer (PROTOCOL.md 6.13), and its send counter on each. */
+  readonly links = new Map<number, { key: SipKey; ctr: number }>();
+  /** Its own Connect and Force nonces, by req. */
+  private readonly asked = new Map<number, Uint8Array>();
   private readonly out: Transmit[] = [];
   private readonly crypto: CryptoProvider;
   private eph: KeyPair | undefined;
@@ -89,6 +98,30 @@ export class ScriptedMember implements Endpoint<unknown> {
     return mine.map((r) => r.msg as unknown as MessageOf<K>);
   }
 
+  /** A fresh link nonce (PROTOCOL.md 6.13). */
+  nonce(): Uint8Array {
+    return this.crypto.randomBytes(8);
+  }
+
+  /** A Connect or Force to `peer`, tagged, its nonce kept so an accepting reply keys the link. */
+  linkRequest(kind: typeof Kind.Connect | typeof Kind.Force, peer: number): Uint8Array {
+    const req = this.req();
+    const nonce = this.nonce();
+    this.asked.set(req, nonce);
+    return this.tagged({ kind, req, grid: this.grid, from: this.id, to: peer, nonce, ticket: this.ticket, tag: NO_TAG });
+  }
+
+  /** `msg` on its link to `peer`: the next counter, stamped under the link key, tagged. */
+  onLink(peer: number, msg: LinkMessage): Uint8Array {
+    const link = this.links.get(peer);
+    if (link === undefined) throw new Error(`${this.address} has no link key for ${peer}`);
+    msg.ctr = ++link.ctr;
+    const b = encode(msg);
+    stampLinkAuth(link.key, b);
+    writeTag(this.keyring, b, b.length - TAG_FIELD_BYTES, -1);
+    return b;
+  }
+
   handleDatagram(_now: number, from: Address, bytes: Uint8Array): void {
     const d = decode(bytes);
     if (!d.ok) return;
@@ -97,17 +130,28 @@ export class ScriptedMember implements Endpoint<unknown> {
     if (k < 0x10 || k > 0x1f || checkTag(this.keyring, bytes, -1) !== "ok") return;
     this.received.push({ from, msg: d.msg, framed: false });
     const m = d.msg;
-    if (m.kind === Kind.Ping && this.script.answerPings === true) {
-      this.sendBytes(from, this.tagged({ kind: Kind.Pong, req: m.req, grid: this.grid, from: this.id, links: this.accepted.size, tag: NO_TAG }));
+    const epochByte = bytes[bytes.length - 9] as number;
+    if (m.kind === Kind.Ping && this.script.answerPings === true && this.links.has(m.from)) {
+      this.sendBytes(from, this.onLink(m.from, { kind: Kind.Pong, req: m.req, grid: this.grid, from: this.id, to: m.from, links: this.accepted.size, ctr: 0, auth: NO_AUTH, tag: NO_TAG }));
+    }
+    if ((m.kind === Kind.ConnectReply && m.accepted) || (m.kind === Kind.ForceReply && m.ok)) {
+      const mine = this.asked.get(m.req);
+      if (mine !== undefined) this.keyLink(epochByte, mine, m.nonce, this.id, m.from, m.from);
     }
     if ((m.kind === Kind.Connect || m.kind === Kind.Force) && this.script.acceptLinks === true) {
       this.accepted.add(m.from);
-      const reply =
-        m.kind === Kind.Connect
-          ? ({ kind: Kind.ConnectReply, req: m.req, grid: this.grid, from: this.id, accepted: true, ticket: this.ticket, tag: NO_TAG } as const)
-          : ({ kind: Kind.ForceReply, req: m.req, grid: this.grid, from: this.id, ok: true, ticket: this.ticket, tag: NO_TAG } as const);
+      const nonce = this.nonce();
+      this.keyLink(epochByte, m.nonce, nonce, m.from, this.id, m.from);
+      const base = { req: m.req, grid: this.grid, from: this.id, to: m.from, nonce, ticket: this.ticket, tag: NO_TAG };
+      const reply: Message = m.kind === Kind.Connect ? { kind: Kind.ConnectReply, ...base, accepted: true } : { kind: Kind.ForceReply, ...base, ok: true };
       this.sendBytes(from, this.tagged(reply));
     }
+  }
+
+  private keyLink(epochByte: number, initiatorNonce: Uint8Array, responderNonce: Uint8Array, initiator: number, responder: number, peer: number): void {
+    const gridKey = this.keyring.keyForTagByte(epochByte);
+    if (gridKey === undefined) return;
+    this.links.set(peer, { key: deriveLinkKey(this.crypto, gridKey, initiatorNonce, responderNonce, initiator, responder), ctr: 0 });
   }
 
   private fromLobby(msg: Message, bytes: Uint8Array): void {
