@@ -20,11 +20,20 @@
  *   refused until old ones expire (fail closed).
  * - the token's player becomes the member's `player`; the lobby keeps one member per player
  *   and grid (a newer admission replaces the older one, as it does for one address).
+ *
+ * Roles (US 7,610,402, PROTOCOL.md 4.1.3): a SelectGrid asks for a role (`request.role`); a
+ * policy may grant another (`{ ok: true, role: "spectator" }`: a late comer to a full match
+ * watches, a player without a token for this match spectates), and the lobby allocates the
+ * member's id in the granted role's range, so every member knows it from the id. Without a
+ * `role` in the verdict the asked one is granted. A role is granted once, when a member is
+ * admitted: for "create" and "rejoin" (the id, and with it the role, is already the member's)
+ * the verdict's role is not used.
  */
 import type { Address } from "../endpoint.ts";
 import { checkInt, ErrorCode, RelayGridError } from "../errors.ts";
 import { checkBytes, type CryptoProvider, ED25519_PUBLIC_KEY_BYTES } from "../security/crypto.ts";
 import { verifyJoinToken } from "../security/join-token.ts";
+import type { MemberRoleName } from "../relay/spectators.ts";
 
 export interface AdmissionRequest {
   /** CreateGrid, a SelectGrid admitting a new member, or a Rejoin the lobby cannot check by key. */
@@ -39,6 +48,8 @@ export interface AdmissionRequest {
   readonly address: Address;
   /** The name the peer gave in Hello (unauthenticated: the peer chose it). */
   readonly name: string;
+  /** The role the peer asked for (SelectGrid role; "player" for "create" and "rejoin"). */
+  readonly role: MemberRoleName;
   /** The join tokens this session presented (JoinToken), newest first. */
   readonly tokens: readonly Uint8Array[];
   /** The lobby's clock (the `now` it was fed), not wall time. */
@@ -46,8 +57,11 @@ export interface AdmissionRequest {
 }
 
 export type AdmissionVerdict =
-  /** Admit; `player` (at most 32 bytes) names who it is, one member per player and grid. */
-  | { readonly ok: true; readonly player?: string }
+  /**
+   * Admit; `player` (at most 32 bytes) names who it is, one member per player and grid; `role`
+   * is the role granted ("select" only), the asked one when absent.
+   */
+  | { readonly ok: true; readonly player?: string; readonly role?: MemberRoleName }
   /** Refuse: Error NotAdmitted with `reason` (cut to 128 bytes) as its detail. */
   | { readonly ok: false; readonly reason: string };
 

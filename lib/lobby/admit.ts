@@ -7,6 +7,7 @@ import type { MessageOf } from "../../wire/messages.ts";
 import { truncateUtf8 } from "../../wire/utf8.ts";
 import { Direction, openFrom } from "../security/handshake.ts";
 import type { AdmissionRequest, AdmissionVerdict } from "./admission.ts";
+import type { MemberRoleName } from "../relay/spectators.ts";
 import type { LobbyCore } from "./core.ts";
 import type { Session } from "./sessions.ts";
 
@@ -34,9 +35,18 @@ export function onJoinToken(core: LobbyCore, s: Session, msg: MessageOf<typeof K
   return undefined;
 }
 
+/** What the policy granted: the player to record and the role. */
+export interface Admitted {
+  readonly player: string;
+  readonly role: MemberRoleName;
+}
+
 /**
  * Asks the lobby's admission policy: the player to record ("" without a policy, or when it
- * names none), or undefined after replying Error NotAdmitted with the policy's reason.
+ * names none) and the role granted (the asked one unless the policy grants another), or
+ * undefined after replying Error NotAdmitted with the policy's reason. A verdict whose role is
+ * neither "player" nor "spectator" is the policy's mistake: refused, fail closed, and told to
+ * the application as an admissionError.
  */
 export function admitOrRefuse(
   core: LobbyCore,
@@ -46,12 +56,16 @@ export function admitOrRefuse(
   action: AdmissionRequest["action"],
   grid: string,
   gridId: number,
-): string | undefined {
+  role: MemberRoleName = "player",
+): Admitted | undefined {
   const policy = core.config.admission;
-  if (policy === undefined) return "";
+  if (policy === undefined) return { player: "", role };
   let verdict: AdmissionVerdict;
   try {
-    verdict = policy({ action, grid, gridId, session: s.id, address: s.addr, name: s.name, tokens: s.tokens, nowMs });
+    verdict = policy({ action, grid, gridId, session: s.id, address: s.addr, name: s.name, role, tokens: s.tokens, nowMs });
+    if (verdict.ok && verdict.role !== undefined && verdict.role !== "player" && verdict.role !== "spectator") {
+      throw new TypeError(`the verdict's role must be "player" or "spectator", got ${String(verdict.role)}`);
+    }
   } catch (error) {
     // The game's policy threw: fail closed, with an answer (a dropped request would leave the
     // peer waiting for its timeout), and tell the application what broke.
@@ -59,7 +73,7 @@ export function admitOrRefuse(
     core.emit({ type: "admissionError", grid: gridId, name: grid, message, error });
     verdict = { ok: false, reason: "the lobby's admission policy failed" };
   }
-  if (verdict.ok) return truncateUtf8(verdict.player ?? "", MAX_PLAYER_BYTES);
+  if (verdict.ok) return { player: truncateUtf8(verdict.player ?? "", MAX_PLAYER_BYTES), role: verdict.role ?? role };
   core.counters.notAdmitted++;
   core.replyError(s, req, LobbyErrorCode.NotAdmitted, String(verdict.reason));
   return undefined;

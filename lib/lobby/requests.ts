@@ -120,11 +120,12 @@ export function onSelectGrid(core: LobbyCore, nowMs: number, from: Address, s: S
     core.replyError(s, msg.req, ...refused);
     return undefined;
   } else {
-    const player = admitOrRefuse(core, nowMs, s, msg.req, "select", grid.name, grid.id);
-    if (player === undefined) return undefined;
-    // The role is granted in the id (lib/relay/spectators.ts); it stays the member's until it
-    // leaves (selecting again with another role changes nothing).
-    m = core.admit(nowMs, grid, s, allocPeerId(grid, msg.role === MemberRole.Spectator), from, msg.limit, false, player);
+    const admitted = admitOrRefuse(core, nowMs, s, msg.req, "select", grid.name, grid.id, msg.role === MemberRole.Spectator ? "spectator" : "player");
+    if (admitted === undefined) return undefined;
+    // The role is granted in the id (lib/relay/spectators.ts): the asked one, or the one the
+    // admission policy chose; it stays the member's until it leaves (selecting again with
+    // another role changes nothing).
+    m = core.admit(nowMs, grid, s, allocPeerId(grid, admitted.role === "spectator"), from, msg.limit, false, admitted.player);
   }
   // Every part, a retransmitted one too, is sealed afresh under a new nonce counter.
   sendMembers(core, msg.req, grid, m, s, msg.part);
@@ -186,7 +187,7 @@ export function onRejoin(core: LobbyCore, nowMs: number, from: Address, s: Sessi
   // the grid's key was admitted before the restart; anyone else asks the policy.
   let player: string | undefined = existing?.player ?? "";
   if (existing === undefined && (grid === undefined || !holdsGridKey(grid, carried))) {
-    player = admitOrRefuse(core, nowMs, s, msg.req, "rejoin", msg.name, msg.grid);
+    player = admitOrRefuse(core, nowMs, s, msg.req, "rejoin", msg.name, msg.grid)?.player;
     if (player === undefined) return undefined;
   }
   if (grid === undefined) {
