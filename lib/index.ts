@@ -7,6 +7,7 @@ export { checkInt, ErrorCode, RelayGridError } from "./errors.ts";
 export { randomInt, SeededRandom, shuffle, type Random } from "./rng.ts";
 export { DuplicateWindow, SeqResult, DEFAULT_WINDOW_BITS } from "./relay/duplicate-window.ts";
 export { DuplicateFilter, DEFAULT_MAX_ORIGINS } from "./relay/origin-table.ts";
+export { DEFAULT_SEQ_JUMP_QUIET_MS } from "./relay/origin-window.ts";
 export {
   defaultRelayRules,
   DEFAULT_MAX_HOPS,

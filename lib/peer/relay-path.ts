@@ -132,7 +132,7 @@ export class RelayPath implements LinkObserver {
     // US 7,610,402: what a spectator originates is neither delivered nor relayed, by anyone.
     if (isSpectator(header.origin)) return PeerDrop.SpectatorOrigin;
     // Claims 18, 19: store what identifies the data and compare each arrival against it.
-    const r = this.duplicates.check(header.origin, header.seq);
+    const r = this.duplicates.check(header.origin, header.seq, now);
     const tree = this.tree;
     if (r !== SeqResult.Fresh) {
       if (r === SeqResult.Duplicate) {
@@ -175,7 +175,7 @@ export class RelayPath implements LinkObserver {
     if (err !== null) return err;
     if (header.grid !== core.grid) return PeerDrop.WrongGrid;
     if (isSpectator(header.origin)) return PeerDrop.SpectatorOrigin;
-    if (header.origin === core.self || this.duplicates.check(header.origin, header.seq) !== SeqResult.Fresh) {
+    if (header.origin === core.self || this.duplicates.check(header.origin, header.seq, now) !== SeqResult.Fresh) {
       this.repair?.onDuplicateRepair();
       return undefined;
     }

@@ -87,7 +87,7 @@ export class Router {
     if (h.grid !== core.grid) return PeerDrop.WrongGrid;
     if (h.target === null) return PeerDrop.BadMessage; // a Routed envelope always names its target
     if (isSpectator(h.origin)) return PeerDrop.SpectatorOrigin; // US 7,610,402, as for Data
-    if (h.origin === core.self || this.seen.check(h.origin, h.seq) !== SeqResult.Fresh) {
+    if (h.origin === core.self || this.seen.check(h.origin, h.seq, now) !== SeqResult.Fresh) {
       this.counters.duplicates++;
       return undefined;
     }

@@ -59,8 +59,6 @@ export class DuplicateWindow {
   private readonly bits: Uint32Array;
   private highest = 0;
   private empty = true;
-  /** When this origin was last heard fresh, on the owning DuplicateFilter's counter (for eviction). */
-  lastHeard = 0;
 
   /** @param windowBits Defaults to DEFAULT_WINDOW_BITS (1024). */
   constructor(windowBits: number = DEFAULT_WINDOW_BITS) {
@@ -73,6 +71,15 @@ export class DuplicateWindow {
   /** The newest seq recorded, or undefined before the first arrival. */
   get highestSeq(): number | undefined {
     return this.empty ? undefined : this.highest;
+  }
+
+  /**
+   * How far `seq` is ahead of the newest seq, as a u32 ((seq - newest) mod 2^32: 2^31 and
+   * more means behind), or -1 before the first arrival. The origin window (origin-window.ts)
+   * reads it to tell a jump from ordinary progress.
+   */
+  aheadBy(seq: number): number {
+    return this.empty ? -1 : (seq - this.highest) >>> 0;
   }
 
   /**

@@ -10,7 +10,8 @@
  * envelope (claim 4's addressing information).
  */
 import { checkInt } from "../errors.ts";
-import { DEFAULT_WINDOW_BITS, DuplicateWindow, SeqResult, checkWindowBits } from "./duplicate-window.ts";
+import { DEFAULT_WINDOW_BITS, SeqResult, checkWindowBits } from "./duplicate-window.ts";
+import { DEFAULT_SEQ_JUMP_QUIET_MS, OriginWindow, checkQuietMs, type JumpCounters } from "./origin-window.ts";
 
 /**
  * Origins remembered at once. Set it above the number of members a grid can hold: an evicted
@@ -32,6 +33,12 @@ export interface DuplicateFilterOptions {
    * every origin is equal (least recently heard goes first).
    */
   vouched?: (origin: number) => boolean;
+  /**
+   * A seq more than half a window ahead moves an origin's window only at its second new seq
+   * and once the origin's own traffic has been quiet this long (origin-window.ts: the
+   * one-packet mute). Defaults to DEFAULT_SEQ_JUMP_QUIET_MS (1000).
+   */
+  seqJumpQuietMs?: number;
 }
 
 export interface DuplicateFilterStats {
@@ -47,6 +54,10 @@ export interface DuplicateFilterStats {
   evictions: number;
   /** First arrivals of an unvouched origin refused because every window held a vouched one (counted in stale too). */
   refused: number;
+  /** Arrivals more than half a window ahead, delivered once without moving the window (counted in fresh too). */
+  jumpsHeld: number;
+  /** Jumps taken: an origin's window moved to them after its own traffic was quiet. */
+  jumpsTaken: number;
 }
 
 /**
@@ -60,7 +71,9 @@ export interface DuplicateFilterStats {
 export class DuplicateFilter {
   readonly maxOrigins: number;
   readonly windowBits: number;
-  private readonly windows = new Map<number, DuplicateWindow>();
+  readonly seqJumpQuietMs: number;
+  private readonly windows = new Map<number, OriginWindow>();
+  private readonly jumps: JumpCounters = { held: 0, taken: 0 };
   private fresh = 0;
   private duplicate = 0;
   private stale = 0;
@@ -74,6 +87,7 @@ export class DuplicateFilter {
     this.maxOrigins = checkInt("maxOrigins", options.maxOrigins ?? DEFAULT_MAX_ORIGINS, 1, MAX_MAX_ORIGINS);
     this.windowBits = checkWindowBits(options.windowBits ?? DEFAULT_WINDOW_BITS);
     this.vouched = options.vouched;
+    this.seqJumpQuietMs = checkQuietMs(options.seqJumpQuietMs ?? DEFAULT_SEQ_JUMP_QUIET_MS);
   }
 
   /** Origins currently remembered. */
@@ -82,10 +96,11 @@ export class DuplicateFilter {
   }
 
   /**
-   * Classifies message (origin, seq), records it when Fresh, and counts the result.
-   * The relay forwards and delivers only Fresh arrivals (claims 2, 16).
+   * Classifies message (origin, seq) arriving at `now` (ms; it times jumps ahead, see
+   * origin-window.ts), records it when Fresh, and counts the result. The relay forwards and
+   * delivers only Fresh arrivals (claims 2, 16).
    */
-  check(origin: number, seq: number): SeqResult {
+  check(origin: number, seq: number, now: number): SeqResult {
     const windows = this.windows;
     let window = windows.get(origin);
     if (window === undefined) {
@@ -96,12 +111,12 @@ export class DuplicateFilter {
         this.stale++;
         return SeqResult.Stale;
       }
-      window.check(seq);
+      window.check(seq, now);
       window.lastHeard = ++this.clock;
       this.fresh++;
       return SeqResult.Fresh;
     }
-    const result = window.check(seq);
+    const result = window.check(seq, now);
     if (result === SeqResult.Fresh) {
       this.fresh++;
       window.lastHeard = ++this.clock;
@@ -135,6 +150,8 @@ export class DuplicateFilter {
       stale: this.stale,
       evictions: this.evictions,
       refused: this.refused,
+      jumpsHeld: this.jumps.held,
+      jumpsTaken: this.jumps.taken,
     };
   }
 
@@ -145,8 +162,8 @@ export class DuplicateFilter {
    * member's window, and with it the memory of what was delivered, stays. An unvouched
    * origin arriving at a table full of vouched ones gets none (undefined: not provably new).
    */
-  private admit(origin: number): DuplicateWindow | undefined {
-    let window: DuplicateWindow | undefined;
+  private admit(origin: number): OriginWindow | undefined {
+    let window: OriginWindow | undefined;
     if (this.windows.size >= this.maxOrigins) {
       // A scan, but only when a new origin arrives at a full table; the fresh path stays one
       // stamp instead of a Map delete + set.
@@ -177,7 +194,7 @@ export class DuplicateFilter {
         this.evictions++;
       }
     }
-    window ??= new DuplicateWindow(this.windowBits);
+    window ??= new OriginWindow(this.windowBits, this.seqJumpQuietMs, this.jumps);
     this.windows.set(origin, window);
     return window;
   }
