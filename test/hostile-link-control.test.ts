@@ -12,10 +12,12 @@
  * Pong, Disconnect, Prune, Graft and RepairRequest carry a per-link counter and a SipHash tag
  * under it (link-auth, and link-replay in a 32-counter window); a Force or Connect is acted on
  * once per (sender, nonce) (request-replay); forced links hold at most half the slots on every
- * peer, free slots too.
+ * peer, free slots too; and the drop a Force causes believes a neighbour's reported link count
+ * only once it has delivered data first (lib/peer/links.ts neighbours).
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { mostConnectedNeighbour } from "../lib/peer/connection-rules.ts";
 import { forcedLinkCap } from "../lib/peer/links.ts";
 import type { Address } from "../lib/endpoint.ts";
 import { DisconnectReason, Kind, peekKind } from "../wire/index.ts";
@@ -156,6 +158,46 @@ test("Force flood on free slots: colluders forcing a peer that has room hold at 
   const sent = honest.filter((p) => p !== victim).map((p) => broadcastFrom(p));
   g.sim.runFor(1_500);
   assert.equal(notExactlyOnce(g, sent, [victim]), [], "it still hears the honest members");
+});
+
+test("drop choice: a Force that makes a full member drop a link drops one that relayed nothing, not an honest one, whatever link counts the colluders report", () => {
+  const g = new SimGrid({ seed: 0x15c5, peer: { connectionLimit: 4 } });
+  for (let i = 0; i < 8; i++) g.addPeer();
+  g.settle(2);
+  const victim = g.at("peer-1");
+  // Room for two colluders, which ask by Connect (links the victim accepts, not forced),
+  // report 0 links in every Pong (a count-trusting policy spares them) and relay nothing.
+  const evil = [0, 1].map((i) => scriptedJoin(g, `liar-${i}`, g.gridId, 4, 0x11a0 + i, { answerPings: true }));
+  const asks = evil.map((e) => e.linkRequest(Kind.Connect, victim.endpoint.id));
+  // Two more slots, taken by the two Connects at once (before its own seeker could fill them).
+  victim.with((p, now) => {
+    p.setConnectionLimit(now, victim.endpoint.linkPeers.length + 2);
+    evil.forEach((e, i) => p.handleDatagram(now, e.address, asks[i] as Uint8Array));
+  });
+  g.runUntil(() => evil.every((e) => victim.endpoint.linkPeers.includes(e.id)), 2_000, 1);
+  const evilIds = new Set(evil.map((e) => e.id));
+  // The grid plays for a while: the honest links deliver data first, the colluders' never.
+  for (let i = 0; i < 40; i++) {
+    for (const p of g.live()) broadcastFrom(p);
+    g.sim.runFor(100);
+  }
+  const honestLinks = victim.endpoint.linkPeers.filter((p) => !evilIds.has(p));
+  const reported = victim.endpoint.stats().links.map((l) => ({ peer: l.peer, links: l.neighbourLinks, rttMs: l.srttMs }));
+  // What the rule before chose on the same links: the most connected by their own reports.
+  const before = mostConnectedNeighbour(reported);
+  const closed = linkEvents(g);
+  const forcer = scriptedJoin(g, "forcer", g.gridId, 4, 0x11af, { answerPings: true });
+  act(g, forcer, (x) => x.sendBytes(victim.address, x.linkRequest(Kind.Force, victim.endpoint.id)));
+  g.runUntil(() => victim.endpoint.linkPeers.includes(forcer.id), 2_000, 1);
+  const dropped = closed.filter((e) => e.address === victim.address && e.type === "closed" && e.reason === "forced").map((e) => e.peer);
+  const droppedEvil = dropped.filter((p) => evilIds.has(p)).length;
+  figure(
+    "drop choice under a Force, 2 silent colluders reporting 0 links beside honest links",
+    `dropped ${dropped.length === 0 ? "none" : evilIds.has(dropped[0] as number) ? "a colluder" : "an honest link"} (the rule before, on the same reports: ${before === undefined ? "refused" : evilIds.has(before.peer) ? "a colluder" : "an honest link"})`,
+  );
+  assert.is(dropped.length, 1, "one link made room");
+  assert.is(droppedEvil, 1, "the dropped link is a colluder's");
+  assert.ok(honestLinks.every((p) => victim.endpoint.linkPeers.includes(p)), "every honest link is kept");
 });
 
 test.run();

@@ -52,6 +52,9 @@ export function isTaggedKind(kind: number): boolean {
   return (kind >= 0x01 && kind <= 0x0f) || isTaggedControl(kind);
 }
 
+/** A link's delivery record is judged (links.ts neighbours) once it is this many ping intervals old. */
+export const JUDGE_AFTER_PINGS = 3;
+
 export class PeerCore {
   readonly cfg: ResolvedPeerConfig;
   readonly random: Random;
@@ -309,8 +312,9 @@ export class PeerCore {
    * most connected neighbour goes when the policy refuses every one. `forcedOnly`: choose
    * among forced links alone (a Force past forcedLinkCap, links.ts).
    */
-  pickDrop(anyway = false, forcedOnly = false): NeighbourInfo | undefined {
-    const neighbours = this.links.neighbours(forcedOnly);
+  pickDrop(now: number, anyway = false, forcedOnly = false): NeighbourInfo | undefined {
+    // A neighbour's reported count counts only once it proved itself (links.ts neighbours).
+    const neighbours = this.links.neighbours(now, JUDGE_AFTER_PINGS * this.cfg.pingIntervalMs, forcedOnly);
     const pick = this.cfg.connectionRules.selectDrop(neighbours, this.random);
     if (pick !== undefined || !anyway || neighbours.length === 0) return pick;
     return neighbours.reduce((a, b) => (b.links > a.links ? b : a));

@@ -75,6 +75,12 @@ export function forcedLinkCap(limit: number): number {
   return Math.max(1, Math.floor(limit / 2));
 }
 
+/**
+ * The link count the drop policy sees for a neighbour whose report is not believed (links.ts
+ * neighbours): more than any peer holds, so it goes before every neighbour that proved useful.
+ */
+export const UNPROVEN_LINKS = 255;
+
 /** Per-link token bucket rates (PeerConfig). */
 export interface LinkBudgets {
   readonly linkDataPerSecond: number;
@@ -157,10 +163,25 @@ export class LinkTable {
     return this.byPeer.values();
   }
 
-  /** What the drop policy (ConnectionRules.selectDrop, claim 32) knows of each neighbour; `forcedOnly`: of forced links alone. */
-  neighbours(forcedOnly = false): NeighbourInfo[] {
+  /**
+   * What the drop policy (ConnectionRules.selectDrop, claim 32) knows of each neighbour;
+   * `forcedOnly`: of forced links alone. A neighbour's link count is only its word (its
+   * Pong), so it is believed from a neighbour this peer has seen deliver relay data first (a
+   * fresh copy no other link had brought), or one too new to judge (opened less than
+   * `judgeAfterMs` ago). Once some link has delivered (there is traffic to judge by), a
+   * neighbour that delivered nothing first in all its time is shown with UNPROVEN_LINKS, so
+   * "drop the most connected" takes it first whatever it reports (issue 15: colluders that
+   * reported few links and relayed nothing were spared, and honest links went instead).
+   */
+  neighbours(now: number, judgeAfterMs: number, forcedOnly = false): NeighbourInfo[] {
+    let judging = false;
+    for (const l of this.byPeer.values()) if (l.firstDeliveries > 0) judging = true;
     const out: NeighbourInfo[] = [];
-    for (const l of this.byPeer.values()) if (!forcedOnly || l.forced) out.push({ peer: l.peer, links: l.neighbourLinks, rttMs: l.srttMs });
+    for (const l of this.byPeer.values()) {
+      if (forcedOnly && !l.forced) continue;
+      const believed = !judging || l.firstDeliveries > 0 || now - l.openedAt < judgeAfterMs;
+      out.push({ peer: l.peer, links: believed ? l.neighbourLinks : UNPROVEN_LINKS, rttMs: l.srttMs });
+    }
     return out;
   }
 

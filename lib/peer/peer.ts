@@ -204,7 +204,7 @@ export class Peer extends PeerView implements Endpoint<PeerEvent> {
     if (core.limit !== before && core.phase === "member") lobby.refreshMembers(t);
     while (core.links.size > core.limit) {
       // Everyone at 2 links: the drop policy refuses them all, but the limit wins.
-      core.closeLink(t, (core.pickDrop(true) as NeighbourInfo).peer, "limit-lowered");
+      core.closeLink(t, (core.pickDrop(t, true) as NeighbourInfo).peer, "limit-lowered");
     }
     if (core.phase === "member" && seeker.hasRoom()) seeker.scheduleSeek(t, 0);
   }

@@ -116,7 +116,7 @@ export class Responder {
       const capped = core.links.forcedCount() >= forcedLinkCap(core.limit);
       if (core.links.byAddr(from) !== undefined) ok = false; // another link's address: never drop a link for it
       else if (capped) {
-        const d = core.pickDrop(true, true);
+        const d = core.pickDrop(now, true, true);
         if (d !== undefined && core.closeLink(now, d.peer, "forced")) ok = this.seeker.hasRoom();
       } else if (this.seeker.hasRoom() && !pending.has(msg.from)) ok = true;
       else if (pending.has(msg.from)) {
@@ -124,7 +124,7 @@ export class Responder {
         pending.delete(msg.from);
         ok = true;
       } else if (core.links.size > 0) {
-        const d = core.pickDrop();
+        const d = core.pickDrop(now);
         if (d !== undefined && core.closeLink(now, d.peer, "forced")) ok = this.seeker.hasRoom();
         if (d === undefined) this.pings.refreshCounts(now); // a retried Force decides on fresh counts
       }

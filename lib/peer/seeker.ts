@@ -280,7 +280,7 @@ export class Seeker implements LinkObserver {
     if (msg.kind === Kind.ForceReply) core.counters.forcedConnections++;
     if (this.repairing.delete(msg.from) && core.links.size >= core.limit && !core.links.has(msg.from)) {
       // An accepted island repair from a full peer: drop the neighbour the policy picks.
-      const d = core.pickDrop();
+      const d = core.pickDrop(now);
       if (d !== undefined) core.closeLink(now, d.peer, "forced");
       else this.counts.refreshCounts(now); // the next hint decides on fresh counts
     }
