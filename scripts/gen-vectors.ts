@@ -12,6 +12,8 @@
  *   test/vectors/nat.json       NAT traversal datagrams, and known answers for key-bound
  *                               tickets, punch proofs and Register (PROTOCOL.md 4.7, 6.9),
  *                               see scripts/vectors/nat.ts
+ *   test/vectors/origin.json    origin signature trailers (PROTOCOL.md 4.1.4, originAuth),
+ *                               see scripts/vectors/origin.ts
  *
  * The hex of a valid vector is @msgpack/msgpack's encode() of the positional array
  * `[version, kind, ...fields]`, an encoder independent of wire/codec.ts and of the
@@ -58,6 +60,7 @@ import { buildAddressVectors, type AddressVector } from "./vectors/addresses.ts"
 import { buildAdmissionVectors, type AdmissionVectors } from "./vectors/admission.ts";
 import { buildSessionVectors, type SessionVectors } from "./vectors/session.ts";
 import { buildNatVectors, type NatVectors } from "./vectors/nat.ts";
+import { buildOriginVectors, type OriginVectors } from "./vectors/origin.ts";
 import { binReplacer, binReviver, fromHex, positional, toHex } from "./vectors/hex.ts";
 
 export { binReviver, fromHex, positional, toHex };
@@ -830,8 +833,8 @@ export function buildSecurityVectors(): SecurityVectors {
 
 const VECTOR_DIR = resolve(fileURLToPath(import.meta.url), "../../test/vectors");
 
-type FileName = "messages" | "invalid" | "security" | "addresses" | "admission" | "nat";
-const FILES: readonly FileName[] = ["messages", "invalid", "security", "addresses", "admission", "nat"];
+type FileName = "messages" | "invalid" | "security" | "addresses" | "admission" | "nat" | "origin";
+const FILES: readonly FileName[] = ["messages", "invalid", "security", "addresses", "admission", "nat", "origin"];
 
 /** The vector files as they are on disk, with {"$bin": hex} turned back into Uint8Array. */
 export function readVectorFiles(): {
@@ -842,6 +845,7 @@ export function readVectorFiles(): {
   addresses: AddressVector[];
   admission: AdmissionVectors;
   nat: NatVectors;
+  origin: OriginVectors;
 } {
   const text = Object.fromEntries(FILES.map((f) => [f, readFileSync(resolve(VECTOR_DIR, `${f}.json`), "utf8")])) as Record<FileName, string>;
   return {
@@ -852,6 +856,7 @@ export function readVectorFiles(): {
     addresses: JSON.parse(text.addresses) as AddressVector[],
     admission: JSON.parse(text.admission, binReviver) as AdmissionVectors,
     nat: JSON.parse(text.nat, binReviver) as NatVectors,
+    origin: JSON.parse(text.origin) as OriginVectors,
   };
 }
 
@@ -866,6 +871,7 @@ export function vectorFiles(): Record<FileName, string> {
     addresses: json(buildAddressVectors()),
     admission: json(buildAdmissionVectors()),
     nat: json(buildNatVectors()),
+    origin: json(buildOriginVectors()),
   };
 }
 
@@ -874,5 +880,5 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === self) {
   const files = vectorFiles();
   for (const f of FILES) writeFileSync(resolve(VECTOR_DIR, `${f}.json`), files[f]);
   const { valid, invalid, addresses } = readVectorFiles();
-  console.log(`wrote ${VECTOR_DIR}: messages.json (${valid.length}), invalid.json (${invalid.length}), security.json, addresses.json (${addresses.length}), admission.json, nat.json`);
+  console.log(`wrote ${VECTOR_DIR}: messages.json (${valid.length}), invalid.json (${invalid.length}), security.json, addresses.json (${addresses.length}), admission.json, nat.json, origin.json`);
 }

@@ -13,6 +13,7 @@ import { DEFAULT_MAX_ORIGINS } from "../relay/origin-table.ts";
 import { checkRelayRules, defaultRelayRules, withWireHopLimit, type RelayRule } from "../relay/rules.ts";
 import { redundancyList, REDUNDANCY_LIST_RULE } from "../relay/redundancy-list.ts";
 import { resolveMessageOptions, type MessageOptions } from "./message-config.ts";
+import { resolveOriginAuth, type OriginAuthOptions } from "./origin-auth.ts";
 import { DEFAULT_REPAIR_BUFFER_BYTES, DEFAULT_REPAIR_BUFFER_MESSAGES } from "../relay/retransmit-buffer.ts";
 import { MAX_LINKS, MAX_NAME_BYTES, utf8Length } from "../../wire/index.ts";
 import {
@@ -126,7 +127,7 @@ export const DEFAULT_QUIET_MS = 250;
 /** A joining peer with no link this long after admission emits "error" code "unreachable" (it goes on trying; PROTOCOL.md 7.2: within 10 s). */
 export const DEFAULT_UNREACHABLE_AFTER_MS = 8000;
 
-export interface PeerConfig extends MessageOptions {
+export interface PeerConfig extends MessageOptions, OriginAuthOptions {
   /** The lobby's address, as the driver spells it ("127.0.0.1:7777"). Required. */
   lobby: Address;
   /** Injected randomness (DESIGN.md: the core never calls Math.random). Required. */
@@ -294,15 +295,13 @@ export function resolvePeerConfig(c: PeerConfig): ResolvedPeerConfig {
     crypto: c.crypto ?? new NobleCrypto(c.random),
     lobbyKey: checkKey(c.lobbyKey),
     ...resolveMessageOptions(c),
+    ...resolveOriginAuth(c),
     natTraversal: c.natTraversal ?? true,
     localAddresses: checkLocals(c.localAddresses ?? []),
     unreachableAfterMs: checkInt("unreachableAfterMs", c.unreachableAfterMs ?? DEFAULT_UNREACHABLE_AFTER_MS, 1, 3_600_000),
   };
   if (r.pongTimeoutMs >= r.pingIntervalMs) {
-    throw new RelayGridError(
-      ErrorCode.InvalidConfig,
-      `pongTimeoutMs ${r.pongTimeoutMs} must be below pingIntervalMs ${r.pingIntervalMs}`,
-    );
+    throw new RelayGridError(ErrorCode.InvalidConfig, `pongTimeoutMs ${r.pongTimeoutMs} must be below pingIntervalMs ${r.pingIntervalMs}`);
   }
   if (utf8Length(r.name) > MAX_NAME_BYTES) {
     throw new RelayGridError(ErrorCode.InvalidConfig, `name is ${utf8Length(r.name)} bytes > ${MAX_NAME_BYTES}`);

@@ -79,6 +79,19 @@ export class GridCredentials {
     return fields !== null && fields.grid === grid && fields.peer === peer && fields.epoch >= minEpoch ? fields : null;
   }
 
+  /**
+   * The Ed25519 key the lobby bound to `origin` in `ticket` (a key-bound ticket whose layout,
+   * grid, peer, epoch and lobby signature hold; the signature checked once per ticket), or
+   * undefined: what origin authentication (origin-auth.ts) verifies a signature under. The
+   * epoch before the current one still counts: an origin fetches its ticket under a new epoch
+   * a moment after the switch, and a departed member lost the grid key anyway.
+   */
+  originKey(grid: number, origin: number, ticket: Uint8Array): Uint8Array | undefined {
+    const fields = this.cache()?.signedV2(this.crypto, ticket) ?? null;
+    const minEpoch = Math.max(0, (this.keyring.currentEpoch ?? 0) - 1);
+    return fields !== null && fields.grid === grid && fields.peer === origin && fields.epoch >= minEpoch ? fields.key : undefined;
+  }
+
   private cache(): TicketCache | undefined {
     if (this.lobbyKey === undefined) return undefined;
     this.tickets ??= new TicketCache({ lobbyPublicKey: this.lobbyKey, hashKey: sipKeyFrom(this.crypto.randomBytes(16)) });

@@ -115,6 +115,12 @@ export const PeerDrop = {
   BadMessage: "bad-message",
   /** Relay data, a Repair or a Routed envelope whose origin is a spectator (US 7,610,402; lib/relay/spectators.ts): delivered to nobody, relayed by no one. */
   SpectatorOrigin: "spectator-origin",
+  /** originAuth "ed25519" (PROTOCOL.md 4.1.4): new relay data without the origin's trailer (a payload under 173 bytes). */
+  OriginUnsigned: "origin-unsigned",
+  /** originAuth: the trailer's ticket is not a lobby-signed key-bound ticket for this grid, this origin and a current epoch. */
+  OriginBadTicket: "origin-bad-ticket",
+  /** originAuth: the origin's signature does not verify under its ticket's key (a forgery, or bytes changed on the way). */
+  OriginForged: "origin-forged",
   /** A handler threw: a Peer bug, never the sender's fault. Tests assert it stays 0. */
   InternalError: "internal-error",
 } as const;

@@ -15,6 +15,10 @@ export interface PeerInsider {
   readonly keyring: GridKeyring;
   /** The lobby-signed ticket the peer shows when it opens a link. */
   readonly ticket: Uint8Array;
+  /** Its key-bound ticket (version 2, from Registered), as every signed broadcast shows it; undefined before. */
+  readonly ticket2: Uint8Array | undefined;
+  /** Its Ed25519 link key's secret half: what a test member signs its own origin with (PROTOCOL.md 4.1.4). */
+  readonly linkSecret: Uint8Array;
   /** The lobby session id (0 when none is open). */
   readonly session: number;
   /** `msg` encoded and tagged as this peer sends it; undefined before it holds a grid key. */
@@ -48,6 +52,12 @@ export function insiderOf(peer: object): PeerInsider {
     },
     get ticket() {
       return core.credentials.ticket;
+    },
+    get ticket2() {
+      return core.credentials.ticket2;
+    },
+    get linkSecret() {
+      return core.credentials.linkKey.secretKey;
     },
     get session() {
       return lobby.session;

@@ -52,17 +52,19 @@ export class Messenger {
     if (reliable && !this.core.cfg.repair) {
       throw new RelayGridError(ErrorCode.InvalidConfig, "reliable and ordered delivery need repair: create the Peer with redundancy: \"prune\" (repair follows) or repair: true");
     }
-    if (!reliable && team === undefined && payload.length <= MAX_PAYLOAD_BYTES) {
+    // The room of one envelope: 1150 bytes, less the origin signature's 173 with originAuth.
+    const max = this.relay.auth.maxPayload;
+    if (!reliable && team === undefined && payload.length <= max) {
       // To one member: routed (PROTOCOL.md 4.1.2), O(path length) datagrams. For everyone: Data.
       return target === null ? this.relay.broadcast(now, payload, null) : this.router.send(now, payload, target);
     }
     let flags = (reliable ? MessageFlag.Reliable : 0) | (ordered ? MessageFlag.Ordered : 0) | (team !== undefined ? MessageFlag.Team : 0);
-    const room = MAX_PAYLOAD_BYTES - messageHeaderBytes(flags);
+    const room = max - messageHeaderBytes(flags);
     let count = 1;
     let chunk = payload.length;
     if (payload.length > room) {
       flags |= MessageFlag.Fragment;
-      chunk = MAX_PAYLOAD_BYTES - messageHeaderBytes(flags);
+      chunk = max - messageHeaderBytes(flags);
       count = Math.ceil(payload.length / chunk);
     }
     const prev = reliable ? this.prev : 0;

@@ -35,10 +35,13 @@ import type { Link, LinkObserver } from "./links.ts";
 import type { Redundancy } from "./redundancy.ts";
 import type { Repairer } from "./repair.ts";
 import type { Delivery } from "./delivery.ts";
+import { OriginAuthenticator } from "./origin-auth.ts";
 
 export class RelayPath implements LinkObserver {
   readonly duplicates: DuplicateFilter;
   readonly rules: RelayRuleSet;
+  /** Origin signatures (originAuth, origin-auth.ts): off unless the Peer was made with "ed25519". */
+  readonly auth: OriginAuthenticator;
   /** This Peer's redundancy-list rule, in "prune" mode. */
   readonly list: RedundancyList | undefined;
   private readonly header = newRelayHeader();
@@ -58,6 +61,7 @@ export class RelayPath implements LinkObserver {
       vouched: (origin) => core.vouched.has(origin),
     });
     this.rules = new RelayRuleSet(core.cfg.relayRules);
+    this.auth = new OriginAuthenticator(core);
     this.list = this.rules.rules.find((r): r is RedundancyList => r instanceof RedundancyList);
     if (this.list !== undefined) this.list.maxOrigins = core.cfg.maxOrigins;
   }
@@ -80,18 +84,20 @@ export class RelayPath implements LinkObserver {
       throw new RelayGridError(ErrorCode.NotJoined, `cannot broadcast while ${core.phase}: wait for the "joined" event`);
     }
     if (isSpectator(core.self)) throw spectatorSend(core.self);
-    if (payload.length > MAX_PAYLOAD_BYTES) {
-      throw new RelayGridError(
-        ErrorCode.PayloadTooLarge,
-        `payload ${payload.length} bytes > maxPayloadBytes ${MAX_PAYLOAD_BYTES}: split it or send a delta`,
-      );
+    const auth = this.auth;
+    if (payload.length > auth.maxPayload) {
+      const why = auth.on ? ` (${MAX_PAYLOAD_BYTES} less the origin signature's 173 with originAuth)` : "";
+      throw new RelayGridError(ErrorCode.PayloadTooLarge, `payload ${payload.length} bytes > maxPayloadBytes ${auth.maxPayload}${why}: split it or send a delta`);
     }
     if (target !== null && (!Number.isInteger(target) || target < 1 || target > 0xffffffff)) {
       throw new RelayGridError(ErrorCode.InvalidConfig, `target must be a peer id (u32 > 0), got ${String(target)}`);
     }
-    this.seq = (this.seq + 1) >>> 0;
-    const buf = new Uint8Array(relaySizeBound(payload.length));
-    const n = writeRelay(buf, 0, 0, core.grid, core.self, this.seq, target, payload, null, kind);
+    const seq = (this.seq + 1) >>> 0;
+    // With originAuth the payload ends with this peer's ticket and signature (PROTOCOL.md 4.1.4).
+    const body = auth.on ? auth.seal(kind, core.grid, core.self, seq, target, payload) : payload;
+    this.seq = seq;
+    const buf = new Uint8Array(relaySizeBound(body.length));
+    const n = writeRelay(buf, 0, 0, core.grid, core.self, this.seq, target, body, null, kind);
     const bytes = buf.subarray(0, n);
     const keyring = core.credentials.keyring;
     if (keyring.currentEpoch === undefined) throw new RelayGridError(ErrorCode.NotJoined, "no grid key yet: wait for the \"joined\" event");
@@ -131,6 +137,12 @@ export class RelayPath implements LinkObserver {
     }
     // US 7,610,402: what a spectator originates is neither delivered nor relayed, by anyone.
     if (isSpectator(header.origin)) return PeerDrop.SpectatorOrigin;
+    // originAuth: the origin's signature, only on a copy the window would take as new, and
+    // before the window records it (a forgery moves nothing).
+    if (this.auth.on && this.duplicates.peek(header.origin, header.seq) === SeqResult.Fresh) {
+      const forged = this.auth.check(kind, header, bytes);
+      if (forged !== undefined) return forged;
+    }
     // Claims 18, 19: store what identifies the data and compare each arrival against it.
     const r = this.duplicates.check(header.origin, header.seq, now);
     const tree = this.tree;
@@ -175,6 +187,10 @@ export class RelayPath implements LinkObserver {
     if (err !== null) return err;
     if (header.grid !== core.grid) return PeerDrop.WrongGrid;
     if (isSpectator(header.origin)) return PeerDrop.SpectatorOrigin;
+    if (this.auth.on && header.origin !== core.self && this.duplicates.peek(header.origin, header.seq) === SeqResult.Fresh) {
+      const forged = this.auth.check(kind, header, bytes);
+      if (forged !== undefined) return forged;
+    }
     if (header.origin === core.self || this.duplicates.check(header.origin, header.seq, now) !== SeqResult.Fresh) {
       this.repair?.onDuplicateRepair();
       return undefined;

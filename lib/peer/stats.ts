@@ -3,6 +3,7 @@
  * reasons of drops.ts, and `datagramsIn === accepted + sum(drops)` always holds.
  */
 import type { DropReason, PeerFailure } from "./drops.ts";
+import type { OriginAuthCounters } from "./origin-auth.ts";
 import type { RedundancyCounters } from "./redundancy.ts";
 import type { RepairCounters } from "./repair-server.ts";
 import type { MessageCounters } from "./delivery.ts";
@@ -52,6 +53,8 @@ export interface PeerStats {
   readonly routed: Readonly<RoutedCounters>;
   /** NAT traversal (PROTOCOL.md 4.7): registration, introductions, punches, proven paths. */
   readonly nat: NatStats;
+  /** Origin signatures (originAuth, PROTOCOL.md 4.1.4): signed here, verified, refused (all 0 when off). */
+  readonly originAuth: Readonly<OriginAuthCounters>;
 }
 
 export class PeerCounters {

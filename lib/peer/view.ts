@@ -130,6 +130,7 @@ export class PeerView {
       messages: { ...this.parts.delivery.counters },
       routed: { ...this.parts.router.counters },
       nat: this.parts.nat.stats(),
+      originAuth: { ...this.parts.relay.auth.counters },
     };
   }
 
