@@ -226,7 +226,10 @@ export function buildVectors(): Vector[] {
   });
   add("message-unreliable-target", { kind: K.Message, hops: 1, grid: 1, origin: 2, seq: 6, target: 9, payload: Uint8Array.from([0x08, 0, 0, 0, 1, 0x21]), tag: tag(7, 144) });
   add("message-repair-reliable", { kind: K.MessageRepair, hops: 2, grid: 1, origin: 2, seq: 5, target: null, payload: Uint8Array.from([0x01, 0, 0, 0, 4, 0x68, 0x69]), tag: tag(7, 145) });
-  add("routed-to-one-member", { kind: K.Routed, hops: 2, grid: 1, origin: 2, seq: 1, target: 9, payload: hello, tag: tag(7, 146) });
+  // Routed payloads begin with a mode byte (PROTOCOL.md 4.1.2): 0 plain, 1 reliable (+ message id), 2 ack (+ the id acknowledged).
+  add("routed-to-one-member", { kind: K.Routed, hops: 2, grid: 1, origin: 2, seq: 1, target: 9, payload: Uint8Array.from([0x00, ...hello]), tag: tag(7, 146) });
+  add("routed-reliable", { kind: K.Routed, hops: 1, grid: 1, origin: 2, seq: 3, target: 9, payload: Uint8Array.from([0x01, 0, 0, 0, 2, 0x68, 0x69]), tag: tag(7, 147) });
+  add("routed-ack", { kind: K.Routed, hops: 0, grid: 1, origin: 9, seq: 1, target: 2, payload: Uint8Array.from([0x02, 0, 0, 0, 2]), tag: tag(7, 148) });
   // Prune, Graft, RepairRequest: empty lists, one entry, nil and u32 `have`, the item limits.
   add("prune-one-origin", { kind: K.Prune, grid: 7, from: 3, to: 4, origins: [5], ctr: 2, auth: bytes(8, 301), tag: tag(1, 143) });
   add("prune-empty", { kind: K.Prune, grid: 7, from: 3, to: 4, origins: [], ctr: 0, auth: NO_AUTH, tag: ZERO_TAG });

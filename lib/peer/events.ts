@@ -89,9 +89,10 @@ export type PeerEvent =
       readonly type: "error";
       readonly code: ErrorCode;
       readonly message: string;
-      /** For message-lost: the origin and the seq of the reliable message lost. */
+      /** For message-lost: the origin and the seq of the reliable message lost; for unreachable after send({ to, reliable }): its seq and target. */
       readonly origin?: number;
       readonly seq?: number;
+      readonly target?: number;
     }
   /** leave() finished: neighbours and the lobby were told (or timed out). */
   | { readonly type: "closed" };

@@ -4,20 +4,24 @@
  * claims 2-4); anything else is one Message envelope, or consecutive fragments of at most
  * MAX_FRAGMENT_BYTES each, all in the origin's one seq space, so the grid's redundancy lists
  * and repair carry them as they carry Data. The receiving side is delivery.ts. A small
- * unreliable message to one member is routed (router.ts); a reliable, large or team one to one
- * member is a Message with `target`, carried (and repaired) on the grid's broadcast paths.
+ * message to one member is routed (router.ts), reliable ones acknowledged end to end by the
+ * target (routed-outbox.ts); an ordered, large or team one to one member is a Message with
+ * `target`, carried (and repaired) on the grid's broadcast paths.
  */
 import { ErrorCode, RelayGridError } from "../errors.ts";
 import { Kind, MAX_MESSAGE_BYTES, MAX_PAYLOAD_BYTES, MessageFlag, messageHeaderBytes, writeMessageHeader } from "../../wire/index.ts";
 import type { PeerCore } from "./core.ts";
 import type { RelayPath } from "./relay-path.ts";
-import type { Router } from "./router.ts";
+import { MAX_ROUTED_PAYLOAD_BYTES, type Router } from "./router.ts";
 
 /** How one message is delivered (Peer.send). */
 export interface SendOptions {
   /**
    * Every live member gets it exactly once, repaired when lost; a loss repair gives up on is
    * reported to the receiver as an "error" event (message-lost). Needs repair (redundancy "prune", or repair: true).
+   * With `to` (and neither ordered nor team, at most 1,149 bytes): routed, acknowledged by the
+   * target and sent again until then; a target that never acknowledges is reported to the
+   * sender as an "error" event (unreachable). That needs no repair.
    * Defaults to false: best effort (the grid still repairs what it can).
    */
   reliable?: boolean;
@@ -49,15 +53,16 @@ export class Messenger {
     if (payload.length > MAX_MESSAGE_BYTES) {
       throw new RelayGridError(ErrorCode.PayloadTooLarge, `message ${payload.length} bytes > MAX_MESSAGE_BYTES ${MAX_MESSAGE_BYTES}: send it in parts, or a delta`);
     }
+    if (target !== null && !ordered && team === undefined && payload.length <= MAX_ROUTED_PAYLOAD_BYTES) {
+      // To one member: routed (PROTOCOL.md 4.1.2), O(path length) datagrams; reliable: acked end to end.
+      return this.router.send(now, payload, target, reliable);
+    }
     if (reliable && !this.core.cfg.repair) {
       throw new RelayGridError(ErrorCode.InvalidConfig, "reliable and ordered delivery need repair: create the Peer with redundancy: \"prune\" (repair follows) or repair: true");
     }
     // The room of one envelope: 1150 bytes, less the origin signature's 173 with originAuth.
     const max = this.relay.auth.maxPayload;
-    if (!reliable && team === undefined && payload.length <= max) {
-      // To one member: routed (PROTOCOL.md 4.1.2), O(path length) datagrams. For everyone: Data.
-      return target === null ? this.relay.broadcast(now, payload, null) : this.router.send(now, payload, target);
-    }
+    if (!reliable && team === undefined && payload.length <= max && target === null) return this.relay.broadcast(now, payload, null);
     let flags = (reliable ? MessageFlag.Reliable : 0) | (ordered ? MessageFlag.Ordered : 0) | (team !== undefined ? MessageFlag.Team : 0);
     const room = max - messageHeaderBytes(flags);
     let count = 1;

@@ -132,6 +132,7 @@ export class Peer extends PeerView implements Endpoint<PeerEvent> {
       [PeerTimer.DeliveryTick]: (now) => delivery.onTick(now),
       [PeerTimer.Punch]: (now) => nat.onTimer(now),
       [PeerTimer.Unreachable]: () => nat.onUnreachableTimer(),
+      [PeerTimer.RoutedRetransmit]: (now) => this.parts.router.outbox.onTick(now),
       [PeerTimer.CloseDeadline]: () => this.finishClose(),
     };
   }

@@ -7,8 +7,15 @@
  * window per origin of routed seqs (bounded by maxOrigins). A member that knows no route (the
  * target never broadcast, or the parent is the link the message came from) floods it by its
  * relay rules (claims 14-17), the redundancy list aside; the duplicate window keeps that to
- * one copy per member. Delivered by the target only; best effort (send({ to, reliable }) is
- * carried as a targeted Message on the grid's repaired paths instead, messages.ts).
+ * one copy per member. Delivered by the target only.
+ *
+ * The payload starts with a mode byte (ROUTED_*): a plain message is best effort; a RELIABLE
+ * one (send({ to, reliable })) carries its message id (the seq of its first copy) and is
+ * acknowledged by the target end to end with an ACK routed back naming that id; its origin
+ * sends it again until then (routed-outbox.ts), each copy a new routed envelope with its own
+ * seq, so the relay rules hold for copies as for any message (no link carries one envelope
+ * twice, claim 16). The target delivers a message id once (a second duplicate window) and
+ * acknowledges every copy.
  */
 import { ErrorCode, RelayGridError } from "../errors.ts";
 import { DuplicateFilter } from "../relay/origin-table.ts";
@@ -21,6 +28,15 @@ import { writeTag } from "../security/grid-keys.ts";
 import type { PeerCore } from "./core.ts";
 import { PeerDrop, type DropReason } from "./drops.ts";
 import type { Link } from "./links.ts";
+import { RoutedOutbox, type ReliableRoutedCounters } from "./routed-outbox.ts";
+
+/** The mode byte that begins a Routed payload (PROTOCOL.md 4.1.2). */
+export const ROUTED_PLAIN = 0;
+export const ROUTED_RELIABLE = 1;
+/** An acknowledgement of the RELIABLE message whose seq follows (u32, big-endian). */
+export const ROUTED_ACK = 2;
+/** The application bytes a routed message carries at most (the mode byte and a reliable one's message id take 5). */
+export const MAX_ROUTED_PAYLOAD_BYTES = MAX_PAYLOAD_BYTES - 5;
 
 /** Who delivers an origin's broadcasts here first (redundancy.ts). */
 export interface RouteSource {
@@ -28,7 +44,7 @@ export interface RouteSource {
 }
 
 /** What the router counts (stats().routed). */
-export interface RoutedCounters {
+export interface RoutedCounters extends ReliableRoutedCounters {
   /** Routed messages this member sent, and delivered here. */
   sent: number;
   delivered: number;
@@ -39,11 +55,16 @@ export interface RoutedCounters {
   /** Copies that arrived again (after a flood), and ones not passed on (hop cap, no link left). */
   duplicates: number;
   stuck: number;
+  /** Acks this member sent as the target of reliable routed messages. */
+  acksSent: number;
 }
 
 export class Router {
-  readonly counters: RoutedCounters = { sent: 0, delivered: 0, forwarded: 0, flooded: 0, duplicates: 0, stuck: 0 };
+  readonly counters: RoutedCounters;
+  readonly outbox: RoutedOutbox;
   private readonly seen: DuplicateFilter;
+  /** Reliable message ids delivered here, per origin (copies sent again have new seqs). */
+  private readonly reliableSeen: DuplicateFilter;
   private readonly header = newRelayHeader();
   private seq = 0;
 
@@ -53,10 +74,19 @@ export class Router {
     private readonly routes: RouteSource,
   ) {
     this.seen = new DuplicateFilter({ maxOrigins: core.cfg.maxOrigins, windowBits: core.cfg.windowBits });
+    this.reliableSeen = new DuplicateFilter({ maxOrigins: core.cfg.maxOrigins, windowBits: core.cfg.windowBits });
+    this.outbox = new RoutedOutbox(core, (now, payload, target) => {
+      const bytes = this.envelope(target, payload);
+      this.pass(now, bytes, core.self, this.seq, target, 0, core.self);
+    });
+    this.counters = Object.assign(this.outbox.counters, { sent: 0, delivered: 0, forwarded: 0, flooded: 0, duplicates: 0, stuck: 0, acksSent: 0 });
   }
 
-  /** Sends `payload` (at most MAX_PAYLOAD_BYTES) to member `target`; returns its routed seq. */
-  send(now: number, payload: Uint8Array, target: number): number {
+  /**
+   * Sends `payload` (at most MAX_ROUTED_PAYLOAD_BYTES) to member `target`; returns its routed
+   * seq. `reliable`: acknowledged by the target and sent again until then (routed-outbox.ts).
+   */
+  send(now: number, payload: Uint8Array, target: number, reliable = false): number {
     const core = this.core;
     if (core.self === 0 || (core.phase !== "member" && core.phase !== "joining")) {
       throw new RelayGridError(ErrorCode.NotJoined, `cannot send while ${core.phase}: wait for the "joined" event`);
@@ -65,17 +95,41 @@ export class Router {
     if (!Number.isInteger(target) || target < 1 || target > 0xffffffff || target === core.self) {
       throw new RelayGridError(ErrorCode.InvalidConfig, `to must be another member's peer id (u32 > 0, not ${core.self}), got ${String(target)}`);
     }
-    if (payload.length > MAX_PAYLOAD_BYTES) throw new RelayGridError(ErrorCode.PayloadTooLarge, `routed payload ${payload.length} bytes > ${MAX_PAYLOAD_BYTES}`);
-    const keyring = core.credentials.keyring;
-    if (keyring.currentEpoch === undefined) throw new RelayGridError(ErrorCode.NotJoined, "no grid key yet: wait for the \"joined\" event");
+    if (payload.length > MAX_ROUTED_PAYLOAD_BYTES) throw new RelayGridError(ErrorCode.PayloadTooLarge, `routed payload ${payload.length} bytes > ${MAX_ROUTED_PAYLOAD_BYTES}`);
+    if (core.credentials.keyring.currentEpoch === undefined) throw new RelayGridError(ErrorCode.NotJoined, "no grid key yet: wait for the \"joined\" event");
+    if (reliable) this.outbox.checkRoom();
+    const id = (this.seq + 1) >>> 0; // the seq of its first copy
+    const head = reliable ? 5 : 1;
+    const body = new Uint8Array(head + payload.length);
+    body[0] = reliable ? ROUTED_RELIABLE : ROUTED_PLAIN;
+    if (reliable) new DataView(body.buffer).setUint32(1, id);
+    body.set(payload, head);
+    const bytes = this.envelope(target, body);
+    this.counters.sent++;
+    this.pass(now, bytes, core.self, this.seq, target, 0, core.self);
+    if (reliable) this.outbox.add(now, id, target, body);
+    return id;
+  }
+
+  /** A sealed Routed envelope of this member's next routed seq carrying `payload` (mode byte first). */
+  private envelope(target: number, payload: Uint8Array): Uint8Array {
+    const core = this.core;
     this.seq = (this.seq + 1) >>> 0;
     const buf = new Uint8Array(relaySizeBound(payload.length));
     const n = writeRelay(buf, 0, 0, core.grid, core.self, this.seq, target, payload, null, Kind.Routed);
     const bytes = buf.subarray(0, n);
-    writeTag(keyring, bytes, n - TAG_FIELD_BYTES, RELAY_HOPS_OFFSET);
-    this.counters.sent++;
-    this.pass(now, bytes, core.self, this.seq, target, 0, core.self);
-    return this.seq;
+    writeTag(core.credentials.keyring, bytes, n - TAG_FIELD_BYTES, RELAY_HOPS_OFFSET);
+    return bytes;
+  }
+
+  /** Acknowledges `origin`'s reliable routed message `seq` (an ACK routed back, best effort). */
+  private ack(now: number, origin: number, seq: number): void {
+    const body = new Uint8Array(5);
+    body[0] = ROUTED_ACK;
+    new DataView(body.buffer).setUint32(1, seq);
+    const bytes = this.envelope(origin, body);
+    this.counters.acksSent++;
+    this.pass(now, bytes, this.core.self, this.seq, origin, 0, this.core.self);
   }
 
   /** A Routed envelope from link `link` (receive.ts checked its tag): delivered here, or passed on. */
@@ -87,17 +141,36 @@ export class Router {
     if (h.grid !== core.grid) return PeerDrop.WrongGrid;
     if (h.target === null) return PeerDrop.BadMessage; // a Routed envelope always names its target
     if (isSpectator(h.origin)) return PeerDrop.SpectatorOrigin; // US 7,610,402, as for Data
+    const mode = h.payloadLength < 1 ? -1 : (bytes[h.payloadOffset] as number);
+    if (!(mode === ROUTED_PLAIN || (mode === ROUTED_RELIABLE && h.payloadLength >= 5) || (mode === ROUTED_ACK && h.payloadLength === 5))) return PeerDrop.BadMessage;
     if (h.origin === core.self || this.seen.check(h.origin, h.seq, now) !== SeqResult.Fresh) {
       this.counters.duplicates++;
       return undefined;
     }
-    if (h.target === core.self) {
-      this.counters.delivered++;
-      core.counters.delivered++;
-      core.emit({ type: "data", payload: bytes.subarray(h.payloadOffset, h.payloadOffset + h.payloadLength), origin: h.origin, seq: h.seq, hops: h.hops, target: h.target, routed: true });
+    if (h.target !== core.self) {
+      this.pass(now, bytes, h.origin, h.seq, h.target, h.hops, link.peer);
       return undefined;
     }
-    this.pass(now, bytes, h.origin, h.seq, h.target, h.hops, link.peer);
+    if (mode === ROUTED_PLAIN) return this.deliver(h.origin, h.seq, h.hops, bytes.subarray(h.payloadOffset + 1, h.payloadOffset + h.payloadLength), false);
+    const id = new DataView(bytes.buffer, bytes.byteOffset + h.payloadOffset + 1, 4).getUint32(0);
+    if (mode === ROUTED_ACK) {
+      this.outbox.onAck(id, h.origin);
+      return undefined;
+    }
+    // Every copy is acknowledged (the ack of an earlier one may have been lost); one is delivered.
+    this.ack(now, h.origin, id);
+    if (this.reliableSeen.check(h.origin, id, now) !== SeqResult.Fresh) {
+      this.counters.duplicates++;
+      return undefined;
+    }
+    return this.deliver(h.origin, id, h.hops, bytes.subarray(h.payloadOffset + 5, h.payloadOffset + h.payloadLength), true);
+  }
+
+  private deliver(origin: number, seq: number, hops: number, payload: Uint8Array, reliable: boolean): undefined {
+    const core = this.core;
+    this.counters.delivered++;
+    core.counters.delivered++;
+    core.emit({ type: "data", payload, origin, seq, hops, target: core.self, routed: true, ...(reliable ? { reliable } : {}) });
     return undefined;
   }
 

@@ -35,6 +35,8 @@ export const PeerTimer = {
   Punch: "punch",
   /** A joining peer that still holds no link is told it reaches nobody (nat-client.ts; PROTOCOL.md 7.2). */
   Unreachable: "unreachable",
+  /** Reliable routed messages not acknowledged in time are sent again, or given up (routed-outbox.ts). */
+  RoutedRetransmit: "routed-retransmit",
   /** leave() stops waiting for acks (peer.ts); due early once no request is outstanding. */
   CloseDeadline: "close-deadline",
 } as const;

@@ -54,6 +54,8 @@ export interface PeerFootprint {
   punches: number;
   /** Proven paths (at most MAX_PROVEN_PATHS). */
   paths: number;
+  /** Reliable routed messages waiting for their ack (at most MAX_PENDING_ROUTED). */
+  routedPending: number;
   /** Named timers armed (timers.ts). */
   timers: number;
   queuedTransmits: number;
@@ -173,6 +175,7 @@ export class PeerView {
       tickets: core.credentials.ticketsCached,
       punches: nat.punches.sessions.size,
       paths: core.credentials.paths.size,
+      routedPending: this.parts.router.outbox.size,
       timers: core.timers.armed,
       queuedTransmits: core.outbox.length,
       queuedEvents: core.events.length,
