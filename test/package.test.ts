@@ -90,9 +90,11 @@ test("issue 18 item 6: the package ships the docs the README links to, every dec
   // and budgets it packs 758,878 B (2,531,902 B unpacked; `npm pack --dry-run --json`); with
   // issue 15's link keys (PROTOCOL.md 6.13) 822,729 B (2,765,973 B unpacked); origin
   // signatures (originAuth, PROTOCOL.md 4.1.4) added 11,566 B packed and 29,230 B unpacked
-  // (829,509 -> 841,075 and 2,793,099 -> 2,822,329): the guard rose by 12,000 and 32,000.
-  assert.ok(info.size < 852_000, `packed ${info.size} B (was 1.3 MB)`);
-  assert.ok(info.unpackedSize < 2_832_000, `unpacked ${info.unpackedSize} B (was 5.0 MB)`);
+  // (829,509 -> 841,075 and 2,793,099 -> 2,822,329): the guard rose by 12,000 and 32,000;
+  // issue 14's reliable routed messages (PROTOCOL.md 4.1.2) bring it to 849,597 B packed and
+  // 2,851,447 B unpacked: the guard rose by 8,000 and 30,000.
+  assert.ok(info.size < 860_000, `packed ${info.size} B (was 1.3 MB)`);
+  assert.ok(info.unpackedSize < 2_862_000, `unpacked ${info.unpackedSize} B (was 5.0 MB)`);
   assert.type(pkg.homepage, "string");
   assert.type((pkg.repository as { url?: unknown } | undefined)?.url, "string");
   assert.ok(Array.isArray(pkg.keywords) && pkg.keywords.length > 0, "keywords");
