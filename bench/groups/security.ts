@@ -26,6 +26,7 @@ import { encode, Kind } from "../../wire/index.ts";
 import { opsPerSecond, type Candidate } from "../support/measure.ts";
 import { DatagramRing, relaySubject } from "../support/relay-input.ts";
 import { signedRelaySubject } from "../support/signed-relay.ts";
+import { quickJsVerifyUs } from "../support/quickjs-ed25519.ts";
 import { drain, hello, lobbySession } from "../support/lobby-session.ts";
 import { seededCrypto } from "../support/keys.ts";
 import { NobleCrypto } from "../../lib/security/noble-crypto.ts";
@@ -302,6 +303,8 @@ export const securityGroup: Group = {
     const [relayOnNode] = opsPerSecond(ctx, [signedRelayCandidate("auth-node", undefined, 256)], repeats, batchMs) as [number[]];
     const nobleGrid = new NobleCrypto(new SeededRandom(0x15c));
     const relayOnNoble = fixedOpsPerSecond(signedRelayCandidate("auth-noble", nobleGrid, 64), ctx.quick ? 32 : 96, ctx.quick ? 2 : 3);
+    ctx.log("security: Ed25519 verify inside QuickJS (noble)");
+    const qjsUs = await quickJsVerifyUs(ctx.quick ? 8 : 24, ctx.quick ? 2 : 3);
     const frameWork = check.map((c, i) => 1 / (1 / c + 1 / (write[i] as number)));
     const rows: Row[] = [
       { key: "relayMsgPerSec", measure: "relay path: a Peer with 4 links relaying a 64 B message (in, tag, budget, window, 3 forwards, 1 delivery)", value: figure(relay, "msg/s") },
@@ -357,6 +360,15 @@ export const securityGroup: Group = {
         ratioKey: "relayAuthNobleSlowdownRatio",
         baseline: "relayed msg/s with originAuth off / on (same run)",
       },
+      {
+        key: "originVerifyQuickJsUs",
+        measure: "origin signature: Ed25519 verify inside QuickJS (quickjs-emscripten, @noble/curves), once per message at every member",
+        value: figure(qjsUs, "us"),
+        ratio: ratio(relay, qjsUs.map((u) => 1e6 / u)),
+        ratioKey: "originVerifyQuickJsVsRelayRatio",
+        baseline: "relayed msg/s (Node, originAuth off) / QuickJS verifies/s",
+      },
+      { key: "authMemberCpuQuickJsPct", measure: "originAuth at 16 members x 30 Hz inside QuickJS: the 450 verifies a second alone, % of a core", value: figure(qjsUs.map((u) => (100 * 450 * u) / 1e6), "%") },
       { key: "authMemberCpuNodePct", measure: "originAuth at 16 members x 30 Hz: one member's CPU (15 x 30 verified relays + 30 signs per second; node:crypto)", value: memberShare(relayOnNode, nodeSign, 16, 30) },
       { key: "authMemberCpuNoblePct", measure: "originAuth at 16 members x 30 Hz: one member's CPU (noble)", value: memberShare(relayOnNoble, nobleSign, 16, 30) },
       { key: "framedHeartbeatPerSec", measure: "lobby: a framed Heartbeat end to end (frame checks, session budget, handler, framed HeartbeatAck)", value: figure(hb, "req/s") },
@@ -387,7 +399,7 @@ export const securityGroup: Group = {
       notes: [
         "The relay subject is relay-core's (a Peer taken out of a settled simulator grid with 4 links), with its link budget raised out of the way so the measured loop is never cut; take() runs on every datagram all the same. The bucket alone is one link's, refilled on every call (a datagram a microsecond).",
         "The lobby is a sans-IO Lobby on node:crypto with one session (a real handshake) and its member; the Heartbeats are framed untimed, in chunks of 1,024, then fed timed. The frame check and the reply framing are measured on their own framers over the same message sizes; their share is (1/check + 1/write) over the request's time.",
-        "The origin-signature rows time the primitives alone (one sign per message at its origin, one verify per message at each member, duplicates found by the window first), on the 90 B a 64 B message's envelope has. The originAuth relay rows are the built path (PROTOCOL.md 4.1.4): a grid whose members all run originAuth \"ed25519\" on that provider, the measured Peer with 4 links, datagrams made by 16 non-linked origins' own broadcast() (signing untimed), each fed once from a link; the verify includes the ticket cache lookup and the signed message's copy. The noble row is timed over fixed batches (too slow for the 1,000-op minimum). CPU share: (15 x 30) / relayed msg/s + 30 / signs/s, as a % of one core.",
+        "The origin-signature rows time the primitives alone (one sign per message at its origin, one verify per message at each member, duplicates found by the window first), on the 90 B a 64 B message's envelope has. The originAuth relay rows are the built path (PROTOCOL.md 4.1.4): a grid whose members all run originAuth \"ed25519\" on that provider, the measured Peer with 4 links, datagrams made by 16 non-linked origins' own broadcast() (signing untimed), each fed once from a link; the verify includes the ticket cache lookup and the signed message's copy. The noble row is timed over fixed batches (too slow for the 1,000-op minimum). CPU share: (15 x 30) / relayed msg/s + 30 / signs/s, as a % of one core. The QuickJS row bundles @noble/curves with esbuild, loads it into a fresh quickjs-emscripten context and times a loop of verifies run inside the VM from the host (bench/support/quickjs-ed25519.ts); its CPU share counts the 450 verifies alone.",
         "The two Hello figures feed a valid-cookie Hello from one address with a fresh req each time: one lobby allows 1 handshake a second for the host (every Hello after the first is refused at the budget), the other allows them all.",
       ],
     };
