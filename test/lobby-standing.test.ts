@@ -118,4 +118,53 @@ test("an established grid's split still waits for islandGraceMs (it may heal by 
   for (const p of ps.slice(0, 5)) assert.equal(told.get(p.peer), [], "the main component was told nothing new");
 });
 
+/** Heartbeats every member with the links the lobby has for it, 500 ms apart, for `ms`. */
+function live(h: H, g: number, ps: Joined[], ms: number): void {
+  for (let t = 0; t < ms; t += 500) {
+    for (const p of ps) p.client.heartbeat(g, p.peer, h.lobby.membersOf(g)?.find((m) => m.peer === p.peer)?.reported ?? []);
+    h.advance(500);
+  }
+}
+
+test("stranded newcomers (alone past islandGraceMs) do not count against the majority: the linked pair hears `main`, the stranded two hear `main` = false and get RepairHints", () => {
+  const h = new Harness({}, 7);
+  const g = grid(h);
+  // Two linked, two that never link (behind NATs no punch gets through): 2 of 4 is no majority.
+  const ps = joinMany(h, g, 4);
+  const [a, b, c, d] = ps as [Joined, Joined, Joined, Joined];
+  linkBoth(g, a, b);
+  live(h, g, ps, 2500);
+  assert.equal([...statuses(h, ps).values()].flat(), [], "inside the grace: nobody told anything (the two may still link)");
+  h.take();
+  live(h, g, ps, 1500);
+  const told = statuses(h, ps);
+  for (const p of [a, b]) assert.equal(told.get(p.peer)?.[0], { kind: Kind.GridStatus, grid: g, peer: p.peer, main: true, component: 2, members: 4 });
+  for (const p of [c, d]) assert.equal(told.get(p.peer)?.[0], { kind: Kind.GridStatus, grid: g, peer: p.peer, main: false, component: 1, members: 4 });
+  live(h, g, ps, 1000);
+  const got = hinted(h, ps);
+  assert.ok(got.includes(c.peer) && got.includes(d.peer), `both stranded members get RepairHints: ${got}`);
+  assert.ok(!got.includes(a.peer) && !got.includes(b.peer), "the main component gets none");
+  console.log(`figure: 2 linked + 2 stranded of 4: linked told main ${told.get(a.peer)?.[0]?.main}, stranded told main ${told.get(c.peer)?.[0]?.main} (before: neither told anything)`);
+});
+
+test("a stranded first member does not anchor the main component: the linked rest is main, the first member an island", () => {
+  const h = new Harness({}, 8);
+  const g = grid(h);
+  const ps = joinMany(h, g, 5);
+  const first = ps[0] as Joined;
+  path(g, ps.slice(1)); // 4 of 5 linked; the longest-standing member alone
+  live(h, g, ps, 4000);
+  const told = statuses(h, ps);
+  for (const p of ps.slice(1)) assert.equal(told.get(p.peer)?.[0]?.main, true, `linked ${p.peer} told main`);
+  assert.equal(told.get(first.peer)?.[0], { kind: Kind.GridStatus, grid: g, peer: first.peer, main: false, component: 1, members: 5 });
+  h.take(); // inside the grace the four were a newcomers' island hinted towards the first member
+  live(h, g, ps, 1000);
+  const got = hinted(h, ps);
+  assert.ok(got.length > 0 && got.every((id) => id === first.peer), `hints go to the stranded member only: ${got}`);
+  // Once it links, it stands with the rest again.
+  linkBoth(g, first, ps[1] as Joined);
+  live(h, g, ps, 500);
+  assert.equal(statuses(h, ps).get(first.peer)?.[0]?.main, true);
+});
+
 test.run();

@@ -24,6 +24,12 @@
  *   stand in the main component) the islands get RepairHints at once, without waiting for islandGraceMs: a
  *   group of newcomers is not a split that may heal by itself, it is a join that went wrong.
  *   A lone member younger than islandGraceMs is left to its join round (claims 26-33).
+ * - a member stranded alone (no confirmed link for islandGraceMs: a NAT no member's punches
+ *   get through, say) counts for neither side: it is left out of the majority's count and
+ *   never anchors the main component (otherwise two peers behind symmetric NATs in a grid of
+ *   four kept the linked two from ever hearing `main`, and a stranded first member made
+ *   everyone else an island), and it is told `main` = false, so the app hears `island`
+ *   and the member gets RepairHints like any island.
  * - otherwise a split grid gets RepairHints once it has been split for islandGraceMs, as
  *   before (SPEC: the lobby "notices a grid that has split into islands"), except the forced
  *   repair of a split whose main component is full: that one goes out at once (issue 12,
@@ -63,17 +69,17 @@ export function reviewGrid(core: LobbyCore, nowMs: number, grid: Grid, periodic:
   if (components.length <= 1) {
     grid.splitSinceMs = undefined;
     grid.islandsReported = 0;
-    tellStanding(core, nowMs, grid, components, false);
+    tellStanding(core, nowMs, grid, components, false, repairView(core, nowMs, grid));
     return;
   }
   // The main component is the one holding the longest-standing member (islands.ts), not the
   // largest: a Sybil clique of later joiners cannot become it. It goes first from here on.
-  const view = repairView(grid);
+  const view = repairView(core, nowMs, grid);
   const mainIndex = mainComponent(components, view);
   if (mainIndex > 0) components.unshift(...components.splice(mainIndex, 1));
   grid.splitSinceMs ??= nowMs;
   const graceOver = nowMs - grid.splitSinceMs >= core.config.islandGraceMs;
-  const newcomers = tellStanding(core, nowMs, grid, components, graceOver);
+  const newcomers = tellStanding(core, nowMs, grid, components, graceOver, view);
   if (graceOver && components.length !== grid.islandsReported) {
     grid.islandsReported = components.length;
     core.emit({ type: "islandsDetected", grid: grid.id, count: components.length });
@@ -98,12 +104,23 @@ export function reviewGrid(core: LobbyCore, nowMs: number, grid: Grid, periodic:
   sendHints(core, nowMs, grid, view, components.filter((c, i) => i === 0 || !young(c)));
 }
 
-/** What island repair knows of `grid`'s members. */
-function repairView(grid: Grid): RepairView {
+/** What island repair knows of `grid`'s members: a stranded member anchors nothing. */
+function repairView(core: LobbyCore, nowMs: number, grid: Grid): RepairView & { stranded(id: number): boolean } {
+  const stranded = (id: number): boolean => isStranded(core, nowMs, grid, grid.members.get(id) as Member);
   return {
     hasFreeLink: (id: number): boolean => hasFreeLink(grid, grid.members.get(id) as Member),
-    admittedMs: (id: number): number => (grid.members.get(id) as Member).admittedMs,
+    admittedMs: (id: number): number => (stranded(id) ? Infinity : (grid.members.get(id) as Member).admittedMs),
+    stranded,
   };
+}
+
+/**
+ * Alone for islandGraceMs: no confirmed link, and none at the island checks since
+ * `nat.sinceMs` (admission, or the last island check that saw it linked; so the time alone
+ * is known to within islandCheckMs, on the long side).
+ */
+function isStranded(core: LobbyCore, nowMs: number, grid: Grid, m: Member): boolean {
+  return grid.graph.degree(m.id) === 0 && nowMs - Math.max(m.admittedMs, m.nat.sinceMs) >= core.config.islandGraceMs;
 }
 
 /** Reviews `grid` at the component check due by `atMs`, changed or not. */
@@ -124,9 +141,12 @@ function tellStanding(
   grid: Grid,
   components: readonly (readonly number[])[],
   graceOver: boolean,
+  view: { stranded(id: number): boolean },
 ): boolean {
   let newcomers = false;
-  const majority = (components[0]?.length ?? 0) * 2 > grid.members.size;
+  let counted = grid.members.size;
+  for (const c of components.slice(1)) if (c.length === 1 && view.stranded(c[0] as number)) counted--;
+  const majority = (components[0]?.length ?? 0) * 2 > counted;
   for (let index = 0; index < components.length; index++) {
     const ids = components[index] as readonly number[];
     const main = index === 0;
@@ -134,7 +154,8 @@ function tellStanding(
       const m = grid.members.get(id);
       if (m === undefined) continue;
       m.main = main;
-      if (main ? m.standing !== "main" && majority : m.standing === "main" && graceOver) {
+      const cutOff = m.standing === "main" ? graceOver : m.standing === "none" && ids.length === 1 && view.stranded(id);
+      if (main ? m.standing !== "main" && majority : cutOff) {
         m.standing = main ? "main" : "island";
         m.standingComponent = ids.length;
         m.standingRepeats = STANDING_REPEATS;
