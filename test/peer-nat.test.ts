@@ -112,6 +112,32 @@ test("issue 13 item 4: a symmetric-NAT peer among members it cannot reach gets e
   assert.is(g.lobby.endpoint.stats().isolated, 0);
 });
 
+test("a joiner whose punch was proven but whose link never came up gets a second unreachableAfterMs window before it is told unreachable", () => {
+  // Before: told (and the Node joinGrid() rejected) at the first window while its punches were
+  // still succeeding. Cut the pair right after the proof: the Join never arrives.
+  const told = (): { at: number | undefined; message: string; phase: string } => {
+    const n = new NatSim({ seed: 13 });
+    const g = n.g;
+    const m = n.join("open1", "g", true);
+    g.runUntil(() => m.endpoint.phase === "member", 2_000, 10);
+    const start = g.sim.now;
+    const j = n.join("sy1h", "g", false); // behind a symmetric NAT: it asks for a link only over the proven path
+    g.runUntil(() => eventsOf(g, j, "punched").some((e) => (e.event as Extract<PeerEvent, { type: "punched" }>).ok), 5_000, 1);
+    g.sim.partition([HOSTS.open1?.address as string], [HOSTS.sy1h?.address as string]);
+    g.sim.runFor(9_000 - (g.sim.now - start));
+    assert.equal(eventsOf(g, j, "error"), [], "not told at the first window: it holds a proven path");
+    g.runUntil(() => eventsOf(g, j, "error").length > 0 || j.endpoint.phase === "member", 10_000, 10);
+    const err = eventsOf(g, j, "error")[0] as { now: number; event: Extract<PeerEvent, { type: "error" }> } | undefined;
+    return { at: err === undefined ? undefined : err.now - start, message: err?.event.message ?? "", phase: j.endpoint.phase };
+  };
+  const cut = told();
+  assert.ok(cut.at !== undefined && cut.at >= 16_000 && cut.at < 17_000, `told after ${cut.at} ms`);
+  assert.match(cut.message, /2 x unreachableAfterMs 8000 \(16000 ms\)/);
+  assert.match(cut.message, /1 proven path\(s\) but no link on them/);
+  assert.is(cut.phase, "joining", "it keeps trying");
+  console.log(`figure: proven path, link cut: told unreachable after ${cut.at} ms (before: at 8000 ms)`);
+});
+
 test("issue 13 done-when (simulated): 12 peers over every NAT kind join, reach one component, and deliver every broadcast to every member exactly once", () => {
   const n = new NatSim({ seed: 12 });
   const g = n.g;

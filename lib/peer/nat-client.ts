@@ -90,6 +90,8 @@ export class NatClient implements PathSource {
   /** Introductions asked for while Register is still unanswered: sent once it is. */
   private queued: number[] = [];
   private readonly unreachable = new Map<number, number>();
+  /** The unreachable deadline was moved once (the peer had proven paths at the first): the next one tells. */
+  private secondWindow = false;
   private sweepAt = Infinity;
   private readonly n = { introductions: 0, noKey: 0, notMember: 0, rateLimited: 0, punchesOk: 0, punchesFailed: 0 };
 
@@ -111,6 +113,7 @@ export class NatClient implements PathSource {
 
   /** Admitted: register the link key, and start the unreachable deadline. */
   onAdmitted(now: number): void {
+    this.secondWindow = false;
     this.core.timers.arm(PeerTimer.Unreachable, now + this.core.cfg.unreachableAfterMs);
     this.reg.register(now);
   }
@@ -304,28 +307,27 @@ export class NatClient implements PathSource {
     this.rearm();
   }
 
-  /** unreachableAfterMs after admission: a peer still joining reaches nobody; it is told why (and keeps trying). */
-  onUnreachableTimer(): void {
+  /**
+   * unreachableAfterMs after admission: a peer still joining reaches nobody; it is told why
+   * (and keeps trying). A peer that holds proven paths then is not stranded, its links are
+   * slow (a loaded grid, a round of refusals): it gets one more unreachableAfterMs before
+   * it is told (it used to give up at the first while its punches were still succeeding).
+   * A peer that proved no path is told at the first, within PROTOCOL.md 7.2's 10 s.
+   */
+  onUnreachableTimer(now: number): void {
     const core = this.core;
     core.timers.disarm(PeerTimer.Unreachable);
     if (core.phase !== "joining") return;
-    const n = this.n;
-    core.emit({
-      type: "error",
-      code: ErrorCode.Unreachable,
-      message: unreachableMessage({
-        afterMs: core.cfg.unreachableAfterMs,
-        grid: core.gridName !== "" ? `"${core.gridName}"` : String(core.grid),
-        members: core.members.size,
-        state: this.reg.state,
-        observed: this.reg.observed,
-        locals: core.cfg.localAddresses,
-        punchesFailed: n.punchesFailed,
-        punchesOk: n.punchesOk,
-        noKey: n.noKey,
-        links: core.links.size,
-      }),
-    });
+    if (!this.secondWindow && core.credentials.paths.size > 0) {
+      this.secondWindow = true;
+      core.timers.arm(PeerTimer.Unreachable, now + core.cfg.unreachableAfterMs);
+      return;
+    }
+    const { punchesOk, punchesFailed, noKey } = this.n;
+    const grid = core.gridName !== "" ? `"${core.gridName}"` : String(core.grid);
+    const facts = { afterMs: core.cfg.unreachableAfterMs, windows: this.secondWindow ? 2 : 1, provenPaths: core.credentials.paths.size, grid, members: core.members.size };
+    const nat = { state: this.reg.state, observed: this.reg.observed, locals: core.cfg.localAddresses, punchesOk, punchesFailed, noKey, links: core.links.size };
+    core.emit({ type: "error", code: ErrorCode.Unreachable, message: unreachableMessage({ ...facts, ...nat }) });
   }
 
   /** leave(): nothing more to punch or wait for. */

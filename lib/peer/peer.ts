@@ -131,7 +131,7 @@ export class Peer extends PeerView implements Endpoint<PeerEvent> {
       [PeerTimer.RepairTick]: (now) => repair?.onTick(now),
       [PeerTimer.DeliveryTick]: (now) => delivery.onTick(now),
       [PeerTimer.Punch]: (now) => nat.onTimer(now),
-      [PeerTimer.Unreachable]: () => nat.onUnreachableTimer(),
+      [PeerTimer.Unreachable]: (now) => nat.onUnreachableTimer(now),
       [PeerTimer.RoutedRetransmit]: (now) => this.parts.router.outbox.onTick(now),
       [PeerTimer.CloseDeadline]: () => this.finishClose(),
     };

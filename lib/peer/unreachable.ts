@@ -8,6 +8,10 @@ import { splitSocketAddress } from "../../wire/address.ts";
 
 export interface UnreachableFacts {
   readonly afterMs: number;
+  /** unreachableAfterMs windows waited: 2 when the peer held proven paths at the end of the first. */
+  readonly windows: number;
+  /** Proven paths held now (members whose punch got through, though no link came up). */
+  readonly provenPaths: number;
   readonly grid: string;
   /** Members this peer knows of. */
   readonly members: number;
@@ -45,8 +49,10 @@ export function unreachableMessage(f: UnreachableFacts): string {
       ? "no member could be introduced yet"
       : `punches: ${f.punchesOk} proven, ${f.punchesFailed} failed; ${f.noKey} member(s) without a link key (asked as before NAT traversal)`;
   const pending = f.links > 0 ? `; ${f.links} link(s) opened but not confirmed by the other end` : "";
+  const paths = f.provenPaths > 0 ? `; ${f.provenPaths} proven path(s) but no link on them` : "";
+  const within = f.windows > 1 ? `${f.windows} x unreachableAfterMs ${f.afterMs} (${f.windows * f.afterMs} ms)` : `unreachableAfterMs ${f.afterMs}`;
   return (
-    `no member of grid ${f.grid} could be reached within unreachableAfterMs ${f.afterMs} of admission (${f.members} known; ${tried}${pending}); ` +
+    `no member of grid ${f.grid} could be reached within ${within} of admission (${f.members} known; ${tried}${pending}${paths}); ` +
     `${whereSeen(f)}. To fix: forward a UDP port to this host, join from a network without this NAT, or have a member on a public ` +
     "address (or behind a full-cone NAT: every NAT kind reaches one) join this grid. The peer keeps trying and joins as soon as a member is reachable."
   );

@@ -233,26 +233,36 @@ interface LobbyView {
 }
 
 /**
- * One grid over every member host: `first` creates it, everyone else joins at once. After
- * `settleMs`, each joined member broadcasts `perMember` messages; arrivals are collected
- * `drainMs` later.
+ * One grid over every member host: `first` creates it, everyone else joins at once, each
+ * with joinGrid()'s limit `joinTimeoutMs` (30 s by default: on a loaded machine a join in a
+ * grid of 12 can take longer than joinGrid()'s own 10 s; a peer that reaches nobody is still
+ * told within 10 s by its `unreachable` error). Bounded by events, not by fixed sleeps: the
+ * broadcasts start once the lobby sees every joined member in one component (or after
+ * `settleMs` at most), and arrivals are collected once every member has all of them (or
+ * after `drainMs` at most, then a short linger that would catch a duplicate).
  */
 export async function runGrid(
   ctx: MatrixContext,
   lobbyAgent: Agent,
-  options: { first?: string; settleMs?: number; perMember?: number; drainMs?: number } = {},
+  options: { first?: string; settleMs?: number; perMember?: number; drainMs?: number; joinTimeoutMs?: number; grid?: string } = {},
 ): Promise<GridResult> {
-  const { first = "open1", settleMs = 5000, perMember = 3, drainMs = 3000 } = options;
+  const { first = "open1", settleMs = 20_000, perMember = 3, drainMs = 10_000, joinTimeoutMs = 30_000, grid = "nat-grid" } = options;
   const hosts = HOST_KINDS.flatMap((k) => [...MEMBER_HOSTS[k]]);
-  const grid = "nat-grid";
+  const jctx = { ...ctx, joinTimeoutMs };
   const answers = new Map<string, JoinAnswer>();
-  answers.set(first, await joinOn(ctx, first, grid, true));
+  answers.set(first, await joinOn(jctx, first, grid, true));
   const rest = hosts.filter((h) => h !== first);
-  const joined = await Promise.all(rest.map((h) => joinOn(ctx, h, grid, false)));
+  const joined = await Promise.all(rest.map((h) => joinOn(jctx, h, grid, false)));
   rest.forEach((h, i) => answers.set(h, joined[i] as JoinAnswer));
-  await new Promise((r) => setTimeout(r, settleMs));
-
   const live = hosts.filter((h) => answers.get(h)?.handle !== undefined);
+  const whole = async (): Promise<boolean> => {
+    const v = await lobbyAgent.call<LobbyView>("lobby.view");
+    const c = v.grids.find((x) => x.name === grid)?.componentsOf ?? [];
+    return c.length === 1 && (c[0]?.length ?? 0) >= live.length;
+  };
+  await until(whole, settleMs);
+
+  const expectedEach = (live.length - 1) * perMember;
   let sent = 0;
   for (let i = 0; i < perMember; i++) {
     for (const h of live) {
@@ -261,7 +271,11 @@ export async function runGrid(
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  await new Promise((r) => setTimeout(r, drainMs));
+  const allArrived = async (): Promise<boolean> => {
+    for (const h of live) if ((await report(ctx, h, answers.get(h)?.handle as number)).received.length < expectedEach) return false;
+    return true;
+  };
+  if (await until(allArrived, drainMs)) await new Promise((r) => setTimeout(r, 500)); // a duplicate would come right behind
 
   const reports = new Map<string, PeerReport>();
   for (const h of live) reports.set(h, await report(ctx, h, answers.get(h)?.handle as number));
@@ -294,7 +308,6 @@ export async function runGrid(
       if (o !== undefined && m.host < o) pairs.push([m.host, o]);
     }
   }
-  const expectedEach = (live.length - 1) * perMember;
   for (const h of live) await close(ctx, h, answers.get(h)?.handle as number);
   return {
     members,
@@ -304,6 +317,16 @@ export async function runGrid(
     broadcastsSent: sent,
     everyBroadcastEverywhere: members.every((m) => m.error !== undefined || (m.received === expectedEach && m.receivedTwice === 0)),
   };
+}
+
+/** Polls `done` every 250 ms until it holds or `maxMs` passed; returns whether it held. */
+async function until(done: () => Promise<boolean>, maxMs: number): Promise<boolean> {
+  const end = Date.now() + maxMs;
+  for (;;) {
+    if (await done()) return true;
+    if (Date.now() >= end) return false;
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 export interface PunchResult {
