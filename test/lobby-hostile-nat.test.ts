@@ -99,8 +99,10 @@ test("member: asking introductions to everyone draws a bounded trickle, only to 
   assert.is(asked, seconds * 10 * 8);
   assert.is(refused, asked - notices.length);
   for (const s of sent) assert.ok(admitted.has(s.to), `sent only to admitted members, not to ${s.to}`);
-  // Besides the Introductions, only the island repair the unlinked grid gets anyway.
-  assert.equal([...new Set(sent.map((s) => s.msg.kind))].sort(), [Kind.RepairHint, NatKind.Introduction].sort());
+  // Besides the Introductions, only what the unlinked grid gets anyway: island repair, and
+  // GridStatus `main` = false to members stranded alone past the island grace (standing.ts).
+  assert.equal([...new Set(sent.map((s) => s.msg.kind))].sort(), [Kind.RepairHint, Kind.GridStatus, NatKind.Introduction].sort());
+  assert.ok(sent.filter((s) => s.msg.kind === Kind.GridStatus).every((s) => (s.msg as { main?: boolean }).main === false), "nobody alone is told `main`");
   for (const s of notices) {
     const n = expectKind(s.msg, NatKind.Introduction);
     assert.equal([n.other, n.addr, n.locals], [attacker.peer, attacker.addr, []], "names the attacker's own address, and no LAN address");

@@ -146,7 +146,10 @@ function tellStanding(
   let newcomers = false;
   let counted = grid.members.size;
   for (const c of components.slice(1)) if (c.length === 1 && view.stranded(c[0] as number)) counted--;
-  const majority = (components[0]?.length ?? 0) * 2 > counted;
+  // A stranded member is no main component either (every member alone: nobody hears `main`).
+  const head = components[0] ?? [];
+  const strandedHead = grid.members.size > 1 && head.length === 1 && view.stranded(head[0] as number);
+  const majority = head.length * 2 > counted && !strandedHead;
   for (let index = 0; index < components.length; index++) {
     const ids = components[index] as readonly number[];
     const main = index === 0;
