@@ -21,6 +21,14 @@ export type Address = string;
 export interface Transmit {
   readonly to: Address;
   readonly bytes: Uint8Array;
+  /**
+   * Birthday probing (PROTOCOL.md 7.2, hard NATs): send `bytes` to `to` once from each of this
+   * many extra sockets of the driver's (opened for it), so a NAT that maps every socket to its
+   * own port opens that many mappings; a datagram that then arrives on one of them is handed
+   * in as any other, and what the endpoint sends to its source goes out through that socket.
+   * A driver without extra sockets sends it once, as a plain transmit. Undefined: a plain one.
+   */
+  readonly sockets?: number;
 }
 
 /** Milliseconds on the driver's clock. Monotonic is best; a clock that goes backwards is ignored. */

@@ -119,6 +119,11 @@ export class PeerCore {
     this.outbox.push({ to, bytes });
   }
 
+  /** `bytes` to `to` from `sockets` extra sockets of the driver's (Transmit.sockets: birthday probing). */
+  spray(to: Address, bytes: Uint8Array, sockets: number): void {
+    this.outbox.push({ to, bytes, sockets });
+  }
+
   send(to: Address, msg: AnyMessage): void {
     const bytes = this.seal(msg);
     if (bytes !== undefined) this.transmit(to, bytes);

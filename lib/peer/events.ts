@@ -78,6 +78,9 @@ export type PeerEvent =
       readonly peer: number;
       readonly ok: boolean;
       readonly attempts: number;
+      /** Birthday probing (PROTOCOL.md 7.2): Punches sent to guessed ports of the other's public host, and whether this peer sent from its extra sockets. */
+      readonly probes: number;
+      readonly sprayed: boolean;
       readonly elapsedMs: number;
       readonly address: Address | undefined;
       readonly local: boolean;

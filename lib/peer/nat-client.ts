@@ -100,7 +100,7 @@ export class NatClient implements PathSource {
     private readonly lobby: NatLobby,
   ) {
     this.reg = new NatRegistration(core, lobby);
-    this.punches = new Puncher(core, { proven: (now, s) => this.onProven(now, s), ended: (now, s) => this.onEnded(now, s) });
+    this.punches = new Puncher(core, { proven: (now, s) => this.onProven(now, s), ended: (now, s) => this.onEnded(now, s), role: () => this.reg.probeRole() });
   }
 
   stats(): NatStats {
@@ -283,7 +283,7 @@ export class NatClient implements PathSource {
       this.unreachable.set(s.other, now + UNREACHABLE_RETRY_MS);
     }
     const elapsedMs = Math.round((ok ? s.provenAt : now) - s.startedAt);
-    core.emit({ type: "punched", peer: s.other, ok, attempts: s.sent, elapsedMs, address: s.proven, local: ok && s.candidates.indexOf(s.proven as Address) > 0 });
+    core.emit({ type: "punched", peer: s.other, ok, attempts: s.sent, probes: s.probes, sprayed: s.sprayed, elapsedMs, address: s.proven, local: ok && s.candidates.indexOf(s.proven as Address) > 0 });
     const req = core.nextReq();
     const report = { kind: NatKind.PunchReport, req, session: this.lobby.session, grid: core.grid, peer: core.self, other: s.other, ok, attempts: Math.min(s.sent, 0xffff), elapsedMs } as const;
     this.lobby.ask(now, report, { t: "punchReport" });

@@ -41,6 +41,17 @@ export class NatRegistration {
    * Whether every member sees this peer at `observed` (it is not behind a NAT, or behind one
    * that keeps its socket's port for every destination), so its address-bound ticket holds.
    */
+  /**
+   * Its side in a birthday probe (birthday.ts): "hard" when the lobby sees it at a port none
+   * of its sockets has (a NAT that may map each destination anew), "easy" when it keeps its
+   * port (its one mapping is where the other side's sockets aim), "none" when unknown.
+   */
+  probeRole(): "hard" | "easy" | "none" {
+    if (this.state !== "registered" || this.observed === undefined || this.core.cfg.localAddresses.length === 0) return "none";
+    if (this.core.cfg.localAddresses.includes(this.observed)) return "none"; // not behind a NAT: plain punching reaches it
+    return this.keepsPort() ? "easy" : "hard";
+  }
+
   keepsPort(): boolean {
     const o = this.observed;
     if (o === undefined) return false;

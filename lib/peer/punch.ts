@@ -11,13 +11,15 @@
  * MAX_PUNCH_SESSIONS): a second Introduction for a member already being punched joins the
  * punch under way. A punch sends for at most DEFAULT_PUNCH_BUDGET_MS and MAX_PUNCHES_PER_CANDIDATE
  * rounds, stops sending once the other member's proof is in, and keeps answering its Punches
- * for PUNCH_ANSWER_GRACE_MS more (its side may not have our proof yet).
+ * for PUNCH_ANSWER_GRACE_MS more (its side may not have our proof yet). A punch with no proof
+ * PROBE_AFTER_MS in probes for a hard NAT (birthday.ts) within the same budget.
  */
 import type { Address } from "../endpoint.ts";
 import { signPunchProof, verifyPunchProof, CHALLENGE_BYTES } from "../security/link-key.ts";
 import { NatKind, type NatMessageOf } from "../../wire/index.ts";
 import { NO_TAG, type PeerCore } from "./core.ts";
 import { PeerDrop, PeerFailure, type DropReason } from "./drops.ts";
+import { MAX_PROBING, nextProbes, PROBE_AFTER_MS, PROBE_DELAY_MS, PROBE_SOCKETS, probePlan, type ProbePlan, type ProbeRole } from "./birthday.ts";
 
 type Punch = NatMessageOf<typeof NatKind.Punch>;
 type PunchReply = NatMessageOf<typeof NatKind.PunchReply>;
@@ -66,12 +68,18 @@ export interface PunchSession {
   forgetAt: number;
   answerTokens: number;
   tokensAt: number;
+  /** Birthday probing (birthday.ts): the hard side sprayed; the easy side's plan and probes sent. */
+  sprayed: boolean;
+  plan: ProbePlan | undefined;
+  probes: number;
 }
 
 /** What the punch tells its owner (the NAT client): a path proven, a punch ended. */
 export interface PunchHooks {
   proven(now: number, s: PunchSession): void;
   ended(now: number, s: PunchSession): void;
+  /** This peer's side in a birthday probe (its NAT as the lobby sees it). */
+  role(): ProbeRole;
 }
 
 export class Puncher {
@@ -110,6 +118,9 @@ export class Puncher {
       forgetAt: now + DEFAULT_PUNCH_BUDGET_MS + PUNCH_ANSWER_GRACE_MS,
       answerTokens: PUNCH_ANSWERS_PER_SECOND,
       tokensAt: now,
+      sprayed: false,
+      plan: undefined,
+      probes: 0,
     };
     this.sessions.set(msg.other, s);
     this.round(now, s);
@@ -187,7 +198,33 @@ export class Puncher {
     for (const to of s.candidates) core.transmit(to, bytes);
     s.sent += s.candidates.length;
     s.rounds++;
+    this.probe(now, s, bytes);
     s.nextAt = now + (now - s.startedAt < PUNCH_FAST_PHASE_MS ? PUNCH_FAST_INTERVAL_MS : PUNCH_SLOW_INTERVAL_MS);
+  }
+
+  /** Birthday probing once the plain punch had PROBE_AFTER_MS (birthday.ts): the hard side sprays once, the easy side probes a share per round. */
+  private probe(now: number, s: PunchSession, bytes: Uint8Array): void {
+    const elapsed = now - s.startedAt;
+    if (elapsed < PROBE_AFTER_MS || s.candidates.length === 0) return;
+    const role = this.hooks.role();
+    if (role === "hard" && !s.sprayed) {
+      s.sprayed = true;
+      this.core.spray(s.candidates[0] as Address, bytes, PROBE_SOCKETS);
+    } else if (role === "easy" && elapsed >= PROBE_AFTER_MS + PROBE_DELAY_MS) {
+      if (s.plan === undefined) {
+        if (this.probing() >= MAX_PROBING) return;
+        s.plan = probePlan(s.candidates[0] as Address, s.challenge);
+      }
+      for (const to of s.plan === undefined ? [] : nextProbes(s.plan)) this.core.transmit(to, bytes);
+      s.probes = s.plan?.next ?? 0;
+    }
+  }
+
+  /** Punches whose probes are under way. */
+  private probing(): number {
+    let n = 0;
+    for (const s of this.sessions.values()) if (!s.ended && s.plan !== undefined) n++;
+    return n;
   }
 
   private end(now: number, s: PunchSession): void {

@@ -85,7 +85,7 @@ function isTransport(s: Socket | UdpTransport): s is UdpTransport {
 
 /** Drives `endpoint` from `socket` (a node:dgram Socket or an openUdp() transport) until stop(). The driver owns it from now on. */
 export function driveEndpoint<E>(socket: Socket | UdpTransport, endpoint: Endpoint<E>, options: DriverOptions<E> = {}): EndpointDriver {
-  const transport = isTransport(socket) ? socket : new DgramTransport(socket);
+  const transport: UdpTransport = isTransport(socket) ? socket : new DgramTransport(socket);
   const clock = options.clock ?? (() => performance.now());
   const { onEvent, onError, sendFilter } = options;
   let received = 0;
@@ -124,7 +124,10 @@ export function driveEndpoint<E>(socket: Socket | UdpTransport, endpoint: Endpoi
 
   /** Drain output after every input (lib/endpoint.ts driver order); the timer and a batched flush wait for the turn's end. */
   const drain = (): void => {
-    for (let t = endpoint.pollTransmit(); t !== undefined; t = endpoint.pollTransmit()) send(t.to, t.bytes);
+    for (let t = endpoint.pollTransmit(); t !== undefined; t = endpoint.pollTransmit()) {
+      if (t.sockets !== undefined && transport.spray !== undefined) transport.spray(t.to, t.bytes, t.sockets);
+      else send(t.to, t.bytes);
+    }
     for (let e = endpoint.pollEvent(); e !== undefined; e = endpoint.pollEvent()) {
       if (onEvent === undefined) continue;
       try {

@@ -14,6 +14,7 @@ import type { MemberRoleName } from "../../lib/relay/spectators.ts";
 import type { Random } from "../../lib/rng.ts";
 import { driveEndpoint, type EndpointDriver } from "./endpoint-driver.ts";
 import { openUdp, type UdpTransport, type UdpTransportChoice } from "./udp-transport.ts";
+import { ProbeSockets } from "./probe-sockets.ts";
 import { CryptoRandom } from "./crypto-random.ts";
 import { rethrowAsync, TypedEmitter } from "./emitter.ts";
 import { defaultJoinTimeoutMs, DEFAULT_JOIN_TIMEOUT_MS, joinTimeoutError } from "./join-timeout.ts";
@@ -346,7 +347,8 @@ export async function joinGrid(options: JoinGridOptions): Promise<NodePeer> {
   const timeoutMs = options.joinTimeoutMs ?? defaultJoinTimeoutMs(options.retransmitMs, options.maxAttempts);
   const resolveOn = checkResolveOn(options.resolveOn ?? "connected");
   const loss = checkLoss(options.simulatedLossPercent ?? 0);
-  const socket = await openUdp(host, options.port ?? 0, { udp: options.udp });
+  // Its own socket, and extra ones for birthday probing behind a hard NAT (probe-sockets.ts).
+  const socket = new ProbeSockets(await openUdp(host, options.port ?? 0, { udp: options.udp }), host);
   const peer = new Peer({ ...config, localAddresses: options.localAddresses ?? localSocketAddresses(socket.address()) });
   let node: NodePeer | undefined;
   let settle: ((err?: RelayGridError) => void) | undefined;

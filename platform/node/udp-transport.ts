@@ -48,6 +48,8 @@ export interface UdpTransport {
    * when `to` is not an address this transport can send to. Never throws.
    */
   send(to: string, bytes: Uint8Array): boolean;
+  /** Birthday probing (Transmit.sockets): `bytes` to `to` from `count` extra sockets. Only the peer's transport (probe-sockets.ts) has it. */
+  spray?(to: string, bytes: Uint8Array, count: number): void;
   /** Hands every queued datagram to the OS (Bun: one sendMany). Cheap when nothing is queued. */
   flush(): void;
   /** Datagrams handed over but not yet sent (or failed). */

@@ -93,6 +93,9 @@ export interface PunchOutcome {
   readonly elapsedMs: number;
   /** The proven path is one of the member's LAN addresses. */
   readonly local: boolean;
+  /** Birthday probing (lib/peer/birthday.ts): Punches the joiner sent to guessed ports, and whether it sprayed from extra sockets. */
+  readonly probes: number;
+  readonly sprayed: boolean;
 }
 
 export interface MatrixContext {
@@ -172,7 +175,9 @@ export async function runPair(ctx: MatrixContext, joinerKind: HostKind, memberKi
       await close(ctx, joiner, j.handle);
     }
     const p = joinerEvents.find((e) => e.type === "punched" && e["peer"] === m.id);
-    if (p !== undefined) punch = { ok: p["ok"] === true, attempts: Number(p["attempts"]), elapsedMs: Number(p["elapsedMs"]), local: p["local"] === true };
+    if (p !== undefined) {
+      punch = { ok: p["ok"] === true, attempts: Number(p["attempts"]), elapsedMs: Number(p["elapsedMs"]), local: p["local"] === true, probes: Number(p["probes"] ?? 0), sprayed: p["sprayed"] === true };
+    }
     return {
       joinerKind,
       memberKind,
