@@ -93,8 +93,11 @@ test("issue 18 item 6: the package ships the docs the README links to, every dec
   // (829,509 -> 841,075 and 2,793,099 -> 2,822,329): the guard rose by 12,000 and 32,000;
   // issue 14's reliable routed messages (PROTOCOL.md 4.1.2) bring it to 849,597 B packed and
   // 2,851,447 B unpacked: the guard rose by 8,000 and 30,000.
-  assert.ok(info.size < 860_000, `packed ${info.size} B (was 1.3 MB)`);
-  assert.ok(info.unpackedSize < 2_862_000, `unpacked ${info.unpackedSize} B (was 5.0 MB)`);
+  // Issue 13's birthday probing and extra sockets (lib/peer/birthday.ts, probe-sockets.ts)
+  // add 12,059 B packed and 43,850 B unpacked (861,656 and 2,895,297 B): the guard rose by
+  // 14,000 and 44,000.
+  assert.ok(info.size < 874_000, `packed ${info.size} B (was 1.3 MB)`);
+  assert.ok(info.unpackedSize < 2_906_000, `unpacked ${info.unpackedSize} B (was 5.0 MB)`);
   assert.type(pkg.homepage, "string");
   assert.type((pkg.repository as { url?: unknown } | undefined)?.url, "string");
   assert.ok(Array.isArray(pkg.keywords) && pkg.keywords.length > 0, "keywords");
