@@ -167,4 +167,22 @@ test("a stranded first member does not anchor the main component: the linked res
   assert.equal(statuses(h, ps).get(first.peer)?.[0]?.main, true);
 });
 
+test("regression: a joiner alone with a creator that waited alone is not told `main` (the creator was not stranded for waiting); after the grace both hear `main` = false", () => {
+  // Found on the NAT bench: two symmetric NATs' joinGrid() resolved on `connected` at 3 s
+  // with no link, because the creator counted as stranded from its own admission.
+  const h = new Harness({}, 9);
+  const g = grid(h);
+  const [m] = joinMany(h, g, 1) as [Joined];
+  live(h, g, [m], 10_000); // the creator alone, nobody to link to
+  h.take();
+  const [j] = joinMany(h, g, 1, 4, "10.1") as [Joined];
+  const ps = [m, j];
+  live(h, g, ps, 2500);
+  assert.equal([...statuses(h, ps).values()].flat(), [], "inside the grace: nobody told anything");
+  live(h, g, ps, 1500);
+  const told = statuses(h, ps);
+  for (const p of ps) assert.equal(told.get(p.peer)?.[0]?.main, false, `${p.peer} told main = false`);
+  assert.ok([...told.values()].flat().every((t) => !t.main), "nobody told main");
+});
+
 test.run();

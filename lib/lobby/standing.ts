@@ -106,7 +106,19 @@ export function reviewGrid(core: LobbyCore, nowMs: number, grid: Grid, periodic:
 
 /** What island repair knows of `grid`'s members: a stranded member anchors nothing. */
 function repairView(core: LobbyCore, nowMs: number, grid: Grid): RepairView & { stranded(id: number): boolean } {
-  const stranded = (id: number): boolean => isStranded(core, nowMs, grid, grid.members.get(id) as Member);
+  // The two longest-standing members: a member had someone to link to from the later of its
+  // own admission and the earliest other member's.
+  let first: Member | undefined;
+  let second: Member | undefined;
+  for (const m of grid.members.values()) {
+    if (first === undefined || m.admittedMs < first.admittedMs) [first, second] = [m, first];
+    else if (second === undefined || m.admittedMs < second.admittedMs) second = m;
+  }
+  const stranded = (id: number): boolean => {
+    const m = grid.members.get(id) as Member;
+    const other = m === first ? second : first;
+    return other !== undefined && isStranded(core, nowMs, grid, m, other.admittedMs);
+  };
   return {
     hasFreeLink: (id: number): boolean => hasFreeLink(grid, grid.members.get(id) as Member),
     admittedMs: (id: number): number => (stranded(id) ? Infinity : (grid.members.get(id) as Member).admittedMs),
@@ -115,12 +127,14 @@ function repairView(core: LobbyCore, nowMs: number, grid: Grid): RepairView & { 
 }
 
 /**
- * Alone for islandGraceMs: no confirmed link, and none at the island checks since
- * `nat.sinceMs` (admission, or the last island check that saw it linked; so the time alone
- * is known to within islandCheckMs, on the long side).
+ * Alone for islandGraceMs while it had someone to link to: no confirmed link, and none at
+ * the island checks since `nat.sinceMs` (admission, or the last island check that saw it
+ * linked; so the time alone is known to within islandCheckMs, on the long side), nor since
+ * `othersSinceMs`, when the first other member was admitted (a grid's creator is not
+ * stranded for having waited alone for its first joiner).
  */
-function isStranded(core: LobbyCore, nowMs: number, grid: Grid, m: Member): boolean {
-  return grid.graph.degree(m.id) === 0 && nowMs - Math.max(m.admittedMs, m.nat.sinceMs) >= core.config.islandGraceMs;
+function isStranded(core: LobbyCore, nowMs: number, grid: Grid, m: Member, othersSinceMs: number): boolean {
+  return grid.graph.degree(m.id) === 0 && nowMs - Math.max(m.admittedMs, m.nat.sinceMs, othersSinceMs) >= core.config.islandGraceMs;
 }
 
 /** Reviews `grid` at the component check due by `atMs`, changed or not. */
@@ -152,7 +166,7 @@ function tellStanding(
   const majority = head.length * 2 > counted && !strandedHead;
   for (let index = 0; index < components.length; index++) {
     const ids = components[index] as readonly number[];
-    const main = index === 0;
+    const main = index === 0 && !strandedHead;
     for (const id of ids) {
       const m = grid.members.get(id);
       if (m === undefined) continue;
