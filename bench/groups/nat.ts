@@ -64,6 +64,8 @@ function pairRows(pairs: readonly PairResult[], punches: readonly PunchResult[])
   const timed = linked.filter((p) => plainFor(punches, p.joinerKind, p.memberKind)?.openMs !== undefined);
   const told = pairs.filter((p) => p.error?.code === "unreachable").map((p) => p.error?.afterMs ?? 0);
   const otherErrors = pairs.filter((p) => p.error !== undefined && p.error.code !== "unreachable").length;
+  const closed = pairs.filter((p) => plainFor(punches, p.joinerKind, p.memberKind)?.opened === false);
+  const probed = closed.filter((p) => p.linked);
   return [
     {
       key: "pairsLinked",
@@ -84,6 +86,14 @@ function pairRows(pairs: readonly PairResult[], punches: readonly PunchResult[])
       baseline: "ours / plain punching's time to open, same kinds (its 50 ms send interval)",
     },
     { key: "pairPunches", measure: "pairs: Punches the joiner sent until the proof", value: figure(linked.flatMap((p) => (p.punch?.ok === true ? [p.punch.attempts] : [])), "punches") },
+    {
+      key: "pairsProbed",
+      measure: `pairs plain punching cannot open (${closed.length}) that link by birthday probing (lib/peer/birthday.ts)`,
+      value: exact(probed.length, "pairs"),
+      target: `${closed.filter((p) => !(p.joinerKind === "symmetric" && p.memberKind === "symmetric")).length} (all but two symmetric NATs)`,
+      met: probed.length >= closed.filter((p) => !(p.joinerKind === "symmetric" && p.memberKind === "symmetric")).length,
+    },
+    { key: "pairProbedMs", measure: "pairs linked by probing: time to link", value: probed.length === 0 ? null : figure(probed.map((p) => p.timeToLinkMs ?? 0), "ms") },
     {
       key: "unreachableMs",
       measure: `pairs that reach nobody (${told.length}): told \`unreachable\` after${otherErrors > 0 ? ` (${otherErrors} failed otherwise)` : ""}`,
