@@ -16,7 +16,7 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Agent, NatBench, natSuiteGate, runGrid, runPair, STANDARD_BENCH, startMatrix, stopMatrix, type MatrixContext } from "./support/netns/index.ts";
+import { Agent, NatBench, natSuiteGate, runGrid, runPair, runRelayed, STANDARD_BENCH, startMatrix, stopMatrix, type MatrixContext } from "./support/netns/index.ts";
 
 const gate = natSuiteGate();
 if (!gate.run) console.log(`  NAT peer suite skipped: ${gate.reason}`);
@@ -107,6 +107,16 @@ natTest("issue 13 item 4: a peer that can reach no member (two symmetric NATs, w
   const after = await lobbyAgent().call<LobbyStats>("lobby.view");
   assert.is(after.stats.isolations - before.stats.isolations, 1, "the lobby counted it");
   assert.ok(after.stats.punchesFailed > before.stats.punchesFailed);
+});
+
+natTest("issue 13 item 4, beyond: two symmetric NATs that probing cannot open are still served by a relay member on a public address (docs/NAT.md, the relay of last resort in its simplest form)", async () => {
+  const r = await runRelayed(context(), lobbyAgent());
+  assert.equal(r.joined, [undefined, undefined], "both joined");
+  assert.not.ok(r.direct, "no direct link between the two: probing cannot open it");
+  for (const links of r.links) assert.equal(links, [r.relay], "each holds one link, to the relay");
+  assert.equal(r.received, [r.perMember, r.perMember], "each got every broadcast of the other");
+  assert.equal(r.receivedTwice, [0, 0], "exactly once");
+  console.log(`figure: two symmetric NATs through a relay member: ${r.received[0]}/${r.perMember} and ${r.received[1]}/${r.perMember} broadcasts, once each (alone: both unreachable)`);
 });
 
 test.run();

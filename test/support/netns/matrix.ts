@@ -113,11 +113,11 @@ function agentOn(ctx: MatrixContext, host: string): Agent {
   return a;
 }
 
-async function joinOn(ctx: MatrixContext, host: string, grid: string, create: boolean): Promise<JoinAnswer> {
+async function joinOn(ctx: MatrixContext, host: string, grid: string, create: boolean, limit = 4): Promise<JoinAnswer> {
   const timeout = ctx.joinTimeoutMs ?? 10_000;
   return agentOn(ctx, host).call<JoinAnswer>(
     "peer.join",
-    { lobby: ctx.lobby, lobbyKey: ctx.lobbyKey, grid, create, name: host, joinTimeoutMs: timeout },
+    { lobby: ctx.lobby, lobbyKey: ctx.lobbyKey, grid, create, name: host, joinTimeoutMs: timeout, limit },
     timeout + 10_000,
   );
 }
@@ -331,6 +331,72 @@ async function until(done: () => Promise<boolean>, maxMs: number): Promise<boole
     if (await done()) return true;
     if (Date.now() >= end) return false;
     await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+export interface RelayedResult {
+  /** The two symmetric peers' joins (sy1h, sy2h). */
+  readonly joined: readonly (JoinError | undefined)[];
+  /** Whether the two symmetric peers hold a link to each other (they cannot: probing fails). */
+  readonly direct: boolean;
+  /** Each symmetric peer's links (peer ids), and the relay's id. */
+  readonly links: readonly (readonly number[])[];
+  readonly relay: number | undefined;
+  /** Broadcasts each symmetric peer got from the other, and how many of them more than once. */
+  readonly received: readonly number[];
+  readonly receivedTwice: readonly number[];
+  readonly perMember: number;
+}
+
+/**
+ * The relay of last resort in its simplest form (docs/NAT.md): a member on a public address
+ * (open1, a high connection limit) serves two peers behind symmetric NATs, which reach no
+ * one else. The relay creates the grid, the two join at once; once the lobby sees one
+ * component, each sends `perMember` broadcasts, counted at the other.
+ */
+export async function runRelayed(ctx: MatrixContext, lobbyAgent: Agent, perMember = 3, maxMs = 20_000): Promise<RelayedResult> {
+  const grid = "relayed";
+  const relay = await joinOn(ctx, "open1", grid, true, 16);
+  if (relay.handle === undefined) throw new Error(`open1 could not create ${grid}: ${JSON.stringify(relay.error)}`);
+  const hosts = ["sy1h", "sy2h"];
+  const answers = await Promise.all(hosts.map((h) => joinOn({ ...ctx, joinTimeoutMs: 30_000 }, h, grid, false)));
+  try {
+    const live = answers.filter((a) => a.handle !== undefined).length;
+    await until(async () => {
+      const v = await lobbyAgent.call<LobbyView>("lobby.view");
+      const c = v.grids.find((x) => x.name === grid)?.componentsOf ?? [];
+      return c.length === 1 && (c[0]?.length ?? 0) >= live + 1;
+    }, maxMs);
+    for (let i = 0; i < perMember; i++) {
+      for (const [k, h] of hosts.entries()) {
+        const a = answers[k] as JoinAnswer;
+        if (a.handle !== undefined) await agentOn(ctx, h).call("peer.broadcast", { handle: a.handle, text: `${h}#${i}` });
+      }
+    }
+    const reports = async (): Promise<(PeerReport | undefined)[]> =>
+      Promise.all(hosts.map((h, k) => (answers[k]?.handle === undefined ? Promise.resolve(undefined) : report(ctx, h, answers[k]?.handle as number))));
+    if (await until(async () => (await reports()).every((r) => r !== undefined && r.received.length >= perMember), maxMs)) await new Promise((r) => setTimeout(r, 500));
+    const rs = await reports();
+    const counts = rs.map((r, k) => {
+      const other = hosts[1 - k] as string;
+      const seen = new Map<string, number>();
+      for (const d of r?.received ?? []) seen.set(d.text, (seen.get(d.text) ?? 0) + 1);
+      const texts = Array.from({ length: perMember }, (_, i) => `${other}#${i}`);
+      return { got: texts.filter((t) => (seen.get(t) ?? 0) >= 1).length, twice: texts.filter((t) => (seen.get(t) ?? 0) > 1).length };
+    });
+    const ids = answers.map((a) => a.id);
+    return {
+      joined: answers.map((a) => a.error),
+      direct: rs[0]?.links.some((l) => l.peer === ids[1]) === true || rs[1]?.links.some((l) => l.peer === ids[0]) === true,
+      links: rs.map((r) => (r?.links ?? []).map((l) => l.peer)),
+      relay: relay.id,
+      received: counts.map((c) => c.got),
+      receivedTwice: counts.map((c) => c.twice),
+      perMember,
+    };
+  } finally {
+    for (const [k, h] of hosts.entries()) if (answers[k]?.handle !== undefined) await close(ctx, h, answers[k]?.handle as number);
+    await close(ctx, "open1", relay.handle);
   }
 }
 
