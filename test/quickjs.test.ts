@@ -51,8 +51,9 @@ test("the embedded bundles name no module loader, Node built-in, timer, clock, p
   // A size guard, not a target: 245,937 bytes (minified) with NAT traversal, redundancy lists
   // + repair (issue 12), messages (issue 14) and issue 15's session frames, quotas and budgets
   // in it; a jump past 266 KB means something pulled in too much. Origin signatures
-  // (originAuth, PROTOCOL.md 4.1.4) added 2,730 bytes (263,870 -> 266,600): the guard is 270 KB.
-  assert.ok(bundle.length < 270_000, `bundle is ${bundle.length} bytes`);
+  // (originAuth, PROTOCOL.md 4.1.4) added 2,730 bytes (263,870 -> 266,600): the guard was 270 KB.
+  // Issue 13's birthday probing (lib/peer/birthday.ts) adds about 2,200 bytes: the guard is 272 KB.
+  assert.ok(bundle.length < 272_000, `bundle is ${bundle.length} bytes`);
 });
 
 test("issue 18 item 6: the peer-only bundle leaves the lobby out (~30 KB smaller) and still loads in a bare context", async () => {
