@@ -208,12 +208,16 @@ export class NodePeer extends TypedEmitter<NodePeerEvents> implements AsyncItera
   /** Leaves gracefully (neighbours and the lobby are told), then closes the socket. Idempotent. */
   close(timeoutMs: number = DEFAULT_CLOSE_TIMEOUT_MS): Promise<void> {
     this.closing ??= (async () => {
+      // The timeout bounds a leave nobody acknowledges; cleared once the leave completes, so
+      // a closed peer never holds the process open for the rest of timeoutMs.
+      let timer: ReturnType<typeof setTimeout> | undefined;
       const closed = new Promise<void>((resolve) => {
         this.closedSignal = resolve;
-        setTimeout(resolve, timeoutMs);
+        timer = setTimeout(resolve, timeoutMs);
       });
       this.driver.command((now) => this.peer.leave(now));
       await closed;
+      clearTimeout(timer);
       await this.driver.flushed();
       await this.driver.stop();
       this.finishIterators();
