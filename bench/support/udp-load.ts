@@ -24,6 +24,7 @@ import { createSocket, type Socket } from "node:dgram";
 import type { Peer } from "../../lib/peer/peer.ts";
 import { createLobby, joinGrid, type LobbyServer, type NodePeer } from "../../platform/node/index.ts";
 import { DgramTransport } from "../../platform/node/dgram-transport.ts";
+import { ProbeSockets } from "../../platform/node/probe-sockets.ts";
 import { Kind, newRelayHeader, readRelay, writeRelay } from "../../wire/index.ts";
 import { keyringOf, signRelay } from "./keys.ts";
 
@@ -114,6 +115,8 @@ type Listener = (msg: Uint8Array, rinfo: unknown) => void;
  */
 function member(node: NodePeer): Member {
   const inner = node as unknown as { socket?: unknown; peer?: Peer };
+  // joinGrid wraps its socket in ProbeSockets (birthday probing): the node:dgram one is inside.
+  if (inner.socket instanceof ProbeSockets) inner.socket = inner.socket.main;
   if (!(inner.socket instanceof DgramTransport) || inner.peer === undefined) {
     throw new Error("udp-load: NodePeer has no node:dgram transport or peer field (platform/node changed shape?)");
   }

@@ -27,7 +27,8 @@ export class ProbeSockets implements UdpTransport {
   private closed = false;
 
   constructor(
-    private readonly main: UdpTransport,
+    /** The peer's own socket: everything but a spray and its routes goes through it. */
+    readonly main: UdpTransport,
     private readonly host: string,
   ) {
     this.kind = main.kind;
