@@ -12,18 +12,13 @@ import type { PeerEvent } from "../lib/peer/events.ts";
 import { MAX_PENDING_ROUTED, MAX_ROUTED_ATTEMPTS } from "../lib/peer/routed-outbox.ts";
 import { Kind } from "../wire/index.ts";
 import { broadcastFrom, sealAs } from "./support/peer-scenarios.ts";
-import { SimGrid, type PeerNode } from "./support/sim-grid.ts";
+import { settledGrid } from "./support/settled-grid.ts";
+import type { PeerNode, SimGrid } from "./support/sim-grid.ts";
 
 type DataEvent = Extract<PeerEvent, { type: "data" }>;
 
-function grid(seed: number, n: number): SimGrid {
-  const g = new SimGrid({ seed, link: { latencyMs: 10, jitterMs: 4 }, peer: { connectionLimit: 4, redundancy: "prune" } });
-  g.keepEvents = false;
-  for (let i = 0; i < n; i++) g.addPeer();
-  g.settle(2);
-  g.sim.runFor(2_000);
-  return g;
-}
+/** A settled limit-4 grid over 10 ms links with 4 ms jitter (test/support/settled-grid.ts). */
+const grid = (seed: number, n: number): SimGrid => settledGrid(seed, n, 4, { latencyMs: 10, jitterMs: 4 });
 
 /** Everyone broadcasts every 100 ms for `ms` (a game keeps playing: routes follow broadcasts). */
 function play(g: SimGrid, ms: number): void {
