@@ -324,8 +324,8 @@ export class Seeker implements LinkObserver {
     if (t === undefined) return;
     const full = !this.hasRoom();
     if (full) {
-      // A repair already in flight (an earlier hint's): one at a time.
-      if (this.pending.size > 0 || core.links.size === 0) return;
+      // One repair at a time; a forced one waits for no connect of ours (the lobby forces again 4 s later).
+      if ((msg.force ? this.repairing.size : this.pending.size) > 0 || core.links.size === 0) return;
       this.repairing.add(t.peer);
     }
     this.cooldown.end(t.peer);
