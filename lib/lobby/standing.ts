@@ -33,7 +33,9 @@
  * - otherwise a split grid gets RepairHints once it has been split for islandGraceMs, as
  *   before (SPEC: the lobby "notices a grid that has split into islands"), except the forced
  *   repair of a split whose main component is full: that one goes out at once (issue 12,
- *   partition heal), since no peer of a full main component will ever look for the islands.
+ *   partition heal), since no peer of a full main component will ever look for the islands;
+ *   and so does the hint of a split whose islands are all full (nobody there takes a
+ *   connect from the main component's free members, so they fill up among themselves).
  * Hints to one grid are at least HINT_SPACING_MS apart, so one repair is not asked for twice.
  */
 import { Kind } from "../../wire/kinds.ts";
@@ -90,7 +92,13 @@ export function reviewGrid(core: LobbyCore, nowMs: number, grid: Grid, periodic:
   // into the cut, so the grace ran out 1-2.5 s after the lift). The forced repair goes out
   // at once instead, still to island members only, still capped (islands.ts): a Sybil clique
   // gets no more of them, and across a standing cut the Force is retransmitted until it lands.
-  if (!graceOver && !newcomers && !mainIsFull(components[0] as readonly number[], view)) return;
+  // Nor can a split whose islands are all full: the main component's free members ask them
+  // and are refused, then link among themselves (the same partition, seed 13: whole 1.35 s
+  // after the lift, at the forced repair once the main component had filled). The hint that
+  // points one island member at the free members goes out at once too (no link of the main
+  // component is torn down for it).
+  const full = (c: readonly number[]): boolean => mainIsFull(c, view);
+  if (!graceOver && !newcomers && !full(components[0] as readonly number[]) && !components.slice(1).every(full)) return;
   const spacing = Math.min(HINT_SPACING_MS, core.config.islandCheckMs);
   // Newcomers are still apart: look again after the spacing even if nothing changes (a
   // refused Force is retried on fresh counts), not only at the next island check.
