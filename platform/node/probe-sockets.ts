@@ -53,6 +53,9 @@ export class ProbeSockets implements UdpTransport {
   }
 
   send(to: string, bytes: Uint8Array): boolean {
+    // Every datagram a peer sends comes here: no route (no probing ever answered, the usual
+    // case) costs no Map lookup by the address string.
+    if (this.routes.size === 0) return this.main.send(to, bytes);
     const via = this.routes.get(to);
     return via !== undefined ? via.send(to, bytes) : this.main.send(to, bytes);
   }
