@@ -24,6 +24,7 @@ import { REDUNDANCY_LIST_RULE } from "../relay/redundancy-list.ts";
 import { isSpectator, spectatorSend } from "../relay/spectators.ts";
 import type { RelayRuleSet } from "../relay/rule-set.ts";
 import { Kind, MAX_HOPS, MAX_PAYLOAD_BYTES, newRelayHeader, readRelay, RELAY_HOPS_OFFSET, relaySizeBound, TAG_FIELD_BYTES, writeRelay } from "../../wire/index.ts";
+import { readU32BE, writeU32BE } from "../security/bytes.ts";
 import { writeTag } from "../security/grid-keys.ts";
 import type { PeerCore } from "./core.ts";
 import { PeerDrop, type DropReason } from "./drops.ts";
@@ -102,7 +103,7 @@ export class Router {
     const head = reliable ? 5 : 1;
     const body = new Uint8Array(head + payload.length);
     body[0] = reliable ? ROUTED_RELIABLE : ROUTED_PLAIN;
-    if (reliable) new DataView(body.buffer).setUint32(1, id);
+    if (reliable) writeU32BE(body, 1, id);
     body.set(payload, head);
     const bytes = this.envelope(target, body);
     this.counters.sent++;
@@ -126,7 +127,7 @@ export class Router {
   private ack(now: number, origin: number, seq: number): void {
     const body = new Uint8Array(5);
     body[0] = ROUTED_ACK;
-    new DataView(body.buffer).setUint32(1, seq);
+    writeU32BE(body, 1, seq);
     const bytes = this.envelope(origin, body);
     this.counters.acksSent++;
     this.pass(now, bytes, this.core.self, this.seq, origin, 0, this.core.self);
@@ -152,7 +153,7 @@ export class Router {
       return undefined;
     }
     if (mode === ROUTED_PLAIN) return this.deliver(h.origin, h.seq, h.hops, bytes.subarray(h.payloadOffset + 1, h.payloadOffset + h.payloadLength), false);
-    const id = new DataView(bytes.buffer, bytes.byteOffset + h.payloadOffset + 1, 4).getUint32(0);
+    const id = readU32BE(bytes, h.payloadOffset + 1);
     if (mode === ROUTED_ACK) {
       this.outbox.onAck(id, h.origin);
       return undefined;

@@ -17,7 +17,7 @@
  * The auth field sits at a fixed place from the end (right before the grid-key tag), so it
  * is stamped and checked on the raw bytes without decoding. Allocates nothing per message.
  */
-import { asciiBytes, constantTimeEqual } from "./bytes.ts";
+import { asciiBytes, concatBytes, constantTimeEqual, writeU32BE } from "./bytes.ts";
 import type { CryptoProvider } from "./crypto.ts";
 import { type SipKey, sipHash24Into, sipKeyFrom } from "./siphash.ts";
 
@@ -42,22 +42,13 @@ export function deriveLinkKey(
   initiator: number,
   responder: number,
 ): SipKey {
-  return sipKeyFrom(crypto.hkdfSha256(gridKey, linkSalt(initiatorNonce, responderNonce), linkInfo(initiator, responder), 16));
-}
-
-function linkSalt(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const salt = new Uint8Array(a.length + b.length);
-  salt.set(a, 0);
-  salt.set(b, a.length);
-  return salt;
+  return sipKeyFrom(crypto.hkdfSha256(gridKey, concatBytes(initiatorNonce, responderNonce), linkInfo(initiator, responder), 16));
 }
 
 function linkInfo(initiator: number, responder: number): Uint8Array {
-  const info = new Uint8Array(INFO_PREFIX.length + 8);
-  info.set(INFO_PREFIX, 0);
-  const v = new DataView(info.buffer);
-  v.setUint32(INFO_PREFIX.length, initiator >>> 0);
-  v.setUint32(INFO_PREFIX.length + 4, responder >>> 0);
+  const info = concatBytes(INFO_PREFIX, new Uint8Array(8));
+  writeU32BE(info, INFO_PREFIX.length, initiator >>> 0);
+  writeU32BE(info, INFO_PREFIX.length + 4, responder >>> 0);
   return info;
 }
 
